@@ -1,0 +1,125 @@
+"""Findings: one record per problem, the registry of codes, and their formatting.
+
+Checks yield `Finding`s and never print. `cli` formats them with `format_findings`
+and decides the exit code with `exit_code`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem at one place. `path` is relative to the course root, POSIX style.
+
+    `line` and `col` are 1-based; 0 means "the whole file" (no position known).
+    """
+
+    code: str
+    path: str
+    line: int
+    col: int
+    message: str
+    severity: Severity = Severity.ERROR
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.path, self.line, self.col, self.code)
+
+
+# The registry of codes: code -> (default severity, short description).
+# Families: CK1xx config/TOC/modules, CK2xx notebooks, CK3xx pages,
+# CK4xx exercises and quizzes, CK5xx bibliography.
+E, W = Severity.ERROR, Severity.WARNING
+CODES: dict[str, tuple[Severity, str]] = {
+    "CK100": (E, "the course root is not a course (no _config.yml or _toc.yml)"),
+    "CK101": (E, "YAML does not parse"),
+    "CK102": (E, "a value has the wrong type"),
+    "CK103": (W, "unknown key"),
+    "CK104": (E, "a required key is missing"),
+    "CK105": (E, "a file is not valid UTF-8 or cannot be read"),
+    "CK110": (E, "a TOC entry names a file that does not exist"),
+    "CK111": (E, "a TOC entry is listed more than once"),
+    "CK112": (E, "a TOC entry is an absolute path"),
+    "CK113": (E, "a TOC entry leads outside the repository"),
+    "CK114": (E, "a TOC entry has an unknown type"),
+    "CK115": (W, "a file under modules/ is not reached by the TOC"),
+    "CK116": (E, "a TOC entry contains itself (cycle)"),
+    "CK120": (E, "two modules share an id"),
+    "CK121": (E, "a module has no learning objectives"),
+    "CK122": (E, "a module duration is not a positive whole number of minutes"),
+    "CK123": (E, "a folder under modules/ has no module.yml"),
+    "CK124": (E, "a module folder name is not NN-slug"),
+    "CK201": (E, "a notebook is not JSON"),
+    "CK202": (E, "a notebook is invalid per the nbformat schema"),
+    "CK203": (E, "a notebook is older than nbformat 4.5 (no cell ids)"),
+    "CK204": (E, "a notebook has no kernelspec"),
+    "CK205": (E, "a notebook has committed error outputs"),
+    "CK206": (W, "a notebook output is over the size limit"),
+    "CK301": (E, "a relative link points to nothing"),
+    "CK302": (E, "an image points to nothing"),
+    "CK303": (E, "an image has no alt text"),
+    "CK304": (E, "a page has more than one top-level heading"),
+    "CK305": (E, "a cross-reference names an unknown label"),
+    "CK306": (W, "a page has no top-level heading"),
+    "CK501": (E, "a citation key is absent from the bibliography"),
+    "CK502": (E, "the bibliography does not parse"),
+}
+del E, W
+
+
+def make(code: str, path: str, line: int, col: int, message: str) -> Finding:
+    """Build a finding with the registered default severity of `code`."""
+    severity, _ = CODES[code]
+    return Finding(code, path, line, col, message, severity)
+
+
+def select(
+    findings: Iterable[Finding], select: Sequence[str] = (), ignore: Sequence[str] = ()
+) -> list[Finding]:
+    """Keep findings whose code starts with a `select` prefix and none of `ignore`."""
+    kept = [
+        f
+        for f in findings
+        if (not select or f.code.startswith(tuple(select))) and not f.code.startswith(tuple(ignore))
+    ]
+    return sorted(set(kept), key=Finding.sort_key)
+
+
+def exit_code(findings: Sequence[Finding], strict: bool = False) -> int:
+    """0 when clean, 1 with errors (or with warnings under `strict`)."""
+    if any(f.severity is Severity.ERROR for f in findings):
+        return 1
+    return 1 if strict and findings else 0
+
+
+def format_findings(findings: Sequence[Finding], fmt: str = "text") -> str:
+    """Render findings as `text` (path:line:col: CODE message), `json` or `github`."""
+    if fmt == "json":
+        return json.dumps([asdict(f) for f in findings], indent=2, ensure_ascii=False)
+    if fmt == "github":
+        return "\n".join(_github(f) for f in findings)
+    return "\n".join(f"{f.path}:{f.line}:{f.col}: {f.code} {f.message}" for f in findings)
+
+
+def _github(f: Finding) -> str:
+    # Workflow command syntax: properties are comma separated, data escapes %, CR, LF.
+    def esc(s: str) -> str:
+        return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+    props = f"file={esc(f.path)},line={max(f.line, 1)},col={max(f.col, 1)},title={f.code}"
+    return f"::{f.severity.value} {props}::{esc(f.code + ' ' + f.message)}"
+
+
+def summary(findings: Sequence[Finding]) -> str:
+    errors = sum(f.severity is Severity.ERROR for f in findings)
+    warnings = len(findings) - errors
+    return f"{errors} error(s), {warnings} warning(s)"

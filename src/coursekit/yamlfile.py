@@ -1,0 +1,95 @@
+"""Read a YAML file into plain data while keeping where each value came from.
+
+PyYAML's `compose` gives nodes with 0-based marks; `YamlDoc.where` turns a key
+path into the 1-based line and column a person would open.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from coursekit.findings import Finding, make
+
+Key = str | int
+
+
+@dataclass(frozen=True, slots=True)
+class YamlDoc:
+    path: str  # relative to the course root, POSIX style
+    data: Any
+    node: yaml.Node | None
+
+    def where(self, *keys: Key, key: bool = False) -> tuple[int, int]:
+        """Line and column of the value at `keys` (or of the key itself with key=True).
+
+        Falls back to the deepest node found, so a finding always has a place.
+        """
+        node = self.node
+        if node is None:
+            return (1, 1)
+        target: yaml.Node = node
+        for i, k in enumerate(keys):
+            child = _child(target, k, want_key=key and i == len(keys) - 1)
+            if child is None:
+                break
+            target = child
+        return (target.start_mark.line + 1, target.start_mark.column + 1)
+
+
+def _child(node: yaml.Node, k: Key, want_key: bool) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        for knode, vnode in node.value:
+            if knode.value == k:
+                return knode if want_key else vnode
+    if isinstance(node, yaml.SequenceNode) and isinstance(k, int) and 0 <= k < len(node.value):
+        item: yaml.Node = node.value[k]
+        return item
+    return None
+
+
+def read_text(root: Path, rel: str, findings: list[Finding]) -> str | None:
+    """The file's text, or None with a CK105 finding when it is not UTF-8."""
+    try:
+        raw = (root / rel).read_bytes()
+    except OSError as exc:
+        findings.append(make("CK105", rel, 0, 0, f"cannot read the file: {exc.strerror}"))
+        return None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        findings.append(
+            make("CK105", rel, line, col, "the file is not valid UTF-8; save it as UTF-8")
+        )
+        return None
+
+
+def read_yaml(root: Path, rel: str, findings: list[Finding]) -> YamlDoc | None:
+    """Parse `rel` (relative to `root`); problems become findings, never exceptions."""
+    text = read_text(root, rel, findings)
+    if text is None:
+        return None
+    try:
+        loader = yaml.SafeLoader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problem = exc.problem or exc.context or "invalid YAML"
+        if "\t" in problem or "tab" in problem:
+            problem += " (YAML does not allow tabs for indentation; use spaces)"
+        findings.append(make("CK101", rel, line, col, f"YAML does not parse: {problem}"))
+        return None
+    except yaml.YAMLError as exc:
+        findings.append(make("CK101", rel, 1, 1, f"YAML does not parse: {exc}"))
+        return None
+    return YamlDoc(rel, data, node)

@@ -1,0 +1,27 @@
+"""Shared test helpers: the repository root and a way to run the real CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run_cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run `coursekit ARGS` in a subprocess, as a user would, and capture its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "coursekit", *map(str, args)],
+        cwd=cwd or REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+@pytest.fixture(scope="session")
+def repo() -> Path:
+    return REPO
