@@ -25,6 +25,7 @@ from coursekit.yamlfile import Key, YamlDoc, read_text, read_yaml
 CONFIG_FILE = "_config.yml"
 TOC_FILE = "_toc.yml"
 MODULES_DIR = "modules"
+EXERCISES_DIR = "exercises"
 MODULE_FILE = "module.yml"
 MODULE_FOLDER = re.compile(r"^(\d{2})-([a-z0-9]+(?:-[a-z0-9]+)*)$")
 
@@ -340,7 +341,9 @@ def _pages(toc: Toc | None) -> tuple[Page, ...]:
         if entry.kind == "file" and entry.path:
             kind = PageKind.NOTEBOOK if entry.path.endswith(".ipynb") else PageKind.MARKDOWN
             parts = entry.path.split("/")
-            module = parts[1] if len(parts) > 2 and parts[0] == MODULES_DIR else None
+            # A module's pages live in modules/NN-slug/ and its exercises in exercises/NN-slug/.
+            in_module = len(parts) > 2 and parts[0] in (MODULES_DIR, EXERCISES_DIR)
+            module = parts[1] if in_module else None
             pages.append(Page(entry.path, kind, entry.line, entry.col, module))
     return tuple(pages)
 
