@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -25,6 +27,47 @@ def run_cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedP
 @pytest.fixture(scope="session")
 def repo() -> Path:
     return REPO
+
+
+# What the bundled course is made of (the rest of the repository is the tool).
+COURSE_FILES = ("_config.yml", "_toc.yml", "*.md", "references.bib", "modules", "exercises")
+
+
+@dataclass(frozen=True)
+class BuiltCourse:
+    """The bundled course copied to a temp folder and built there once by the real CLI."""
+
+    root: Path  # the copy of the course sources
+    out: Path  # root / "_build"
+    result: subprocess.CompletedProcess[str]  # the `coursekit build` run
+
+
+def copy_course(dest: Path) -> Path:
+    """Copy the git-tracked course files (as they are in the working tree) into `dest`."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--", *COURSE_FILES], cwd=REPO,
+                            capture_output=True, text=True, check=True).stdout
+    for rel in filter(None, listed.split("\0")):
+        if "/" in rel and not rel.startswith(("modules/", "exercises/")):
+            continue  # `*.md` also matches Markdown files of the tool (tests/, src/…)
+        source = REPO / rel
+        if source.is_file():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest / rel)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def built_course(tmp_path_factory: pytest.TempPathFactory) -> BuiltCourse:
+    """The bundled course built ONCE per test session (execution included).
+
+    Shared by the build, browser, SCORM and exercise tests; treat it as read-only.
+    """
+    root = copy_course(tmp_path_factory.mktemp("course"))
+    result = run_cli("build", root, cwd=root)
+    if result.returncode != 0:
+        pytest.fail(f"coursekit build of the bundled course failed:\n{result.stdout}\n"
+                    f"{result.stderr}")
+    return BuiltCourse(root, root / "_build", result)
 
 
 @pytest.fixture(scope="session")

@@ -86,21 +86,94 @@ def check(path: Path, fmt: str, strict: bool, select: tuple[str, ...],
 
 @cli.command()
 @course_path
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output folder (default: PATH/_build).")
+@click.option("--only", type=click.Choice(["html", "scorm", "exercises"]), default=None,
+              help="Build only this output (and what it needs).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Notebooks executed at once (default: the number of cores).")
+@click.option("--no-execute", is_flag=True,
+              help="Do not execute notebooks; the book shows their stored outputs.")
 @click.option("--strict", is_flag=True, help="Warnings stop the build too.")
+@click.option("--timeout", type=click.IntRange(min=1), default=None,
+              help="Seconds a cell may run (default: _config.yml execute.timeout, or 120).")
 @_clean_errors
-def build(path: Path, strict: bool) -> None:
-    """Check, execute and build the course at PATH into _build/."""
+def build(path: Path, out: Path | None, only: str | None, jobs: int | None, no_execute: bool,
+          strict: bool, timeout: int | None) -> None:
+    """Check, execute and build the course at PATH into _build/ (html, scorm, exercises)."""
+    from coursekit.build import BuildOptions, build_course
+
     _require_folder(path)
-    _course, found = check_course(path)
-    kept = findings.select(found)
-    if kept:
-        click.echo(findings.format_findings(kept))
-    if findings.exit_code(kept, strict):
-        click.secho(f"build stopped by the checks: {findings.summary(kept)}; "
-                    "fix them and run `coursekit build` again", fg="red", err=True)
-        sys.exit(1)
-    click.echo("checked: the course is clean. The execute, book and SCORM stages are not "
-               "implemented yet, so nothing was built.", err=True)
+    options = BuildOptions(out=out, only=only, execute=not no_execute, strict=strict,
+                           timeout=timeout, **({"jobs": jobs} if jobs else {}))
+    reporter = _TerminalReporter()
+    try:
+        summary = build_course(path, options, reporter)
+    finally:
+        reporter.close()
+    _print_summary(summary)
+
+
+class _TerminalReporter:
+    """Build progress: one live line on a terminal, plain lines otherwise (CI, pipes)."""
+
+    def __init__(self) -> None:
+        self.live = sys.stderr.isatty()
+        self.running: list[str] = []
+        self._drawn = False
+
+    def stage(self, name: str) -> None:
+        self._clear()
+        click.echo(f"» {name}", err=True)
+
+    def notebook(self, event: Any) -> None:
+        if event.kind == "start":
+            self.running.append(event.notebook)
+        elif event.notebook in self.running:
+            self.running.remove(event.notebook)
+        if self.live:
+            self._clear()
+            now = ", ".join(self.running) or "-"
+            click.echo(f"  executing [{event.done}/{event.total}] {now}", err=True, nl=False)
+            self._drawn = True
+        elif event.kind == "done":
+            click.echo(f"  executed {event.notebook} in {event.seconds:.1f} s "
+                       f"[{event.done}/{event.total}]", err=True)
+        elif event.kind == "start":
+            click.echo(f"  executing {event.notebook} [{event.done}/{event.total}]", err=True)
+        else:
+            click.echo(f"  unchanged {event.notebook} [{event.done}/{event.total}]", err=True)
+
+    def note(self, text: str) -> None:
+        self._clear()
+        click.echo(f"  {text}", err=True)
+
+    def close(self) -> None:
+        self._clear()
+
+    def _clear(self) -> None:
+        if self._drawn:
+            click.echo("\r\033[K", err=True, nl=False)
+            self._drawn = False
+
+
+def _print_summary(summary: Any) -> None:
+    if summary.findings:
+        click.echo(findings.format_findings(summary.findings))
+    for warning in summary.book_warnings:
+        click.secho(f"book: {warning}", fg="yellow", err=True)
+    if summary.up_to_date:
+        click.echo(f"nothing changed since the last build; outputs in {summary.out_dir} are "
+                   "up to date", err=True)
+    else:
+        stages = ", ".join(f"{n} {s:.1f} s" for n, s in summary.stage_seconds.items())
+        click.echo(f"built in {sum(summary.stage_seconds.values()):.1f} s ({stages}); "
+                   f"notebooks executed: {len(summary.executed)}, unchanged: "
+                   f"{len(summary.cached)}", err=True)
+    for name, size in summary.outputs.items():
+        click.echo(f"  {summary.out_dir / name}  {size / 1e6:.1f} MB", err=True)
+    for name, why in summary.skipped.items():
+        click.secho(f"  {name}: not built ({why})", fg="yellow", err=True)
 
 
 def _require_folder(path: Path) -> None:

@@ -1,0 +1,80 @@
+"""The book stage: Jupyter Book 1.x (Sphinx 7) from the course's own `_config.yml`/`_toc.yml`.
+
+The only module of coursekit (with the Sphinx extension `coursekit.sphinxext`)
+that imports jupyter_book or sphinx. It runs the same configuration a plain
+`jupyter-book build .` would, with a few overrides so that the build:
+
+- reads executed notebooks from the cache the execute stage filled (and so
+  never executes anything: a notebook missing from the cache is an error);
+- writes nowhere but the folders it is given (HTML, doctrees, myst-nb's
+  `jupyter_execute` folder all land in the build's staging area).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from coursekit.errors import BuildError
+
+
+@dataclass(frozen=True, slots=True)
+class BookResult:
+    html_dir: Path
+    warnings: tuple[str, ...]
+
+
+def build_book(root: Path, html_dir: Path, scratch: Path, *, cache_dir: Path | None,
+               exclude: Sequence[str] = (), jobs: int = 1) -> BookResult:
+    """Build the HTML book of the course at `root` into `html_dir`.
+
+    `cache_dir`: the jupyter-cache to read executed notebooks from; None builds from
+    the outputs stored in the notebooks (`--no-execute`). `exclude`: extra Sphinx
+    exclude patterns (e.g. the output folder when it lies inside the course).
+    """
+    from jupyter_book.config import get_final_config
+    from sphinx.application import Sphinx
+    from sphinx.util.docutils import docutils_namespace, patch_docutils
+
+    overrides: dict[str, object] = {"latex_individualpages": False}
+    sphinx_config, _meta = get_final_config(
+        user_yaml=root / "_config.yml", cli_config=overrides, sourcedir=root,
+        use_external_toc=True,
+    )
+    sphinx_config["exclude_patterns"] = [*sphinx_config.get("exclude_patterns", []), *exclude]
+    if cache_dir is None:
+        sphinx_config["nb_execution_mode"] = "off"
+    else:
+        sphinx_config["nb_execution_mode"] = "cache"
+        sphinx_config["nb_execution_cache_path"] = str(cache_dir)
+        # The execute stage ran everything; a notebook not in the cache would mean
+        # a bug, and myst-nb must then fail loudly rather than run it again.
+        sphinx_config["nb_execution_raise_on_error"] = True
+    status, warning = io.StringIO(), io.StringIO()
+    try:
+        with patch_docutils(str(root)), docutils_namespace():
+            app = Sphinx(
+                srcdir=str(root), confdir=None, outdir=str(html_dir),
+                doctreedir=str(scratch / "doctrees"), buildername="html",
+                confoverrides=sphinx_config, status=status, warning=warning,
+                freshenv=True, parallel=max(1, jobs),
+            )
+            app.build(force_all=True)
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:  # Sphinx raises its own errors and any extension's
+        raise BuildError(f"the book stage failed: {type(exc).__name__}: {exc}\n"
+                         f"{_tail(warning.getvalue())}") from exc
+    if app.statuscode:
+        raise BuildError(f"the book stage failed:\n{_tail(warning.getvalue())}")
+    return BookResult(html_dir, tuple(_warnings(warning.getvalue())))
+
+
+def _warnings(text: str) -> list[str]:
+    return [line for line in text.splitlines() if "WARNING" in line or "ERROR" in line]
+
+
+def _tail(text: str, lines: int = 20) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:])

@@ -1,0 +1,279 @@
+"""`coursekit build`: the stage list, from sources to the published outputs.
+
+    load → check → execute → exercises → book → package
+
+`build_course` reads as that list. Each stage is one call; stages write into the
+build's staging area (`coursekit.outputs`) and the outputs replace the previous
+ones only when every stage succeeded. Stages never print: they tell a `Reporter`
+(the CLI draws it on the terminal).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import coursekit
+from coursekit import findings as findings_mod
+from coursekit.checks import check_course
+from coursekit.errors import BuildError, CourseError
+from coursekit.execute import ExecuteEvent, execute_notebooks, notebooks_to_execute
+from coursekit.findings import Finding
+from coursekit.model import Course
+from coursekit.outputs import BuildLock, Outputs, tree_size
+
+OUTPUTS = ("html", "scorm", "exercises")
+FINGERPRINT_FILE = ".fingerprint.json"
+CACHE_DIR = ".jupyter_cache"
+# Folders whose files are not inputs of the book (besides the output folder itself).
+NOT_INPUTS = {"_build", ".git", ".venv", "node_modules", "tests", "benchmarks", "src",
+              "test-artifacts", "__pycache__", ".ipynb_checkpoints"}
+
+
+class Reporter(Protocol):
+    """What a build tells whoever watches it. Only the CLI prints."""
+
+    def stage(self, name: str) -> None: ...
+    def notebook(self, event: ExecuteEvent) -> None: ...
+    def note(self, text: str) -> None: ...
+
+
+class SilentReporter:
+    """A reporter that drops everything (for library use and tests)."""
+
+    def stage(self, name: str) -> None:
+        pass
+
+    def notebook(self, event: ExecuteEvent) -> None:
+        pass
+
+    def note(self, text: str) -> None:
+        pass
+
+
+@dataclass(frozen=True, slots=True)
+class BuildOptions:
+    out: Path | None = None  # default: <course>/_build
+    only: str | None = None  # "html" | "scorm" | "exercises"
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    execute: bool = True
+    strict: bool = False
+    timeout: int | None = None  # per cell; default: _config.yml execute.timeout
+
+
+@dataclass
+class BuildSummary:
+    out_dir: Path
+    outputs: dict[str, int] = field(default_factory=dict)  # name -> bytes
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    executed: tuple[str, ...] = ()
+    cached: tuple[str, ...] = ()
+    skipped: dict[str, str] = field(default_factory=dict)  # output -> why it was not built
+    findings: tuple[Finding, ...] = ()
+    book_warnings: tuple[str, ...] = ()
+    up_to_date: bool = False
+
+
+def build_course(root: Path, options: BuildOptions, reporter: Reporter) -> BuildSummary:
+    """Build the course at `root`; raises `CourseKitError` and leaves old outputs intact."""
+    root = root.resolve()
+    out_dir = (options.out or root / "_build").resolve()
+    summary = BuildSummary(out_dir)
+    wanted = _wanted(options.only)
+    timer = _StageTimer(summary, reporter)
+    with BuildLock(out_dir):
+        with timer("load and check"):
+            course = load_and_check(root, options.strict, summary)
+        fingerprint = _fingerprint(root, out_dir, options, wanted)
+        if _up_to_date(out_dir, fingerprint, wanted):
+            summary.up_to_date = True
+            _measure(out_dir, wanted, summary)
+            return summary
+        outputs = Outputs(out_dir)
+        try:
+            with timer("execute"):
+                execute(course, out_dir, options, reporter, summary)
+            with timer("exercises"):
+                build_exercises(course, outputs, options, wanted, summary)
+            with timer("book"):
+                html_dir = build_html(course, outputs, out_dir, options, wanted, summary)
+            with timer("package"):
+                package_scorm(course, html_dir, outputs, wanted, summary)
+            outputs.commit()
+        finally:
+            outputs.discard()
+        _save_fingerprint(out_dir, fingerprint, wanted, summary)
+        _measure(out_dir, wanted, summary)
+    return summary
+
+
+# ------------------------------------------------------------------ the stages
+
+def load_and_check(root: Path, strict: bool, summary: BuildSummary) -> Course:
+    """Load and check the course; errors (and warnings under `strict`) stop the build."""
+    course, found = check_course(root)
+    kept = findings_mod.select(found)
+    summary.findings = tuple(kept)
+    if findings_mod.exit_code(kept, strict):
+        raise CourseError(f"{findings_mod.format_findings(kept)}\n"
+                          f"build stopped by the checks: {findings_mod.summary(kept)}; "
+                          "fix them and run `coursekit build` again")
+    return course
+
+
+def execute(course: Course, out_dir: Path, options: BuildOptions, reporter: Reporter,
+            summary: BuildSummary) -> None:
+    """Run the notebooks that changed into the jupyter-cache the book reads."""
+    if not options.execute:
+        reporter.note("--no-execute: the book shows the outputs stored in the notebooks")
+        return
+    notebooks = notebooks_to_execute(course.root, [p.path for p in course.pages])
+    config_timeout = course.config.execute_timeout if course.config else 120
+    result = execute_notebooks(course.root, notebooks, out_dir / CACHE_DIR,
+                               jobs=options.jobs, timeout=options.timeout or config_timeout,
+                               on_event=reporter.notebook)
+    summary.executed, summary.cached = result.executed, result.cached
+
+
+def build_exercises(course: Course, outputs: Outputs, options: BuildOptions,
+                    wanted: set[str], summary: BuildSummary) -> None:
+    """Student and teacher editions of the exercises (coursekit.exercises)."""
+    if "exercises" not in wanted:
+        return
+    build_editions = _entry_point("coursekit.exercises", "build_editions")
+    if build_editions is None:
+        summary.skipped["exercises"] = "coursekit.exercises.build_editions is not written yet"
+        return
+    build_editions(course, outputs.stage("exercises"), options.jobs)
+
+
+def build_html(course: Course, outputs: Outputs, out_dir: Path, options: BuildOptions,
+               wanted: set[str], summary: BuildSummary) -> Path | None:
+    """The Jupyter Book HTML site (also needed to package SCORM)."""
+    if not wanted & {"html", "scorm"}:
+        return None
+    from coursekit.book import build_book
+
+    html_dir = outputs.stage("html")
+    result = build_book(course.root, html_dir, outputs.scratch("book"),
+                        cache_dir=out_dir / CACHE_DIR if options.execute else None,
+                        exclude=_inside(course.root, out_dir), jobs=options.jobs)
+    summary.book_warnings = result.warnings
+    if options.strict and result.warnings:
+        raise BuildError("--strict: the book stage warned:\n" + "\n".join(result.warnings))
+    return html_dir
+
+
+def package_scorm(course: Course, html_dir: Path | None, outputs: Outputs,
+                  wanted: set[str], summary: BuildSummary) -> None:
+    """The SCORM 1.2 and 2004 zips, made from the HTML site (coursekit.scorm)."""
+    if "scorm" not in wanted or html_dir is None:
+        return
+    package = _entry_point("coursekit.scorm", "package")
+    if package is None:
+        summary.skipped["scorm"] = "coursekit.scorm.package is not written yet"
+        return
+    package(course, html_dir, outputs.stage("scorm"))
+
+
+# ----------------------------------------------------------------- the helpers
+
+def _wanted(only: str | None) -> set[str]:
+    if only is None:
+        return set(OUTPUTS)
+    if only not in OUTPUTS:
+        raise BuildError(f"--only must be one of {', '.join(OUTPUTS)}, got {only!r}")
+    return {only}
+
+
+def _entry_point(module: str, function: str) -> Any:
+    """A stage written by another task, or None while it does not exist yet."""
+    if importlib.util.find_spec(module) is None:
+        return None
+    return getattr(importlib.import_module(module), function, None)
+
+
+def _inside(root: Path, out_dir: Path) -> list[str]:
+    """Sphinx exclude pattern for the output folder when it lies inside the course."""
+    try:
+        return [out_dir.relative_to(root).as_posix()]
+    except ValueError:
+        return []
+
+
+class _StageTimer:
+    def __init__(self, summary: BuildSummary, reporter: Reporter) -> None:
+        self.summary, self.reporter = summary, reporter
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        self.reporter.stage(name)
+        start = time.monotonic()
+        try:
+            yield
+        finally:
+            self.summary.stage_seconds[name] = time.monotonic() - start
+
+
+def _measure(out_dir: Path, wanted: set[str], summary: BuildSummary) -> None:
+    for name in OUTPUTS:
+        if name in wanted and (out_dir / name).exists():
+            summary.outputs[name] = tree_size(out_dir / name)
+
+
+# --------------------------------------------------- skipping a build with no change
+
+def _fingerprint(root: Path, out_dir: Path, options: BuildOptions, wanted: set[str]) -> str:
+    """A hash of everything a build reads: course files, coursekit itself, options."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps([coursekit.__version__, sorted(wanted), options.execute,
+                              options.timeout, options.strict]).encode())
+    for base in (root, Path(coursekit.__file__).parent):
+        for path in sorted(_input_files(base, out_dir)):
+            digest.update(str(path.relative_to(base)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _input_files(base: Path, out_dir: Path) -> Iterator[Path]:
+    for dirpath, dirnames, filenames in os.walk(base):
+        here = Path(dirpath)
+        dirnames[:] = [d for d in dirnames if d not in NOT_INPUTS and not d.startswith(".")
+                       and here / d != out_dir]
+        for name in filenames:
+            if not name.endswith((".pyc", ".tmp")):
+                yield here / name
+
+
+def _up_to_date(out_dir: Path, fingerprint: str, wanted: set[str]) -> bool:
+    try:
+        saved = json.loads((out_dir / FINGERPRINT_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    # An output a stage could not make (its module missing) counts as up to date when
+    # nothing changed: coursekit's own files are in the fingerprint, so adding it rebuilds.
+    return all(saved.get(name, {}).get("fingerprint") == fingerprint
+               and (not saved[name]["built"] or (out_dir / name).exists()) for name in wanted)
+
+
+def _save_fingerprint(out_dir: Path, fingerprint: str, wanted: set[str],
+                      summary: BuildSummary) -> None:
+    path = out_dir / FINGERPRINT_FILE
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        saved = {}
+    for name in wanted:
+        saved[name] = {"fingerprint": fingerprint, "built": name not in summary.skipped}
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(saved), encoding="utf-8")
+    tmp.replace(path)
+

@@ -1,0 +1,133 @@
+"""Atomic build outputs and the build lock.
+
+Every stage writes into a staging folder inside the output folder (same file
+system, so the final move is a rename). Nothing replaces an existing output
+until the whole build has succeeded: a failed or interrupted build removes its
+staging folder and leaves the previous outputs exactly as they were.
+
+The lock is an `flock` on `<out>/.lock`: the kernel releases it when the holder
+dies, so a killed build never leaves a stale lock behind.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import socket
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import IO
+
+from coursekit.errors import BuildError
+
+LOCK_FILE = ".lock"
+STAGING_PREFIX = ".staging-"
+
+
+class BuildLock:
+    """Exclusive lock on an output folder; the holder is written into the lock file."""
+
+    def __init__(self, out_dir: Path, command: str = "coursekit build") -> None:
+        self.path = out_dir / LOCK_FILE
+        self.command = command
+        self._file: IO[str] | None = None
+
+    def __enter__(self) -> BuildLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = self.path.open("a+", encoding="utf-8")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = _describe(handle.read())
+            handle.close()
+            raise BuildError(
+                f"another build is already writing to {self.path.parent} ({holder}); "
+                "wait for it to finish, then run this build again"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                                 "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+                                 "command": self.command}))
+        handle.flush()
+        self._file = handle
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self._file is not None:
+            self._file.seek(0)
+            self._file.truncate()
+            fcntl.flock(self._file, fcntl.LOCK_UN)
+            self._file.close()
+            self._file = None
+
+
+def _describe(text: str) -> str:
+    try:
+        info = json.loads(text)
+        return (f"`{info['command']}`, process {info['pid']} on {info['host']}, "
+                f"started {info['started']}")
+    except (ValueError, KeyError, TypeError):
+        return "holder unknown"
+
+
+@dataclass
+class Outputs:
+    """The outputs of one build, staged beside their targets and committed together."""
+
+    out_dir: Path
+    staging: Path = field(init=False)
+    _targets: dict[str, Path] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        _remove_leftovers(self.out_dir)
+        self.staging = self.out_dir / f"{STAGING_PREFIX}{os.getpid()}"
+        self.staging.mkdir()
+
+    def stage(self, name: str) -> Path:
+        """A fresh folder to write output `name` (e.g. "html") into; committed later."""
+        path = self.staging / name
+        if path.exists():
+            shutil.rmtree(path)
+        path.mkdir(parents=True)
+        self._targets[name] = self.out_dir / name
+        return path
+
+    def scratch(self, name: str) -> Path:
+        """A folder for a stage's intermediate files, discarded with the staging area."""
+        path = self.staging / ".scratch" / name
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def commit(self) -> None:
+        """Move every staged output into place, replacing the previous one."""
+        for name, target in self._targets.items():
+            old = self.staging / f".old-{name}"
+            if target.exists():
+                target.rename(old)
+            (self.staging / name).rename(target)
+        self.discard()
+
+    def discard(self) -> None:
+        """Remove the staging area (previous outputs untouched)."""
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def _remove_leftovers(out_dir: Path) -> None:
+    """Staging folders of builds that were killed (the lock is held, so none is live)."""
+    for path in out_dir.glob(f"{STAGING_PREFIX}*"):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def tree_size(path: Path) -> int:
+    """Bytes in every file under `path` (a file: its size)."""
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
