@@ -1,0 +1,85 @@
+"""The launch page of each SCO: a bar with prev/next above a frame showing the module's pages.
+
+The page carries no script of its own (an LMS's Content-Security-Policy may forbid
+inline scripts and handlers): it loads `coursekit-scorm.js` and passes what the
+runtime needs as `data-` attributes and as the list of page links. Without
+JavaScript the links still open each page in the frame.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from coursekit.scorm.manifest import href
+
+RUNTIME_DIR = "scorm"  # zip folder of the launch pages and the runtime files
+RUNTIME_FILES = ("coursekit-scorm.js", "coursekit-scorm.css")
+_TITLE = re.compile(r"<title>(.*?)</title>", re.S | re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class LaunchPage:
+    """What one launch page shows: the module and its pages (zip paths, titles)."""
+
+    module_id: str
+    title: str
+    pages: tuple[tuple[str, str], ...]  # (zip path "modules/01-x/overview.html", title)
+
+
+def launch_path(module_id: str) -> str:
+    """The zip path of a module's launch page."""
+    return f"{RUNTIME_DIR}/launch-{module_id}.html"
+
+
+def page_title(html_file: Path, site_title: str, fallback: str) -> str:
+    """The page's own title from the built HTML, without the site title Sphinx appends."""
+    match = _TITLE.search(html_file.read_text(encoding="utf-8", errors="replace")[:20000])
+    if not match:
+        return fallback
+    title = html.unescape(re.sub(r"<[^>]+>", "", match.group(1))).strip()
+    for sep in (" \u2014 ", " - ", " | "):
+        suffix = sep + site_title
+        if title.endswith(suffix):
+            title = title[: -len(suffix)]
+    return title or fallback
+
+
+def render(page: LaunchPage, version: str, mastery_score: int, language: str) -> str:
+    """The launch page's HTML (for `version` "1.2" or "2004")."""
+    e = html.escape
+    items = "\n".join(
+        f'        <li><a href="../{href(path)}" target="ck-frame" data-ck-page="{e(path)}">'
+        f"{e(title)}</a></li>"
+        for path, title in page.pages
+    )
+    return f"""<!DOCTYPE html>
+<html lang="{e(language)}">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>{e(page.title)}</title>
+  <link rel="stylesheet" href="coursekit-scorm.css">
+  <script src="coursekit-scorm.js" defer></script>
+</head>
+<body data-ck-scorm="{e(version)}" data-ck-module="{e(page.module_id)}"
+      data-ck-mastery="{mastery_score}">
+  <header class="ck-bar">
+    <h1>{e(page.title)}</h1>
+    <button type="button" id="ck-prev">Previous</button>
+    <span id="ck-position" aria-live="polite"></span>
+    <button type="button" id="ck-next">Next</button>
+    <details>
+      <summary>Pages</summary>
+      <ol id="ck-pages">
+{items}
+      </ol>
+    </details>
+    <span id="ck-tracking"></span>
+  </header>
+  <iframe id="ck-frame" name="ck-frame" title="{e(page.title)}"></iframe>
+</body>
+</html>
+"""

@@ -1,0 +1,145 @@
+"""The package stage: the built site → one SCORM zip per configured version.
+
+Each zip holds the whole site, a launch page per module, the runtime script,
+`imsmanifest.xml` and the ADL control files of its version at the root. The
+manifest is validated (XSDs and packaging rules) before anything is written, and
+the zip is written to a temporary file renamed into place, so a failure leaves
+earlier packages untouched. Zips are deterministic: sorted entries, a fixed
+timestamp and fixed permissions, so the same site gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from importlib import resources
+from pathlib import Path
+
+from coursekit.errors import BuildError
+from coursekit.model import Course
+from coursekit.scorm import launch
+from coursekit.scorm.manifest import SCHEMES, PackagePlan, Scheme, Sco, build_manifest, ncname
+from coursekit.scorm.validate import MANIFEST, check_rules, schema_dir, validate_manifest
+
+FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can hold: no build date leaks in
+FILE_MODE = 0o100644 << 16  # regular file, rw-r--r--, whatever the umask was
+# Already-compressed formats are stored as they are: deflating them again costs time, saves nothing.
+STORED_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".woff", ".woff2", ".zip", ".gz"}
+
+Entries = dict[str, bytes | Path]  # zip path → content, or the file to read it from
+
+
+def package(course: Course, html_dir: Path, out_dir: Path) -> list[Path]:
+    """Write `<course_id>-scorm12.zip` / `-scorm2004.zip` (per config) into `out_dir`.
+
+    `html_dir` is the built site (`_build/html`). Returns the zips written, in the
+    order of `config.scorm.versions`. Raises BuildError naming the broken rule.
+    """
+    config = course.config
+    if config is None:
+        raise BuildError("_config.yml: cannot package SCORM without a valid configuration")
+    site = site_files(html_dir)
+    pages = [_launch_page(course, html_dir, site, m) for m in course.modules]
+    if not pages:
+        raise BuildError("_toc.yml: the course has no modules to package as SCOs")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for version in config.scorm.versions:
+        scheme = SCHEMES[version]
+        entries = _entries(course, site, pages, scheme)
+        zip_path = out_dir / f"{config.course_id}-{scheme.suffix}.zip"
+        write_zip(entries, zip_path)
+        written.append(zip_path)
+    return written
+
+
+def site_files(html_dir: Path) -> Entries:
+    """Every file of the built site by zip path, leaving out Sphinx's hidden bookkeeping."""
+    if not (html_dir / "index.html").is_file():
+        raise BuildError(
+            f"{html_dir}: no built site here (index.html missing); build the book first"
+        )
+    found: Entries = {}
+    for folder, dirs, files in os.walk(html_dir):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        rel = Path(folder).relative_to(html_dir).as_posix()
+        for name in files:
+            if not name.startswith("."):  # .buildinfo, .nojekyll: for Sphinx and GitHub only
+                found[name if rel == "." else f"{rel}/{name}"] = Path(folder, name)
+    return found
+
+
+def _launch_page(course: Course, html_dir: Path, site: Entries, module) -> launch.LaunchPage:  # type: ignore[no-untyped-def]
+    assert course.config is not None
+    if not module.pages:
+        raise BuildError(
+            f"{module.yaml_path}: module {module.id} has no pages in _toc.yml to package"
+        )
+    pages = []
+    for page in module.pages:
+        path = f"{page.docname}.html"
+        if path not in site:
+            raise BuildError(f"{page.path}: {path} is missing from the built site {html_dir}")
+        title = launch.page_title(html_dir / path, course.config.title, page.docname)
+        pages.append((path, title))
+    return launch.LaunchPage(module.id, f"Module {module.number} · {module.title}", tuple(pages))
+
+
+def _entries(
+    course: Course, site: Entries, pages: list[launch.LaunchPage], scheme: Scheme
+) -> Entries:
+    """All zip entries of one package, the manifest validated and included."""
+    config = course.config
+    assert config is not None
+    generated: Entries = {}
+    runtime = resources.files("coursekit.scorm") / "runtime"
+    for name in launch.RUNTIME_FILES:
+        generated[f"{launch.RUNTIME_DIR}/{name}"] = Path(str(runtime / name))
+    for page in pages:
+        html = launch.render(page, scheme.version, config.scorm.mastery_score, config.language)
+        generated[launch.launch_path(page.module_id)] = html.encode()
+    clash = sorted(set(generated) & set(site))
+    if clash:
+        raise BuildError(f"{clash[0]}: the site already has a file where the SCORM runtime goes")
+    entries: Entries = {**site, **generated}
+    control = {
+        p.name: p for p in sorted(schema_dir(scheme).iterdir()) if p.suffix in (".xsd", ".dtd")
+    }
+    plan = PackagePlan(
+        course_id=config.course_id,
+        title=config.title,
+        description=config.description,
+        language=config.language,
+        version=config.version,
+        scos=tuple(
+            Sco(ncname(p.module_id, "M"), p.title, launch.launch_path(p.module_id)) for p in pages
+        ),
+        content=tuple(sorted(entries)),
+        control=tuple(control),
+    )
+    manifest = build_manifest(plan, scheme)
+    zip_name = f"{config.course_id}-{scheme.suffix}.zip"
+    validate_manifest(manifest, scheme, zip_name)
+    entries.update(control)
+    entries[MANIFEST] = manifest
+    check_rules(manifest, sorted(entries), scheme, zip_name)
+    return entries
+
+
+def write_zip(entries: Entries, zip_path: Path) -> None:
+    """Write `entries` deterministically to `zip_path` (via a temporary file, then rename)."""
+    tmp = zip_path.with_name(f".{zip_path.name}.tmp")
+    try:
+        with zipfile.ZipFile(tmp, "w") as zf:
+            for name in sorted(entries):
+                content = entries[name]
+                data = content if isinstance(content, bytes) else content.read_bytes()
+                info = zipfile.ZipInfo(name, FIXED_TIME)
+                info.external_attr = FILE_MODE
+                info.create_system = 3  # Unix, so the mode above is honoured
+                stored = Path(name).suffix.lower() in STORED_SUFFIXES
+                info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
+                zf.writestr(info, data)
+        os.replace(tmp, zip_path)
+    finally:
+        tmp.unlink(missing_ok=True)
