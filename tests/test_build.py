@@ -7,8 +7,8 @@ from html import unescape
 from pathlib import Path
 
 import pytest
-from conftest import BuiltCourse
 
+from conftest import BuiltCourse
 from coursekit.loading import load_course
 
 pytestmark = pytest.mark.slow
@@ -49,7 +49,7 @@ def test_the_bibliography_resolves(built_course: BuiltCourse) -> None:
     unresolved = [p for p in pages if re.search(r'class="[^"]*problematic', _html(p))]
     assert not unresolved, f"unresolved references in {unresolved}"
     bibliography = _html(html_dir / "bibliography.html")
-    entries = re.findall(r'<div class="citation"|<dt class="label"|class="label"><span', bibliography)
+    entries = re.findall(r'<div class="citation"', bibliography)
     assert entries, "the bibliography page lists no entry"
     # sphinxcontrib-bibtex warns (and leaves the citation out) for an unknown key.
     assert "could not find bibtex key" not in built_course.result.stderr

@@ -12,6 +12,7 @@ build down with it, and Ctrl-C reaches every worker, which shuts its kernel down
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -182,10 +183,8 @@ def _stop(running: list[_Running]) -> None:
 
 
 def _signal(process: subprocess.Popen[bytes], sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 # ------------------------------------------------------------------- the worker
