@@ -1,0 +1,54 @@
+"""The quiz model: a quiz file (`quiz.yml`) as frozen records.
+
+Kept free of Sphinx so `coursekit check` and the renderer share it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from coursekit.yamlfile import YamlDoc
+
+
+class QuestionType(StrEnum):
+    SINGLE = "single"  # radio buttons, exactly one right choice
+    MULTIPLE = "multiple"  # checkboxes, every right choice and no wrong one
+    NUMERIC = "numeric"  # a number within `tolerance` of `answer`
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    id: str
+    text: str  # inline Markdown
+    correct: bool
+    feedback: str = ""  # inline Markdown, shown when this choice was picked
+    index: int = 0  # position in the YAML list (for source positions)
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    id: str
+    type: QuestionType
+    prompt: str  # inline Markdown
+    index: int  # position in the YAML `questions` list
+    points: int = 1
+    choices: tuple[Choice, ...] = ()
+    answer: float | None = None
+    tolerance: float | None = None
+    unit: str = ""
+    feedback: str = ""  # the explanation, shown after any answer
+    see: str = ""  # the page that teaches it, relative to the quiz file
+
+
+@dataclass(frozen=True, slots=True)
+class Quiz:
+    id: str
+    title: str
+    path: str  # the quiz file, relative to the course root
+    questions: tuple[Question, ...]
+    doc: YamlDoc  # for source positions in findings
+
+    @property
+    def max_points(self) -> int:
+        return sum(q.points for q in self.questions)

@@ -1,0 +1,181 @@
+/* coursekit quiz: scores the quiz forms that coursekit renders, shows feedback and the
+ * score, and hands the score to an LMS (see README, "Quizzes and exercises").
+ *
+ * On every submission it fires
+ *   window.dispatchEvent(new CustomEvent("coursekit:quiz-score", {detail}))
+ * and, inside a frame,
+ *   window.parent.postMessage({type: "coursekit:quiz-score", ...detail}, "*")
+ * with detail = {module, quiz, raw, min: 0, max, scaled: raw / max}.
+ * A static file with no inline code, so LMS Content-Security-Policies allow it.
+ * Nothing here makes a network request.
+ */
+(function () {
+  "use strict";
+
+  function parseNumber(text) {
+    var s = String(text).trim().replace(/[\s_\u00a0]/g, "");
+    if (/^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$/.test(s)) {
+      s = s.replace(/,/g, ""); // 2,000 or 1,234.5: thousands separators
+    } else if (s.indexOf(".") === -1) {
+      s = s.replace(",", "."); // 2,5: a decimal comma
+    }
+    if (!/^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(s)) return NaN;
+    return parseFloat(s);
+  }
+
+  function textOf(el) {
+    return el ? el.textContent.trim() : "";
+  }
+
+  function para(className, text) {
+    var p = document.createElement("p");
+    p.className = className;
+    if (text) p.textContent = text;
+    return p;
+  }
+
+  function fromTemplate(template, className) {
+    if (!template || !template.content || !template.content.textContent.trim()) return null;
+    var p = para(className);
+    p.appendChild(template.content.cloneNode(true));
+    return p;
+  }
+
+  function labelFor(input) {
+    return input.form.querySelector('label[for="' + input.id + '"]');
+  }
+
+  /* Grade one fieldset; returns {right: bool, nodes: [feedback paragraphs]}. */
+  function gradeChoices(fieldset) {
+    var inputs = Array.prototype.slice.call(fieldset.querySelectorAll("input"));
+    var picked = inputs.filter(function (i) { return i.checked; });
+    var right = inputs.every(function (i) {
+      return i.checked === (i.dataset.correct === "true");
+    });
+    var nodes = [];
+    if (!picked.length) {
+      nodes.push(para("ck-verdict", "No answer given."));
+    } else {
+      nodes.push(para("ck-verdict", right ? "Correct." : "Not quite."));
+    }
+    if (!right) {
+      var answers = inputs.filter(function (i) { return i.dataset.correct === "true"; })
+        .map(function (i) { return textOf(labelFor(i)); });
+      var lead = answers.length > 1 ? "The right answers: " : "The right answer: ";
+      nodes.push(para("ck-answer", lead + answers.join("; ") + "."));
+    }
+    picked.forEach(function (i) {
+      var fb = fromTemplate(i.parentNode.querySelector("template.ck-choice-feedback"),
+                            "ck-choice-fb");
+      if (fb) {
+        fb.insertBefore(document.createTextNode("About \u201c" + textOf(labelFor(i)) +
+                                                "\u201d: "), fb.firstChild);
+        nodes.push(fb);
+      }
+    });
+    inputs.forEach(function (i) {
+      var box = i.parentNode;
+      box.classList.toggle("ck-is-correct", i.dataset.correct === "true");
+      box.classList.toggle("ck-is-wrong-pick", i.checked && i.dataset.correct !== "true");
+    });
+    return {right: right, nodes: nodes};
+  }
+
+  function gradeNumeric(fieldset) {
+    var input = fieldset.querySelector("input");
+    var answer = parseFloat(input.dataset.answer);
+    var tolerance = parseFloat(input.dataset.tolerance) || 0;
+    var given = parseNumber(input.value);
+    var right = !isNaN(given) && Math.abs(given - answer) <= tolerance + 1e-12;
+    var nodes = [];
+    if (input.value.trim() === "") {
+      nodes.push(para("ck-verdict", "No answer given."));
+    } else if (isNaN(given)) {
+      nodes.push(para("ck-verdict", "\u201c" + input.value + "\u201d is not a number."));
+    } else {
+      nodes.push(para("ck-verdict", right ? "Correct." : "Not quite."));
+    }
+    if (!right) {
+      var within = tolerance ? " (answers within \u00b1" + tolerance + " count)" : "";
+      nodes.push(para("ck-answer", "The right answer: " + answer + within + "."));
+    }
+    input.setAttribute("aria-invalid", right ? "false" : "true");
+    return {right: right, nodes: nodes};
+  }
+
+  function grade(form) {
+    var raw = 0, max = 0;
+    form.querySelectorAll("fieldset.ck-question").forEach(function (fieldset) {
+      var points = parseInt(fieldset.dataset.points, 10) || 1;
+      var result = fieldset.dataset.type === "numeric" ? gradeNumeric(fieldset)
+                                                       : gradeChoices(fieldset);
+      var why = fromTemplate(fieldset.querySelector("template.ck-explanation"),
+                             "ck-explanation-text");
+      if (why) result.nodes.push(why);
+      max += points;
+      if (result.right) raw += points;
+      fieldset.classList.toggle("ck-right", result.right);
+      fieldset.classList.toggle("ck-wrong", !result.right);
+      var box = fieldset.querySelector(".ck-feedback");
+      box.textContent = "";
+      result.nodes.forEach(function (n) { box.appendChild(n); });
+    });
+    return {raw: raw, max: max};
+  }
+
+  function report(form, raw, max) {
+    var detail = {
+      module: form.dataset.module,
+      quiz: form.dataset.quiz,
+      raw: raw,
+      min: 0,
+      max: max,
+      scaled: max > 0 ? raw / max : 0
+    };
+    window.dispatchEvent(new CustomEvent("coursekit:quiz-score", {detail: detail}));
+    if (window.parent && window.parent !== window) {
+      var message = {type: "coursekit:quiz-score"};
+      Object.keys(detail).forEach(function (k) { message[k] = detail[k]; });
+      window.parent.postMessage(message, "*");
+    }
+  }
+
+  function onSubmit(event) {
+    event.preventDefault();
+    var form = event.currentTarget;
+    var score = grade(form);
+    var percent = score.max ? Math.round(100 * score.raw / score.max) : 0;
+    form.querySelector(".ck-score").textContent =
+      "Your score: " + score.raw + " out of " + score.max + " points (" + percent + " %).";
+    form.classList.add("ck-submitted");
+    report(form, score.raw, score.max);
+  }
+
+  function onReset(event) {
+    var form = event.currentTarget;
+    form.classList.remove("ck-submitted");
+    form.querySelectorAll(".ck-feedback, .ck-score").forEach(function (el) {
+      el.textContent = "";
+    });
+    form.querySelectorAll(".ck-right, .ck-wrong, .ck-is-correct, .ck-is-wrong-pick")
+      .forEach(function (el) {
+        el.classList.remove("ck-right", "ck-wrong", "ck-is-correct", "ck-is-wrong-pick");
+      });
+    form.querySelectorAll("[aria-invalid]").forEach(function (el) {
+      el.removeAttribute("aria-invalid");
+    });
+  }
+
+  function init() {
+    document.querySelectorAll("form.ck-quiz").forEach(function (form) {
+      form.addEventListener("submit", onSubmit);
+      form.addEventListener("reset", onReset);
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();

@@ -1,0 +1,152 @@
+"""The Sphinx glue of coursekit: the `{quiz}` directive and student-only exercise pages.
+
+Listed in `_config.yml` under `sphinx: extra_extensions`, so a plain
+`jupyter-book build .` behaves like `coursekit build`:
+
+- ```` ```{quiz} quiz.yml ```` renders the quiz file as an interactive form and adds
+  the quiz's static script and style sheet (no inline code: LMS CSPs forbid it);
+- every notebook under `exercises/` is turned into its student edition when Sphinx
+  reads it, and the `_sources/` copy behind the download button is rewritten to
+  the student edition too, so no solution reaches the site.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from docutils import nodes
+from docutils.parsers.rst import directives
+from sphinx.application import Sphinx
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
+from sphinx.writers.html5 import HTML5Translator
+
+from coursekit import __version__
+from coursekit.exercises.editions import cell_label, student_edition
+from coursekit.exercises.files import EXERCISES_DIR, dumps_notebook
+from coursekit.findings import Severity
+from coursekit.quiz.loading import load_quiz, module_id_for
+from coursekit.quiz.render import render_quiz
+
+logger = logging.getLogger(__name__)
+STATIC = Path(__file__).parent / "quiz" / "static"
+
+
+class quiz_node(nodes.General, nodes.Element):  # noqa: N801 (docutils naming)
+    """Placeholder for a quiz; the HTML writer renders it from the quiz file."""
+
+
+class QuizDirective(SphinxDirective):
+    """```` ```{quiz} quiz.yml ````: the path is relative to the page."""
+
+    required_arguments = 0
+    optional_arguments = 1
+    option_spec = {"class": directives.class_option}
+
+    def run(self) -> list[nodes.Node]:
+        arg = self.arguments[0] if self.arguments else "quiz.yml"
+        docdir = posixpath.dirname(self.env.docname)
+        rel = posixpath.normpath(posixpath.join(docdir, arg))
+        root = Path(self.env.srcdir)
+        self.env.note_dependency(str(root / rel))
+        if not (root / rel).is_file():
+            logger.warning("quiz file %s not found", rel, location=self.get_location())
+            return []
+        quiz, found = load_quiz(root, rel)
+        for f in found:
+            logger.warning("%s:%d:%d: %s %s", f.path, f.line, f.col, f.code, f.message,
+                           location=self.get_location(), type="coursekit", subtype=f.code)
+        if quiz is None or any(f.severity is Severity.ERROR for f in found):
+            return []
+        node = quiz_node(quiz_path=rel, module_id=module_id_for(root, rel))
+        self.set_source_info(node)
+        return [node]
+
+
+def visit_quiz_html(self: HTML5Translator, node: quiz_node) -> None:
+    quiz, _ = load_quiz(Path(self.builder.srcdir), node["quiz_path"])
+    if quiz is not None:
+        here = self.builder.current_docname
+        base = posixpath.dirname(node["quiz_path"])
+        self.body.append(render_quiz(quiz, node["module_id"],
+                                     lambda t: _resolve(self.builder, here, base, t)))
+    raise nodes.SkipNode
+
+
+def _resolve(builder: Any, here: str, base: str, target: str) -> tuple[str, str] | None:
+    """A page link written relative to the quiz file → (href from `here`, page title)."""
+    path, _, anchor = target.partition("#")
+    if not path:
+        return None
+    docname = posixpath.normpath(posixpath.join(base, path))
+    docname = docname.removesuffix(".md").removesuffix(".ipynb")
+    env = builder.env
+    if docname not in env.all_docs:
+        return None
+    href = builder.get_relative_uri(here, docname) + (f"#{anchor}" if anchor else "")
+    title = env.titles[docname].astext() if docname in env.titles else docname
+    return href, title
+
+
+def skip_node(self: Any, node: nodes.Element) -> None:
+    raise nodes.SkipNode
+
+
+def is_exercise(docname: str, path: str) -> bool:
+    """An exercise page: a notebook under `exercises/`."""
+    return docname.startswith(f"{EXERCISES_DIR}/") and path.endswith(".ipynb")
+
+
+def student_source(docname: str, text: str, location: Any = None) -> str:
+    """The student edition of an exercise notebook's JSON text (warnings logged)."""
+    import json
+
+    nb = json.loads(text)
+    student, problems = student_edition(nb, docname.removeprefix(f"{EXERCISES_DIR}/"))
+    for p in problems:
+        logger.warning("%s: %s (the cell is left out of the student edition)",
+                       cell_label(nb, p.index), p.problem.message, location=location,
+                       type="coursekit", subtype=p.problem.code)
+    return dumps_notebook(student)
+
+
+def on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
+    """Replace each exercise notebook by its student edition before it is parsed."""
+    if is_exercise(docname, str(app.env.doc2path(docname))):
+        source[0] = student_source(docname, source[0], location=docname)
+
+
+def on_build_finished(app: Sphinx, exception: Exception | None) -> None:
+    """Rewrite the `_sources/` copies of the exercises (the download button) as student editions."""
+    if exception is not None or app.builder.format != "html":
+        return
+    sources = Path(app.outdir) / "_sources"
+    suffix = app.config.html_sourcelink_suffix
+    for docname in sorted(app.env.found_docs):
+        src = Path(app.env.doc2path(docname))
+        if not is_exercise(docname, str(src)):
+            continue
+        name = docname + src.suffix + (suffix if suffix != src.suffix else "")
+        copy = sources / PurePosixPath(name)
+        if copy.is_file():
+            text = student_source(docname, src.read_text(encoding="utf-8"))
+            copy.write_text(text, encoding="utf-8")
+
+
+def on_config_inited(app: Sphinx, config: Any) -> None:
+    config.html_static_path.append(str(STATIC))
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    """Register the quiz directive, its assets and the exercise rewriting."""
+    app.add_node(quiz_node, html=(visit_quiz_html, None), latex=(skip_node, None),
+                 text=(skip_node, None), man=(skip_node, None), texinfo=(skip_node, None))
+    app.add_directive("quiz", QuizDirective)
+    app.add_js_file("coursekit-quiz.js", loading_method="defer")
+    app.add_css_file("coursekit-quiz.css")
+    app.connect("config-inited", on_config_inited)
+    app.connect("source-read", on_source_read)
+    app.connect("build-finished", on_build_finished)
+    return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}
