@@ -72,6 +72,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "CK306": (W, "a page has no top-level heading"),
     "CK501": (E, "a citation key is absent from the bibliography"),
     "CK502": (E, "the bibliography does not parse"),
+    "CK503": (W, "a bibliography entry is never cited"),
 }
 del E, W
 

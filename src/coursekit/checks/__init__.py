@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from coursekit.checks import modules, structure
+from coursekit.checks import bibliography, modules, notebooks, pages, sources, structure
 from coursekit.findings import Finding
 from coursekit.loading import load_course
 from coursekit.model import Course
@@ -20,12 +20,20 @@ Check = Callable[[Course], Iterable[Finding]]
 ALL_CHECKS: tuple[Check, ...] = (
     *structure.CHECKS,
     *modules.CHECKS,
+    *notebooks.CHECKS,
+    *pages.CHECKS,
+    *bibliography.CHECKS,
 )
 
 
 def run_checks(course: Course) -> list[Finding]:
-    """Run every registered check on `course` and collect all findings."""
-    return [finding for check in ALL_CHECKS for finding in check(course)]
+    """Run every registered check on `course` and collect all findings.
+
+    The checks share one reading of each page (`sources.session`): every notebook
+    and Markdown file is read and parsed once per run.
+    """
+    with sources.session():
+        return [finding for check in ALL_CHECKS for finding in check(course)]
 
 
 def check_course(root: Path) -> tuple[Course, list[Finding]]:

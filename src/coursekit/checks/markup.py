@@ -1,0 +1,265 @@
+"""Markdown (MyST flavour) → the few things the page checks look at, with positions.
+
+markdown-it-py parses the block structure (headings, code fences, ```{directive}
+fences, `(label)=` targets, HTML blocks, front matter), so nothing inside code is
+mistaken for a link. Inline syntax (links, images, roles) is then read by a small
+scanner over each block's text that first blanks out code spans: the full
+markdown-it inline parser costs about seven times the block parse and the checks
+need only these three constructs (see benchmarks/bench_check.py).
+
+Positions are 1-based (line, col) within the text given; `Pos.cell` says which
+notebook cell the text came from (-1 for a Markdown page).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.colon_fence import colon_fence_plugin
+from mdit_py_plugins.front_matter import front_matter_plugin
+from mdit_py_plugins.myst_blocks import myst_block_plugin
+
+# Directives whose body is Markdown (parsed for links, images and labels too).
+MARKDOWN_BODY = frozenset({
+    "admonition", "attention", "caution", "danger", "error", "hint", "important", "note",
+    "seealso", "tip", "warning", "margin", "sidebar", "topic", "dropdown", "epigraph",
+    "pull-quote", "highlights", "figure", "table", "list-table", "container", "div",
+    "card", "grid-item", "grid-item-card", "tab-item", "tab-set", "exercise", "solution",
+})
+IMAGE_DIRECTIVES = ("image", "figure")
+
+_DIRECTIVE = re.compile(r"^\{([^}\s]+)\}\s*(.*)$")
+_OPTION = re.compile(r"^\s*:([\w-]+):\s*(.*)$")
+_YAML_OPTION = re.compile(r"^\s*([\w-]+)\s*:\s*(.*)$")
+# A backtick run, optionally preceded by `{role}`: a role, or a code span to blank out.
+_TICKS = re.compile(
+    r"(?:\{(?P<name>[A-Za-z][\w:+.\-]*)\})?(?P<ticks>`+)(?P<body>.*?[^`]|)(?P=ticks)(?!`)", re.S
+)
+_ESCAPE = re.compile(r"\\[^\s]")
+_LINK = re.compile(
+    r"(?P<bang>!?)\[(?P<text>(?:[^\[\]]|\[[^\[\]]*\])*)\]"
+    r"\(\s*(?P<dest><[^>\n]*>|[^\s()]*(?:\([^\s()]*\)[^\s()]*)*)"
+    r"(?:\s+(?:\"[^\"]*\"|'[^']*'|\([^)]*\)))?\s*\)"
+)
+_IMG_TAG = re.compile(r"<img\b(?P<attrs>[^>]*)>", re.I)
+_ATTR = re.compile(
+    r"""(?P<name>[\w-]+)\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^\s>]+))"""
+)
+
+
+def _parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"maxNesting": 50})
+    md.use(front_matter_plugin).use(myst_block_plugin).use(colon_fence_plugin)
+    md.disable("inline")  # inline syntax is read by the scanner below
+    return md
+
+
+_MD = _parser()
+
+
+@dataclass(frozen=True, slots=True)
+class Pos:
+    """Where something is written: 1-based line and column in a cell (-1: a page)."""
+
+    cell: int
+    line: int
+    col: int
+
+
+@dataclass(frozen=True, slots=True)
+class Heading:
+    pos: Pos
+    level: int
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A link or an image. `via` is "markdown", "html" or the directive, e.g. "{figure}"."""
+
+    pos: Pos
+    target: str
+    image: bool
+    alt: str = ""
+    via: str = "markdown"
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    """A MyST role such as {ref}`label`; `content` is what is between the backticks."""
+
+    pos: Pos
+    name: str
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    pos: Pos
+    name: str
+
+
+@dataclass(slots=True)
+class Markup:
+    """What the checks need from one page (all markdown cells of a notebook together)."""
+
+    headings: list[Heading] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+    roles: list[Role] = field(default_factory=list)
+    labels: list[Label] = field(default_factory=list)
+    terms: set[str] = field(default_factory=set)  # lower-cased, as Sphinx matches them
+    bibliography_all: bool = False  # a {bibliography} with :all: cites every entry
+
+
+def parse(chunks: Iterable[tuple[int, str]]) -> Markup:
+    """Parse each (cell, text) chunk into one `Markup`; use cell -1 for a Markdown page."""
+    out = Markup()
+    for cell, text in chunks:
+        _Chunk(out, cell, text.splitlines()).blocks(text, 0, nested=False)
+    return out
+
+
+@dataclass(slots=True)
+class _Chunk:
+    out: Markup
+    cell: int
+    lines: list[str]
+
+    def pos(self, line_idx: int, col0: int) -> Pos:
+        return Pos(self.cell, line_idx + 1, col0 + 1)
+
+    def line(self, idx: int) -> str:
+        return self.lines[idx] if 0 <= idx < len(self.lines) else ""
+
+    def blocks(self, text: str, line0: int, nested: bool) -> None:
+        """Walk the block tokens of `text`, whose first line is chunk line `line0`."""
+        tokens = _MD.parse(text)
+        for tok in tokens:
+            start = line0 + (tok.map[0] if tok.map else 0)
+            if tok.type == "heading_open" and not nested:
+                src = self.line(start)
+                col = src.find("#") if tok.markup.startswith("#") else len(src) - len(src.lstrip())
+                self.out.headings.append(Heading(self.pos(start, max(col, 0)), int(tok.tag[1])))
+            elif tok.type == "inline":
+                self.inline(tok.content, start)
+            elif tok.type == "myst_target":
+                src = self.line(start)
+                self.out.labels.append(Label(self.pos(start, max(src.find("("), 0)),
+                                             tok.content.strip()))
+            elif tok.type in ("fence", "colon_fence"):
+                self.directive(tok, start)
+            elif tok.type == "html_block":
+                self.html(tok.content, start)
+
+    def directive(self, tok: Token, start: int) -> None:
+        match = _DIRECTIVE.match(tok.info.strip())
+        if match is None:
+            return  # a plain code block
+        name, arg = match.group(1), match.group(2).strip()
+        body = tok.content.splitlines()
+        options, first_body = _options(body)
+        fence_line = self.line(start)
+        where = self.pos(start, max(fence_line.find("{"), 0))
+        if name in IMAGE_DIRECTIVES and arg:
+            col = fence_line.find(arg)
+            self.out.links.append(Link(self.pos(start, col if col >= 0 else 0), arg, True,
+                                       options.get("alt", ""), "{" + name + "}"))
+        if "name" in options:
+            self.out.labels.append(Label(where, options["name"]))
+        if name == "math" and "label" in options:
+            self.out.labels.append(Label(where, options["label"]))
+        if name == "glossary":
+            self.out.terms |= _glossary_terms(body)
+        if name == "bibliography" and "all" in options:
+            self.out.bibliography_all = True
+        if name in MARKDOWN_BODY or name.startswith("prf:"):
+            self.blocks("\n".join(body[first_body:]), start + 1 + first_body, nested=True)
+
+    def inline(self, content: str, start: int) -> None:
+        """Roles, links and images in a block's inline text, with code spans ignored."""
+        if not any(c in content for c in "`[<"):
+            return
+        clean = self.roles(_ESCAPE.sub("  ", content), content, start)
+        if "[" in clean:
+            for m in _LINK.finditer(clean):
+                dest = m.group("dest").strip("<>")
+                image = bool(m.group("bang"))
+                alt = content[m.start("text"):m.end("text")] if image else ""
+                self.out.links.append(Link(self.at(content, m.start(), start), dest, image,
+                                           alt.strip()))
+        if "<" in clean:
+            self.html(clean, start, content)
+
+    def roles(self, text: str, original: str, start: int) -> str:
+        """Record roles; return `text` with every role and code span blanked out."""
+        if "`" not in text:
+            return text
+        pieces, last = [], 0
+        for m in _TICKS.finditer(text):
+            if m.group("name"):
+                body = original[m.start("body"):m.end("body")]
+                self.out.roles.append(Role(self.at(original, m.start(), start),
+                                           m.group("name"), body.strip()))
+            pieces.append(text[last:m.start()])
+            pieces.append(re.sub(r"[^\n]", " ", m.group(0)))
+            last = m.end()
+        pieces.append(text[last:])
+        return "".join(pieces)
+
+    def html(self, text: str, start: int, original: str | None = None) -> None:
+        """`<img>` tags in raw HTML: their src and alt."""
+        for m in _IMG_TAG.finditer(text):
+            attrs = {a.group("name").lower(): a.group("dq") or a.group("sq") or a.group("bare")
+                     or "" for a in _ATTR.finditer(m.group("attrs"))}
+            pos = self.at(original if original is not None else text, m.start(), start)
+            self.out.links.append(Link(pos, attrs.get("src", ""), True,
+                                       attrs.get("alt", "").strip(), "html"))
+
+    def at(self, content: str, offset: int, start: int) -> Pos:
+        """The chunk position of `offset` in a block's text whose first line is `start`."""
+        row = content.count("\n", 0, offset)
+        bol = content.rfind("\n", 0, offset) + 1
+        eol = content.find("\n", offset)
+        text_line = content[bol: eol if eol >= 0 else len(content)]
+        src = self.line(start + row)
+        base = src.find(text_line) if text_line else 0
+        return self.pos(start + row, (base if base >= 0 else 0) + offset - bol)
+
+
+def _options(body: list[str]) -> tuple[dict[str, str], int]:
+    """A directive's `:key: value` (or `---` YAML) options and where its body starts."""
+    options: dict[str, str] = {}
+    if body and body[0].strip() == "---":
+        for i, line in enumerate(body[1:], start=1):
+            if line.strip() == "---":
+                return options, i + 1
+            m = _YAML_OPTION.match(line)
+            if m:
+                options[m.group(1)] = m.group(2).strip().strip("\"'")
+        return options, len(body)
+    i = 0
+    while i < len(body):
+        m = _OPTION.match(body[i])
+        if m is None:
+            break
+        options[m.group(1)] = m.group(2).strip()
+        i += 1
+    return options, i
+
+
+def _glossary_terms(body: list[str]) -> set[str]:
+    """Terms of a {glossary}: the unindented lines (definitions are indented)."""
+    terms = set()
+    for line in body:
+        if line.strip() and not line[0].isspace() and not _OPTION.match(line):
+            terms.add(line.split(" : ")[0].strip().lower())
+    return terms
+
+
+def role_target(content: str) -> str:
+    """`title <target>` → `target`; a bare `target` stays as it is."""
+    m = re.match(r"^(.*?)\s*<([^<>]+)>$", content, re.S)
+    return (m.group(2) if m else content).strip()
