@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from coursekit.checks import bibliography, modules, notebooks, pages, sources, structure
+from coursekit.checks import (
+    bibliography, exercises, modules, notebooks, pages, quizzes, sources, structure,
+)
 from coursekit.findings import Finding
 from coursekit.loading import load_course
 from coursekit.model import Course
@@ -23,6 +25,8 @@ ALL_CHECKS: tuple[Check, ...] = (
     *notebooks.CHECKS,
     *pages.CHECKS,
     *bibliography.CHECKS,
+    *exercises.CHECKS,
+    *quizzes.CHECKS,
 )
 
 

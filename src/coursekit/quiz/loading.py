@@ -67,8 +67,9 @@ def _question(doc: YamlDoc, i: int, item: Any, findings: list[Finding]) -> Quest
         findings.append(make("CK102", doc.path, line, col,
                              f"question type must be one of {TYPES}, got {q['type']!r}"))
         return None
-    choices = [c for j, c in enumerate(q.get("choices", []))
-               if (c := _choice(doc, (*keys, "choices", j), j, c, findings)) is not None]
+    loaded = (_choice(doc, (*keys, "choices", j), j, item, findings)
+              for j, item in enumerate(q.get("choices", [])))
+    choices = [c for c in loaded if c is not None]
     points = q.get("points", 1)
     if points < 1:
         line, col = doc.where(*keys, "points")
