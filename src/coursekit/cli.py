@@ -176,6 +176,76 @@ def _print_summary(summary: Any) -> None:
         click.secho(f"  {name}: not built ({why})", fg="yellow", err=True)
 
 
+@cli.group()
+def exercises() -> None:
+    """Self-check and grade the exercise notebooks (exercises/NN-slug/*.ipynb)."""
+
+
+_jobs = click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+                     help="Notebooks executed at once (default: the number of cores).")
+_timeout = click.option("--timeout", type=click.IntRange(min=1), default=120, show_default=True,
+                        help="Seconds a cell may run.")
+
+
+@exercises.command("verify")
+@click.argument("path", default=".", type=click.Path(exists=True, path_type=Path))
+@_jobs
+@_timeout
+@_clean_errors
+def exercises_verify(path: Path, jobs: int | None, timeout: int) -> None:
+    """Run the self-checks on the exercises at PATH (a course, a folder or a notebook).
+
+    The teacher edition must pass every cell; the student edition must fail every
+    test cell (a test that passes without the solution tests nothing).
+    """
+    import os
+
+    from coursekit.exercises.files import select_exercises
+    from coursekit.exercises.selfcheck import describe_failures, verify
+
+    _root, chosen = select_exercises(path)
+    verdicts = verify(chosen, timeout, jobs or os.cpu_count() or 1)
+    for v in verdicts:
+        if v.ok:
+            click.echo(f"ok      {v.exercise.path} ({v.tests} test cells)")
+    failed = [v for v in verdicts if not v.ok]
+    if failed:
+        click.echo(describe_failures(failed))
+        click.secho(f"{len(failed)} of {len(verdicts)} exercise(s) failed the self-check",
+                    fg="red", err=True)
+        sys.exit(1)
+    click.echo(f"all {len(verdicts)} exercise(s) passed the self-check", err=True)
+
+
+@exercises.command("grade")
+@click.argument("submissions", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--course", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=Path("."), show_default=True,
+              help="The course whose test cells count (matched by cell id).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The CSV to write (default: SUBMISSIONS/grades.csv).")
+@_jobs
+@_timeout
+@_clean_errors
+def exercises_grade(submissions: Path, course: Path, output: Path | None, jobs: int | None,
+                    timeout: int) -> None:
+    """Run the test cells of every notebook under SUBMISSIONS and write a CSV of grades.
+
+    Columns: student_file, exercise, tests_passed, tests_total, note. Submissions run
+    real code on this machine: grade untrusted work in a sandbox.
+    """
+    import os
+
+    from coursekit.exercises.grade import grade, write_csv
+
+    grades = grade(submissions, course, timeout, jobs or os.cpu_count() or 1)
+    target = output or submissions / "grades.csv"
+    write_csv(grades, target)
+    for g in grades:
+        click.echo(f"{g.student_file}: {g.passed}/{g.total}" + (f" ({g.note})" if g.note else ""))
+    click.echo(f"graded {len(grades)} submission(s) into {target}", err=True)
+
+
 def _require_folder(path: Path) -> None:
     if not path.is_dir():
         click.secho(f"error: {path} is not a folder; give the course folder "

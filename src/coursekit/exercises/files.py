@@ -65,3 +65,24 @@ def write_notebook(nb: dict[str, Any], path: Path) -> None:
     """Write `nb` to `path`, creating parent folders."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(dumps_notebook(nb), encoding="utf-8")
+
+
+def select_exercises(path: Path) -> tuple[Path, list[Exercise]]:
+    """The course root holding `path` and its exercises at or under `path`.
+
+    `path` may be the course folder, a folder inside `exercises/`, or one notebook
+    (also a notebook outside any course, checked on its own).
+    """
+    path = path.resolve()
+    root = next((p for p in (path, *path.parents)
+                 if (p / "_config.yml").is_file() or (p / EXERCISES_DIR).is_dir()), None)
+    if root is None:
+        root = path if path.is_dir() else path.parent
+    chosen = [ex for ex in find_exercises(root)
+              if ex.file.resolve() == path or ex.file.resolve().is_relative_to(path)]
+    if not chosen and path.is_file() and path.suffix == ".ipynb":
+        return path.parent, [Exercise(path.parent, path.name)]
+    if not chosen:
+        raise CourseError(f"{path}: no exercise notebooks here (looked for "
+                          f"{EXERCISES_DIR}/NN-slug/*.ipynb under {root})")
+    return root, chosen
