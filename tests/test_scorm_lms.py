@@ -1,0 +1,215 @@
+"""SCORM packages run in Chromium against a real SCORM runtime (scorm-again) and with no LMS.
+
+For each version, a test LMS page creates the API, opens each SCO's launch page in
+a frame, walks its pages, records a quiz score, closes it and relaunches it; the
+tests then read what the LMS stored, as an LMS report would show it.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from browser import serve, watch
+from lms.harness import (
+    CMI,
+    SUFFIX,
+    build_html,
+    calls_since,
+    close,
+    items,
+    launch,
+    make_tiny_course,
+    module_pages,
+    require_scorm_again,
+    serve_lms,
+    suspend,
+    unzip,
+    watch_runtime,
+    wait_location_set,
+    walk,
+)
+
+from coursekit.loading import load_course
+from coursekit.scorm import package
+
+pytestmark = pytest.mark.browser
+VERSIONS = ["1.2", "2004"]
+# The quiz score each tiny module's page posts (raw, max); mastery is 80 %.
+TINY_SCORES = {"first-steps": (3, 4), "second-thoughts": (9, 10)}
+
+
+@pytest.fixture(scope="module")
+def tiny_zips(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = make_tiny_course(tmp_path_factory.mktemp("tiny"))
+    out = root / "_scorm"
+    package(load_course(root).course, build_html(root), out)
+    return out
+
+
+def _module_of(item_launch: str) -> str:
+    return item_launch.removeprefix("scorm/launch-").removesuffix(".html")
+
+
+def _post_score(page, module: str, raw: float, mx: float) -> None:  # type: ignore[no-untyped-def]
+    """What the quiz of a framed page sends its parent, per the team's quiz→LMS contract."""
+    page.frame(name="ck-frame").evaluate(
+        "d => window.parent.postMessage(d, '*')",
+        {"type": "coursekit:quiz-score", "module": module, "quiz": "check", "raw": raw,
+         "min": 0, "max": mx, "scaled": raw / mx})
+
+
+def _wait_score(page, version: str, since: int) -> None:  # type: ignore[no-untyped-def]
+    element = "cmi.core.score.raw" if version == "1.2" else "cmi.score.raw"
+    page.wait_for_function(
+        "([el, since]) => window.lms.calls.slice(since).some(c => c.args[0] === el)",
+        arg=[element, since], timeout=10000)
+
+
+def _assert_clean(calls: list[dict], version: str) -> None:
+    """No API call failed, and the SCO initialised and finished exactly once."""
+    failed = [c for c in calls if c["error"] != "0" or c["result"] == "false"]
+    assert failed == []
+    assert [c["method"] for c in calls].count(CMI[version]["init"]) == 1
+    assert [c["method"] for c in calls].count(CMI[version]["finish"]) == 1
+
+
+def _assert_stored(cmi: dict, version: str, keys: list[str], raw: float, mx: float) -> None:
+    passed = raw / mx >= 0.8
+    data = suspend(cmi)
+    assert data["seen"] == "1" * len(keys)
+    if version == "1.2":
+        core = cmi["core"]
+        assert core["lesson_status"] == ("passed" if passed else "failed")
+        assert (float(core["score"]["raw"]), core["score"]["min"], core["score"]["max"]) == (
+            round(100 * raw / mx, 4), "0", "100")
+        assert core["lesson_location"] == keys[-1]
+        assert core["exit"] == "suspend"
+        assert re.fullmatch(r"\d{2,4}:\d\d:\d\d(\.\d{1,2})?", core["session_time"])
+        assert len(cmi["suspend_data"]) < 4096
+    else:
+        assert cmi["completion_status"] == "completed"
+        assert cmi["success_status"] == ("passed" if passed else "failed")
+        score = cmi["score"]
+        assert (float(score["raw"]), score["min"], float(score["max"])) == (raw, "0", mx)
+        assert float(score["scaled"]) == pytest.approx(raw / mx, abs=1e-4)
+        assert cmi["location"] == keys[-1]
+        assert cmi["exit"] == "suspend"
+        assert re.fullmatch(r"PT(\d+H)?(\d+M)?(\d+(\.\d+)?S)?", cmi["session_time"])
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_lms_tracks_each_sco_and_resumes_it(page, tmp_path: Path, tiny_zips: Path,
+                                            version: str) -> None:
+    require_scorm_again()
+    pkg = unzip(tiny_zips / f"tiny-{SUFFIX[version]}.zip", tmp_path / "pkg")
+    seen, errors = watch(page), watch_runtime(page)
+    with serve_lms(tmp_path, pkg) as base:
+        page.goto(f"{base}/lms/lms.html")
+        scos = items((pkg / "imsmanifest.xml").read_bytes(), version)
+        assert [_module_of(i.launch) for i in scos] == list(TINY_SCORES)
+        for item in scos:
+            module = _module_of(item.launch)
+            start = launch(page, base, version, item)
+            keys = module_pages(page, version)
+            walk(page, version, start)
+            _post_score(page, "some-other-module", 0, 4)  # another module's quiz: ignored
+            raw, mx = TINY_SCORES[module]
+            _post_score(page, module, raw, mx)
+            _wait_score(page, version, start)
+            stored = close(page, item, base)
+            _assert_stored(stored, version, keys, raw, mx)
+            _assert_clean(calls_since(page, start), version)
+
+            # Relaunch: the SCO resumes at its bookmark and keeps what it recorded.
+            start = launch(page, base, version, item)
+            wait_location_set(page, version, keys[-1], start)
+            assert page.frame(name="ck-frame").url.endswith(keys[-1])
+            restored = close(page, item, base)
+            _assert_stored(restored, version, keys, raw, mx)
+            again = calls_since(page, start)
+            _assert_clean(again, version)
+            entry = "cmi.core.entry" if version == "1.2" else "cmi.entry"
+            assert [c["result"] for c in again if c["args"][:1] == [entry]] == ["resume"]
+    assert (errors, seen.external_requests) == ([], [])
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_package_without_lms_works_and_throws_nothing(page, tmp_path: Path, tiny_zips: Path,
+                                                      version: str) -> None:
+    pkg = unzip(tiny_zips / f"tiny-{SUFFIX[version]}.zip", tmp_path / "pkg")
+    seen, errors = watch(page), watch_runtime(page)
+    scos = items((pkg / "imsmanifest.xml").read_bytes(), version)
+    with serve(pkg) as base:
+        for item in scos:
+            _walk_without_lms(page, f"{base}/{item.launch}")
+    # Opened straight from disk, too (file:// pages cannot see into each other's frames).
+    _walk_without_lms(page, (pkg / scos[0].launch).as_uri())
+    assert (errors, seen.external_requests) == ([], [])
+
+
+def _walk_without_lms(page, url: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(url)
+    page.wait_for_selector("#ck-tracking:has-text('not recorded')")
+    count = page.eval_on_selector_all("#ck-pages a", "els => els.length")
+    for index in range(count):
+        if index:
+            page.click("#ck-next")
+        page.wait_for_selector(f"#ck-position:has-text('Page {index + 1} of {count}')")
+        frame = page.frame(name="ck-frame")
+        frame.wait_for_load_state()
+        assert frame.locator("h1").count() >= 1  # the module page itself is shown
+    assert page.is_disabled("#ck-next")
+    page.goto("about:blank")  # unload: the runtime's finish must not throw either
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("version", VERSIONS)
+def test_bundled_course_tracked_in_lms(page, tmp_path: Path, built_course, version: str) -> None:
+    """The real course: every module walked, its quizzes answered through the page UI."""
+    require_scorm_again()
+    zips = sorted((built_course.out / "scorm").glob(f"*-{SUFFIX[version]}.zip"))
+    assert len(zips) == 1
+    pkg = unzip(zips[0], tmp_path / "pkg")
+    seen, errors = watch(page), watch_runtime(page)
+    with serve_lms(tmp_path, pkg) as base:
+        page.goto(f"{base}/lms/lms.html")
+        scos = items((pkg / "imsmanifest.xml").read_bytes(), version)
+        assert len(scos) == 4
+        for item in scos:
+            start = launch(page, base, version, item)
+            keys = module_pages(page, version)
+            score = walk(page, version, start)
+            if score is not None:
+                _wait_score(page, version, start)
+            stored = close(page, item, base)
+            _assert_clean(calls_since(page, start), version)
+            location = stored["core"]["lesson_location"] if version == "1.2" else stored["location"]
+            assert location == keys[-1]
+            assert suspend(stored)["seen"] == "1" * len(keys)
+            if score is not None:
+                _assert_stored(stored, version, keys, *score)
+            elif version == "1.2":
+                assert stored["core"]["lesson_status"] == "completed"
+            else:
+                assert stored["completion_status"] == "completed"
+            start = launch(page, base, version, item)
+            wait_location_set(page, version, keys[-1], start)
+            close(page, item, base)
+            _assert_clean(calls_since(page, start), version)
+    assert (errors, seen.external_requests) == ([], [])
+
+
+@pytest.mark.slow
+def test_no_page_of_the_package_requests_outside_localhost(page, tmp_path: Path,
+                                                          built_course) -> None:
+    zips = sorted((built_course.out / "scorm").glob("*-scorm2004.zip"))
+    pkg = unzip(zips[0], tmp_path / "pkg")
+    problems = watch(page)
+    pages = sorted(p.relative_to(pkg).as_posix() for p in pkg.rglob("*.html"))
+    assert any(p.startswith("scorm/launch-") for p in pages)
+    with serve(pkg) as base:
+        for rel in pages:
+            page.goto(f"{base}/{rel}", wait_until="load")
+    assert problems.external_requests == []
