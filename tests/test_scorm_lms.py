@@ -11,7 +11,10 @@ import re
 from pathlib import Path
 
 import pytest
+
 from browser import serve, watch
+from coursekit.loading import load_course
+from coursekit.scorm import package
 from lms.harness import (
     CMI,
     SUFFIX,
@@ -26,13 +29,10 @@ from lms.harness import (
     serve_lms,
     suspend,
     unzip,
-    watch_runtime,
     wait_location_set,
     walk,
+    watch_runtime,
 )
-
-from coursekit.loading import load_course
-from coursekit.scorm import package
 
 pytestmark = pytest.mark.browser
 VERSIONS = ["1.2", "2004"]
@@ -56,15 +56,25 @@ def _post_score(page, module: str, raw: float, mx: float) -> None:  # type: igno
     """What the quiz of a framed page sends its parent, per the team's quiz→LMS contract."""
     page.frame(name="ck-frame").evaluate(
         "d => window.parent.postMessage(d, '*')",
-        {"type": "coursekit:quiz-score", "module": module, "quiz": "check", "raw": raw,
-         "min": 0, "max": mx, "scaled": raw / mx})
+        {
+            "type": "coursekit:quiz-score",
+            "module": module,
+            "quiz": "check",
+            "raw": raw,
+            "min": 0,
+            "max": mx,
+            "scaled": raw / mx,
+        },
+    )
 
 
 def _wait_score(page, version: str, since: int) -> None:  # type: ignore[no-untyped-def]
     element = "cmi.core.score.raw" if version == "1.2" else "cmi.score.raw"
     page.wait_for_function(
         "([el, since]) => window.lms.calls.slice(since).some(c => c.args[0] === el)",
-        arg=[element, since], timeout=10000)
+        arg=[element, since],
+        timeout=10000,
+    )
 
 
 def _assert_clean(calls: list[dict], version: str) -> None:
@@ -83,7 +93,10 @@ def _assert_stored(cmi: dict, version: str, keys: list[str], raw: float, mx: flo
         core = cmi["core"]
         assert core["lesson_status"] == ("passed" if passed else "failed")
         assert (float(core["score"]["raw"]), core["score"]["min"], core["score"]["max"]) == (
-            round(100 * raw / mx, 4), "0", "100")
+            round(100 * raw / mx, 4),
+            "0",
+            "100",
+        )
         assert core["lesson_location"] == keys[-1]
         assert core["exit"] == "suspend"
         assert re.fullmatch(r"\d{2,4}:\d\d:\d\d(\.\d{1,2})?", core["session_time"])
@@ -100,8 +113,9 @@ def _assert_stored(cmi: dict, version: str, keys: list[str], raw: float, mx: flo
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_lms_tracks_each_sco_and_resumes_it(page, tmp_path: Path, tiny_zips: Path,
-                                            version: str) -> None:
+def test_lms_tracks_each_sco_and_resumes_it(
+    page, tmp_path: Path, tiny_zips: Path, version: str
+) -> None:
     require_scorm_again()
     pkg = unzip(tiny_zips / f"tiny-{SUFFIX[version]}.zip", tmp_path / "pkg")
     seen, errors = watch(page), watch_runtime(page)
@@ -136,8 +150,9 @@ def test_lms_tracks_each_sco_and_resumes_it(page, tmp_path: Path, tiny_zips: Pat
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_package_without_lms_works_and_throws_nothing(page, tmp_path: Path, tiny_zips: Path,
-                                                      version: str) -> None:
+def test_package_without_lms_works_and_throws_nothing(
+    page, tmp_path: Path, tiny_zips: Path, version: str
+) -> None:
     pkg = unzip(tiny_zips / f"tiny-{SUFFIX[version]}.zip", tmp_path / "pkg")
     seen, errors = watch(page), watch_runtime(page)
     scos = items((pkg / "imsmanifest.xml").read_bytes(), version)
@@ -202,8 +217,9 @@ def test_bundled_course_tracked_in_lms(page, tmp_path: Path, built_course, versi
 
 
 @pytest.mark.slow
-def test_no_page_of_the_package_requests_outside_localhost(page, tmp_path: Path,
-                                                          built_course) -> None:
+def test_no_page_of_the_package_requests_outside_localhost(
+    page, tmp_path: Path, built_course
+) -> None:
     zips = sorted((built_course.out / "scorm").glob("*-scorm2004.zip"))
     pkg = unzip(zips[0], tmp_path / "pkg")
     problems = watch(page)

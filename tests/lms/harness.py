@@ -25,15 +25,25 @@ from lxml import etree
 
 HERE = Path(__file__).resolve().parent
 SCORM_AGAIN = HERE / "node_modules" / "scorm-again" / "dist" / "scorm-again.js"
-CP_NS = {"1.2": "http://www.imsproject.org/xsd/imscp_rootv1p1p2",
-         "2004": "http://www.imsglobal.org/xsd/imscp_v1p1"}
+CP_NS = {
+    "1.2": "http://www.imsproject.org/xsd/imscp_rootv1p1p2",
+    "2004": "http://www.imsglobal.org/xsd/imscp_v1p1",
+}
 SUFFIX = {"1.2": "scorm12", "2004": "scorm2004"}
 # What each version calls the elements the tests read back.
 CMI = {
-    "1.2": {"location": "cmi.core.lesson_location", "set": "LMSSetValue", "init": "LMSInitialize",
-            "finish": "LMSFinish"},
-    "2004": {"location": "cmi.location", "set": "SetValue", "init": "Initialize",
-             "finish": "Terminate"},
+    "1.2": {
+        "location": "cmi.core.lesson_location",
+        "set": "LMSSetValue",
+        "init": "LMSInitialize",
+        "finish": "LMSFinish",
+    },
+    "2004": {
+        "location": "cmi.location",
+        "set": "SetValue",
+        "init": "Initialize",
+        "finish": "Terminate",
+    },
 }
 
 
@@ -64,7 +74,8 @@ def make_tiny_course(root: Path) -> Path:
         "coursekit:\n  id: tiny\n  description: A course for the SCORM tests.\n"
         '  language: en\n  version: "2.1"\n'
         '  scorm:\n    versions: ["1.2", "2004"]\n    mastery_score: 80\n',
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     (root / "intro.md").write_text("# Tiny SCORM course\n\nWelcome.\n", encoding="utf-8")
     toc = ["format: jb-book", "root: intro", "parts:"]
     for folder, (ident, title, pages) in MODULES.items():
@@ -72,12 +83,17 @@ def make_tiny_course(root: Path) -> Path:
         module.mkdir(parents=True, exist_ok=True)
         (module / "module.yml").write_text(
             f'id: {ident}\ntitle: "{title}"\nsummary: "A module."\n'
-            'objectives:\n  - "Read the pages."\nduration: 10\n', encoding="utf-8")
+            'objectives:\n  - "Read the pages."\nduration: 10\n',
+            encoding="utf-8",
+        )
         for name in pages:
             text = f"# {title}: {name.replace('-', ' ')}\n\nSome text about {name}.\n"
             (module / f"{name}.md").write_text(text, encoding="utf-8")
-        toc += [f'  - caption: "{title}"', "    chapters:",
-                f"      - file: modules/{folder}/{pages[0]}"]
+        toc += [
+            f'  - caption: "{title}"',
+            "    chapters:",
+            f"      - file: modules/{folder}/{pages[0]}",
+        ]
         if pages[1:]:
             toc.append("        sections:")
             toc += [f"          - file: modules/{folder}/{name}" for name in pages[1:]]
@@ -89,12 +105,18 @@ def build_html(root: Path) -> Path:
     """Build `root` with the real Jupyter Book; returns the HTML folder."""
     out = root / "_out"
     jb = Path(sys.executable).with_name("jupyter-book")
-    subprocess.run([str(jb), "build", str(root), "--path-output", str(out)], check=True,
-                   capture_output=True, text=True, timeout=600)
+    subprocess.run(
+        [str(jb), "build", str(root), "--path-output", str(out)],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     return out / "_build" / "html"
 
 
 # --- reading a package the way an LMS does ------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Item:
@@ -108,9 +130,14 @@ def items(manifest: bytes, version: str) -> list[Item]:
     ns = {"cp": CP_NS[version]}
     doc = etree.fromstring(manifest)
     hrefs = {r.get("identifier"): r.get("href") for r in doc.iterfind(".//cp:resource", ns)}
-    return [Item(i.get("identifier"), i.findtext("cp:title", namespaces=ns),
-                 unquote(hrefs[i.get("identifierref")]))
-            for i in doc.iterfind(".//cp:organization/cp:item", ns)]
+    return [
+        Item(
+            i.get("identifier"),
+            i.findtext("cp:title", namespaces=ns),
+            unquote(hrefs[i.get("identifierref")]),
+        )
+        for i in doc.iterfind(".//cp:organization/cp:item", ns)
+    ]
 
 
 def unzip(zip_path: Path, dest: Path) -> Path:
@@ -143,12 +170,15 @@ def watch_runtime(page) -> list[str]:  # type: ignore[no-untyped-def]
         return bool(url) and ("/scorm/" in url)  # type: ignore[operator]
 
     page.on("pageerror", lambda e: ours(e.stack) and errors.append(f"{e}\n{e.stack}"))
-    page.on("console", lambda m: m.type == "error" and ours(m.location.get("url"))
-            and errors.append(m.text))
+    page.on(
+        "console",
+        lambda m: m.type == "error" and ours(m.location.get("url")) and errors.append(m.text),
+    )
     return errors
 
 
 # --- driving a SCO -----------------------------------------------------------------------
+
 
 @dataclass
 class Session:
@@ -182,7 +212,9 @@ def wait_location_set(page, version: str, key: str | None, since: int) -> None: 
     page.wait_for_function(
         "([m, el, key, since]) => window.lms.calls.slice(since).some(c => c.method === m"
         " && c.args[0] === el && (key === null || c.args[1] === key))",
-        arg=[CMI[version]["set"], CMI[version]["location"], key, since], timeout=15000)
+        arg=[CMI[version]["set"], CMI[version]["location"], key, since],
+        timeout=15000,
+    )
 
 
 def walk(page, version: str, since: int, answer_quizzes: bool = True) -> tuple[float, float] | None:  # type: ignore[no-untyped-def]
