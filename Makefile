@@ -6,13 +6,14 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
+LMS_DEPS := tests/lms/node_modules/.installed  # scorm-again for the SCORM tests
 
 .PHONY: course test check lint typecheck bench clean
 
 course: $(VENV)/.installed
 	$(BIN)/coursekit build .
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test $(LMS_DEPS)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 check: $(VENV)/.installed
@@ -40,4 +41,10 @@ $(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
 
 $(VENV)/.installed-test: pyproject.toml constraints.txt $(VENV)/.installed
 	$(PIP) install -c constraints.txt -e '.[test,serve]'
+	touch $@
+
+# The SCORM tests run packages against the real scorm-again runtime from npm,
+# installed exactly as pinned in package-lock.json; redone only when it changes.
+$(LMS_DEPS): tests/lms/package.json tests/lms/package-lock.json
+	cd tests/lms && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
