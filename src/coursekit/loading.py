@@ -16,8 +16,16 @@ from typing import Any
 from coursekit import schema
 from coursekit.findings import Finding, make
 from coursekit.model import (
-    PAGE_SUFFIXES, Bibliography, Config, Course, Module, Page, PageKind, ScormSettings,
-    Toc, TocEntry,
+    PAGE_SUFFIXES,
+    Bibliography,
+    Config,
+    Course,
+    Module,
+    Page,
+    PageKind,
+    ScormSettings,
+    Toc,
+    TocEntry,
 )
 from coursekit.schema import ANY, LIST, MAP, REQ_STR, STR, Field
 from coursekit.yamlfile import Key, YamlDoc, read_text, read_yaml
@@ -179,7 +187,8 @@ def _load_toc(root: Path, findings: list[Finding]) -> Toc | None:
     root_entry = None
     if "root" in top:
         root_entry = _file_entry(walk, ("root",), top["root"], (), {})
-    ancestors = (root_entry.path,) if root_entry and root_entry.path else ()
+    # The root is in `walk.seen`, so listing it again is reported as a duplicate (CK111).
+    ancestors: tuple[str, ...] = ()
     parts: list[tuple[str | None, tuple[TocEntry, ...]]] = []
     if "parts" in top:
         for i, part in enumerate(top["parts"]):
@@ -232,7 +241,8 @@ def _entry(walk: _TocWalk, keys: tuple[Key, ...], item: Any,
     if not isinstance(target, str) or not target.strip():
         tl, tc = doc.where(*keys, kind)
         findings.append(make("CK102", doc.path, tl, tc,
-                             f"{kind!r} must be a non-empty string, got {schema.type_name(target)}"))
+                             f"{kind!r} must be a non-empty string, "
+                             f"got {schema.type_name(target)}"))
         return None
     if kind == "url":
         return TocEntry("url", target, line, col, title=_str_or_none(item.get("title")))
@@ -247,7 +257,8 @@ def _file_entry(walk: _TocWalk, keys: tuple[Key, ...], target: Any,
     line, col = doc.where(*keys)
     if not isinstance(target, str) or not target.strip():
         findings.append(make("CK102", doc.path, line, col,
-                             f"a TOC file must be a non-empty string, got {schema.type_name(target)}"))
+                             "a TOC file must be a non-empty string, "
+                             f"got {schema.type_name(target)}"))
         return None
     path = _resolve(walk.root, target, doc.path, line, col, findings)
     if path is not None:
@@ -282,9 +293,14 @@ def _glob_entry(walk: _TocWalk, keys: tuple[Key, ...], pattern: str,
                 ancestors: tuple[str, ...]) -> TocEntry:
     line, col = walk.doc.where(*keys, "glob")
     matches = []
-    if not _is_unsafe(pattern):
+    if _is_unsafe(pattern):
+        walk.findings.append(make("CK113", walk.doc.path, line, col,
+                                  f"glob {pattern!r} reaches outside the course folder; "
+                                  "write it relative to the course folder, without '..'"))
+    else:
         for suffix in PAGE_SUFFIXES:
-            matches += [p.relative_to(walk.root).as_posix() for p in walk.root.glob(pattern + suffix)]
+            found = walk.root.glob(pattern + suffix)
+            matches += [p.relative_to(walk.root).as_posix() for p in found]
     children = []
     for path in sorted(set(matches)):
         if path not in walk.seen and path not in ancestors:
@@ -406,7 +422,8 @@ def _objectives(doc: YamlDoc, valid: dict[str, Any], findings: list[Finding]) ->
         if isinstance(value, list):
             got = "an empty list"
         findings.append(make("CK121", doc.path, line, col,
-                             f"learning objectives must be a non-empty list of sentences, got {got}"))
+                             "learning objectives must be a non-empty list of sentences, "
+                             f"got {got}"))
         return ()
     good = []
     for i, item in enumerate(value):
@@ -414,9 +431,9 @@ def _objectives(doc: YamlDoc, valid: dict[str, Any], findings: list[Finding]) ->
             good.append(item.strip())
         else:
             line, col = doc.where("objectives", i)
+            got = "an empty string" if isinstance(item, str) else schema.type_name(item)
             findings.append(make("CK121", doc.path, line, col,
-                                 f"objective {i + 1} must be a non-empty sentence, "
-                                 f"got {schema.type_name(item)}"))
+                                 f"objective {i + 1} must be a non-empty sentence, got {got}"))
     return tuple(good)
 
 
@@ -442,7 +459,9 @@ BIB_KEY = re.compile(r"@\s*(\w+)\s*[{(]\s*([^,\s]+)\s*,")
 
 def _load_bibliography(root: Path, config: Config | None,
                        findings: list[Finding]) -> Bibliography | None:
-    files = (config.raw.get("bibtex_bibfiles") if config else None) or ["references.bib"]
+    listed = config.raw.get("bibtex_bibfiles") if config else None
+    # A non-list value was already reported (CK102); do not iterate a string's letters.
+    files = listed if isinstance(listed, list) and listed else ["references.bib"]
     keys: set[str] = set()
     first = None
     for rel in files:

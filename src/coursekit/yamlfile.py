@@ -61,6 +61,9 @@ def read_text(root: Path, rel: str, findings: list[Finding]) -> str | None:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        if b"\0" in raw[:8000]:
+            findings.append(make("CK105", rel, 0, 0, "the file is binary, not UTF-8 text"))
+            return None
         line = raw[: exc.start].count(b"\n") + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         findings.append(

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.colon_fence import colon_fence_plugin
+from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 from mdit_py_plugins.myst_blocks import myst_block_plugin
 
@@ -40,6 +41,8 @@ _TICKS = re.compile(
     r"(?:\{(?P<name>[A-Za-z][\w:+.\-]*)\})?(?P<ticks>`+)(?P<body>.*?[^`]|)(?P=ticks)(?!`)", re.S
 )
 _ESCAPE = re.compile(r"\\[^\s]")
+# Inline $math$ as dollarmath reads it: no space inside the dollars, no digit after.
+_MATH = re.compile(r"(?<![\\$])\$(?![\s$])(?:[^$\n\\]|\\.)+?(?<![\s\\])\$(?!\d)")
 _LINK = re.compile(
     r"(?P<bang>!?)\[(?P<text>(?:[^\[\]]|\[[^\[\]]*\])*)\]"
     r"\(\s*(?P<dest><[^>\n]*>|[^\s()]*(?:\([^\s()]*\)[^\s()]*)*)"
@@ -54,6 +57,7 @@ _ATTR = re.compile(
 def _parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"maxNesting": 50})
     md.use(front_matter_plugin).use(myst_block_plugin).use(colon_fence_plugin)
+    md.use(dollarmath_plugin)  # $$ blocks; inline $math$ is blanked by the scanner
     md.disable("inline")  # inline syntax is read by the scanner below
     return md
 
@@ -183,6 +187,8 @@ class _Chunk:
         if not any(c in content for c in "`[<"):
             return
         clean = self.roles(_ESCAPE.sub("  ", content), content, start)
+        if "$" in clean:
+            clean = _MATH.sub(lambda m: " " * len(m.group(0)), clean)
         if "[" in clean:
             for m in _LINK.finditer(clean):
                 dest = m.group("dest").strip("<>")

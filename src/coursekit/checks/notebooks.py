@@ -12,8 +12,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from nbformat import validator as nbvalidator
-
+from coursekit.checks.nbschema import version_of
 from coursekit.checks.sources import PageSource, page_sources
 from coursekit.findings import Finding, make
 from coursekit.model import Course, PageKind
@@ -42,26 +41,19 @@ def unreadable(course: Course) -> Iterator[Finding]:
 def schema_errors(course: Course) -> Iterator[Finding]:
     """CK202: a notebook that nbformat (and so Jupyter Book) would reject."""
     for source in notebook_sources(course):
-        nb, path = source.notebook or {}, source.page.path
-        version = _version(nb)
-        if version is None:
-            yield make("CK202", path, 1, 1, "the notebook has no valid 'nbformat' and "
-                       "'nbformat_minor' numbers; save it again with Jupyter")
-            continue
-        problem = _validate(nb, version)
-        if problem is not None:
-            cell, message = problem
+        path = source.page.path
+        if source.invalid is not None:
+            cell, message = source.invalid
             line, col = source.cell_start(cell) if cell is not None else (1, 1)
             where = f"cell {cell + 1}: " if cell is not None else ""
-            yield make("CK202", path, line, col,
-                       f"{where}not valid nbformat {version[0]}.{version[1]}: {message}")
+            yield make("CK202", path, line, col, where + message)
         yield from _duplicate_ids(source)
 
 
 def old_format(course: Course) -> Iterator[Finding]:
     """CK203: nbformat older than 4.5 has no cell ids, which myst-nb and our tools use."""
     for source in notebook_sources(course):
-        version = _version(source.notebook or {})
+        version = version_of(source.notebook or {})
         if version is not None and version < MIN_VERSION:
             line, col = _key_position(source.text or "", "nbformat_minor")
             yield make("CK203", source.page.path, line, col,
@@ -114,37 +106,6 @@ def _outputs(course: Course) -> Iterator[tuple[PageSource, int, dict[str, Any]]]
             for output in outputs if isinstance(outputs, list) else ():
                 if isinstance(output, dict):
                     yield source, index, output
-
-
-def _version(nb: dict[str, Any]) -> tuple[int, int] | None:
-    major, minor = nb.get("nbformat"), nb.get("nbformat_minor", 0)
-    if type(major) is int and type(minor) is int:
-        return major, minor
-    return None
-
-
-def _validate(nb: dict[str, Any], version: tuple[int, int]) -> tuple[int | None, str] | None:
-    """None when valid, else (cell index or None, message)."""
-    try:
-        fast = nbvalidator.get_validator(*version)
-    except ImportError:
-        return None, f"nbformat has no schema for version {version[0]}"
-    if fast is None:
-        return None, f"nbformat has no schema for version {version[0]}.{version[1]}"
-    if not list(fast.iter_errors(nb)):
-        return None
-    detailed = nbvalidator.get_validator(*version, name="jsonschema")
-    errors = list(detailed.iter_errors(nb)) if detailed else []
-    if not errors:
-        return None, "the schema rejects it"
-    from jsonschema.exceptions import best_match
-
-    error = best_match(errors)
-    path = list(error.absolute_path)
-    cell = path[1] if len(path) > 1 and path[0] == "cells" and isinstance(path[1], int) else None
-    where = "/".join(map(str, path[2:] if cell is not None else path)) or "the notebook"
-    message = error.message if len(error.message) <= 200 else error.message[:200] + "…"
-    return cell, f"at {where}: {message}"
 
 
 def _duplicate_ids(source: PageSource) -> Iterator[Finding]:

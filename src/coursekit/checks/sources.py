@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from coursekit.checks.markup import Markup, Pos, parse
+from coursekit.checks.nbschema import schema_problem
 from coursekit.findings import Finding, make
 from coursekit.model import Course, Page, PageKind
 from coursekit.yamlfile import read_text
@@ -61,6 +62,7 @@ class PageSource:
     problems: list[Finding]  # CK105 (not UTF-8) and CK201 (not JSON), reported by one check
     notebook: dict[str, Any] | None = None
     markup: Markup | None = None
+    invalid: tuple[int | None, str] | None = None  # (cell, message) when the schema rejects it
     _cells: list[_CellSpan] | None = field(default=None, repr=False)
 
     def where(self, pos: Pos) -> tuple[int, int]:
@@ -114,6 +116,9 @@ def _read(course: Course, page: Page) -> PageSource:
                              "the notebook must be a JSON object, not a "
                              f"{type(data).__name__}"))
         return PageSource(page, text, problems)
+    invalid = schema_problem(data)
+    if invalid is not None:  # its cells cannot be trusted: report CK202 only
+        return PageSource(page, text, problems, data, invalid=invalid)
     return PageSource(page, text, problems, data, parse(_markdown_cells(data)))
 
 
