@@ -133,7 +133,10 @@ def _github(f: Finding) -> str:
     def esc(s: str) -> str:
         return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
-    props = f"file={esc(f.path)},line={max(f.line, 1)},col={max(f.col, 1)},title={f.code}"
+    def prop(s: str) -> str:  # property values also escape the separators
+        return esc(s).replace(":", "%3A").replace(",", "%2C")
+
+    props = f"file={prop(f.path)},line={max(f.line, 1)},col={max(f.col, 1)},title={f.code}"
     return f"::{f.severity.value} {props}::{esc(f.code + ' ' + f.message)}"
 
 
