@@ -135,6 +135,17 @@ def on_build_finished(app: Sphinx, exception: Exception | None) -> None:
             copy.write_text(text, encoding="utf-8")
 
 
+def on_page_context(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any],
+                    doctree: Any) -> None:
+    """Drop the launch buttons (Binder, Colab…) from exercise pages.
+
+    They open the notebook from the repository, which is the teacher edition.
+    """
+    buttons = context.get("header_buttons")
+    if isinstance(buttons, list) and pagename.startswith(f"{EXERCISES_DIR}/"):
+        buttons[:] = [b for b in buttons if b.get("label") != "launch-buttons"]
+
+
 def on_config_inited(app: Sphinx, config: Any) -> None:
     config.html_static_path.append(str(STATIC))
 
@@ -149,4 +160,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("config-inited", on_config_inited)
     app.connect("source-read", on_source_read)
     app.connect("build-finished", on_build_finished)
+    # After sphinx-book-theme adds its launch buttons (priority 501).
+    app.connect("html-page-context", on_page_context, priority=900)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}
