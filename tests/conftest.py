@@ -43,8 +43,13 @@ class BuiltCourse:
 
 
 def copy_course(dest: Path) -> Path:
-    """Copy the git-tracked course files (as they are in the working tree) into `dest`."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--", *COURSE_FILES], cwd=REPO,
+    """Copy the course files git knows or would add (not ignored ones) into `dest`.
+
+    In CI that is exactly the tracked files; in a working tree it also takes new pages
+    not yet committed, so a `_toc.yml` that lists them still matches its pages.
+    """
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others",
+                             "--exclude-standard", "--", *COURSE_FILES], cwd=REPO,
                             capture_output=True, text=True, check=True).stdout
     for rel in filter(None, listed.split("\0")):
         if "/" in rel and not rel.startswith(("modules/", "exercises/")):

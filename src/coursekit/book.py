@@ -59,7 +59,7 @@ def build_book(root: Path, html_dir: Path, scratch: Path, *, cache_dir: Path | N
                 srcdir=str(root), confdir=None, outdir=str(html_dir),
                 doctreedir=str(scratch / "doctrees"), buildername="html",
                 confoverrides=sphinx_config, status=status, warning=warning,
-                freshenv=True, parallel=max(1, jobs),
+                freshenv=True, parallel=1,  # sphinx_multitoc_numbering is not parallel-safe
             )
             app.build(force_all=True)
     except KeyboardInterrupt:

@@ -1,0 +1,77 @@
+"""Rebuilds: unchanged notebooks are not run again; a build with no change skips the work."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from conftest import run_cli
+from coursebuilder import make_course, snapshot, write_notebook
+
+CELLS = ("import random\nprint('value', random.random())",)
+
+
+def _counts(stderr: str) -> tuple[int, int]:
+    match = re.search(r"notebooks executed: (\d+), unchanged: (\d+)", stderr)
+    assert match, stderr
+    return int(match.group(1)), int(match.group(2))
+
+
+def _output_of(root: Path, name: str) -> str:
+    html = (root / f"_build/html/modules/01-demo/{name}.html").read_text(encoding="utf-8")
+    match = re.search(r"value (0\.\d+)", html)
+    assert match, f"{name}.html shows no executed output"
+    return match.group(1)
+
+
+def test_only_the_edited_notebook_runs_again(tmp_path: Path) -> None:
+    root = make_course(tmp_path, {"alpha": CELLS, "beta": CELLS})
+    first = run_cli("build", root, "--only", "html")
+    assert first.returncode == 0, first.stderr
+    assert _counts(first.stderr) == (2, 0)
+    alpha, beta = _output_of(root, "alpha"), _output_of(root, "beta")
+
+    again = run_cli("build", root, "--only", "html")
+    assert again.returncode == 0, again.stderr
+    assert "nothing changed since the last build" in again.stderr
+
+    write_notebook(root / "modules/01-demo/beta.ipynb", "Beta", CELLS[0] + "\nprint('edited')")
+    edited = run_cli("build", root, "--only", "html")
+    assert edited.returncode == 0, edited.stderr
+    assert _counts(edited.stderr) == (1, 1)
+    # alpha's page shows the cached run (same random number), beta's a new run.
+    assert _output_of(root, "alpha") == alpha
+    assert _output_of(root, "beta") != beta
+
+
+def test_no_execute_shows_the_stored_outputs(tmp_path: Path) -> None:
+    root = make_course(tmp_path, {"alpha": CELLS})
+    result = run_cli("build", root, "--only", "html", "--no-execute")
+    assert result.returncode == 0, result.stderr
+    html = (root / "_build/html/modules/01-demo/alpha.html").read_text(encoding="utf-8")
+    assert "cell_input" in html and "value 0." not in html  # the code, no output
+    assert not (root / "_build/.jupyter_cache").exists()
+
+
+def test_a_build_elsewhere_writes_nothing_into_the_sources(tmp_path: Path) -> None:
+    root = make_course(tmp_path / "course", {"alpha": CELLS})
+    before = snapshot(root)
+    out = tmp_path / "out"
+    result = run_cli("build", root, "--out", out, "--only", "html", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert snapshot(root) == before
+    assert sorted(p.name for p in root.iterdir()) == sorted(
+        ["_config.yml", "_toc.yml", "intro.md", "modules"])
+    assert (out / "html/modules/01-demo/alpha.html").is_file()
+    leftovers = [p.name for p in out.iterdir() if p.name.startswith(".staging")]
+    assert not leftovers and not (out / "jupyter_execute").exists()
+
+
+def test_checks_stop_the_build_before_anything_runs(tmp_path: Path) -> None:
+    root = make_course(tmp_path, {"alpha": CELLS})
+    (root / "_toc.yml").write_text((root / "_toc.yml").read_text() + "      - file: missing\n")
+    result = run_cli("build", root)
+    assert result.returncode == 1
+    assert "_toc.yml:" in result.stderr and "CK110" in result.stderr
+    assert "build stopped by the checks" in result.stderr
+    assert not (root / "_build/html").exists()
