@@ -114,6 +114,27 @@ def build(path: Path, out: Path | None, only: str | None, jobs: int | None, no_e
     _print_summary(summary)
 
 
+@cli.group()
+def new() -> None:
+    """Scaffold new course parts."""
+
+
+@new.command("module")
+@click.argument("title")
+@click.option("--path", "path", default=".", type=click.Path(file_okay=False, path_type=Path),
+              help="The course folder (default: here).")
+@_clean_errors
+def new_module_command(title: str, path: Path) -> None:
+    """Create modules/NN-slug/ (next number) with module.yml, overview.md and its TOC entry."""
+    from coursekit.scaffold import new_module
+
+    _require_folder(path)
+    made = new_module(path, title)
+    for file in made.files:
+        click.echo(f"wrote {file}")
+    click.echo(f"next: fill in {made.folder / 'module.yml'}, then `coursekit check`", err=True)
+
+
 class _TerminalReporter:
     """Build progress: one live line on a terminal, plain lines otherwise (CI, pipes)."""
 
