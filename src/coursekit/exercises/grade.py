@@ -54,13 +54,20 @@ def _with_course_tests(nb: dict[str, Any], original: dict[str, Any]) -> tuple[di
     return dict(nb, cells=cells), len(tests)
 
 
+def _course_tests(exercise: Exercise) -> int:
+    nb = read_notebook(exercise.file, exercise.path)
+    return sum(is_test_cell(c) for c in nb["cells"])
+
+
 def grade_file(file: Path, base: Path, known: dict[str, Exercise], timeout: int) -> Grade:
     """Execute one submission and count its passing test cells."""
     shown = file.relative_to(base).as_posix()
     try:
         nb = read_notebook(file, shown)
     except CourseError as exc:
-        return Grade(shown, file.stem, 0, 0, str(exc).removeprefix(f"{shown}: "))
+        name = _exercise_of({}, file, known)
+        total = _course_tests(known[name]) if name in known else 0
+        return Grade(shown, name, 0, total, str(exc).removeprefix(f"{shown}: "))
     name = _exercise_of(nb, file, known)
     note = ""
     if name in known:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +39,8 @@ def execute(nb: dict[str, Any], cwd: Path, timeout: int, shown: str) -> dict[str
                             extra_arguments=["--IPKernelApp.log_level=ERROR"],
                             resources={"metadata": {"path": str(cwd)}})
     try:
-        client.execute()
+        # Our own loop, closed afterwards: nbclient's `execute()` leaves one open per thread.
+        asyncio.run(client.async_execute())
     except CellTimeoutError as exc:
         raise BuildError(f"{shown}: a cell ran longer than {timeout} s ({exc})") from exc
     except DeadKernelError as exc:

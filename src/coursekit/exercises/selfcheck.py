@@ -16,7 +16,10 @@ from typing import Any
 
 from coursekit.errors import BuildError, CourseError
 from coursekit.exercises.editions import (
-    cell_label, has_solution, student_edition, teacher_edition,
+    cell_label,
+    has_solution,
+    student_edition,
+    teacher_edition,
 )
 from coursekit.exercises.files import Exercise, find_exercises, read_notebook, write_notebook
 from coursekit.exercises.markers import is_test_cell
