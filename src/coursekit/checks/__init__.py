@@ -11,7 +11,14 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from coursekit.checks import (
-    bibliography, exercises, modules, notebooks, pages, quizzes, sources, structure,
+    bibliography,
+    exercises,
+    modules,
+    notebooks,
+    pages,
+    quizzes,
+    sources,
+    structure,
 )
 from coursekit.findings import Finding
 from coursekit.loading import load_course
