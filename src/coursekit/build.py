@@ -237,13 +237,14 @@ def _fingerprint(root: Path, out_dir: Path, options: BuildOptions, wanted: set[s
     digest.update(json.dumps([coursekit.__version__, sorted(wanted), options.execute,
                               options.timeout, options.strict]).encode())
     for base in (root, Path(coursekit.__file__).parent):
-        for path in sorted(_input_files(base, out_dir)):
+        for path in sorted(input_files(base, out_dir)):
             digest.update(str(path.relative_to(base)).encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
-def _input_files(base: Path, out_dir: Path) -> Iterator[Path]:
+def input_files(base: Path, out_dir: Path) -> Iterator[Path]:
+    """The files under `base` a build reads (not outputs, caches, tests or tooling)."""
     for dirpath, dirnames, filenames in os.walk(base):
         here = Path(dirpath)
         dirnames[:] = [d for d in dirnames if d not in NOT_INPUTS and not d.startswith(".")

@@ -135,6 +135,44 @@ def new_module_command(title: str, path: Path) -> None:
     click.echo(f"next: fill in {made.folder / 'module.yml'}, then `coursekit check`", err=True)
 
 
+@cli.command()
+@course_path
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port on 127.0.0.1 (0: any free port).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Notebooks executed at once (default: the number of cores).")
+@_clean_errors
+def serve(path: Path, port: int, jobs: int | None) -> None:
+    """Build the book, serve it on localhost and rebuild when a source changes."""
+    import threading
+
+    from coursekit.build import BuildOptions, build_course
+    from coursekit.serve import http_server, watch
+
+    _require_folder(path)
+    options = BuildOptions(only="html", **({"jobs": jobs} if jobs else {}))
+    reporter = _TerminalReporter()
+    _print_summary(build_course(path, options, reporter))
+    out = (path / "_build").resolve()
+
+    def on_build(outcome: Any) -> None:
+        reporter.close()
+        if isinstance(outcome, CourseKitError):
+            click.secho(f"rebuild failed, still serving the last good build: {outcome}",
+                        fg="red", err=True)
+        else:
+            _print_summary(outcome)
+            click.echo("rebuilt; reload the page", err=True)
+
+    stop = threading.Event()
+    with http_server(out / "html", "127.0.0.1", port) as url:
+        click.echo(f"serving {url} (Ctrl-C to stop); watching {path.resolve()}", err=True)
+        try:
+            watch(path, options, reporter, on_build, stop)
+        finally:
+            stop.set()
+
+
 class _TerminalReporter:
     """Build progress: one live line on a terminal, plain lines otherwise (CI, pipes)."""
 
