@@ -59,11 +59,16 @@ class SilentReporter:
         pass
 
 
+def default_jobs() -> int:
+    """Notebooks executed at once when --jobs is not given: the number of cores."""
+    return os.cpu_count() or 1
+
+
 @dataclass(frozen=True, slots=True)
 class BuildOptions:
     out: Path | None = None  # default: <course>/_build
     only: str | None = None  # "html" | "scorm" | "exercises"
-    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    jobs: int = field(default_factory=default_jobs)
     execute: bool = True
     strict: bool = False
     timeout: int | None = None  # per cell; default: _config.yml execute.timeout

@@ -101,11 +101,11 @@ def check(path: Path, fmt: str, strict: bool, select: tuple[str, ...],
 def build(path: Path, out: Path | None, only: str | None, jobs: int | None, no_execute: bool,
           strict: bool, timeout: int | None) -> None:
     """Check, execute and build the course at PATH into _build/ (html, scorm, exercises)."""
-    from coursekit.build import BuildOptions, build_course
+    from coursekit.build import BuildOptions, build_course, default_jobs
 
     _require_folder(path)
     options = BuildOptions(out=out, only=only, execute=not no_execute, strict=strict,
-                           timeout=timeout, **({"jobs": jobs} if jobs else {}))
+                           timeout=timeout, jobs=jobs or default_jobs())
     reporter = _TerminalReporter()
     try:
         summary = build_course(path, options, reporter)
@@ -146,11 +146,11 @@ def serve(path: Path, port: int, jobs: int | None) -> None:
     """Build the book, serve it on localhost and rebuild when a source changes."""
     import threading
 
-    from coursekit.build import BuildOptions, build_course
+    from coursekit.build import BuildOptions, build_course, default_jobs
     from coursekit.serve import http_server, watch
 
     _require_folder(path)
-    options = BuildOptions(only="html", **({"jobs": jobs} if jobs else {}))
+    options = BuildOptions(only="html", jobs=jobs or default_jobs())
     reporter = _TerminalReporter()
     _print_summary(build_course(path, options, reporter))
     out = (path / "_build").resolve()
