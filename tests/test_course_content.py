@@ -277,3 +277,68 @@ def test_notebook_runs_clean_and_reproducibly(path, tmp_path):
         assert _text_outputs(first) == _text_outputs(second), (
             f"{_rel(path)} gives different results on each run; fix its random seed"
         )
+
+
+# --------------------------------------------------------------- module shape
+
+MODULE_DIRS = sorted(p.parent for p in MODULES.glob("*/module.yml"))
+NOT_READINGS = {"overview.md", "key-points.md", *NOT_CONTENT_PAGES}
+READING_WORDS = (700, 1700)  # "roughly 800-1,500 words" per reading page
+
+
+def _prose_words(text: str) -> int:
+    """Words a reader reads: no code fences, citation keys, link targets or table rules."""
+    text = re.sub(r"```.*?```", " ", text, flags=re.DOTALL)
+    text = CITE.sub(" ", text)
+    text = re.sub(r"\]\([^)]*\)", "]", text)
+    text = re.sub(r"^[\s|:-]+$", " ", text, flags=re.MULTILINE)
+    return len(re.findall(r"\w[\w'’-]*", text))
+
+
+def _module_yml(module: Path) -> dict:
+    import yaml
+
+    return yaml.safe_load((module / "module.yml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("module", MODULE_DIRS, ids=_rel)
+def test_module_has_objectives_readings_a_notebook_and_key_points(module):
+    spec = _module_yml(module)
+    assert 3 <= len(spec.get("objectives") or []) <= 5, f"{_rel(module)}: 3-5 objectives"
+    assert isinstance(spec.get("duration"), int) and spec["duration"] > 0
+    readings = [p for p in module.glob("*.md") if p.name not in NOT_READINGS]
+    assert len(readings) >= 2, f"{_rel(module)} has fewer than two reading pages"
+    low, high = READING_WORDS
+    for page in readings:
+        words = _prose_words(page.read_text(encoding="utf-8"))
+        assert low <= words <= high, f"{_rel(page)}: {words} words, expected {low}-{high}"
+    assert list(module.glob("*.ipynb")), f"{_rel(module)} has no notebook"
+    assert (module / "key-points.md").is_file(), f"{_rel(module)} has no key-points.md"
+
+
+def _words(text: str) -> set[str]:
+    """Lower-case words of rendered text: `{term}`shown <target>`` counts as "shown"."""
+    text = re.sub(r"\{term\}`([^`<]*)(?:<[^>]*>)?`", r"\1", text)
+    return set(re.findall(r"[a-zà-ÿ0-9][a-zà-ÿ0-9'’-]*", text.lower()))
+
+
+@pytest.mark.parametrize("module", MODULE_DIRS, ids=_rel)
+def test_overview_states_the_objectives_and_links_every_page(module):
+    overview = (module / "overview.md").read_text(encoding="utf-8")
+    said = _words(overview)
+    for objective in _module_yml(module)["objectives"]:
+        # The overview may format an objective (bold verb, glossary links), not reword it.
+        words = _words(str(objective))
+        unsaid = words - said
+        assert len(unsaid) <= len(words) // 10, (
+            f"{_rel(module)}/overview.md does not state the objective {objective!r} "
+            f"(missing {sorted(unsaid)})"
+        )
+    pages = [
+        p.name
+        for p in [*module.glob("*.md"), *module.glob("*.ipynb")]
+        if p.name not in {"overview.md", *NOT_CONTENT_PAGES}
+    ]
+    linked = re.findall(r"\]\(([^)#\s]+)", overview)
+    missing = sorted(set(pages) - set(linked))
+    assert not missing, f"{_rel(module)}/overview.md does not link {missing}"
