@@ -8,8 +8,10 @@ targets). Finer checks on what the files say live in `coursekit.checks`.
 
 from __future__ import annotations
 
+import os
+import posixpath
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -164,6 +166,7 @@ class _TocWalk:
     doc: YamlDoc
     findings: list[Finding]
     seen: dict[str, tuple[int, int]]
+    real_dirs: dict[str, str] = field(default_factory=dict)  # folder → its real path
 
 
 def _load_toc(root: Path, findings: list[Finding]) -> Toc | None:
@@ -260,7 +263,7 @@ def _file_entry(walk: _TocWalk, keys: tuple[Key, ...], target: Any,
                              "a TOC file must be a non-empty string, "
                              f"got {schema.type_name(target)}"))
         return None
-    path = _resolve(walk.root, target, doc.path, line, col, findings)
+    path = _resolve(walk.root, target, doc.path, line, col, findings, walk.real_dirs)
     if path is not None:
         if path in ancestors:
             findings.append(make("CK116", doc.path, line, col,
@@ -315,7 +318,7 @@ def _is_unsafe(target: str) -> bool:
 
 
 def _resolve(root: Path, target: str, where: str, line: int, col: int,
-             findings: list[Finding]) -> str | None:
+             findings: list[Finding], real_dirs: dict[str, str]) -> str | None:
     """The page file `target` names (with suffix), or None with a finding."""
     if target.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:[\\/]", target):
         findings.append(make("CK112", where, line, col,
@@ -328,21 +331,34 @@ def _resolve(root: Path, target: str, where: str, line: int, col: int,
                              "move the file into the course"))
         return None
     target = target.replace("\\", "/")
-    suffix = Path(target).suffix
+    suffix = posixpath.splitext(target)[1]
     candidates = [target] if suffix in PAGE_SUFFIXES else [target + s for s in PAGE_SUFFIXES]
-    found = [c for c in candidates if (root / c).is_file()]
+    base = str(root)  # os.path on strings: a TOC may list thousands of files
+    found = [c for c in candidates if os.path.isfile(os.path.join(base, c))]
     if not found:
         tried = " or ".join(candidates)
         findings.append(make("CK110", where, line, col,
                              f"{target!r} names no file (looked for {tried})"))
         return None
-    real = (root / found[0]).resolve()
-    if not real.is_relative_to(root):
+    real = _realpath(base, found[0], real_dirs)
+    if not real.startswith(base + os.sep):
         findings.append(make("CK113", where, line, col,
                              f"{found[0]!r} is a symlink leading outside the course folder "
                              f"(to {real}); copy the file into the course"))
         return None
     return found[0]
+
+
+def _realpath(base: str, rel: str, real_dirs: dict[str, str]) -> str:
+    """Where `base/rel` really is. Resolves each folder once per TOC: resolving every
+    TOC file from scratch costs a system call per path component."""
+    path = os.path.join(base, rel)
+    if os.path.islink(path):
+        return os.path.realpath(path)
+    folder, name = os.path.split(path)
+    if folder not in real_dirs:
+        real_dirs[folder] = os.path.realpath(folder)
+    return os.path.join(real_dirs[folder], name)
 
 
 def _str_or_none(value: Any) -> str | None:

@@ -72,13 +72,17 @@ def read_text(root: Path, rel: str, findings: list[Finding]) -> str | None:
         return None
 
 
+# libyaml's loader composes a big _toc.yml ten times faster and keeps the same marks.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def read_yaml(root: Path, rel: str, findings: list[Finding]) -> YamlDoc | None:
     """Parse `rel` (relative to `root`); problems become findings, never exceptions."""
     text = read_text(root, rel, findings)
     if text is None:
         return None
     try:
-        loader = yaml.SafeLoader(text)
+        loader = _Loader(text)
         try:
             node = loader.get_single_node()
             data = loader.construct_document(node) if node is not None else None
@@ -88,7 +92,7 @@ def read_yaml(root: Path, rel: str, findings: list[Finding]) -> YamlDoc | None:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
-        if "\t" in problem or "tab" in problem:
+        if "\t" in problem or "'\\t'" in problem or "tab" in problem:
             problem += " (YAML does not allow tabs for indentation; use spaces)"
         findings.append(make("CK101", rel, line, col, f"YAML does not parse: {problem}"))
         return None

@@ -40,6 +40,14 @@ _YAML_OPTION = re.compile(r"^\s*([\w-]+)\s*:\s*(.*)$")
 _TICKS = re.compile(
     r"(?:\{(?P<name>[A-Za-z][\w:+.\-]*)\})?(?P<ticks>`+)(?P<body>.*?[^`]|)(?P=ticks)(?!`)", re.S
 )
+# A line that makes a chunk more than plain prose: fences, HTML, targets, comments,
+# block breaks, math blocks, quotes, setext underlines and rules, indented code.
+_COMPLEX = re.compile(
+    r"^(?: {0,3}(?:```|~~~|:::|<|%|\+\+\+|\$\$|>|\(.*\)=\s*$|=+[ \t]*$|-+[ \t]*$"
+    r"|(?:[*_-][ \t]*){3,}$)"
+    r"| {4}|\t)", re.M)
+_ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]|$)")
+_ITEM = re.compile(r"^ {0,3}(?:[-+*]|\d{1,9}[.)])(?:[ \t]|$)")
 _ESCAPE = re.compile(r"\\[^\s]")
 # Inline $math$ as dollarmath reads it: no space inside the dollars, no digit after.
 _MATH = re.compile(r"(?<![\\$])\$(?![\s$])(?:[^$\n\\]|\\.)+?(?<![\s\\])\$(?!\d)")
@@ -122,6 +130,18 @@ def parse(chunks: Iterable[tuple[int, str]]) -> Markup:
     """Parse each (cell, text) chunk into one `Markup`; use cell -1 for a Markdown page."""
     out = Markup()
     for cell, text in chunks:
+        chunk = _Chunk(out, cell, text.splitlines())
+        if _COMPLEX.search(text) is None:
+            chunk.prose()
+        else:
+            chunk.blocks(text, 0, nested=False)
+    return out
+
+
+def parse_with_markdown_it(chunks: Iterable[tuple[int, str]]) -> Markup:
+    """`parse` without the fast path for plain prose (the tests compare the two)."""
+    out = Markup()
+    for cell, text in chunks:
         _Chunk(out, cell, text.splitlines()).blocks(text, 0, nested=False)
     return out
 
@@ -138,12 +158,29 @@ class _Chunk:
     def line(self, idx: int) -> str:
         return self.lines[idx] if 0 <= idx < len(self.lines) else ""
 
+    def prose(self) -> None:
+        """Plain prose (no line that _COMPLEX matches): paragraphs, ATX headings and list
+        items only, which markdown-it would turn into exactly these blocks."""
+        start, block = 0, []
+        for i, line in enumerate([*self.lines, ""]):
+            heading = _ATX.match(line)
+            if block and (not line.strip() or heading or _ITEM.match(line)):
+                self.inline("\n".join(block), start)
+                block = []
+            if heading:
+                self.out.headings.append(Heading(self.pos(i, line.find("#")),
+                                                 len(heading.group(1))))
+                self.inline(line, i)
+            elif line.strip():
+                start = i if not block else start
+                block.append(line)
+
     def blocks(self, text: str, line0: int, nested: bool) -> None:
         """Walk the block tokens of `text`, whose first line is chunk line `line0`."""
         tokens = _MD.parse(text)
         for tok in tokens:
             start = line0 + (tok.map[0] if tok.map else 0)
-            if tok.type == "heading_open" and not nested:
+            if tok.type == "heading_open" and not nested and tok.level == 0:
                 src = self.line(start)
                 col = src.find("#") if tok.markup.startswith("#") else len(src) - len(src.lstrip())
                 self.out.headings.append(Heading(self.pos(start, max(col, 0)), int(tok.tag[1])))
