@@ -177,6 +177,32 @@ def watch_runtime(page) -> list[str]:  # type: ignore[no-untyped-def]
     return errors
 
 
+def watch_site(page):  # type: ignore[no-untyped-def]
+    """`browser.watch`, with failed loads named by URL (the console only says "404").
+
+    The browser's own /favicon.ico probe is not a request of the site's.
+    """
+    from browser import watch
+
+    seen = watch(page)
+
+    def failed(response) -> None:  # type: ignore[no-untyped-def]
+        if response.status >= 400 and not response.url.endswith("/favicon.ico"):
+            seen.page_errors.append(f"HTTP {response.status}: {response.url}")
+
+    page.on("response", failed)
+    seen.console_errors = _NoGeneric404()
+    return seen
+
+
+class _NoGeneric404(list):
+    """Console errors, without Chromium's URL-less "Failed to load resource" lines."""
+
+    def append(self, text: str) -> None:  # type: ignore[override]
+        if not text.startswith("Failed to load resource"):
+            super().append(text)
+
+
 # --- driving a SCO -----------------------------------------------------------------------
 
 
