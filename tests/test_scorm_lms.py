@@ -150,6 +150,33 @@ def test_lms_tracks_each_sco_and_resumes_it(
     assert (errors, seen.external_requests) == ([], [])
 
 
+def test_suspend_data_stays_under_the_scorm12_limit(page, tmp_path: Path, tiny_zips: Path) -> None:
+    """Hundreds of quiz results: the per-quiz detail gives way, the total score stays right."""
+    require_scorm_again()
+    pkg = unzip(tiny_zips / "tiny-scorm12.zip", tmp_path / "pkg")
+    with serve_lms(tmp_path, pkg) as base:
+        page.goto(f"{base}/lms/lms.html")
+        item = items((pkg / "imsmanifest.xml").read_bytes(), "1.2")[1]
+        start = launch(page, base, "1.2", item)
+        page.frame(name="ck-frame").evaluate(
+            """m => { for (let i = 0; i < 400; i++) window.parent.postMessage({
+                type: "coursekit:quiz-score", module: m, quiz: "a-rather-long-quiz-id-" + i,
+                raw: i % 2, min: 0, max: 1, scaled: i % 2}, "*"); }""",
+            "second-thoughts",
+        )
+        page.wait_for_function(
+            "s => window.lms.calls.slice(s).filter(c => c.args[0] === 'cmi.core.score.raw')"
+            ".length === 400",
+            arg=start,
+            timeout=20000,
+        )
+        stored = close(page, item, base)
+        _assert_clean(calls_since(page, start), "1.2")
+    assert len(stored["suspend_data"]) < 4096
+    assert suspend(stored)["q"] == {"total": [200, 400]}
+    assert (stored["core"]["score"]["raw"], stored["core"]["lesson_status"]) == ("50", "failed")
+
+
 @pytest.mark.parametrize("version", VERSIONS)
 def test_package_without_lms_works_and_throws_nothing(
     page, tmp_path: Path, tiny_zips: Path, version: str
