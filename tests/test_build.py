@@ -30,6 +30,12 @@ def test_the_build_says_what_it_built(built_course: BuiltCourse) -> None:
     assert str(built_course.out / "html") in err
 
 
+def test_the_book_stage_executes_nothing_itself(built_course: BuiltCourse) -> None:
+    # Every notebook came from the execute stage's cache; myst-nb ran none of them.
+    assert "notebooks executed:" in built_course.result.stderr
+    assert "the book stage executed a notebook itself" not in built_course.result.stderr
+
+
 def test_every_toc_page_is_built_with_its_title(built_course: BuiltCourse) -> None:
     course = load_course(built_course.root).course
     assert course.pages, "the bundled course has no pages"

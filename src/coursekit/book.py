@@ -69,7 +69,11 @@ def build_book(root: Path, html_dir: Path, scratch: Path, *, cache_dir: Path | N
                          f"{_tail(warning.getvalue())}") from exc
     if app.statuscode:
         raise BuildError(f"the book stage failed:\n{_tail(warning.getvalue())}")
-    return BookResult(html_dir, tuple(_warnings(warning.getvalue())))
+    # myst-nb logs this when it runs a notebook itself (one missing from the cache):
+    # the execute stage should have left nothing to run, so say so rather than hide it.
+    ran = [line for line in status.getvalue().splitlines() if "Executing notebook" in line]
+    extra = [f"WARNING: the book stage executed a notebook itself: {line}" for line in ran]
+    return BookResult(html_dir, tuple([*_warnings(warning.getvalue()), *extra]))
 
 
 def _warnings(text: str) -> list[str]:
