@@ -342,3 +342,15 @@ def test_overview_states_the_objectives_and_links_every_page(module):
     linked = re.findall(r"\]\(([^)#\s]+)", overview)
     missing = sorted(set(pages) - set(linked))
     assert not missing, f"{_rel(module)}/overview.md does not link {missing}"
+
+
+READS = re.compile(r"""read_(?:csv|json|excel|parquet)\(\s*(?:f?["']([^"']+)["'])""")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_rel)
+def test_notebook_reads_its_data_by_relative_path_from_its_module(path):
+    notebook = nbformat.read(path, as_version=4)
+    code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+    for target in READS.findall(code):
+        assert not Path(target).is_absolute(), f"{_rel(path)} reads {target} by absolute path"
+        assert (path.parent / target).is_file(), f"{_rel(path)} reads {target}, which is missing"
