@@ -7,6 +7,7 @@ a bad course.
 
 from __future__ import annotations
 
+import shutil
 import sys
 from collections.abc import Callable, Sequence
 from functools import wraps
@@ -193,7 +194,10 @@ class _TerminalReporter:
         if self.live:
             self._clear()
             now = ", ".join(self.running) or "-"
-            click.echo(f"  executing [{event.done}/{event.total}] {now}", err=True, nl=False)
+            line = f"  executing [{event.done}/{event.total}] {now}"
+            width = shutil.get_terminal_size().columns - 1  # a wrapped line cannot be redrawn
+            click.echo(line if len(line) <= width else line[:width - 1] + "…", err=True,
+                       nl=False)
             self._drawn = True
         elif event.kind == "done":
             click.echo(f"  executed {event.notebook} in {event.seconds:.1f} s "
