@@ -53,15 +53,31 @@ def test_prose_fast_path_matches_markdown_it(text):
 
 
 def test_fast_path_matches_markdown_it_on_every_course_text():
-    texts = [t for t in chunks_from_files() if _COMPLEX.search(t) is None]
-    assert len(texts) > 20
+    texts = chunks_from_files()
+    assert len([t for t in texts if _COMPLEX.search(t) is None]) > 20
     for text in texts:
         assert parse([(3, text)]) == parse_with_markdown_it([(3, text)]), text
 
 
 @pytest.mark.parametrize("text", [
-    "```python\n# x\n```\n", "~~~\n[a](b)\n~~~\n", ":::{note}\nx\n:::\n", "<div>\n", "(label)=\n",
-    "% comment [a](b)\n", "+++\n", "$$\nx\n$$\n", "> quote\n", "Title\n=====\n", "Title\n-\n",
+    "# T\n\n```{figure} a.png\n:alt: x\n:name: f\n\nCap [l](x.md) {ref}`f`\n```\nafter\n",
+    "# T\ntext\n```python\n# code\n[x](y.md)\n```\n",
+    "```\nnever closed [x](y.md)\n# no\n",
+    "(a)=\n# T\ntext\n(b)=\n  ( spaced )=  \n(x)(y)=\n()=\n(c)= trailing\n",
+    "````{note}\n```python\n# code\n```\n[in note](n.md)\n````\n",
+    ":::{note}\n# not a title\n[x](y.md)\n:::\n\n:::{figure} f.png\n:::\n",
+    "~~~{glossary}\nTerm\n  def\n~~~\n```{bibliography}\n:all:\n```\n",
+    "```{note}\n> quoted [q](q.md)\n```\n",
+    "``` a`b\nnot a fence\n```\n",
+    "- list\n  ```\n  code [x](y)\n  ```\n",
+])
+def test_fences_take_the_fast_path_with_the_same_result(text):
+    assert parse([(-1, text)]) == parse_with_markdown_it([(-1, text)])
+
+
+@pytest.mark.parametrize("text", [
+    "  ```python\n# x\n```\n", " ~~~\n[a](b)\n~~~\n", "<div>\n", "% comment [a](b)\n", "+++\n",
+    "$$\nx\n$$\n", "> quote\n", "Title\n=====\n", "Title\n-\n",
     "---\ntitle: x\n---\n", "***\n", "    indented code\n", "\tcode\n",
 ])
 def test_block_constructs_take_the_markdown_it_path(text):
@@ -99,3 +115,22 @@ def test_role_target():
     assert role_target("label") == "label"
     assert role_target("Figure %s <fig-x>") == "fig-x"
     assert role_target(" spaced ") == "spaced"
+
+
+def test_line_tables_equal_markdown_its_own():
+    """The faster line tables are exactly StateBlock's, on course texts and odd inputs."""
+    import random
+
+    from markdown_it.rules_block import StateBlock
+
+    from coursekit.checks.markup import _MD, _LineTables
+
+    rnd = random.Random(7)
+    texts = ["", "\n", "a", "  ", "a\n  ", "a\n  \n", "\tx\n  \ty", " \t \n\n\nq",
+             *chunks_from_files(),
+             *("".join(rnd.choice(" \t\nab#`") for _ in range(rnd.randint(0, 40)))
+               for _ in range(2000))]
+    for text in texts:
+        theirs, ours = StateBlock(text, _MD, {}, []), _LineTables(text, _MD, {}, [])
+        for name in ("bMarks", "eMarks", "tShift", "sCount", "bsCount", "lineMax"):
+            assert getattr(ours, name) == getattr(theirs, name), (text, name)

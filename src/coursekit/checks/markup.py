@@ -16,8 +16,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from markdown_it import MarkdownIt
+from markdown_it.parser_block import ParserBlock
+from markdown_it.rules_block import StateBlock
 from markdown_it.token import Token
 from mdit_py_plugins.colon_fence import colon_fence_plugin
 from mdit_py_plugins.dollarmath import dollarmath_plugin
@@ -40,12 +43,14 @@ _YAML_OPTION = re.compile(r"^\s*([\w-]+)\s*:\s*(.*)$")
 _TICKS = re.compile(
     r"(?:\{(?P<name>[A-Za-z][\w:+.\-]*)\})?(?P<ticks>`+)(?P<body>.*?[^`]|)(?P=ticks)(?!`)", re.S
 )
-# A line that makes a chunk more than plain prose: fences, HTML, targets, comments,
+# A line that makes a chunk more than plain prose: fences, HTML, comments,
 # block breaks, math blocks, quotes, setext underlines and rules, indented code.
 _COMPLEX = re.compile(
-    r"^(?: {0,3}(?:```|~~~|:::|<|%|\+\+\+|\$\$|>|\(.*\)=\s*$|=+[ \t]*$|-+[ \t]*$"
+    r"^(?: {0,3}(?:```|~~~|:::|<|%|\+\+\+|\$\$|>|=+[ \t]*$|-+[ \t]*$"
     r"|(?:[*_-][ \t]*){3,}$)"
     r"| {4}|\t)", re.M)
+_FENCE_OPEN = re.compile(r"^(`{3,}|~{3,}|:{3,})(.*)$")
+_TARGET = re.compile(r"^ {0,3}\((.+)\)=[ \t]*$")  # as mdit_py_plugins.myst_blocks reads it
 _ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]|$)")
 _ITEM = re.compile(r"^ {0,3}(?:[-+*]|\d{1,9}[.)])(?:[ \t]|$)")
 _ESCAPE = re.compile(r"\\[^\s]")
@@ -62,11 +67,63 @@ _ATTR = re.compile(
 )
 
 
+class _LineTables(StateBlock):
+    """markdown-it's block state, with its line tables built line by line.
+
+    StateBlock builds them in a Python loop over every character, which was a
+    quarter of the whole check's time; these are the same tables, quirks included
+    (a last line of only blanks without a newline is dropped).
+    """
+
+    def __init__(self, src: str, md: MarkdownIt, env: Any, tokens: list[Token]) -> None:
+        super().__init__("", md, env, tokens)
+        self.src = src
+        begins, ends, shifts, counts = [], [], [], []
+        start, lines = 0, src.split("\n")
+        for i, line in enumerate(lines):
+            last = i == len(lines) - 1
+            indent = len(line) - len(line.lstrip(" \t"))
+            if not (last and indent == len(line)):
+                begins.append(start)
+                ends.append(start + len(line))
+                shifts.append(indent)
+                counts.append(_expanded(line[:indent]))
+            start += len(line) + 1
+        self.bMarks = [*begins, len(src)]
+        self.eMarks = [*ends, len(src)]
+        self.tShift = [*shifts, 0]
+        self.sCount = [*counts, 0]
+        self.bsCount = [0] * len(self.bMarks)
+        self.lineMax = len(begins)
+
+
+def _expanded(indent: str) -> int:
+    if "\t" not in indent:
+        return len(indent)
+    offset = 0
+    for char in indent:
+        offset += 4 - offset % 4 if char == "\t" else 1
+    return offset
+
+
+class _BlockParser(ParserBlock):
+    def parse(self, src: str, md: MarkdownIt, env: Any,
+              outTokens: list[Token]) -> list[Token] | None:  # noqa: N803 (upstream name)
+        if not src:
+            return None
+        state = _LineTables(src, md, env, outTokens)
+        self.tokenize(state, state.line, state.lineMax)
+        return state.tokens
+
+
 def _parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"maxNesting": 50})
     md.use(front_matter_plugin).use(myst_block_plugin).use(colon_fence_plugin)
     md.use(dollarmath_plugin)  # $$ blocks; inline $math$ is blanked by the scanner
     md.disable("inline")  # inline syntax is read by the scanner below
+    block = _BlockParser()
+    block.ruler = md.block.ruler  # the rules the plugins added
+    md.block = block
     return md
 
 
@@ -131,10 +188,7 @@ def parse(chunks: Iterable[tuple[int, str]]) -> Markup:
     out = Markup()
     for cell, text in chunks:
         chunk = _Chunk(out, cell, text.splitlines())
-        if _COMPLEX.search(text) is None:
-            chunk.prose()
-        else:
-            chunk.blocks(text, 0, nested=False)
+        chunk.markdown(0, len(chunk.lines), nested=False)
     return out
 
 
@@ -158,18 +212,59 @@ class _Chunk:
     def line(self, idx: int) -> str:
         return self.lines[idx] if 0 <= idx < len(self.lines) else ""
 
-    def prose(self) -> None:
-        """Plain prose (no line that _COMPLEX matches): paragraphs, ATX headings and list
-        items only, which markdown-it would turn into exactly these blocks."""
-        start, block = 0, []
-        for i, line in enumerate([*self.lines, ""]):
-            heading = _ATX.match(line)
-            if block and (not line.strip() or heading or _ITEM.match(line)):
+    def markdown(self, first: int, end: int, nested: bool) -> None:
+        """Lines [first, end) of the chunk. Prose and unindented fences take the fast
+        path; anything else (lists with code, quotes, HTML, targets…) goes to markdown-it.
+        The tests check both give the same result on every course text."""
+        segments = self.segments(first, end)
+        if segments is None:
+            self.blocks("\n".join(self.lines[first:end]), first, nested)
+            return
+        for a, b, fence in segments:
+            if fence is None:
+                self.prose(a, b, nested)
+            else:
+                self.directive(fence, self.lines[a + 1:b], a, fast=True)
+
+    def segments(self, first: int, end: int) -> list[tuple[int, int, str | None]] | None:
+        """Split into prose runs and fences (a, b, info): the fence opens on line a and
+        its body is a+1..b-1. None when some prose is more than plain prose."""
+        out: list[tuple[int, int, str | None]] = []
+        i = prose = first
+        while i < end:
+            m = _FENCE_OPEN.match(self.lines[i])
+            if m is None or (m.group(1)[0] == "`" and "`" in m.group(2)):
+                i += 1
+                continue
+            out.append((prose, i, None))
+            close = re.compile(rf"^ {{0,3}}{re.escape(m.group(1)[0])}{{{len(m.group(1))},}}[ \t]*$")
+            j = i + 1
+            while j < end and not close.match(self.lines[j]):
+                j += 1
+            out.append((i, j, m.group(2)))
+            i = prose = j + 1
+        out.append((prose, end, None))
+        for a, b, fence in out:
+            if fence is None and _COMPLEX.search("\n".join(self.lines[a:b])):
+                return None
+        return [seg for seg in out if seg[2] is not None or seg[0] < seg[1]]
+
+    def prose(self, first: int, end: int, nested: bool) -> None:
+        """Plain prose (no line that _COMPLEX matches): paragraphs, ATX headings, `(label)=`
+        targets and list items only, which markdown-it would turn into these very blocks."""
+        start, block = first, list[str]()
+        for i in range(first, end + 1):
+            line = self.lines[i] if i < end else ""
+            heading, target = _ATX.match(line), _TARGET.match(line)
+            if block and (not line.strip() or heading or target or _ITEM.match(line)):
                 self.inline("\n".join(block), start)
                 block = []
-            if heading:
-                self.out.headings.append(Heading(self.pos(i, line.find("#")),
-                                                 len(heading.group(1))))
+            if target:
+                self.out.labels.append(Label(self.pos(i, line.find("(")), target.group(1).strip()))
+            elif heading:
+                if not nested:
+                    self.out.headings.append(Heading(self.pos(i, line.find("#")),
+                                                     len(heading.group(1))))
                 self.inline(line, i)
             elif line.strip():
                 start = i if not block else start
@@ -191,16 +286,16 @@ class _Chunk:
                 self.out.labels.append(Label(self.pos(start, max(src.find("("), 0)),
                                              tok.content.strip()))
             elif tok.type in ("fence", "colon_fence"):
-                self.directive(tok, start)
+                self.directive(tok.info, tok.content.splitlines(), start, fast=False)
             elif tok.type == "html_block":
                 self.html(tok.content, start)
 
-    def directive(self, tok: Token, start: int) -> None:
-        match = _DIRECTIVE.match(tok.info.strip())
+    def directive(self, info: str, body: list[str], start: int, fast: bool) -> None:
+        """A fence opening on chunk line `start`: a ```{directive} or plain code."""
+        match = _DIRECTIVE.match(info.strip())
         if match is None:
             return  # a plain code block
         name, arg = match.group(1), match.group(2).strip()
-        body = tok.content.splitlines()
         options, first_body = _options(body)
         fence_line = self.line(start)
         where = self.pos(start, max(fence_line.find("{"), 0))
@@ -216,7 +311,11 @@ class _Chunk:
             self.out.terms |= _glossary_terms(body)
         if name == "bibliography" and "all" in options:
             self.out.bibliography_all = True
-        if name in MARKDOWN_BODY or name.startswith("prf:"):
+        if not (name in MARKDOWN_BODY or name.startswith("prf:")):
+            return
+        if fast:  # the body is these very lines of the chunk
+            self.markdown(start + 1 + first_body, start + 1 + len(body), nested=True)
+        else:
             self.blocks("\n".join(body[first_body:]), start + 1 + first_body, nested=True)
 
     def inline(self, content: str, start: int) -> None:
@@ -247,7 +346,8 @@ class _Chunk:
                 self.out.roles.append(Role(self.at(original, m.start(), start),
                                            m.group("name"), body.strip()))
             pieces.append(text[last:m.start()])
-            pieces.append(re.sub(r"[^\n]", " ", m.group(0)))
+            span = m.group(0)
+            pieces.append(re.sub(r"[^\n]", " ", span) if "\n" in span else " " * len(span))
             last = m.end()
         pieces.append(text[last:])
         return "".join(pieces)
