@@ -103,7 +103,13 @@ def student_source(docname: str, text: str, location: Any = None) -> str:
     """The student edition of an exercise notebook's JSON text (warnings logged)."""
     import json
 
-    nb = json.loads(text)
+    try:
+        nb = json.loads(text)
+    except json.JSONDecodeError as exc:
+        # Never pass an unreadable exercise through as it is: it may hold solutions.
+        logger.warning("the exercise is not JSON (%s); the page shows nothing of it", exc,
+                       location=location, type="coursekit", subtype="CK400")
+        nb = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
     student, problems = student_edition(nb, docname.removeprefix(f"{EXERCISES_DIR}/"))
     for p in problems:
         logger.warning("%s: %s (the cell is left out of the student edition)",
