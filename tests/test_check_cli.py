@@ -129,3 +129,15 @@ def test_check_never_runs_notebook_code(tmp_path):
     result = run_cli("check", "--strict", tmp_path, cwd=tmp_path)
     assert result.returncode == 0, result.stdout
     assert sorted(p.name for p in tmp_path.iterdir()) == ["_config.yml", "_toc.yml", "nb.ipynb"]
+
+
+def test_readme_lists_every_check_code():
+    """The rules table in README.md names every code of the config, TOC, module,
+    notebook, page and bibliography families."""
+    from coursekit.findings import CODES
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("## Checking a course"):]
+    missing = [code for code in CODES if code[:3] in ("CK1", "CK2", "CK3", "CK5")
+               and f"| {code} |" not in table]
+    assert missing == []
