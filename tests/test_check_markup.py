@@ -123,7 +123,7 @@ def test_line_tables_equal_markdown_its_own():
 
     from markdown_it.rules_block import StateBlock
 
-    from coursekit.checks.markup import _MD, _LineTables
+    from coursekit.checks.mdparser import MD, _LineTables
 
     rnd = random.Random(7)
     texts = ["", "\n", "a", "  ", "a\n  ", "a\n  \n", "\tx\n  \ty", " \t \n\n\nq",
@@ -131,6 +131,6 @@ def test_line_tables_equal_markdown_its_own():
              *("".join(rnd.choice(" \t\nab#`") for _ in range(rnd.randint(0, 40)))
                for _ in range(2000))]
     for text in texts:
-        theirs, ours = StateBlock(text, _MD, {}, []), _LineTables(text, _MD, {}, [])
+        theirs, ours = StateBlock(text, MD, {}, []), _LineTables(text, MD, {}, [])
         for name in ("bMarks", "eMarks", "tShift", "sCount", "bsCount", "lineMax"):
             assert getattr(ours, name) == getattr(theirs, name), (text, name)

@@ -12,9 +12,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from pybtex.database import parse_string
-from pybtex.exceptions import PybtexError
-
 from coursekit.checks.markup import Pos
 from coursekit.checks.sources import PageSource, memo, page_sources
 from coursekit.findings import Finding, make
@@ -93,6 +90,11 @@ def _read(course: Course, rel: str) -> BibFile:
     if text is None:
         return BibFile(rel, {}, tuple(problems), False)
     positions = _entry_positions(text)
+    # Imported here: pybtex takes a noticeable part of start-up, and most runs of
+    # other commands never need it.
+    from pybtex.database import parse_string
+    from pybtex.exceptions import PybtexError
+
     try:
         data = parse_string(text, "bibtex")
     except PybtexError as exc:

@@ -1,11 +1,16 @@
 """Markdown (MyST flavour) → the few things the page checks look at, with positions.
 
-markdown-it-py parses the block structure (headings, code fences, ```{directive}
-fences, `(label)=` targets, HTML blocks, front matter), so nothing inside code is
-mistaken for a link. Inline syntax (links, images, roles) is then read by a small
-scanner over each block's text that first blanks out code spans: the full
-markdown-it inline parser costs about seven times the block parse and the checks
-need only these three constructs (see benchmarks/bench_check.py).
+Block structure (headings, code fences, ```{directive} fences, `(label)=`
+targets, HTML blocks, front matter) decides what is text and what is code, so
+nothing inside code is mistaken for a link. Text that is only prose, unindented
+fences and targets is split on a fast path that markdown-it would split the
+same way (the tests compare the two on every course text); anything else
+(lists holding code, quotes, HTML, indented code…) is parsed by markdown-it-py
+(`coursekit.checks.mdparser`). Inline syntax (links, images, roles) is then
+read by a small scanner over each block's text that first blanks out code spans
+and math: the full markdown-it inline parser costs about seven times the block
+parse and the checks need only these three constructs (see
+benchmarks/bench_check.py).
 
 Positions are 1-based (line, col) within the text given; `Pos.cell` says which
 notebook cell the text came from (-1 for a Markdown page).
@@ -16,16 +21,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
-
-from markdown_it import MarkdownIt
-from markdown_it.parser_block import ParserBlock
-from markdown_it.rules_block import StateBlock
-from markdown_it.token import Token
-from mdit_py_plugins.colon_fence import colon_fence_plugin
-from mdit_py_plugins.dollarmath import dollarmath_plugin
-from mdit_py_plugins.front_matter import front_matter_plugin
-from mdit_py_plugins.myst_blocks import myst_block_plugin
 
 # Directives whose body is Markdown (parsed for links, images and labels too).
 MARKDOWN_BODY = frozenset({
@@ -67,67 +62,6 @@ _ATTR = re.compile(
 )
 
 
-class _LineTables(StateBlock):
-    """markdown-it's block state, with its line tables built line by line.
-
-    StateBlock builds them in a Python loop over every character, which was a
-    quarter of the whole check's time; these are the same tables, quirks included
-    (a last line of only blanks without a newline is dropped).
-    """
-
-    def __init__(self, src: str, md: MarkdownIt, env: Any, tokens: list[Token]) -> None:
-        super().__init__("", md, env, tokens)
-        self.src = src
-        begins, ends, shifts, counts = [], [], [], []
-        start, lines = 0, src.split("\n")
-        for i, line in enumerate(lines):
-            last = i == len(lines) - 1
-            indent = len(line) - len(line.lstrip(" \t"))
-            if not (last and indent == len(line)):
-                begins.append(start)
-                ends.append(start + len(line))
-                shifts.append(indent)
-                counts.append(_expanded(line[:indent]))
-            start += len(line) + 1
-        self.bMarks = [*begins, len(src)]
-        self.eMarks = [*ends, len(src)]
-        self.tShift = [*shifts, 0]
-        self.sCount = [*counts, 0]
-        self.bsCount = [0] * len(self.bMarks)
-        self.lineMax = len(begins)
-
-
-def _expanded(indent: str) -> int:
-    if "\t" not in indent:
-        return len(indent)
-    offset = 0
-    for char in indent:
-        offset += 4 - offset % 4 if char == "\t" else 1
-    return offset
-
-
-class _BlockParser(ParserBlock):
-    def parse(self, src: str, md: MarkdownIt, env: Any,
-              outTokens: list[Token]) -> list[Token] | None:  # noqa: N803 (upstream name)
-        if not src:
-            return None
-        state = _LineTables(src, md, env, outTokens)
-        self.tokenize(state, state.line, state.lineMax)
-        return state.tokens
-
-
-def _parser() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"maxNesting": 50})
-    md.use(front_matter_plugin).use(myst_block_plugin).use(colon_fence_plugin)
-    md.use(dollarmath_plugin)  # $$ blocks; inline $math$ is blanked by the scanner
-    md.disable("inline")  # inline syntax is read by the scanner below
-    block = _BlockParser()
-    block.ruler = md.block.ruler  # the rules the plugins added
-    md.block = block
-    return md
-
-
-_MD = _parser()
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,7 +206,9 @@ class _Chunk:
 
     def blocks(self, text: str, line0: int, nested: bool) -> None:
         """Walk the block tokens of `text`, whose first line is chunk line `line0`."""
-        tokens = _MD.parse(text)
+        from coursekit.checks.mdparser import MD  # only for text the fast path declines
+
+        tokens = MD.parse(text)
         for tok in tokens:
             start = line0 + (tok.map[0] if tok.map else 0)
             if tok.type == "heading_open" and not nested and tok.level == 0:

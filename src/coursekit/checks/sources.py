@@ -92,7 +92,7 @@ def page_source(course: Course, page: Page) -> PageSource:
 
 def page_sources(course: Course) -> list[PageSource]:
     """Every TOC page, in reading order."""
-    return [page_source(course, page) for page in course.pages]
+    return memo("pages", lambda: [page_source(course, page) for page in course.pages])
 
 
 def _read(course: Course, page: Page) -> PageSource:
