@@ -99,7 +99,12 @@ def test_quiz_is_labelled_for_screen_readers(page, site):
         live = page.locator("form.ck-quiz fieldset .ck-feedback[aria-live=polite]").count()
         status = page.locator("form.ck-quiz .ck-score[role=status]").count()
         inline = page.locator("form.ck-quiz [onclick], form.ck-quiz script").count()
+        undescribed = page.evaluate(
+            "[...document.querySelectorAll('form.ck-quiz input')].filter((i) => {"
+            " const d = document.getElementById(i.getAttribute('aria-describedby'));"
+            " return !d || !d.matches('.ck-feedback'); }).map((i) => i.id)")
     assert unlabelled == []
+    assert undescribed == [], "each input is described by its question's feedback"
     assert (legends, live, status) == (3, 3, 1)
     assert inline == 0, "no inline script or handler: LMS pages forbid them"
 

@@ -83,7 +83,8 @@ def _question(quiz: Quiz, q: Question, number: int, resolve: Resolver) -> str:
             '<div class="ck-numeric">',
             f'<label for="{base}-input">Your answer{unit}</label>',
             f'<input type="text" inputmode="decimal" autocomplete="off" id="{base}-input" '
-            f'name="{base}" data-answer="{q.answer}" data-tolerance="{q.tolerance or 0}">',
+            f'name="{base}" aria-describedby="{base}-feedback" data-answer="{q.answer}" '
+            f'data-tolerance="{q.tolerance or 0}">',
             "</div>",
         ]
     else:
@@ -94,6 +95,7 @@ def _question(quiz: Quiz, q: Question, number: int, resolve: Resolver) -> str:
             out += [
                 f'<div class="ck-choice" data-choice="{escape(c.id)}">',
                 f'<input type="{kind}" id="{cid}" name="{base}" value="{escape(c.id)}"'
+                f' aria-describedby="{base}-feedback"'
                 f' data-correct="{"true" if c.correct else "false"}">',
                 f'<label for="{cid}">{inline(c.text, resolve)}</label>',
                 f'<template class="ck-choice-feedback">{inline(c.feedback, resolve)}</template>'
@@ -102,7 +104,8 @@ def _question(quiz: Quiz, q: Question, number: int, resolve: Resolver) -> str:
             ]
         out.append("</div>")
     out.append(f'<template class="ck-explanation">{_explanation(q, resolve)}</template>')
-    out.append('<div class="ck-feedback" aria-live="polite"></div>')
+    # The inputs point here (aria-describedby): revisiting an answer reads its feedback.
+    out.append(f'<div class="ck-feedback" id="{base}-feedback" aria-live="polite"></div>')
     out.append("</fieldset>")
     return "\n".join(line for line in out if line)
 
