@@ -177,6 +177,8 @@ def test_the_bundled_exercises_one_per_module():
     names = [ex.name.split("/")[0] for ex in find_exercises(REPO)]
     modules = sorted(p.name for p in (REPO / "modules").iterdir() if p.is_dir())
     assert names == modules
+    result = run_cli("check", REPO, "--select", "CK4")
+    assert result.stdout == "", result.stdout
 
 
 # --------------------------------------------------------------------- grading
