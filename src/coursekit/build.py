@@ -14,8 +14,9 @@ import hashlib
 import importlib.util
 import json
 import os
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,10 +86,12 @@ class BuildSummary:
     findings: tuple[Finding, ...] = ()
     book_warnings: tuple[str, ...] = ()
     up_to_date: bool = False
+    seconds: float = 0.0  # wall clock (stages may overlap)
 
 
 def build_course(root: Path, options: BuildOptions, reporter: Reporter) -> BuildSummary:
     """Build the course at `root`; raises `CourseKitError` and leaves old outputs intact."""
+    start = time.monotonic()
     root = root.resolve()
     out_dir = (options.out or root / "_build").resolve()
     summary = BuildSummary(out_dir)
@@ -106,9 +109,11 @@ def build_course(root: Path, options: BuildOptions, reporter: Reporter) -> Build
         try:
             with timer("execute"):
                 execute(course, out_dir, options, reporter, summary)
-            with timer("exercises"):
-                build_exercises(course, outputs, options, wanted, summary)
-            with timer("book"):
+            # The exercises' self-checks run kernels while Sphinx, which uses one core,
+            # builds the book: neither reads what the other writes.
+            with (timer.background("exercises", build_exercises, course, outputs, options,
+                                   wanted, summary),
+                  timer("book")):
                 html_dir = build_html(course, outputs, out_dir, options, wanted, summary)
             with timer("package"):
                 package_scorm(course, html_dir, outputs, wanted, summary)
@@ -117,6 +122,7 @@ def build_course(root: Path, options: BuildOptions, reporter: Reporter) -> Build
             outputs.discard()
         _save_fingerprint(out_dir, fingerprint, wanted, summary)
         _measure(out_dir, wanted, summary)
+    summary.seconds = time.monotonic() - start
     return summary
 
 
@@ -217,6 +223,26 @@ def _inside(root: Path, out_dir: Path) -> list[str]:
 class _StageTimer:
     def __init__(self, summary: BuildSummary, reporter: Reporter) -> None:
         self.summary, self.reporter = summary, reporter
+
+    @contextmanager
+    def background(self, name: str, stage: Callable[..., None], *args: Any) -> Iterator[None]:
+        """Run `stage(*args)` in a thread during the block; its error is raised after it."""
+        errors: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                with self(name):
+                    stage(*args)
+            except BaseException as exc:  # handed to the main thread below
+                errors.append(exc)
+
+        # A daemon: on Ctrl-C the build exits without waiting for the self-checks.
+        thread = threading.Thread(target=run, name=f"coursekit-{name}", daemon=True)
+        thread.start()
+        yield
+        thread.join()
+        if errors:
+            raise errors[0]
 
     @contextmanager
     def __call__(self, name: str) -> Iterator[None]:

@@ -230,7 +230,7 @@ def _print_summary(summary: Any) -> None:
                    "up to date", err=True)
     else:
         stages = ", ".join(f"{n} {s:.1f} s" for n, s in summary.stage_seconds.items())
-        click.echo(f"built in {sum(summary.stage_seconds.values()):.1f} s ({stages}); "
+        click.echo(f"built in {summary.seconds:.1f} s ({stages}); "
                    f"notebooks executed: {len(summary.executed)}, unchanged: "
                    f"{len(summary.cached)}", err=True)
     for name, size in summary.outputs.items():
