@@ -6,6 +6,7 @@ path into the 1-based line and column a person would open.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,7 +55,8 @@ def _child(node: yaml.Node, k: Key, want_key: bool) -> yaml.Node | None:
 def read_text(root: Path, rel: str, findings: list[Finding]) -> str | None:
     """The file's text, or None with a CK105 finding when it is not UTF-8."""
     try:
-        raw = (root / rel).read_bytes()
+        with open(os.path.join(root, rel), "rb") as file:  # no Path: called per page
+            raw = file.read()
     except OSError as exc:
         findings.append(make("CK105", rel, 0, 0, f"cannot read the file: {exc.strerror}"))
         return None

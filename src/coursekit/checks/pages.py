@@ -10,6 +10,7 @@ Heading anchors are not labels here (the course does not enable them).
 
 from __future__ import annotations
 
+import os
 import posixpath
 import re
 from collections.abc import Iterator
@@ -127,12 +128,12 @@ def _missing(root: Path, page: str, path: str, image: bool) -> str | None:
     rel = _resolve(page, path)
     if rel == ".." or rel.startswith("../"):
         return "it leads outside the course folder"
-    if (root / rel).is_file():
+    if _is_file(root, rel):
         return None
     if not image:
         stem, suffix = posixpath.splitext(rel)
         stem = stem if suffix in (".html", *PAGE_SUFFIXES) else rel
-        if any((root / (stem + s)).is_file() for s in PAGE_SUFFIXES):
+        if any(_is_file(root, stem + s) for s in PAGE_SUFFIXES):
             return None
     return f"no file {rel}"
 
@@ -142,7 +143,11 @@ def _doc_exists(root: Path, page: str, target: str) -> bool:
     if rel.startswith("../"):
         return False
     candidates = [rel] if rel.endswith(PAGE_SUFFIXES) else [rel + s for s in PAGE_SUFFIXES]
-    return any((root / c).is_file() for c in candidates)
+    return any(_is_file(root, c) for c in candidates)
+
+
+def _is_file(root: Path, rel: str) -> bool:
+    return os.path.isfile(os.path.join(root, rel))  # strings, not Paths: called per link
 
 
 def _alt_hint(link: Link) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 from coursekit.findings import Finding, make
@@ -17,15 +18,17 @@ def unreached_pages(course: Course) -> Iterator[Finding]:
     base = course.root / MODULES_DIR
     if not base.is_dir():
         return
-    for path in sorted(base.rglob("*")):
-        rel = path.relative_to(course.root).as_posix()
-        if path.suffix not in PAGE_SUFFIXES or not path.is_file() or rel in reached:
-            continue
-        if any(part.startswith((".", "_")) for part in path.relative_to(base).parts):
-            continue  # checkpoints, hidden and private folders
-        yield make("CK115", rel, 0, 0,
-                   "no _toc.yml entry reaches this page, so the book leaves it out; "
-                   "add it to _toc.yml or move it out of modules/")
+    # os.walk on strings: a big course has thousands of files here.
+    for folder, dirs, files in os.walk(base):
+        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))  # checkpoints…
+        rel_folder = os.path.relpath(folder, course.root).replace(os.sep, "/")
+        for name in sorted(files):
+            rel = f"{rel_folder}/{name}"
+            if name.startswith((".", "_")) or not name.endswith(PAGE_SUFFIXES) or rel in reached:
+                continue
+            yield make("CK115", rel, 0, 0,
+                       "no _toc.yml entry reaches this page, so the book leaves it out; "
+                       "add it to _toc.yml or move it out of modules/")
 
 
 CHECKS = (unreached_pages,)
