@@ -1,0 +1,80 @@
+"""The course model `load_course` builds, and where `check` finds things in files."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import REPO
+from coursekit.checks import check_course
+from coursekit.checks.markup import Pos
+from coursekit.checks.sources import page_source, session
+from coursekit.loading import load_course
+from coursekit.model import PageKind
+
+GOOD = REPO / "tests" / "fixtures" / "good"
+BAD = REPO / "tests" / "fixtures" / "bad"
+
+
+def test_good_course_model():
+    loaded = load_course(GOOD)
+    course = loaded.course
+    assert loaded.findings == ()
+    assert course.config is not None
+    assert (course.config.title, course.config.course_id) == ("A good course", "good-course")
+    assert course.config.scorm.mastery_score == 75
+    assert [p.path for p in course.pages] == [
+        "intro.md",
+        "modules/01-basics/overview.md",
+        "modules/01-basics/reading.md",
+        "modules/01-basics/counting.ipynb",
+        "glossary.md",
+        "bibliography.md",
+    ]
+    assert course.pages[3].kind is PageKind.NOTEBOOK
+    (module,) = course.modules
+    assert (module.id, module.number, module.duration) == ("basics", 1, 45)
+    assert module.objectives == ("Define digital labor.", "Explain what a platform does.")
+    assert [p.path for p in module.pages] == [p.path for p in course.pages[1:4]]
+    assert (course.pages[1].toc_line, course.pages[1].toc_col) == (6, 15)
+    assert course.bibliography is not None
+    assert course.bibliography.keys == {"doe2020", "roe2021"}
+
+
+@pytest.mark.parametrize("case", sorted(p.name for p in BAD.iterdir() if p.is_dir()))
+def test_loading_never_raises_and_positions_are_sane(case):
+    course, found = check_course(BAD / case)
+    assert found, "every bad case has at least one finding"
+    for finding in found:
+        assert (finding.line, finding.col) == (0, 0) or (finding.line >= 1 and finding.col >= 1)
+        assert not finding.path.startswith("/")
+
+
+def test_notebook_positions_follow_the_json_strings(tmp_path):
+    """A cell source written as one string maps its lines to that string's line."""
+    (tmp_path / "_config.yml").write_text("title: T\nauthor: A\n")
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: nb\n")
+    nb = {
+        "cells": [
+            {"cell_type": "markdown", "id": "a", "metadata": {},
+             "source": "# Title\nSee [x](missing.md)"},
+            {"cell_type": "markdown", "id": "b", "metadata": {},
+             "source": ["Intro\n", "and [y](gone.md) here"]},
+        ],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3"}},
+        "nbformat": 4, "nbformat_minor": 5,
+    }
+    (tmp_path / "nb.ipynb").write_text(json.dumps(nb, indent=1))
+    course = load_course(tmp_path).course
+    with session():
+        source = page_source(course, course.pages[0])
+        assert source.markup is not None
+        links = {link.target: link.pos for link in source.markup.links}
+        assert links == {"missing.md": Pos(0, 2, 5), "gone.md": Pos(1, 2, 5)}
+        text_lines = (tmp_path / "nb.ipynb").read_text().splitlines()
+        line, col = source.where(links["gone.md"])
+        assert text_lines[line - 1][col - 1:].startswith("[y](gone.md)")
+        line, _col = source.where(links["missing.md"])  # inside a one-string source
+        assert '"source": "# Title' in text_lines[line - 1]
+        assert source.cell_start(1)[0] == text_lines.index("  {", 8) + 1
