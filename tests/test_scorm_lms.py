@@ -104,6 +104,7 @@ def _assert_stored(cmi: dict, version: str, keys: list[str], raw: float, mx: flo
         assert len(cmi["suspend_data"]) < 4096
     else:
         assert cmi["completion_status"] == "completed"
+        assert float(cmi["progress_measure"]) == 1.0
         assert cmi["success_status"] == ("passed" if passed else "failed")
         score = cmi["score"]
         assert (float(score["raw"]), score["min"], float(score["max"])) == (raw, "0", mx)
@@ -135,7 +136,15 @@ def test_lms_tracks_each_sco_and_resumes_it(
             _wait_score(page, version, start)
             stored = close(page, item, base)
             _assert_stored(stored, version, keys, raw, mx)
-            _assert_clean(calls_since(page, start), version)
+            first = calls_since(page, start)
+            _assert_clean(first, version)
+            status = "cmi.core.lesson_status" if version == "1.2" else "cmi.completion_status"
+            written = [
+                c["args"][1]
+                for c in first
+                if c["method"] == CMI[version]["set"] and c["args"][0] == status
+            ]
+            assert written[0] == "incomplete"  # on first launch, before the pages are all seen
 
             # Relaunch: the SCO resumes at its bookmark and keeps what it recorded.
             start = launch(page, base, version, item)
