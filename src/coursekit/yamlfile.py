@@ -91,14 +91,51 @@ def read_yaml(root: Path, rel: str, findings: list[Finding]) -> YamlDoc | None:
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problem = exc.problem or exc.context or "invalid YAML"
-        if "\t" in problem or "'\\t'" in problem or "tab" in problem:
-            problem += " (YAML does not allow tabs for indentation; use spaces)"
-        findings.append(make("CK101", rel, line, col, f"YAML does not parse: {problem}"))
+        findings.append(_parse_error(rel, text, exc))
         return None
     except yaml.YAMLError as exc:
         findings.append(make("CK101", rel, 1, 1, f"YAML does not parse: {exc}"))
         return None
+    if node is not None:
+        findings.extend(_duplicate_keys(rel, node))
     return YamlDoc(rel, data, node)
+
+
+def _parse_error(rel: str, text: str, exc: yaml.MarkedYAMLError) -> Finding:
+    """CK101 at the parser's mark, saying what it was reading and naming tabs."""
+    mark = exc.problem_mark or exc.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    problem = exc.problem or exc.context or "invalid YAML"
+    lines = text.splitlines()
+    at_tab = 0 < line <= len(lines) and lines[line - 1][col - 1:col] == "\t"
+    if at_tab or "tab" in problem or "'\\t'" in problem:
+        problem += " (a tab: YAML indents with spaces only)"
+    context = exc.context_mark
+    if exc.context and context and exc.problem and mark \
+            and (context.line, context.column) != (mark.line, mark.column):
+        where = f"{context.line + 1}:{context.column + 1}"
+        problem = f"{problem} ({exc.context} started at {where})"
+    return make("CK101", rel, line, col, f"YAML does not parse: {problem}")
+
+
+def _duplicate_keys(rel: str, node: yaml.Node) -> list[Finding]:
+    """CK101 for a key written twice in one mapping: YAML forbids it, PyYAML keeps the last."""
+    found: list[Finding] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, yaml.MappingNode):
+            first: dict[object, yaml.Node] = {}
+            for knode, vnode in current.value:
+                key = knode.value if isinstance(knode, yaml.ScalarNode) else id(knode)
+                if key in first:
+                    m, f = knode.start_mark, first[key].start_mark
+                    found.append(make("CK101", rel, m.line + 1, m.column + 1,
+                                      f"duplicate key {key!r} (first at {f.line + 1}:"
+                                      f"{f.column + 1}); YAML keeps only one, remove the other"))
+                else:
+                    first[key] = knode
+                stack.append(vnode)
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(current.value)
+    return found
