@@ -62,8 +62,6 @@ _ATTR = re.compile(
 )
 
 
-
-
 @dataclass(frozen=True, slots=True)
 class Pos:
     """Where something is written: 1-based line and column in a cell (-1: a page)."""
@@ -147,9 +145,9 @@ class _Chunk:
         return self.lines[idx] if 0 <= idx < len(self.lines) else ""
 
     def markdown(self, first: int, end: int, nested: bool) -> None:
-        """Lines [first, end) of the chunk. Prose and unindented fences take the fast
-        path; anything else (lists with code, quotes, HTML, targets…) goes to markdown-it.
-        The tests check both give the same result on every course text."""
+        """Lines [first, end) of the chunk. Prose, targets and unindented fences take the
+        fast path; anything else (indented code, quotes, HTML, front matter…) goes to
+        markdown-it. The tests check both give the same result on every course text."""
         segments = self.segments(first, end)
         if segments is None:
             self.blocks("\n".join(self.lines[first:end]), first, nested)

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from coursekit.checks.markup import Markup, Pos, parse
+from coursekit.checks.markup import Label, Markup, Pos, parse
 from coursekit.checks.nbschema import schema_problem
 from coursekit.findings import Finding, make
 from coursekit.model import Course, Page, PageKind
@@ -119,7 +119,9 @@ def _read(course: Course, page: Page) -> PageSource:
     invalid = schema_problem(data)
     if invalid is not None:  # its cells cannot be trusted: report CK202 only
         return PageSource(page, text, problems, data, invalid=invalid)
-    return PageSource(page, text, problems, data, parse(_markdown_cells(data)))
+    markup = parse(_markdown_cells(data))
+    markup.labels.extend(_figure_names(data))
+    return PageSource(page, text, problems, data, markup)
 
 
 def _markdown_cells(nb: dict[str, Any]) -> Iterator[tuple[int, str]]:
@@ -133,6 +135,16 @@ def _markdown_cells(nb: dict[str, Any]) -> Iterator[tuple[int, str]]:
                 yield i, "".join(source)
             elif isinstance(source, str):
                 yield i, source
+
+
+def _figure_names(nb: dict[str, Any]) -> Iterator[Label]:
+    """Labels myst-nb gives code-cell figures: metadata `mystnb: {figure: {name: …}}`."""
+    for i, cell in enumerate(nb.get("cells") or ()):
+        meta = cell.get("metadata") if cell.get("cell_type") == "code" else None
+        mystnb = meta.get("mystnb") if isinstance(meta, dict) else None  # free-form metadata
+        figure = mystnb.get("figure") if isinstance(mystnb, dict) else None
+        if isinstance(figure, dict) and isinstance(figure.get("name"), str):
+            yield Label(Pos(i, 1, 1), figure["name"])
 
 
 # ------------------------------------------------ where cells sit in the JSON
