@@ -54,6 +54,8 @@ def test_warnings_fail_only_under_strict():
     ("--format", "xml"),
     (REPO / "README.md",),  # a file, not a folder
     (REPO / "no-such-folder",),
+    ("--select", "CK9"),  # a prefix no code has: a typo, not "select nothing"
+    ("--ignore", "CK3,XY"),
 ])
 def test_usage_problems_exit_2(args):
     result = run_cli("check", *args)
@@ -108,6 +110,7 @@ def test_select_and_ignore_by_prefix():
     assert codes("--ignore", "CK103") == ["CK104", "CK102"]
     assert codes("--select", "CK1", "--ignore", "CK104", "--ignore", "CK102") == ["CK103"]
     assert codes("--select", "CK2") == []
+    assert codes("--ignore", "CK10", "--select", "CK1") == []
 
 
 def test_ignoring_every_error_exits_0():

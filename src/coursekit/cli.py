@@ -45,6 +45,17 @@ def _prefixes(values: Sequence[str]) -> list[str]:
     return [p.strip().upper() for v in values for p in v.split(",") if p.strip()]
 
 
+def _known_prefixes(values: Sequence[str], option: str) -> list[str]:
+    """The prefixes of `option`; one that starts no known code is a typo (exit 2)."""
+    prefixes = _prefixes(values)
+    for prefix in prefixes:
+        if not any(code.startswith(prefix) for code in findings.CODES):
+            raise click.BadParameter(f"no check code starts with {prefix!r} "
+                                     "(codes look like CK301; see README.md)",
+                                     param_hint=option)
+    return prefixes
+
+
 course_path = click.argument(
     "path", default=".", type=click.Path(file_okay=False, path_type=Path)
 )
@@ -73,9 +84,10 @@ def check(path: Path, fmt: str, strict: bool, select: tuple[str, ...],
     Prints every finding as `path:line:col: CODE message`; exits 0 when clean,
     1 with errors (or warnings under --strict), 2 for a usage problem.
     """
+    selected, ignored = _known_prefixes(select, "--select"), _known_prefixes(ignore, "--ignore")
     _require_folder(path)
     _course, found = check_course(path)
-    kept = findings.select(found, _prefixes(select), _prefixes(ignore))
+    kept = findings.select(found, selected, ignored)
     output = findings.format_findings(kept, fmt)
     if output:
         click.echo(output)
