@@ -1,9 +1,10 @@
 """Checks on notebook files (CK201–CK206): JSON, schema, version, kernel, outputs.
 
-Each notebook is parsed once (`sources.page_source`) and validated once against
-the nbformat schema of its own version, with nbformat's fastjsonschema backend
-when it is installed; only an invalid notebook pays for the slower jsonschema
-pass that says which cell is wrong.
+Each notebook is read, parsed and validated once per run by `sources.page_source`
+(validation in `nbschema`: nbformat's fastjsonschema backend gives the verdict,
+and only an invalid notebook pays for the jsonschema pass that names the cell);
+these checks only look at the result. A notebook the schema rejects gets CK202
+and no page checks, since its cells cannot be trusted.
 """
 
 from __future__ import annotations
