@@ -12,8 +12,10 @@ that imports jupyter_book or sphinx. It runs the same configuration a plain
 
 from __future__ import annotations
 
+import functools
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,7 +56,7 @@ def build_book(root: Path, html_dir: Path, scratch: Path, *, cache_dir: Path | N
         sphinx_config["nb_execution_raise_on_error"] = True
     status, warning = io.StringIO(), io.StringIO()
     try:
-        with patch_docutils(str(root)), docutils_namespace():
+        with _plugin_lookups_cached(), patch_docutils(str(root)), docutils_namespace():
             app = Sphinx(
                 srcdir=str(root), confdir=None, outdir=str(html_dir),
                 doctreedir=str(scratch / "doctrees"), buildername="html",
@@ -74,6 +76,24 @@ def build_book(root: Path, html_dir: Path, scratch: Path, *, cache_dir: Path | N
     ran = [line for line in status.getvalue().splitlines() if "Executing notebook" in line]
     extra = [f"WARNING: the book stage executed a notebook itself: {line}" for line in ran]
     return BookResult(html_dir, tuple([*_warnings(warning.getvalue()), *extra]))
+
+
+@contextmanager
+def _plugin_lookups_cached() -> Iterator[None]:
+    """Remember pybtex's plugin lookups for the duration of the build.
+
+    sphinxcontrib-bibtex asks pybtex for its style plugins at every citation, and
+    each lookup scans the metadata of every installed distribution: about a third
+    of the book stage on this course. The answers cannot change during a build.
+    """
+    import pybtex.plugin
+
+    original = pybtex.plugin._load_entry_point
+    pybtex.plugin._load_entry_point = functools.lru_cache(maxsize=None)(original)
+    try:
+        yield
+    finally:
+        pybtex.plugin._load_entry_point = original
 
 
 def _warnings(text: str) -> list[str]:
