@@ -42,7 +42,9 @@ def test_there_are_enough_cases():
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_bad_case_reports_exactly_the_expected_findings(case):
+def test_bad_case_fails_cleanly_with_exactly_the_expected_findings(case):
+    """Run through the real CLI: no traceback, exit code 1, and the full set of
+    `path:line:col: CODE` equal to expected.txt."""
     result = run_cli("check", "--strict", BAD / case)
     assert "Traceback" not in result.stderr, result.stderr
     assert result.returncode == 1, result.stdout + result.stderr
