@@ -341,7 +341,7 @@ def _resolve(root: Path, target: str, where: str, line: int, col: int,
                              f"{target!r} names no file (looked for {tried})"))
         return None
     real = _realpath(base, found[0], real_dirs)
-    if not real.startswith(base + os.sep):
+    if not real.startswith(base if base.endswith(os.sep) else base + os.sep):
         findings.append(make("CK113", where, line, col,
                              f"{found[0]!r} is a symlink leading outside the course folder "
                              f"(to {real}); copy the file into the course"))
