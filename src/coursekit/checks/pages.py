@@ -34,7 +34,7 @@ def unreadable(course: Course) -> Iterator[Finding]:
 
 
 def dead_links(course: Course) -> Iterator[Finding]:
-    """CK301/CK302: a relative link or image whose target does not exist."""
+    """CK301/CK302: a relative link, {download} or image whose target does not exist."""
     for source in _parsed(course):
         for link in source.markup.links if source.markup else ():
             path = _local_path(link.target)
@@ -48,6 +48,18 @@ def dead_links(course: Course) -> Iterator[Finding]:
             what = "image" if link.image else "link"
             yield make(code, source.page.path, line, col,
                        f"{what} {link.target!r} points to nothing ({problem})")
+        yield from _dead_downloads(course, source)
+
+
+def _dead_downloads(course: Course, source: PageSource) -> Iterator[Finding]:
+    """CK301 for {download}`file`: the book copies the file, so it must exist."""
+    for role in source.markup.roles if source.markup else ():
+        path = _local_path(role_target(role.content)) if role.name == "download" else None
+        problem = _missing(course.root, source.page.path, path, True) if path else None
+        if problem:
+            line, col = source.where(role.pos)
+            yield make("CK301", source.page.path, line, col,
+                       f"{{download}} {role.content!r} points to nothing ({problem})")
 
 
 def missing_alt(course: Course) -> Iterator[Finding]:
