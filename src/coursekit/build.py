@@ -4,13 +4,19 @@
 
 `build_course` reads as that list. Each stage is one call; stages write into the
 build's staging area (`coursekit.outputs`) and the outputs replace the previous
-ones only when every stage succeeded. Stages never print: they tell a `Reporter`
-(the CLI draws it on the terminal).
+ones only when every stage succeeded. The exercises stage runs in a thread while
+the book is built (Sphinx keeps one core busy, the self-checks' kernels the
+other). Stages never print: they tell a `Reporter` (the CLI draws it).
+
+When nothing a build reads has changed since the last successful build (course
+files, coursekit itself, the book tools' versions, the options), the build stops
+after the checks and says the outputs are up to date.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import importlib.util
 import json
 import os
@@ -34,6 +40,7 @@ from coursekit.outputs import BuildLock, Outputs, tree_size
 OUTPUTS = ("html", "scorm", "exercises")
 FINGERPRINT_FILE = ".fingerprint.json"
 CACHE_DIR = ".jupyter_cache"
+BOOK_TOOLS = ("jupyter-book", "sphinx", "myst-nb", "sphinx-book-theme", "sphinxcontrib-bibtex")
 # Folders whose files are not inputs of the book (besides the output folder itself).
 NOT_INPUTS = {"_build", ".git", ".venv", "node_modules", "tests", "benchmarks", "src",
               "test-artifacts", "__pycache__", ".ipynb_checkpoints"}
@@ -265,7 +272,8 @@ def _measure(out_dir: Path, wanted: set[str], summary: BuildSummary) -> None:
 def _fingerprint(root: Path, out_dir: Path, options: BuildOptions, wanted: set[str]) -> str:
     """A hash of everything a build reads: course files, coursekit itself, options."""
     digest = hashlib.sha256()
-    digest.update(json.dumps([coursekit.__version__, sorted(wanted), options.execute,
+    tools = [importlib.metadata.version(name) for name in BOOK_TOOLS]
+    digest.update(json.dumps([coursekit.__version__, tools, sorted(wanted), options.execute,
                               options.timeout, options.strict]).encode())
     for base in (root, Path(coursekit.__file__).parent):
         for path in sorted(input_files(base, out_dir)):
