@@ -5,9 +5,10 @@ finds every notebook already executed there, and so never runs code itself.
 A notebook whose code cells and kernelspec did not change since its last
 successful run is matched in the cache (jupyter-cache's hash) and not run again.
 
-Each notebook runs in its own worker process (`python -m coursekit.execute`),
-so a notebook that kills its kernel, hangs or is interrupted cannot take the
-build down with it, and Ctrl-C reaches every worker, which shuts its kernel down.
+Notebooks run in `jobs` long-lived worker processes (`python -m coursekit.execute`,
+which import nbclient once), each notebook in a fresh kernel, so a notebook that
+kills its kernel, hangs or is interrupted cannot take the build down with it,
+and Ctrl-C reaches every worker, which shuts its kernel down.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import nbformat
 
@@ -50,12 +52,54 @@ class ExecuteResult:
     cached: tuple[str, ...]  # notebooks found unchanged in the cache
 
 
-@dataclass
-class _Running:
-    notebook: str
-    process: subprocess.Popen[bytes]
-    out: Path
-    started: float
+class _Worker:
+    """A long-lived worker process: it imports nbclient once and runs notebooks sent to it.
+
+    Tasks go in as JSON lines on its stdin; each verdict comes back as a result file,
+    written whole (renamed into place), so the build only has to look for it.
+    """
+
+    def __init__(self, tmp: Path, index: int) -> None:
+        self.log = tmp / f"worker-{index}.log"
+        with self.log.open("wb") as log:  # a file, not a pipe: a chatty kernel cannot block
+            # Its own session: a Ctrl-C on the terminal reaches it only through `stop`,
+            # after the build has decided what to do.
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "coursekit.execute"], stdin=subprocess.PIPE,
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+            )
+        self.notebook: str | None = None  # the notebook it is running, if any
+        self.out = tmp / f"worker-{index}.result.json"
+        self.started = 0.0
+
+    def run(self, root: Path, notebook: str, timeout: int) -> None:
+        """Send one notebook to the worker."""
+        self.out.unlink(missing_ok=True)
+        self.notebook, self.started = notebook, time.monotonic()
+        task = {"path": str(root / notebook), "out": str(self.out), "timeout": timeout}
+        assert self.process.stdin is not None
+        self.process.stdin.write((json.dumps(task) + "\n").encode())
+        self.process.stdin.flush()
+
+    def finished(self) -> bool:
+        """True when the running notebook has a verdict, or the worker died trying."""
+        return self.notebook is not None and (
+            self.out.is_file() or self.process.poll() is not None)
+
+    def verdict(self) -> dict[str, Any]:
+        if self.out.is_file():
+            verdict: dict[str, Any] = json.loads(self.out.read_text(encoding="utf-8"))
+            return verdict
+        text = self.log.read_text(errors="replace").strip() if self.log.is_file() else ""
+        last = text.splitlines()[-1] if text else "no output"
+        return {"ok": False, "message": f"the notebook worker stopped ({last})"}
+
+    def close(self) -> None:
+        """No more notebooks: the worker exits when its stdin closes."""
+        if self.process.stdin is not None and not self.process.stdin.closed:
+            with contextlib.suppress(BrokenPipeError):
+                self.process.stdin.close()
 
 
 def notebooks_to_execute(root: Path, pages: Sequence[str]) -> list[str]:
@@ -84,26 +128,27 @@ def execute_notebooks(root: Path, notebooks: Sequence[str], cache_dir: Path, *, 
         else:
             todo.append((rel, nb))
     executed: list[str] = []
+    pending = [rel for rel, _nb in todo]
+    sources = dict(todo)
     with tempfile.TemporaryDirectory(prefix=".execute-", dir=cache_dir.parent) as tmp:
-        running: list[_Running] = []
-        pending = list(todo)
+        workers = [_Worker(Path(tmp), i) for i in range(min(max(1, jobs), len(todo)))]
         try:
-            while pending or running:
-                while pending and len(running) < max(1, jobs):
-                    rel, _nb = pending.pop(0)
-                    running.append(_start(root, rel, Path(tmp), timeout))
-                    on_event(ExecuteEvent("start", rel, len(cached) + len(executed), total))
-                for job in [j for j in running if j.process.poll() is not None]:
-                    running.remove(job)
-                    source = dict(todo)[job.notebook]
-                    seconds = time.monotonic() - job.started
-                    _store(cache, root, job, source, seconds)
-                    executed.append(job.notebook)
-                    on_event(ExecuteEvent("done", job.notebook, len(cached) + len(executed),
-                                          total, seconds))
+            while pending or any(w.notebook for w in workers):
+                for worker in workers:
+                    if worker.notebook is None and pending:
+                        worker.run(root, pending.pop(0), timeout)
+                        on_event(ExecuteEvent("start", worker.notebook or "",
+                                              len(cached) + len(executed), total))
+                    elif worker.finished():
+                        rel, seconds = worker.notebook or "", time.monotonic() - worker.started
+                        _store(cache, root, rel, worker.verdict(), sources[rel], seconds)
+                        worker.notebook = None
+                        executed.append(rel)
+                        on_event(ExecuteEvent("done", rel, len(cached) + len(executed), total,
+                                              seconds))
                 time.sleep(POLL_SECONDS)
         finally:
-            _stop(running)
+            _stop(workers)
     return ExecuteResult(tuple(executed), tuple(cached))
 
 
@@ -122,38 +167,17 @@ def _in_cache(cache, nb: nbformat.NotebookNode) -> bool:  # type: ignore[no-unty
     return True
 
 
-def _start(root: Path, rel: str, tmp: Path, timeout: int) -> _Running:
-    out = tmp / (rel.replace("/", "__") + ".result.json")
-    log = out.with_suffix(".log").open("wb")  # a file, not a pipe: a chatty kernel cannot block
-    # The worker runs in its own session so that a Ctrl-C on the terminal reaches
-    # it only through `_stop`, after the build has decided what to do.
-    process = subprocess.Popen(
-        [sys.executable, "-m", "coursekit.execute", str(root / rel), str(out), str(timeout)],
-        cwd=str((root / rel).parent), stdin=subprocess.DEVNULL, stdout=log,
-        stderr=subprocess.STDOUT, start_new_session=True,
-        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
-    )
-    log.close()
-    return _Running(rel, process, out, time.monotonic())
-
-
-def _store(cache, root: Path, job: _Running, source: nbformat.NotebookNode,  # type: ignore[no-untyped-def]
-           seconds: float) -> None:
-    """Check the worker's verdict; on success put the outputs into the cache."""
+def _store(cache, root: Path, notebook: str, verdict: dict[str, Any],  # type: ignore[no-untyped-def]
+           source: nbformat.NotebookNode, seconds: float) -> None:
+    """Check a notebook's verdict; on success put its outputs into the cache."""
     from jupyter_cache.base import CacheBundleIn
 
-    log = job.out.with_suffix(".log")
-    stderr = log.read_text(errors="replace") if log.is_file() else ""
-    if not job.out.is_file():
-        last = stderr.strip().splitlines()[-1] if stderr.strip() else "no result"
-        raise BuildError(f"{job.notebook}: the notebook worker failed ({last})")
-    verdict = json.loads(job.out.read_text(encoding="utf-8"))
     if not verdict["ok"]:
-        raise BuildError(f"{job.notebook}: {verdict['message']}")
+        raise BuildError(f"{notebook}: {verdict['message']}")
     executed = nbformat.from_dict(verdict["notebook"])
     merged = _with_outputs(source, executed)
     cache.cache_notebook_bundle(
-        CacheBundleIn(merged, str(root / job.notebook), data={"execution_seconds": seconds}),
+        CacheBundleIn(merged, str(root / notebook), data={"execution_seconds": seconds}),
         check_validity=False, overwrite=True,
     )
 
@@ -169,17 +193,19 @@ def _with_outputs(source: nbformat.NotebookNode,
     return merged
 
 
-def _stop(running: list[_Running]) -> None:
-    """Interrupt the workers still running (each shuts its kernel down), then kill."""
-    for job in running:
-        _signal(job.process, signal.SIGINT)
+def _stop(workers: list[_Worker]) -> None:
+    """Let idle workers exit; interrupt busy ones (each shuts its kernel down), then kill."""
+    for worker in workers:
+        worker.close()
+        if worker.notebook is not None:
+            _signal(worker.process, signal.SIGINT)
     deadline = time.monotonic() + 5
-    for job in running:
+    for worker in workers:
         try:
-            job.process.wait(max(0.1, deadline - time.monotonic()))
+            worker.process.wait(max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            _signal(job.process, signal.SIGKILL)
-            job.process.wait()
+            _signal(worker.process, signal.SIGKILL)
+            worker.process.wait()
 
 
 def _signal(process: subprocess.Popen[bytes], sig: int) -> None:
@@ -189,8 +215,8 @@ def _signal(process: subprocess.Popen[bytes], sig: int) -> None:
 
 # ------------------------------------------------------------------- the worker
 
-def _run_one(path: Path, out: Path, timeout: int) -> None:
-    """Execute one notebook with nbclient; write {"ok", "message", "notebook"} to `out`."""
+def _run_one(path: Path, timeout: int) -> dict[str, Any]:
+    """Execute one notebook with nbclient: {"ok", "notebook"} or {"ok": False, "message"}."""
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
@@ -205,22 +231,30 @@ def _run_one(path: Path, out: Path, timeout: int) -> None:
         resources={"metadata": {"path": str(path.parent)}}, record_timing=False,
         on_cell_start=on_cell_start,
     )
-    verdict: dict[str, object]
     try:
         client.execute()
-        verdict = {"ok": True, "notebook": nb}
     except CellTimeoutError:
-        verdict = {"ok": False, "message": f"cell {current['index'] + 1} did not finish within "
-                   f"the {timeout} s timeout (raise execute.timeout in _config.yml or "
-                   "pass --timeout)"}
+        return {"ok": False, "message": f"cell {current['index'] + 1} did not finish within the "
+                f"{timeout} s timeout (raise execute.timeout in _config.yml or pass --timeout)"}
     except DeadKernelError:
-        verdict = {"ok": False, "message": f"the kernel died while running cell "
-                   f"{current['index'] + 1}"}
+        return {"ok": False, "message": f"the kernel died while running cell "
+                f"{current['index'] + 1}"}
     except CellExecutionError as exc:
         last = f"{exc.ename}: {exc.evalue}".strip().rstrip(":")
-        verdict = {"ok": False, "message": f"cell {current['index'] + 1} failed: {last}"}
-    out.write_text(json.dumps(verdict), encoding="utf-8")
+        return {"ok": False, "message": f"cell {current['index'] + 1} failed: {last}"}
+    return {"ok": True, "notebook": nb}
+
+
+def _serve_tasks() -> None:
+    """The worker's loop: one JSON task per stdin line, one result file per task."""
+    for line in sys.stdin:
+        task = json.loads(line)
+        out = Path(task["out"])
+        verdict = _run_one(Path(task["path"]), int(task["timeout"]))
+        partial = out.with_suffix(".partial")
+        partial.write_text(json.dumps(verdict), encoding="utf-8")
+        partial.replace(out)  # whole or absent: the build polls for it
 
 
 if __name__ == "__main__":
-    _run_one(Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]))
+    _serve_tasks()
