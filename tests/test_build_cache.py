@@ -75,3 +75,15 @@ def test_checks_stop_the_build_before_anything_runs(tmp_path: Path) -> None:
     assert "_toc.yml:" in result.stderr and "CK110" in result.stderr
     assert "build stopped by the checks" in result.stderr
     assert not (root / "_build/html").exists()
+
+
+def test_only_builds_one_output_and_says_so(tmp_path: Path) -> None:
+    root = make_course(tmp_path, {"alpha": CELLS})
+    exercises = run_cli("build", root, "--only", "exercises", "--no-execute")
+    assert exercises.returncode == 0, exercises.stderr
+    assert (root / "_build/exercises").is_dir() and not (root / "_build/html").exists()
+    assert str(root / "_build/exercises") in exercises.stderr
+    scorm = run_cli("build", root, "--only", "scorm", "--no-execute")
+    assert scorm.returncode == 0, scorm.stderr
+    assert list((root / "_build/scorm").glob("*.zip"))
+    assert (root / "_build/html/intro.html").is_file()  # SCORM is made from the HTML
