@@ -81,13 +81,14 @@ def _wait_for(process: subprocess.Popen[str], text: str, timeout: float = 60) ->
     pytest.fail(f"the build never printed {text!r}:\n{seen}")
 
 
-def test_ctrl_c_during_execution_leaves_the_previous_build(course: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_an_interrupted_build_leaves_the_previous_build(course: Path, sig: int) -> None:
     before = snapshot(course / "_build" / "html")
     _break(course, "import time\ntime.sleep(60)")
     build = _start_build(course, "--only", "html")
     _wait_for(build, "executing modules/01-demo/second.ipynb")
     time.sleep(1)  # let the kernel start running the cell
-    build.send_signal(signal.SIGINT)
+    build.send_signal(sig)
     _out, err = build.communicate(timeout=30)
     assert build.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err

@@ -8,6 +8,7 @@ a bad course.
 from __future__ import annotations
 
 import shutil
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from functools import wraps
@@ -120,11 +121,17 @@ def build(path: Path, out: Path | None, only: str | None, jobs: int | None, no_e
     options = BuildOptions(out=out, only=only, execute=not no_execute, strict=strict,
                            timeout=timeout, jobs=jobs or default_jobs())
     reporter = _TerminalReporter()
+    # A stopped CI job sends SIGTERM: clean up (workers, kernels, staging) as for Ctrl-C.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         summary = build_course(path, options, reporter)
     finally:
         reporter.close()
     _print_summary(summary)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 @cli.group()
