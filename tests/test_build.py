@@ -26,8 +26,24 @@ def _title(html: str) -> str:
 
 def test_the_build_says_what_it_built(built_course: BuiltCourse) -> None:
     err = built_course.result.stderr
-    assert "built in" in err
-    assert str(built_course.out / "html") in err
+    summary = re.search(r"built in [\d.]+ s \((.*)\)", err)
+    assert summary, err
+    for stage in ("load and check", "execute", "exercises", "book", "package"):
+        assert re.search(rf"{stage} [\d.]+ s", summary.group(1)), stage
+    for output in ("html", "scorm", "exercises"):
+        assert re.search(rf"{re.escape(str(built_course.out / output))}  [\d.]+ MB", err)
+
+
+def test_progress_names_every_notebook_it_runs(built_course: BuiltCourse) -> None:
+    # Not a terminal here, so one plain line per notebook started and finished.
+    course = load_course(built_course.root).course
+    notebooks = [p.path for p in course.pages
+                 if p.path.endswith(".ipynb") and not p.path.startswith("exercises/")]
+    total = len(notebooks)
+    for notebook in notebooks:
+        assert f"executing {notebook} [" in built_course.result.stderr
+        assert re.search(rf"executed {re.escape(notebook)} in [\d.]+ s \[\d+/{total}\]",
+                         built_course.result.stderr)
 
 
 def test_the_book_stage_executes_nothing_itself(built_course: BuiltCourse) -> None:
