@@ -35,9 +35,22 @@ COURSE_FILES = ("_config.yml", "_toc.yml", "*.md", "references.bib", "modules", 
 
 def copy_course(dest: Path) -> Path:
     """The course files git tracks or would add, copied from the working tree."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others",
-                             "--exclude-standard", "--", *COURSE_FILES], cwd=REPO,
-                            capture_output=True, text=True, check=True).stdout
+    listed = subprocess.run(
+        [
+            "git",
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+            "--",
+            *COURSE_FILES,
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     for rel in filter(None, listed.split("\0")):
         if "/" in rel and not rel.startswith(("modules/", "exercises/")):
             continue
@@ -73,8 +86,16 @@ def edit_one_notebook(course: Path) -> str:
     """Append a code cell to the first executed notebook of the course; return its path."""
     notebook = sorted((course / "modules").rglob("*.ipynb"))[0]
     data = json.loads(notebook.read_text(encoding="utf-8"))
-    data["cells"].append({"cell_type": "code", "execution_count": None, "id": "bench-edit",
-                          "metadata": {}, "outputs": [], "source": "print('benchmark edit')"})
+    data["cells"].append(
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "id": "bench-edit",
+            "metadata": {},
+            "outputs": [],
+            "source": "print('benchmark edit')",
+        }
+    )
     notebook.write_text(json.dumps(data, indent=1), encoding="utf-8")
     return str(notebook.relative_to(course))
 
@@ -94,15 +115,19 @@ def main() -> None:
             ours.append(cold(course, coursekit))
             theirs.append(cold(course, jupyter_book))
             html_only.append(cold(course, [*coursekit, "--only", "html"]))
-            print(f"  run {run + 1}: coursekit build {ours[-1]:6.1f} s   "
-                  f"jupyter-book build {theirs[-1]:6.1f} s   ratio {ours[-1] / theirs[-1]:.2f}"
-                  f"   (--only html {html_only[-1]:6.1f} s, ratio "
-                  f"{html_only[-1] / theirs[-1]:.2f})")
+            print(
+                f"  run {run + 1}: coursekit build {ours[-1]:6.1f} s   "
+                f"jupyter-book build {theirs[-1]:6.1f} s   ratio {ours[-1] / theirs[-1]:.2f}"
+                f"   (--only html {html_only[-1]:6.1f} s, ratio "
+                f"{html_only[-1] / theirs[-1]:.2f})"
+            )
         for name, times in (("coursekit build", ours), ("coursekit build --only html", html_only)):
             ratios = [a / b for a, b in zip(times, theirs, strict=True)]
-            print(f"cold: {name} median {statistics.median(times):.1f} s, jupyter-book median "
-                  f"{statistics.median(theirs):.1f} s, median ratio "
-                  f"{statistics.median(ratios):.2f} (goal <= 0.75)")
+            print(
+                f"cold: {name} median {statistics.median(times):.1f} s, jupyter-book median "
+                f"{statistics.median(theirs):.1f} s, median ratio "
+                f"{statistics.median(ratios):.2f} (goal <= 0.75)"
+            )
 
         cold(course, coursekit)
         noop = [timed(coursekit, course)[0] for _ in range(3)]
@@ -110,8 +135,10 @@ def main() -> None:
 
         edited = edit_one_notebook(course)
         _seconds, result = timed(coursekit, course)
-        print(f"after editing {edited}: {executed_count(result.stderr)} notebook(s) executed "
-              f"(goal: exactly 1), rebuild took {_seconds:.1f} s")
+        print(
+            f"after editing {edited}: {executed_count(result.stderr)} notebook(s) executed "
+            f"(goal: exactly 1), rebuild took {_seconds:.1f} s"
+        )
 
 
 if __name__ == "__main__":

@@ -14,8 +14,10 @@ def write_notebook(path: Path, title: str, *code: str) -> None:
     """A notebook with a title cell and one code cell per `code` string."""
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = KERNELSPEC
-    nb.cells = [nbformat.v4.new_markdown_cell(f"# {title}"),
-                *(nbformat.v4.new_code_cell(c) for c in code)]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell(f"# {title}"),
+        *(nbformat.v4.new_code_cell(c) for c in code),
+    ]
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, path)
 
@@ -28,19 +30,24 @@ def make_course(root: Path, notebooks: dict[str, tuple[str, ...]]) -> Path:
         'title: "Tiny course"\nauthor: "Tests"\nonly_build_toc_files: true\n'
         "exclude_patterns: [_build]\n"
         "execute:\n  execute_notebooks: cache\n  cache: _build/.jupyter_cache\n  timeout: 60\n",
-        encoding="utf-8")
-    (root / "intro.md").write_text("# Tiny course\n\nA course for the build tests.\n",
-                                   encoding="utf-8")
+        encoding="utf-8",
+    )
+    (root / "intro.md").write_text(
+        "# Tiny course\n\nA course for the build tests.\n", encoding="utf-8"
+    )
     (module / "module.yml").write_text(
         'id: demo\ntitle: "Demo"\nsummary: "A demo module."\n'
-        'objectives:\n  - "Run a notebook."\nduration: 10\n', encoding="utf-8")
+        'objectives:\n  - "Run a notebook."\nduration: 10\n',
+        encoding="utf-8",
+    )
     (module / "overview.md").write_text("# Demo\n\nThe demo module.\n", encoding="utf-8")
     sections = "".join(f"          - file: modules/01-demo/{name}\n" for name in notebooks)
     (root / "_toc.yml").write_text(
         "format: jb-book\nroot: intro\nparts:\n  - caption: Demo\n    chapters:\n"
         "      - file: modules/01-demo/overview\n"
         + (f"        sections:\n{sections}" if sections else ""),
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     for name, cells in notebooks.items():
         write_notebook(module / f"{name}.ipynb", name.replace("-", " ").title(), *cells)
     return root
@@ -48,5 +55,8 @@ def make_course(root: Path, notebooks: dict[str, tuple[str, ...]]) -> Path:
 
 def snapshot(folder: Path) -> dict[str, str]:
     """Every file under `folder` with the hash of its bytes, to compare before/after."""
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }

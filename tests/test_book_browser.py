@@ -55,8 +55,9 @@ def test_search_finds_a_word_of_the_course(built_course: BuiltCourse, page) -> N
 
 def test_reader_features_are_on_notebook_pages(built_course: BuiltCourse, page) -> None:
     course = load_course(built_course.root).course
-    notebooks = [p for p in course.pages if p.path.endswith(".ipynb")
-                 and not p.path.startswith("exercises/")]
+    notebooks = [
+        p for p in course.pages if p.path.endswith(".ipynb") and not p.path.startswith("exercises/")
+    ]
     if not notebooks:
         pytest.skip("the bundled course has no notebook page yet")
     with serve(built_course.out / "html") as base:

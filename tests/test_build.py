@@ -37,13 +37,18 @@ def test_the_build_says_what_it_built(built_course: BuiltCourse) -> None:
 def test_progress_names_every_notebook_it_runs(built_course: BuiltCourse) -> None:
     # Not a terminal here, so one plain line per notebook started and finished.
     course = load_course(built_course.root).course
-    notebooks = [p.path for p in course.pages
-                 if p.path.endswith(".ipynb") and not p.path.startswith("exercises/")]
+    notebooks = [
+        p.path
+        for p in course.pages
+        if p.path.endswith(".ipynb") and not p.path.startswith("exercises/")
+    ]
     total = len(notebooks)
     for notebook in notebooks:
         assert f"executing {notebook} [" in built_course.result.stderr
-        assert re.search(rf"executed {re.escape(notebook)} in [\d.]+ s \[\d+/{total}\]",
-                         built_course.result.stderr)
+        assert re.search(
+            rf"executed {re.escape(notebook)} in [\d.]+ s \[\d+/{total}\]",
+            built_course.result.stderr,
+        )
 
 
 def test_the_book_stage_executes_nothing_itself(built_course: BuiltCourse) -> None:
@@ -78,7 +83,10 @@ def test_the_bibliography_resolves(built_course: BuiltCourse) -> None:
 
 
 def test_the_sources_are_left_untouched(built_course: BuiltCourse) -> None:
-    written = [p for p in built_course.root.rglob("*")
-               if p.name in {"__pycache__", ".ipynb_checkpoints", "jupyter_execute", ".doctrees"}
-               and "_build" not in p.relative_to(built_course.root).parts]
+    written = [
+        p
+        for p in built_course.root.rglob("*")
+        if p.name in {"__pycache__", ".ipynb_checkpoints", "jupyter_execute", ".doctrees"}
+        and "_build" not in p.relative_to(built_course.root).parts
+    ]
     assert not written, f"the build wrote into the sources: {written}"

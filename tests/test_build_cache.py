@@ -61,11 +61,16 @@ def test_a_build_elsewhere_writes_nothing_into_the_sources(tmp_path: Path) -> No
     assert result.returncode == 0, result.stderr
     assert snapshot(root) == before
     assert sorted(p.name for p in root.iterdir()) == sorted(
-        ["_config.yml", "_toc.yml", "intro.md", "modules"])
+        ["_config.yml", "_toc.yml", "intro.md", "modules"]
+    )
     assert (out / "html/modules/01-demo/alpha.html").is_file()
     # Sphinx's doctrees and myst-nb's jupyter_execute lived in the staging area only.
     assert sorted(p.name for p in out.iterdir()) == [
-        ".fingerprint.json", ".jupyter_cache", ".lock", "html"]
+        ".fingerprint.json",
+        ".jupyter_cache",
+        ".lock",
+        "html",
+    ]
 
 
 def test_checks_stop_the_build_before_anything_runs(tmp_path: Path) -> None:

@@ -40,8 +40,9 @@ def test_a_failing_cell_names_notebook_cell_and_error(course: Path) -> None:
     before = snapshot(course / "_build" / "html")
     _break(course, "x = 1", "raise ValueError('the data file is empty')")
     result = run_cli("build", course, "--only", "html")
-    _assert_failed_cleanly(result, "modules/01-demo/second.ipynb", "cell 3",
-                           "ValueError: the data file is empty")
+    _assert_failed_cleanly(
+        result, "modules/01-demo/second.ipynb", "cell 3", "ValueError: the data file is empty"
+    )
     assert snapshot(course / "_build" / "html") == before
     assert not list((course / "_build").glob(".staging-*"))
 
@@ -49,20 +50,24 @@ def test_a_failing_cell_names_notebook_cell_and_error(course: Path) -> None:
 def test_a_cell_over_the_timeout_stops_the_build(course: Path) -> None:
     _break(course, "import time\ntime.sleep(60)")
     result = run_cli("build", course, "--only", "html", "--timeout", "2")
-    _assert_failed_cleanly(result, "modules/01-demo/second.ipynb", "cell 2",
-                           "did not finish within the 2 s timeout")
+    _assert_failed_cleanly(
+        result, "modules/01-demo/second.ipynb", "cell 2", "did not finish within the 2 s timeout"
+    )
 
 
 def test_a_dead_kernel_stops_the_build(course: Path) -> None:
     _break(course, "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)")
     result = run_cli("build", course, "--only", "html")
-    _assert_failed_cleanly(result, "modules/01-demo/second.ipynb", "kernel died",
-                           "cell 2")
+    _assert_failed_cleanly(result, "modules/01-demo/second.ipynb", "kernel died", "cell 2")
 
 
 def _start_build(root: Path, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "coursekit", "build", str(root), *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "coursekit", "build", str(root), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _wait_for(process: subprocess.Popen[str], text: str, timeout: float = 60) -> str:

@@ -20,7 +20,8 @@ def test_a_new_module_of_the_bundled_course_checks_clean(tmp_path: Path) -> None
     assert new.endswith("-reseaux-pouvoir")
     assert int(new[:2]) == max(int(f[:2]) for f in folders[:-1]) + 1
     assert yaml.safe_load((root / "modules" / new / "module.yml").read_text())["title"] == (
-        "Réseaux & pouvoir")
+        "Réseaux & pouvoir"
+    )
     after = run_cli("check", root)
     # The scaffold adds no finding to what the course already had.
     assert after.returncode == before.returncode, after.stdout
@@ -29,8 +30,11 @@ def test_a_new_module_of_the_bundled_course_checks_clean(tmp_path: Path) -> None
     files = [c["file"] for part in toc["parts"] for c in part["chapters"]]
     assert f"modules/{new}/overview" in files
     # After the last module, before the reference pages.
-    module_parts = [i for i, part in enumerate(toc["parts"])
-                    if part["chapters"][0]["file"].startswith("modules/")]
+    module_parts = [
+        i
+        for i, part in enumerate(toc["parts"])
+        if part["chapters"][0]["file"].startswith("modules/")
+    ]
     assert toc["parts"][module_parts[-1]]["chapters"][0]["file"] == f"modules/{new}/overview"
 
 

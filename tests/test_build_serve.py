@@ -35,9 +35,12 @@ def _get(url: str) -> str:
 
 def test_serve_shows_the_book_and_rebuilds_after_an_edit(tmp_path: Path) -> None:
     root = make_course(tmp_path, {"alpha": ("print('hello')",)})
-    serve = subprocess.Popen([sys.executable, "-m", "coursekit", "serve", str(root),
-                              "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True)
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "coursekit", "serve", str(root), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         url = _read_until(serve, r"http://127\.0\.0\.1:\d+/")
         assert "The demo module." in _get(url + "modules/01-demo/overview.html")

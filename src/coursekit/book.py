@@ -28,8 +28,15 @@ class BookResult:
     warnings: tuple[str, ...]
 
 
-def build_book(root: Path, html_dir: Path, scratch: Path, *, cache_dir: Path | None,
-               exclude: Sequence[str] = (), jobs: int = 1) -> BookResult:
+def build_book(
+    root: Path,
+    html_dir: Path,
+    scratch: Path,
+    *,
+    cache_dir: Path | None,
+    exclude: Sequence[str] = (),
+    jobs: int = 1,
+) -> BookResult:
     """Build the HTML book of the course at `root` into `html_dir`.
 
     `cache_dir`: the jupyter-cache to read executed notebooks from; None builds from
@@ -42,7 +49,9 @@ def build_book(root: Path, html_dir: Path, scratch: Path, *, cache_dir: Path | N
 
     overrides: dict[str, object] = {"latex_individualpages": False}
     sphinx_config, _meta = get_final_config(
-        user_yaml=root / "_config.yml", cli_config=overrides, sourcedir=root,
+        user_yaml=root / "_config.yml",
+        cli_config=overrides,
+        sourcedir=root,
         use_external_toc=True,
     )
     sphinx_config["exclude_patterns"] = [*sphinx_config.get("exclude_patterns", []), *exclude]
@@ -58,17 +67,24 @@ def build_book(root: Path, html_dir: Path, scratch: Path, *, cache_dir: Path | N
     try:
         with _plugin_lookups_cached(), patch_docutils(str(root)), docutils_namespace():
             app = Sphinx(
-                srcdir=str(root), confdir=None, outdir=str(html_dir),
-                doctreedir=str(scratch / "doctrees"), buildername="html",
-                confoverrides=sphinx_config, status=status, warning=warning,
-                freshenv=True, parallel=1,  # sphinx_multitoc_numbering is not parallel-safe
+                srcdir=str(root),
+                confdir=None,
+                outdir=str(html_dir),
+                doctreedir=str(scratch / "doctrees"),
+                buildername="html",
+                confoverrides=sphinx_config,
+                status=status,
+                warning=warning,
+                freshenv=True,
+                parallel=1,  # sphinx_multitoc_numbering is not parallel-safe
             )
             app.build(force_all=True)
     except KeyboardInterrupt:
         raise
     except Exception as exc:  # Sphinx raises its own errors and any extension's
-        raise BuildError(f"the book stage failed: {type(exc).__name__}: {exc}\n"
-                         f"{_tail(warning.getvalue())}") from exc
+        raise BuildError(
+            f"the book stage failed: {type(exc).__name__}: {exc}\n{_tail(warning.getvalue())}"
+        ) from exc
     if app.statuscode:
         raise BuildError(f"the book stage failed:\n{_tail(warning.getvalue())}")
     # myst-nb logs this when it runs a notebook itself (one missing from the cache):

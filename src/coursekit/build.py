@@ -42,8 +42,18 @@ FINGERPRINT_FILE = ".fingerprint.json"
 CACHE_DIR = ".jupyter_cache"
 BOOK_TOOLS = ("jupyter-book", "sphinx", "myst-nb", "sphinx-book-theme", "sphinxcontrib-bibtex")
 # Folders whose files are not inputs of the book (besides the output folder itself).
-NOT_INPUTS = {"_build", ".git", ".venv", "node_modules", "tests", "benchmarks", "src",
-              "test-artifacts", "__pycache__", ".ipynb_checkpoints"}
+NOT_INPUTS = {
+    "_build",
+    ".git",
+    ".venv",
+    "node_modules",
+    "tests",
+    "benchmarks",
+    "src",
+    "test-artifacts",
+    "__pycache__",
+    ".ipynb_checkpoints",
+}
 
 
 class Reporter(Protocol):
@@ -118,9 +128,12 @@ def build_course(root: Path, options: BuildOptions, reporter: Reporter) -> Build
                 execute(course, out_dir, options, reporter, summary)
             # The exercises' self-checks run kernels while Sphinx, which uses one core,
             # builds the book: neither reads what the other writes.
-            with (timer.background("exercises", build_exercises, course, outputs, options,
-                                   wanted, summary),
-                  timer("book")):
+            with (
+                timer.background(
+                    "exercises", build_exercises, course, outputs, options, wanted, summary
+                ),
+                timer("book"),
+            ):
                 html_dir = build_html(course, outputs, out_dir, options, wanted, summary)
             with timer("package"):
                 package_scorm(course, html_dir, outputs, wanted, summary)
@@ -135,34 +148,44 @@ def build_course(root: Path, options: BuildOptions, reporter: Reporter) -> Build
 
 # ------------------------------------------------------------------ the stages
 
+
 def load_and_check(root: Path, strict: bool, summary: BuildSummary) -> Course:
     """Load and check the course; errors (and warnings under `strict`) stop the build."""
     course, found = check_course(root)
     kept = findings_mod.select(found)
     summary.findings = tuple(kept)
     if findings_mod.exit_code(kept, strict):
-        raise CourseError(f"{findings_mod.format_findings(kept)}\n"
-                          f"build stopped by the checks: {findings_mod.summary(kept)}; "
-                          "fix them and run `coursekit build` again")
+        raise CourseError(
+            f"{findings_mod.format_findings(kept)}\n"
+            f"build stopped by the checks: {findings_mod.summary(kept)}; "
+            "fix them and run `coursekit build` again"
+        )
     return course
 
 
-def execute(course: Course, out_dir: Path, options: BuildOptions, reporter: Reporter,
-            summary: BuildSummary) -> None:
+def execute(
+    course: Course, out_dir: Path, options: BuildOptions, reporter: Reporter, summary: BuildSummary
+) -> None:
     """Run the notebooks that changed into the jupyter-cache the book reads."""
     if not options.execute:
         reporter.note("--no-execute: the book shows the outputs stored in the notebooks")
         return
     notebooks = notebooks_to_execute(course.root, [p.path for p in course.pages])
     config_timeout = course.config.execute_timeout if course.config else 120
-    result = execute_notebooks(course.root, notebooks, out_dir / CACHE_DIR,
-                               jobs=options.jobs, timeout=options.timeout or config_timeout,
-                               on_event=reporter.notebook)
+    result = execute_notebooks(
+        course.root,
+        notebooks,
+        out_dir / CACHE_DIR,
+        jobs=options.jobs,
+        timeout=options.timeout or config_timeout,
+        on_event=reporter.notebook,
+    )
     summary.executed, summary.cached = result.executed, result.cached
 
 
-def build_exercises(course: Course, outputs: Outputs, options: BuildOptions,
-                    wanted: set[str], summary: BuildSummary) -> None:
+def build_exercises(
+    course: Course, outputs: Outputs, options: BuildOptions, wanted: set[str], summary: BuildSummary
+) -> None:
     """Student and teacher editions of the exercises (coursekit.exercises)."""
     if "exercises" not in wanted:
         return
@@ -173,25 +196,37 @@ def build_exercises(course: Course, outputs: Outputs, options: BuildOptions,
     build_editions(course, outputs.stage("exercises"), options.jobs)
 
 
-def build_html(course: Course, outputs: Outputs, out_dir: Path, options: BuildOptions,
-               wanted: set[str], summary: BuildSummary) -> Path | None:
+def build_html(
+    course: Course,
+    outputs: Outputs,
+    out_dir: Path,
+    options: BuildOptions,
+    wanted: set[str],
+    summary: BuildSummary,
+) -> Path | None:
     """The Jupyter Book HTML site (also needed to package SCORM)."""
     if not wanted & {"html", "scorm"}:
         return None
     from coursekit.book import build_book
 
     html_dir = outputs.stage("html")
-    result = build_book(course.root, html_dir, outputs.scratch("book"),
-                        cache_dir=out_dir / CACHE_DIR if options.execute else None,
-                        exclude=_inside(course.root, out_dir), jobs=options.jobs)
+    result = build_book(
+        course.root,
+        html_dir,
+        outputs.scratch("book"),
+        cache_dir=out_dir / CACHE_DIR if options.execute else None,
+        exclude=_inside(course.root, out_dir),
+        jobs=options.jobs,
+    )
     summary.book_warnings = result.warnings
     if options.strict and result.warnings:
         raise BuildError("--strict: the book stage warned:\n" + "\n".join(result.warnings))
     return html_dir
 
 
-def package_scorm(course: Course, html_dir: Path | None, outputs: Outputs,
-                  wanted: set[str], summary: BuildSummary) -> None:
+def package_scorm(
+    course: Course, html_dir: Path | None, outputs: Outputs, wanted: set[str], summary: BuildSummary
+) -> None:
     """The SCORM 1.2 and 2004 zips, made from the HTML site (coursekit.scorm)."""
     if "scorm" not in wanted or html_dir is None:
         return
@@ -203,6 +238,7 @@ def package_scorm(course: Course, html_dir: Path | None, outputs: Outputs,
 
 
 # ----------------------------------------------------------------- the helpers
+
 
 def _wanted(only: str | None) -> set[str]:
     if only is None:
@@ -269,12 +305,23 @@ def _measure(out_dir: Path, wanted: set[str], summary: BuildSummary) -> None:
 
 # --------------------------------------------------- skipping a build with no change
 
+
 def _fingerprint(root: Path, out_dir: Path, options: BuildOptions, wanted: set[str]) -> str:
     """A hash of everything a build reads: course files, coursekit itself, options."""
     digest = hashlib.sha256()
     tools = [importlib.metadata.version(name) for name in BOOK_TOOLS]
-    digest.update(json.dumps([coursekit.__version__, tools, sorted(wanted), options.execute,
-                              options.timeout, options.strict]).encode())
+    digest.update(
+        json.dumps(
+            [
+                coursekit.__version__,
+                tools,
+                sorted(wanted),
+                options.execute,
+                options.timeout,
+                options.strict,
+            ]
+        ).encode()
+    )
     for base in (root, Path(coursekit.__file__).parent):
         for path in sorted(input_files(base, out_dir)):
             digest.update(str(path.relative_to(base)).encode())
@@ -286,8 +333,11 @@ def input_files(base: Path, out_dir: Path) -> Iterator[Path]:
     """The files under `base` a build reads (not outputs, caches, tests or tooling)."""
     for dirpath, dirnames, filenames in os.walk(base):
         here = Path(dirpath)
-        dirnames[:] = [d for d in dirnames if d not in NOT_INPUTS and not d.startswith(".")
-                       and here / d != out_dir]
+        dirnames[:] = [
+            d
+            for d in dirnames
+            if d not in NOT_INPUTS and not d.startswith(".") and here / d != out_dir
+        ]
         for name in filenames:
             if not name.endswith((".pyc", ".tmp")):
                 yield here / name
@@ -300,12 +350,16 @@ def _up_to_date(out_dir: Path, fingerprint: str, wanted: set[str]) -> bool:
         return False
     # An output a stage could not make (its module missing) counts as up to date when
     # nothing changed: coursekit's own files are in the fingerprint, so adding it rebuilds.
-    return all(saved.get(name, {}).get("fingerprint") == fingerprint
-               and (not saved[name]["built"] or (out_dir / name).exists()) for name in wanted)
+    return all(
+        saved.get(name, {}).get("fingerprint") == fingerprint
+        and (not saved[name]["built"] or (out_dir / name).exists())
+        for name in wanted
+    )
 
 
-def _save_fingerprint(out_dir: Path, fingerprint: str, wanted: set[str],
-                      summary: BuildSummary) -> None:
+def _save_fingerprint(
+    out_dir: Path, fingerprint: str, wanted: set[str], summary: BuildSummary
+) -> None:
     path = out_dir / FINGERPRINT_FILE
     try:
         saved = json.loads(path.read_text(encoding="utf-8"))
@@ -316,4 +370,3 @@ def _save_fingerprint(out_dir: Path, fingerprint: str, wanted: set[str],
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(saved), encoding="utf-8")
     tmp.replace(path)
-

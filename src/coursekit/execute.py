@@ -65,8 +65,11 @@ class _Worker:
             # Its own session: a Ctrl-C on the terminal reaches it only through `stop`,
             # after the build has decided what to do.
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "coursekit.execute"], stdin=subprocess.PIPE,
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                [sys.executable, "-m", "coursekit.execute"],
+                stdin=subprocess.PIPE,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
                 env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
             )
         self.notebook: str | None = None  # the notebook it is running, if any
@@ -84,8 +87,7 @@ class _Worker:
 
     def finished(self) -> bool:
         """True when the running notebook has a verdict, or the worker died trying."""
-        return self.notebook is not None and (
-            self.out.is_file() or self.process.poll() is not None)
+        return self.notebook is not None and (self.out.is_file() or self.process.poll() is not None)
 
     def verdict(self) -> dict[str, Any]:
         if self.out.is_file():
@@ -107,8 +109,15 @@ def notebooks_to_execute(root: Path, pages: Sequence[str]) -> list[str]:
     return [p for p in pages if p.endswith(".ipynb") and not p.startswith(NOT_EXECUTED_HERE)]
 
 
-def execute_notebooks(root: Path, notebooks: Sequence[str], cache_dir: Path, *, jobs: int,
-                      timeout: int, on_event: Callable[[ExecuteEvent], None]) -> ExecuteResult:
+def execute_notebooks(
+    root: Path,
+    notebooks: Sequence[str],
+    cache_dir: Path,
+    *,
+    jobs: int,
+    timeout: int,
+    on_event: Callable[[ExecuteEvent], None],
+) -> ExecuteResult:
     """Execute `notebooks` (paths relative to `root`) into the jupyter-cache at `cache_dir`.
 
     Raises `BuildError` naming the notebook, cell and error when one fails; the
@@ -137,15 +146,19 @@ def execute_notebooks(root: Path, notebooks: Sequence[str], cache_dir: Path, *, 
                 for worker in workers:
                     if worker.notebook is None and pending:
                         worker.run(root, pending.pop(0), timeout)
-                        on_event(ExecuteEvent("start", worker.notebook or "",
-                                              len(cached) + len(executed), total))
+                        on_event(
+                            ExecuteEvent(
+                                "start", worker.notebook or "", len(cached) + len(executed), total
+                            )
+                        )
                     elif worker.finished():
                         rel, seconds = worker.notebook or "", time.monotonic() - worker.started
                         _store(cache, root, rel, worker.verdict(), sources[rel], seconds)
                         worker.notebook = None
                         executed.append(rel)
-                        on_event(ExecuteEvent("done", rel, len(cached) + len(executed), total,
-                                              seconds))
+                        on_event(
+                            ExecuteEvent("done", rel, len(cached) + len(executed), total, seconds)
+                        )
                 time.sleep(POLL_SECONDS)
         finally:
             _stop(workers)
@@ -167,8 +180,14 @@ def _in_cache(cache, nb: nbformat.NotebookNode) -> bool:  # type: ignore[no-unty
     return True
 
 
-def _store(cache, root: Path, notebook: str, verdict: dict[str, Any],  # type: ignore[no-untyped-def]
-           source: nbformat.NotebookNode, seconds: float) -> None:
+def _store(
+    cache,
+    root: Path,
+    notebook: str,
+    verdict: dict[str, Any],  # type: ignore[no-untyped-def]
+    source: nbformat.NotebookNode,
+    seconds: float,
+) -> None:
     """Check a notebook's verdict; on success put its outputs into the cache."""
     from jupyter_cache.base import CacheBundleIn
 
@@ -178,12 +197,14 @@ def _store(cache, root: Path, notebook: str, verdict: dict[str, Any],  # type: i
     merged = _with_outputs(source, executed)
     cache.cache_notebook_bundle(
         CacheBundleIn(merged, str(root / notebook), data={"execution_seconds": seconds}),
-        check_validity=False, overwrite=True,
+        check_validity=False,
+        overwrite=True,
     )
 
 
-def _with_outputs(source: nbformat.NotebookNode,
-                  executed: nbformat.NotebookNode) -> nbformat.NotebookNode:
+def _with_outputs(
+    source: nbformat.NotebookNode, executed: nbformat.NotebookNode
+) -> nbformat.NotebookNode:
     """The source notebook with the executed outputs, so its cache hash is the source's."""
     merged = nbformat.from_dict(json.loads(json.dumps(source)))
     for cell, done in zip(merged.cells, executed.cells, strict=True):
@@ -215,6 +236,7 @@ def _signal(process: subprocess.Popen[bytes], sig: int) -> None:
 
 # ------------------------------------------------------------------- the worker
 
+
 def _run_one(path: Path, timeout: int) -> dict[str, Any]:
     """Execute one notebook with nbclient: {"ok", "notebook"} or {"ok": False, "message"}."""
     from nbclient import NotebookClient
@@ -227,18 +249,26 @@ def _run_one(path: Path, timeout: int) -> dict[str, Any]:
         current["index"] = cell_index
 
     client = NotebookClient(
-        nb, timeout=timeout, kernel_name=nb.metadata.get("kernelspec", {}).get("name", "python3"),
-        resources={"metadata": {"path": str(path.parent)}}, record_timing=False,
+        nb,
+        timeout=timeout,
+        kernel_name=nb.metadata.get("kernelspec", {}).get("name", "python3"),
+        resources={"metadata": {"path": str(path.parent)}},
+        record_timing=False,
         on_cell_start=on_cell_start,
     )
     try:
         client.execute()
     except CellTimeoutError:
-        return {"ok": False, "message": f"cell {current['index'] + 1} did not finish within the "
-                f"{timeout} s timeout (raise execute.timeout in _config.yml or pass --timeout)"}
+        return {
+            "ok": False,
+            "message": f"cell {current['index'] + 1} did not finish within the "
+            f"{timeout} s timeout (raise execute.timeout in _config.yml or pass --timeout)",
+        }
     except DeadKernelError:
-        return {"ok": False, "message": f"the kernel died while running cell "
-                f"{current['index'] + 1}"}
+        return {
+            "ok": False,
+            "message": f"the kernel died while running cell {current['index'] + 1}",
+        }
     except CellExecutionError as exc:
         last = f"{exc.ename}: {exc.evalue}".strip().rstrip(":")
         return {"ok": False, "message": f"cell {current['index'] + 1} failed: {last}"}

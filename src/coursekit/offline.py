@@ -30,8 +30,9 @@ def _bundled_assets(app: Any, config: Any) -> None:
     config.mathjax_path = MATHJAX
 
 
-def _drop_repeated_scripts(app: Any, pagename: str, templatename: str,
-                           context: dict[str, Any], doctree: Any) -> None:
+def _drop_repeated_scripts(
+    app: Any, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
     seen: set[tuple[str, str]] = set()
     kept = []
     for script in context.get("script_files", []):

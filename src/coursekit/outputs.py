@@ -51,15 +51,26 @@ class BuildLock:
             ) from None
         handle.seek(0)
         handle.truncate()
-        handle.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
-                                 "started": time.strftime("%Y-%m-%d %H:%M:%S"),
-                                 "command": self.command}))
+        handle.write(
+            json.dumps(
+                {
+                    "pid": os.getpid(),
+                    "host": socket.gethostname(),
+                    "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+                    "command": self.command,
+                }
+            )
+        )
         handle.flush()
         self._file = handle
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         if self._file is not None:
             self._file.seek(0)
             self._file.truncate()
@@ -71,8 +82,10 @@ class BuildLock:
 def _describe(text: str) -> str:
     try:
         info = json.loads(text)
-        return (f"`{info['command']}`, process {info['pid']} on {info['host']}, "
-                f"started {info['started']}")
+        return (
+            f"`{info['command']}`, process {info['pid']} on {info['host']}, "
+            f"started {info['started']}"
+        )
     except (ValueError, KeyError, TypeError):
         return "holder unknown"
 

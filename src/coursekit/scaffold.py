@@ -56,8 +56,9 @@ def new_module(root: Path, title: str) -> NewModule:
     for folder in existing:
         match = MODULE_FOLDER.match(folder.name)
         if match and match.group(2) == slug:
-            raise CourseError(f"{MODULES_DIR}/{folder.name} already has the slug {slug!r}; "
-                              "choose another title")
+            raise CourseError(
+                f"{MODULES_DIR}/{folder.name} already has the slug {slug!r}; choose another title"
+            )
     numbers = [int(m.group(1)) for p in existing if (m := MODULE_FOLDER.match(p.name))]
     number = max(numbers, default=0) + 1
     if number > 99:
@@ -66,8 +67,9 @@ def new_module(root: Path, title: str) -> NewModule:
     toc_text = _with_toc_entry(toc_path.read_text(encoding="utf-8"), folder.name, number, title)
     folder.mkdir(parents=True)
     module_yml = folder / "module.yml"
-    module_yml.write_text(MODULE_YML.format(slug=slug, title_yaml=_yaml_str(title)),
-                          encoding="utf-8")
+    module_yml.write_text(
+        MODULE_YML.format(slug=slug, title_yaml=_yaml_str(title)), encoding="utf-8"
+    )
     overview = folder / "overview.md"
     overview.write_text(OVERVIEW_MD.format(title=title), encoding="utf-8")
     toc_path.write_text(toc_text, encoding="utf-8")
@@ -75,7 +77,7 @@ def new_module(root: Path, title: str) -> NewModule:
 
 
 def slugify(title: str) -> str:
-    """"Réseaux & pouvoir" → "reseaux-pouvoir" (ASCII, lower case, hyphens)."""
+    """ "Réseaux & pouvoir" → "reseaux-pouvoir" (ASCII, lower case, hyphens)."""
     ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:50].strip("-")
 
@@ -89,20 +91,26 @@ def _with_toc_entry(text: str, folder: str, number: int, title: str) -> str:
     try:
         node = yaml.compose(text)
     except yaml.YAMLError as exc:
-        raise CourseError(f"{TOC_FILE} does not parse ({exc}); fix it first "
-                          "(`coursekit check` shows where)") from exc
+        raise CourseError(
+            f"{TOC_FILE} does not parse ({exc}); fix it first (`coursekit check` shows where)"
+        ) from exc
     parts = _value(node, "parts")
     lines = text.splitlines(keepends=True)
     if not isinstance(parts, yaml.SequenceNode) or not parts.value:
-        raise CourseError(f"{TOC_FILE} has no `parts:` list; add the module by hand: "
-                          f"a part with the chapter modules/{folder}/overview")
-    after = next((p for p in reversed(parts.value) if f"{MODULES_DIR}/" in _source(text, p)),
-                 parts.value[-1])
+        raise CourseError(
+            f"{TOC_FILE} has no `parts:` list; add the module by hand: "
+            f"a part with the chapter modules/{folder}/overview"
+        )
+    after = next(
+        (p for p in reversed(parts.value) if f"{MODULES_DIR}/" in _source(text, p)), parts.value[-1]
+    )
     indent = " " * (after.start_mark.column - 2)
     caption = _yaml_str(f"Module {number} · {title}")
-    entry = (f"{indent}- caption: {caption}\n"
-             f"{indent}  chapters:\n"
-             f"{indent}    - file: {MODULES_DIR}/{folder}/overview\n")
+    entry = (
+        f"{indent}- caption: {caption}\n"
+        f"{indent}  chapters:\n"
+        f"{indent}    - file: {MODULES_DIR}/{folder}/overview\n"
+    )
     end = _end_line(lines, after.end_mark.line)
     if end and not lines[end - 1].endswith("\n"):
         lines[end - 1] += "\n"
@@ -119,7 +127,7 @@ def _value(node: yaml.Node | None, key: str) -> yaml.Node | None:
 
 
 def _source(text: str, node: yaml.Node) -> str:
-    return text[node.start_mark.index:node.end_mark.index]
+    return text[node.start_mark.index : node.end_mark.index]
 
 
 def _end_line(lines: list[str], end_line: int) -> int:

@@ -45,9 +45,14 @@ def sources_state(root: Path, out_dir: Path) -> dict[str, float]:
     return {str(p): p.stat().st_mtime for p in input_files(root.resolve(), out_dir.resolve())}
 
 
-def watch(root: Path, options: BuildOptions, reporter: Reporter,
-          on_build: Callable[[BuildSummary | CourseKitError], None],
-          stop: threading.Event, poll_seconds: float = 1.0) -> None:
+def watch(
+    root: Path,
+    options: BuildOptions,
+    reporter: Reporter,
+    on_build: Callable[[BuildSummary | CourseKitError], None],
+    stop: threading.Event,
+    poll_seconds: float = 1.0,
+) -> None:
     """Rebuild whenever an input changes, until `stop` is set; report each outcome."""
     out_dir = options.out or root / "_build"
     state = sources_state(root, out_dir)
