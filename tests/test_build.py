@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from html import unescape
 from pathlib import Path
@@ -57,17 +58,35 @@ def test_the_book_stage_executes_nothing_itself(built_course: BuiltCourse) -> No
     assert "the book stage executed a notebook itself" not in built_course.result.stderr
 
 
+def _heading(root: Path, path: str) -> str | None:
+    """The page's first `# ` heading, from Markdown or a notebook's markdown cells."""
+    if path.endswith(".ipynb"):
+        cells = json.loads((root / path).read_text(encoding="utf-8"))["cells"]
+        text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    else:
+        text = (root / path).read_text(encoding="utf-8")
+    text = re.sub(r"^(```|~~~).*?^\1", "", text, flags=re.M | re.S)  # not in code fences
+    match = re.search(r"^# (.+)$", text, re.M)
+    return match.group(1) if match else None
+
+
+def _plain(text: str) -> str:
+    """Markup, roles and typographic quotes out, to compare a heading with a <title>."""
+    text = re.sub(r"\{[^}]+\}`([^`]*)`", r"\1", text)
+    text = re.sub(r"[`*_]", "", text)
+    return text.translate(str.maketrans("“”‘’–—", "\"\"''--")).strip()
+
+
 def test_every_toc_page_is_built_with_its_title(built_course: BuiltCourse) -> None:
     course = load_course(built_course.root).course
     assert course.pages, "the bundled course has no pages"
     for page in course.pages:
         html_file = built_course.out / "html" / f"{page.docname}.html"
         assert html_file.is_file(), f"{page.path} was not built"
-        source = (built_course.root / page.path).read_text(encoding="utf-8")
-        heading = re.search(r"^# (.+)$", source, re.M)
-        if heading and page.path.endswith(".md"):
-            plain = re.sub(r"[`*_]|\{[^}]+\}", "", heading.group(1)).strip()
-            assert _title(_html(html_file)).startswith(plain[:30]), page.path
+        heading = _heading(built_course.root, page.path)
+        assert heading, f"{page.path} has no title heading"
+        title = _plain(_title(_html(html_file)))
+        assert title.startswith(_plain(heading)[:30]), (page.path, title, heading)
 
 
 def test_the_bibliography_resolves(built_course: BuiltCourse) -> None:
