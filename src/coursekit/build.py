@@ -125,7 +125,7 @@ def build_course(root: Path, options: BuildOptions, reporter: Reporter) -> Build
         outputs = Outputs(out_dir)
         try:
             with timer("execute"):
-                execute(course, out_dir, options, reporter, summary)
+                execute(course, out_dir, options, wanted, reporter, summary)
             # The exercises' self-checks run kernels while Sphinx, which uses one core,
             # builds the book: neither reads what the other writes.
             with (
@@ -164,9 +164,16 @@ def load_and_check(root: Path, strict: bool, summary: BuildSummary) -> Course:
 
 
 def execute(
-    course: Course, out_dir: Path, options: BuildOptions, reporter: Reporter, summary: BuildSummary
+    course: Course,
+    out_dir: Path,
+    options: BuildOptions,
+    wanted: set[str],
+    reporter: Reporter,
+    summary: BuildSummary,
 ) -> None:
     """Run the notebooks that changed into the jupyter-cache the book reads."""
+    if not wanted & {"html", "scorm"}:
+        return  # only the exercises: they run their own notebooks
     if not options.execute:
         reporter.note("--no-execute: the book shows the outputs stored in the notebooks")
         return
