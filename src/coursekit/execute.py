@@ -82,8 +82,10 @@ class _Worker:
         self.notebook, self.started = notebook, time.monotonic()
         task = {"path": str(root / notebook), "out": str(self.out), "timeout": timeout}
         assert self.process.stdin is not None
-        self.process.stdin.write((json.dumps(task) + "\n").encode())
-        self.process.stdin.flush()
+        # A worker that died meanwhile is reported by `finished`/`verdict` with its log.
+        with contextlib.suppress(BrokenPipeError):
+            self.process.stdin.write((json.dumps(task) + "\n").encode())
+            self.process.stdin.flush()
 
     def finished(self) -> bool:
         """True when the running notebook has a verdict, or the worker died trying."""
