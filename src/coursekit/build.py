@@ -121,6 +121,7 @@ def build_course(root: Path, options: BuildOptions, reporter: Reporter) -> Build
         if _up_to_date(out_dir, fingerprint, wanted):
             summary.up_to_date = True
             _measure(out_dir, wanted, summary)
+            summary.seconds = time.monotonic() - start
             return summary
         outputs = Outputs(out_dir)
         try:
