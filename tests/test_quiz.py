@@ -104,7 +104,10 @@ def test_yaml_syntax_error_is_reported_with_line_and_column(course):
                                encoding="utf-8")
     code, lines = check(course)
     assert code == 1
-    assert lines == [f"{QUIZ}:4:4: CK101 YAML does not parse: did not find expected '-' indicator"]
+    assert lines == [
+        f"{QUIZ}:4:4: CK101 YAML does not parse: did not find expected '-' indicator "
+        "(while parsing a block collection started at 3:3)"
+    ]
 
 
 def test_a_directive_naming_a_missing_quiz_and_a_quiz_no_page_shows(course):
