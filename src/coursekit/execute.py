@@ -241,8 +241,9 @@ def _signal(process: subprocess.Popen[bytes], sig: int) -> None:
 
 def _run_one(path: Path, timeout: int) -> dict[str, Any]:
     """Execute one notebook with nbclient: {"ok", "notebook"} or {"ok": False, "message"}."""
-    from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    from coursekit.kernels import KernelStartError, run_notebook
 
     nb = nbformat.read(path, as_version=4)
     current = {"index": 0}
@@ -250,16 +251,11 @@ def _run_one(path: Path, timeout: int) -> dict[str, Any]:
     def on_cell_start(cell, cell_index):  # type: ignore[no-untyped-def]
         current["index"] = cell_index
 
-    client = NotebookClient(
-        nb,
-        timeout=timeout,
-        kernel_name=nb.metadata.get("kernelspec", {}).get("name", "python3"),
-        resources={"metadata": {"path": str(path.parent)}},
-        record_timing=False,
-        on_cell_start=on_cell_start,
-    )
+    kernel = nb.metadata.get("kernelspec", {}).get("name", "python3")
     try:
-        client.execute()
+        run_notebook(nb, path.parent, timeout, kernel, on_cell_start=on_cell_start)
+    except KernelStartError as exc:
+        return {"ok": False, "message": f"the {kernel!r} kernel could not start ({exc})"}
     except CellTimeoutError:
         return {
             "ok": False,

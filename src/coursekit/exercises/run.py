@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import copy
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import nbformat
-from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 from coursekit.errors import BuildError
+from coursekit.kernels import KernelStartError, run_notebook
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,14 +32,10 @@ def execute(nb: dict[str, Any], cwd: Path, timeout: int, shown: str) -> dict[str
     a kernel that dies or a cell that times out raises BuildError naming `shown`.
     """
     node = nbformat.from_dict(copy.deepcopy(nb))
-    client = NotebookClient(node, timeout=timeout, kernel_name="python3", allow_errors=True,
-                            # The kernel's start-up warnings (e.g. about TCP) would drown
-                            # the build's own messages.
-                            extra_arguments=["--IPKernelApp.log_level=ERROR"],
-                            resources={"metadata": {"path": str(cwd)}})
     try:
-        # Our own loop, closed afterwards: nbclient's `execute()` leaves one open per thread.
-        asyncio.run(client.async_execute())
+        run_notebook(node, cwd, timeout, allow_errors=True)
+    except KernelStartError as exc:
+        raise BuildError(f"{shown}: the python3 kernel could not start ({exc})") from exc
     except CellTimeoutError as exc:
         raise BuildError(f"{shown}: a cell ran longer than {timeout} s ({exc})") from exc
     except DeadKernelError as exc:
