@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
-import importlib.util
 import json
 import os
 import threading
@@ -99,7 +98,6 @@ class BuildSummary:
     stage_seconds: dict[str, float] = field(default_factory=dict)
     executed: tuple[str, ...] = ()
     cached: tuple[str, ...] = ()
-    skipped: dict[str, str] = field(default_factory=dict)  # output -> why it was not built
     findings: tuple[Finding, ...] = ()
     book_warnings: tuple[str, ...] = ()
     up_to_date: bool = False
@@ -141,7 +139,7 @@ def build_course(root: Path, options: BuildOptions, reporter: Reporter) -> Build
             outputs.commit()
         finally:
             outputs.discard()
-        _save_fingerprint(out_dir, fingerprint, wanted, summary)
+        _save_fingerprint(out_dir, fingerprint, wanted)
         _measure(out_dir, wanted, summary)
     summary.seconds = time.monotonic() - start
     return summary
@@ -197,10 +195,8 @@ def build_exercises(
     """Student and teacher editions of the exercises (coursekit.exercises)."""
     if "exercises" not in wanted:
         return
-    build_editions = _entry_point("coursekit.exercises", "build_editions")
-    if build_editions is None:
-        summary.skipped["exercises"] = "coursekit.exercises.build_editions is not written yet"
-        return
+    from coursekit.exercises import build_editions
+
     build_editions(course, outputs.stage("exercises"), options.jobs)
 
 
@@ -238,10 +234,8 @@ def package_scorm(
     """The SCORM 1.2 and 2004 zips, made from the HTML site (coursekit.scorm)."""
     if "scorm" not in wanted or html_dir is None:
         return
-    package = _entry_point("coursekit.scorm", "package")
-    if package is None:
-        summary.skipped["scorm"] = "coursekit.scorm.package is not written yet"
-        return
+    from coursekit.scorm import package
+
     package(course, html_dir, outputs.stage("scorm"))
 
 
@@ -254,13 +248,6 @@ def _wanted(only: str | None) -> set[str]:
     if only not in OUTPUTS:
         raise BuildError(f"--only must be one of {', '.join(OUTPUTS)}, got {only!r}")
     return {only}
-
-
-def _entry_point(module: str, function: str) -> Any:
-    """A stage written by another task, or None while it does not exist yet."""
-    if importlib.util.find_spec(module) is None:
-        return None
-    return getattr(importlib.import_module(module), function, None)
 
 
 def _inside(root: Path, out_dir: Path) -> list[str]:
@@ -356,25 +343,20 @@ def _up_to_date(out_dir: Path, fingerprint: str, wanted: set[str]) -> bool:
         saved = json.loads((out_dir / FINGERPRINT_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    # An output a stage could not make (its module missing) counts as up to date when
-    # nothing changed: coursekit's own files are in the fingerprint, so adding it rebuilds.
     return all(
-        saved.get(name, {}).get("fingerprint") == fingerprint
-        and (not saved[name]["built"] or (out_dir / name).exists())
+        saved.get(name, {}).get("fingerprint") == fingerprint and (out_dir / name).exists()
         for name in wanted
     )
 
 
-def _save_fingerprint(
-    out_dir: Path, fingerprint: str, wanted: set[str], summary: BuildSummary
-) -> None:
+def _save_fingerprint(out_dir: Path, fingerprint: str, wanted: set[str]) -> None:
     path = out_dir / FINGERPRINT_FILE
     try:
         saved = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         saved = {}
     for name in wanted:
-        saved[name] = {"fingerprint": fingerprint, "built": name not in summary.skipped}
+        saved[name] = {"fingerprint": fingerprint}
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(saved), encoding="utf-8")
     tmp.replace(path)

@@ -254,8 +254,6 @@ def _print_summary(summary: Any) -> None:
                    f"{len(summary.cached)}", err=True)
     for name, size in summary.outputs.items():
         click.echo(f"  {summary.out_dir / name}  {size / 1e6:.1f} MB", err=True)
-    for name, why in summary.skipped.items():
-        click.secho(f"  {name}: not built ({why})", fg="yellow", err=True)
 
 
 @cli.group()
