@@ -64,16 +64,23 @@ def page_text(m: int, i: int) -> str:
 
 def notebook(m: int, i: int) -> nbformat.NotebookNode:
     """A small notebook: a title, prose with a link and a citation, three code cells."""
-    nb = new_notebook(metadata={"kernelspec": KERNEL}, cells=[
-        new_markdown_cell(f"# Notebook {i} of module {m}\n\n{PARAGRAPH}"
-                          "Read [the overview](overview.md) first {cite:p}`roe2021`."),
-        new_code_cell("import numpy as np\nrng = np.random.default_rng(0)\n"
-                      "values = rng.integers(0, 100, size=10)"),
-        new_markdown_cell(f"## The figures\n\n{PARAGRAPH}"),
-        new_code_cell("total = values.sum()\nprint(total)"),
-        new_markdown_cell(f"The total is what {{term}}`digital labor` produces. {PARAGRAPH}"),
-        new_code_cell("values.mean()"),
-    ])
+    nb = new_notebook(
+        metadata={"kernelspec": KERNEL},
+        cells=[
+            new_markdown_cell(
+                f"# Notebook {i} of module {m}\n\n{PARAGRAPH}"
+                "Read [the overview](overview.md) first {cite:p}`roe2021`."
+            ),
+            new_code_cell(
+                "import numpy as np\nrng = np.random.default_rng(0)\n"
+                "values = rng.integers(0, 100, size=10)"
+            ),
+            new_markdown_cell(f"## The figures\n\n{PARAGRAPH}"),
+            new_code_cell("total = values.sum()\nprint(total)"),
+            new_markdown_cell(f"The total is what {{term}}`digital labor` produces. {PARAGRAPH}"),
+            new_code_cell("values.mean()"),
+        ],
+    )
     for j, cell in enumerate(nb.cells):
         cell["id"] = f"m{m}-n{i}-c{j}"
     return nb
@@ -83,11 +90,13 @@ def generate(root: Path, n: int) -> list[Path]:
     """Write the course; return the notebook paths."""
     (root / "_config.yml").write_text("title: Benchmark course\nauthor: Bench\n")
     (root / "intro.md").write_text("# Benchmark course\n\n{cite}`doe2020`\n")
-    (root / "glossary.md").write_text("# Glossary\n\n```{glossary}\ndigital labor\n"
-                                      "  Work on platforms.\n```\n")
+    (root / "glossary.md").write_text(
+        "# Glossary\n\n```{glossary}\ndigital labor\n  Work on platforms.\n```\n"
+    )
     (root / "references.bib").write_text(
         "@book{doe2020, author = {Doe, Jane}, title = {A book}, year = {2020}}\n"
-        "@book{roe2021, author = {Roe, Rich}, title = {Another}, year = {2021}}\n")
+        "@book{roe2021, author = {Roe, Rich}, title = {Another}, year = {2021}}\n"
+    )
     (root / "img").mkdir()
     (root / "img" / "chart.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     toc = ["format: jb-book", "root: intro", "parts:"]
@@ -98,17 +107,24 @@ def generate(root: Path, n: int) -> list[Path]:
         folder.mkdir(parents=True)
         (folder / "module.yml").write_text(
             f"id: module-{m}\ntitle: Module {m}\nsummary: A synthetic module.\n"
-            "objectives:\n  - Explain the figures.\n  - Compare two sources.\nduration: 60\n")
+            "objectives:\n  - Explain the figures.\n  - Compare two sources.\nduration: 60\n"
+        )
         (folder / "overview.md").write_text(f"# Module {m}\n\nAn overview.\n")
-        toc += [f"  - caption: Module {m}", "    chapters:",
-                f"      - file: modules/{folder.name}/overview", "        sections:"]
+        toc += [
+            f"  - caption: Module {m}",
+            "    chapters:",
+            f"      - file: modules/{folder.name}/overview",
+            "        sections:",
+        ]
         for i in range(per_module):
             (folder / f"reading-{i}.md").write_text(page_text(m, i))
             path = folder / f"notebook-{i}.ipynb"
             nbformat.write(notebook(m, i), path)
             notebooks.append(path)
-            toc += [f"          - file: modules/{folder.name}/reading-{i}",
-                    f"          - file: modules/{folder.name}/notebook-{i}"]
+            toc += [
+                f"          - file: modules/{folder.name}/reading-{i}",
+                f"          - file: modules/{folder.name}/notebook-{i}",
+            ]
     toc += ["  - caption: Reference", "    chapters:", "      - file: glossary"]
     (root / "_toc.yml").write_text("\n".join(toc) + "\n")
     return notebooks
@@ -139,10 +155,11 @@ def main() -> None:
             root = Path(tmp) / f"course-{n}"
             root.mkdir()
             notebooks = generate(root, n)
-            commands[n, "check"] = ([sys.executable, "-m", "coursekit", "check", "--strict",
-                                     str(root)], root)
-            commands[n, "baseline"] = ([sys.executable, "-c", BASELINE, *map(str, notebooks)],
-                                       root)
+            commands[n, "check"] = (
+                [sys.executable, "-m", "coursekit", "check", "--strict", str(root)],
+                root,
+            )
+            commands[n, "baseline"] = ([sys.executable, "-c", BASELINE, *map(str, notebooks)], root)
         for cmd, cwd in commands.values():  # warm the file cache and the .pyc files
             timed(cmd, cwd)
         samples: dict[tuple[int, str], list[tuple[float, float]]] = {k: [] for k in commands}
@@ -154,13 +171,17 @@ def main() -> None:
     print(f"median of {args.runs} runs; wall = time.perf_counter, cpu = user+system of the child")
     for n in sizes:
         check, base = wall[n, "check"], wall[n, "baseline"]
-        print(f"{n} notebooks + {n} pages: check {check:.2f} s (cpu {cpu[n, 'check']:.2f} s), "
-              f"nbformat read+validate {base:.2f} s (cpu {cpu[n, 'baseline']:.2f} s), "
-              f"ratio {check / base:.2f} (cpu {cpu[n, 'check'] / cpu[n, 'baseline']:.2f}) "
-              "(goal <= 2.0)")
+        print(
+            f"{n} notebooks + {n} pages: check {check:.2f} s (cpu {cpu[n, 'check']:.2f} s), "
+            f"nbformat read+validate {base:.2f} s (cpu {cpu[n, 'baseline']:.2f} s), "
+            f"ratio {check / base:.2f} (cpu {cpu[n, 'check'] / cpu[n, 'baseline']:.2f}) "
+            "(goal <= 2.0)"
+        )
     small, big = sizes
-    print(f"scaling {small} -> {big}: check time x{wall[big, 'check'] / wall[small, 'check']:.2f}"
-          f" (cpu x{cpu[big, 'check'] / cpu[small, 'check']:.2f}) (goal <= 2.2)")
+    print(
+        f"scaling {small} -> {big}: check time x{wall[big, 'check'] / wall[small, 'check']:.2f}"
+        f" (cpu x{cpu[big, 'check'] / cpu[small, 'check']:.2f}) (goal <= 2.2)"
+    )
 
 
 if __name__ == "__main__":

@@ -23,8 +23,13 @@ CHROMIUM = "/usr/bin/chromium"
 # The machine has no network: without these flags Chromium keeps trying to reach
 # Google's services, and those refused connections slow every start.
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 
@@ -67,8 +72,11 @@ class PageWatch:
     external_requests: list[str] = field(default_factory=list)
 
     def problems(self) -> list[str]:
-        return [*self.console_errors, *self.page_errors,
-                *(f"external request: {u}" for u in self.external_requests)]
+        return [
+            *self.console_errors,
+            *self.page_errors,
+            *(f"external request: {u}" for u in self.external_requests),
+        ]
 
 
 def is_local(url: str) -> bool:

@@ -48,9 +48,22 @@ def copy_course(dest: Path) -> Path:
     In CI that is exactly the tracked files; in a working tree it also takes new pages
     not yet committed, so a `_toc.yml` that lists them still matches its pages.
     """
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others",
-                             "--exclude-standard", "--", *COURSE_FILES], cwd=REPO,
-                            capture_output=True, text=True, check=True).stdout
+    listed = subprocess.run(
+        [
+            "git",
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+            "--",
+            *COURSE_FILES,
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     for rel in filter(None, listed.split("\0")):
         if "/" in rel and not rel.startswith(("modules/", "exercises/")):
             continue  # `*.md` also matches Markdown files of the tool (tests/, src/…)
@@ -70,8 +83,9 @@ def built_course(tmp_path_factory: pytest.TempPathFactory) -> BuiltCourse:
     root = copy_course(tmp_path_factory.mktemp("course"))
     result = run_cli("build", root, cwd=root)
     if result.returncode != 0:
-        pytest.fail(f"coursekit build of the bundled course failed:\n{result.stdout}\n"
-                    f"{result.stderr}")
+        pytest.fail(
+            f"coursekit build of the bundled course failed:\n{result.stdout}\n{result.stderr}"
+        )
     return BuiltCourse(root, root / "_build", result)
 
 

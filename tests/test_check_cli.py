@@ -15,8 +15,7 @@ GOOD = REPO / "tests" / "fixtures" / "good"
 def test_text_output_is_exact():
     result = run_cli("check", BAD / "toc-duplicate")
     assert result.stdout == (
-        "_toc.yml:5:11: CK111 'a' is already listed at _toc.yml:4:11; "
-        "a page can appear only once\n"
+        "_toc.yml:5:11: CK111 'a' is already listed at _toc.yml:4:11; a page can appear only once\n"
     )
     assert result.stderr == "coursekit check: 1 error(s), 0 warning(s)\n"
     assert result.returncode == 1
@@ -36,8 +35,7 @@ def test_findings_are_sorted_by_file_then_position():
 
 def test_clean_course_exits_0():
     result = run_cli("check", GOOD)
-    assert (result.returncode, result.stdout, result.stderr) == (
-        0, "", "coursekit check: clean\n")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "coursekit check: clean\n")
 
 
 def test_warnings_fail_only_under_strict():
@@ -49,14 +47,17 @@ def test_warnings_fail_only_under_strict():
     assert relaxed.stdout.startswith("_config.yml:3:1: CK103 unknown key 'colour'")
 
 
-@pytest.mark.parametrize("args", [
-    ("--bogus",),
-    ("--format", "xml"),
-    (REPO / "README.md",),  # a file, not a folder
-    (REPO / "no-such-folder",),
-    ("--select", "CK9"),  # a prefix no code has: a typo, not "select nothing"
-    ("--ignore", "CK3,XY"),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--bogus",),
+        ("--format", "xml"),
+        (REPO / "README.md",),  # a file, not a folder
+        (REPO / "no-such-folder",),
+        ("--select", "CK9"),  # a prefix no code has: a typo, not "select nothing"
+        ("--ignore", "CK3,XY"),
+    ],
+)
 def test_usage_problems_exit_2(args):
     result = run_cli("check", *args)
     assert result.returncode == 2
@@ -70,13 +71,30 @@ def test_json_output_has_every_field():
     assert result.returncode == 1
     found = json.loads(result.stdout)
     assert found == [
-        {"code": "CK104", "path": "modules/01-one/module.yml", "line": 1, "col": 1,
-         "message": "modules/01-one/module.yml is missing the required key 'title'",
-         "severity": "error"},
-        {"code": "CK102", "path": "modules/01-one/module.yml", "line": 2, "col": 10,
-         "message": "'summary' must be a string, got a list", "severity": "error"},
-        {"code": "CK103", "path": "modules/01-one/module.yml", "line": 6, "col": 1,
-         "message": found[2]["message"], "severity": "warning"},
+        {
+            "code": "CK104",
+            "path": "modules/01-one/module.yml",
+            "line": 1,
+            "col": 1,
+            "message": "modules/01-one/module.yml is missing the required key 'title'",
+            "severity": "error",
+        },
+        {
+            "code": "CK102",
+            "path": "modules/01-one/module.yml",
+            "line": 2,
+            "col": 10,
+            "message": "'summary' must be a string, got a list",
+            "severity": "error",
+        },
+        {
+            "code": "CK103",
+            "path": "modules/01-one/module.yml",
+            "line": 6,
+            "col": 1,
+            "message": found[2]["message"],
+            "severity": "warning",
+        },
     ]
     assert found[2]["message"].startswith("unknown key 'level'")
 
@@ -89,10 +107,14 @@ def test_json_output_of_a_clean_course_is_an_empty_list():
 def test_github_output_is_workflow_annotations():
     result = run_cli("check", "--format", "github", BAD / "module-keys")
     lines = result.stdout.splitlines()
-    assert lines[0] == ("::error file=modules/01-one/module.yml,line=1,col=1,title=CK104::"
-                        "CK104 modules/01-one/module.yml is missing the required key 'title'")
-    assert lines[2].startswith("::warning file=modules/01-one/module.yml,line=6,col=1,"
-                               "title=CK103::CK103 unknown key 'level'")
+    assert lines[0] == (
+        "::error file=modules/01-one/module.yml,line=1,col=1,title=CK104::"
+        "CK104 modules/01-one/module.yml is missing the required key 'title'"
+    )
+    assert lines[2].startswith(
+        "::warning file=modules/01-one/module.yml,line=6,col=1,"
+        "title=CK103::CK103 unknown key 'level'"
+    )
     assert len(lines) == 3
     assert result.returncode == 1
 
@@ -125,9 +147,13 @@ def test_check_never_runs_notebook_code(tmp_path):
 
     (tmp_path / "_config.yml").write_text("title: T\nauthor: A\n")
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: nb\n")
-    nb = new_notebook(cells=[new_markdown_cell("# Notebook"),
-                             new_code_cell("open('executed.txt', 'w').write('ran')")],
-                      metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}})
+    nb = new_notebook(
+        cells=[
+            new_markdown_cell("# Notebook"),
+            new_code_cell("open('executed.txt', 'w').write('ran')"),
+        ],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}},
+    )
     nbformat.write(nb, tmp_path / "nb.ipynb")
     result = run_cli("check", "--strict", tmp_path, cwd=tmp_path)
     assert result.returncode == 0, result.stdout
@@ -140,7 +166,10 @@ def test_readme_lists_every_check_code():
     from coursekit.findings import CODES
 
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    table = readme[readme.index("## Checking a course"):]
-    missing = [code for code in CODES if code[:3] in ("CK1", "CK2", "CK3", "CK5")
-               and f"| {code} |" not in table]
+    table = readme[readme.index("## Checking a course") :]
+    missing = [
+        code
+        for code in CODES
+        if code[:3] in ("CK1", "CK2", "CK3", "CK5") and f"| {code} |" not in table
+    ]
     assert missing == []

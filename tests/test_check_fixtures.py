@@ -93,8 +93,12 @@ def test_check_changes_no_file(tmp_path):
     """`check` only reads: every file keeps its bytes and its modification time."""
 
     def snapshot() -> dict[str, tuple[bytes, int]]:
-        return {str(p): (p.read_bytes(), p.stat().st_mtime_ns)
-                for root in (GOOD, BAD) for p in sorted(root.rglob("*")) if p.is_file()}
+        return {
+            str(p): (p.read_bytes(), p.stat().st_mtime_ns)
+            for root in (GOOD, BAD)
+            for p in sorted(root.rglob("*"))
+            if p.is_file()
+        }
 
     before = snapshot()
     run_cli("check", GOOD)

@@ -15,7 +15,7 @@ PROSE = [
     "Text `[not a link](x.md)` and ``{ref}`x` `` in code.\n\n## Two\n",
     "1. Read [one](one.md)\n2. Then {doc}`two`\n\n- item with `code\n- spanning` items\n",
     "  # Indented heading\n#not-a-heading\n###### Six\n",
-    "A paragraph\nwrapped [over\nlines](wrapped.md) and <img src=\"x.png\">.\n",
+    'A paragraph\nwrapped [over\nlines](wrapped.md) and <img src="x.png">.\n',
     "Escaped \\[no](link.md) and $x[1](2)$ math and a price of $5 and $10.\n",
     "Heading right after text\n# Title\ntext again {term}`a <b>`\n",
     "",
@@ -59,27 +59,43 @@ def test_fast_path_matches_markdown_it_on_every_course_text():
         assert parse([(3, text)]) == parse_with_markdown_it([(3, text)]), text
 
 
-@pytest.mark.parametrize("text", [
-    "# T\n\n```{figure} a.png\n:alt: x\n:name: f\n\nCap [l](x.md) {ref}`f`\n```\nafter\n",
-    "# T\ntext\n```python\n# code\n[x](y.md)\n```\n",
-    "```\nnever closed [x](y.md)\n# no\n",
-    "(a)=\n# T\ntext\n(b)=\n  ( spaced )=  \n(x)(y)=\n()=\n(c)= trailing\n",
-    "````{note}\n```python\n# code\n```\n[in note](n.md)\n````\n",
-    ":::{note}\n# not a title\n[x](y.md)\n:::\n\n:::{figure} f.png\n:::\n",
-    "~~~{glossary}\nTerm\n  def\n~~~\n```{bibliography}\n:all:\n```\n",
-    "```{note}\n> quoted [q](q.md)\n```\n",
-    "``` a`b\nnot a fence\n```\n",
-    "- list\n  ```\n  code [x](y)\n  ```\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "# T\n\n```{figure} a.png\n:alt: x\n:name: f\n\nCap [l](x.md) {ref}`f`\n```\nafter\n",
+        "# T\ntext\n```python\n# code\n[x](y.md)\n```\n",
+        "```\nnever closed [x](y.md)\n# no\n",
+        "(a)=\n# T\ntext\n(b)=\n  ( spaced )=  \n(x)(y)=\n()=\n(c)= trailing\n",
+        "````{note}\n```python\n# code\n```\n[in note](n.md)\n````\n",
+        ":::{note}\n# not a title\n[x](y.md)\n:::\n\n:::{figure} f.png\n:::\n",
+        "~~~{glossary}\nTerm\n  def\n~~~\n```{bibliography}\n:all:\n```\n",
+        "```{note}\n> quoted [q](q.md)\n```\n",
+        "``` a`b\nnot a fence\n```\n",
+        "- list\n  ```\n  code [x](y)\n  ```\n",
+    ],
+)
 def test_fences_take_the_fast_path_with_the_same_result(text):
     assert parse([(-1, text)]) == parse_with_markdown_it([(-1, text)])
 
 
-@pytest.mark.parametrize("text", [
-    "  ```python\n# x\n```\n", " ~~~\n[a](b)\n~~~\n", "<div>\n", "% comment [a](b)\n", "+++\n",
-    "$$\nx\n$$\n", "> quote\n", "Title\n=====\n", "Title\n-\n",
-    "---\ntitle: x\n---\n", "***\n", "    indented code\n", "\tcode\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "  ```python\n# x\n```\n",
+        " ~~~\n[a](b)\n~~~\n",
+        "<div>\n",
+        "% comment [a](b)\n",
+        "+++\n",
+        "$$\nx\n$$\n",
+        "> quote\n",
+        "Title\n=====\n",
+        "Title\n-\n",
+        "---\ntitle: x\n---\n",
+        "***\n",
+        "    indented code\n",
+        "\tcode\n",
+    ],
+)
 def test_block_constructs_take_the_markdown_it_path(text):
     assert _COMPLEX.search(text) is not None
 
@@ -95,9 +111,12 @@ def test_myst_constructs_and_positions():
     found = parse([(-1, text)])
     assert [(h.pos, h.level) for h in found.headings] == [(Pos(-1, 2, 1), 1)]
     assert [(label.name, label.pos.line) for label in found.labels] == [
-        ("intro", 1), ("fig-chart", 6)]
+        ("intro", 1),
+        ("fig-chart", 6),
+    ]
     assert [(r.name, r.content, r.pos) for r in found.roles] == [
-        ("ref", "the intro <intro>", Pos(-1, 4, 5))]
+        ("ref", "the intro <intro>", Pos(-1, 4, 5))
+    ]
     assert [(link.target, link.image, link.alt, link.pos) for link in found.links] == [
         ("page.md", False, "", Pos(-1, 4, 34)),
         ("img/chart.png", True, "A chart", Pos(-1, 6, 13)),
@@ -126,10 +145,18 @@ def test_line_tables_equal_markdown_its_own():
     from coursekit.checks.mdparser import MD, _LineTables
 
     rnd = random.Random(7)
-    texts = ["", "\n", "a", "  ", "a\n  ", "a\n  \n", "\tx\n  \ty", " \t \n\n\nq",
-             *chunks_from_files(),
-             *("".join(rnd.choice(" \t\nab#`") for _ in range(rnd.randint(0, 40)))
-               for _ in range(2000))]
+    texts = [
+        "",
+        "\n",
+        "a",
+        "  ",
+        "a\n  ",
+        "a\n  \n",
+        "\tx\n  \ty",
+        " \t \n\n\nq",
+        *chunks_from_files(),
+        *("".join(rnd.choice(" \t\nab#`") for _ in range(rnd.randint(0, 40))) for _ in range(2000)),
+    ]
     for text in texts:
         theirs, ours = StateBlock(text, MD, {}, []), _LineTables(text, MD, {}, [])
         for name in ("bMarks", "eMarks", "tShift", "sCount", "bsCount", "lineMax"):

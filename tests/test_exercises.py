@@ -32,8 +32,16 @@ RATES = "exercises/01-demo/rates.ipynb"
 BAD = FIXTURES / "bad"
 # What the good fixture hides from students: solution code, a stale output of it, a
 # cell-metadata hint, notebook metadata, the mark scheme and its image attachment.
-SECRETS = ["secret_factor", "60 / 100", "hint: use", "SOLUTION-IN-METADATA", "UNPAID-SEARCH-TIME",
-           "U09MVVRJT04tSU1BR0U=", "BEGIN SOLUTION", "MARK SCHEME"]
+SECRETS = [
+    "secret_factor",
+    "60 / 100",
+    "hint: use",
+    "SOLUTION-IN-METADATA",
+    "UNPAID-SEARCH-TIME",
+    "U09MVVRJT04tSU1BR0U=",
+    "BEGIN SOLUTION",
+    "MARK SCHEME",
+]
 
 
 @pytest.fixture
@@ -49,6 +57,7 @@ def with_exercise(course: Path, case: str) -> Path:
 
 # ------------------------------------------------------------------ markers
 
+
 def test_good_fixture_has_one_region_of_each_kind_and_two_test_cells():
     nb = read_notebook(GOOD / RATES)
     kinds = [r.kind.name for cell in nb["cells"] for r in scan(cell)[0]]
@@ -57,17 +66,32 @@ def test_good_fixture_has_one_region_of_each_kind_and_two_test_cells():
     assert sum(is_test_cell(c) for c in nb["cells"]) == 2
 
 
-@pytest.mark.parametrize("case, expected", [
-    ("unbalanced", f"{RATES}:35:6: CK401 cell 2: '### BEGIN SOLUTION' is never closed; "
-                   "add '### END SOLUTION'"),
-    ("nested", f"{RATES}:36:6: CK402 cell 2: '### BEGIN SOLUTION' inside the solution region "
-               "opened on line 3; regions cannot nest: close the first one with "
-               "'### END SOLUTION'"),
-    ("solution-in-markdown", f"{RATES}:69:6: CK403 cell 4: a solution region in a markdown "
-                             "cell; solution regions belong in code cells"),
-    ("no-tests", f"{RATES}:1:1: CK404 the exercise has no test cell; tag a code cell of "
-                 "assertions `tests` (cell tags) so the self-check and the grader can run it"),
-])
+@pytest.mark.parametrize(
+    "case, expected",
+    [
+        (
+            "unbalanced",
+            f"{RATES}:35:6: CK401 cell 2: '### BEGIN SOLUTION' is never closed; "
+            "add '### END SOLUTION'",
+        ),
+        (
+            "nested",
+            f"{RATES}:36:6: CK402 cell 2: '### BEGIN SOLUTION' inside the solution region "
+            "opened on line 3; regions cannot nest: close the first one with "
+            "'### END SOLUTION'",
+        ),
+        (
+            "solution-in-markdown",
+            f"{RATES}:69:6: CK403 cell 4: a solution region in a markdown "
+            "cell; solution regions belong in code cells",
+        ),
+        (
+            "no-tests",
+            f"{RATES}:1:1: CK404 the exercise has no test cell; tag a code cell of "
+            "assertions `tests` (cell tags) so the self-check and the grader can run it",
+        ),
+    ],
+)
 def test_check_reports_bad_markers_with_their_position(course, case, expected):
     result = run_cli("check", with_exercise(course, case), "--select", "CK4")
     assert result.returncode == 1
@@ -92,6 +116,7 @@ def test_an_exercise_outside_the_toc_and_the_modules_is_a_warning(course):
 
 
 # ----------------------------------------------------------- student edition
+
 
 def test_student_edition_has_no_solution_text_anywhere():
     source = read_notebook(GOOD / RATES)
@@ -128,6 +153,7 @@ def test_a_cell_with_broken_markers_is_left_out_of_the_student_edition():
 
 # ------------------------------------------------------- self-checks (kernels)
 
+
 def test_verify_passes_the_good_exercise():
     result = run_cli("exercises", "verify", GOOD)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -139,14 +165,16 @@ def test_verify_catches_a_test_that_passes_without_the_solution(course):
     assert result.returncode == 1
     assert result.stdout.splitlines() == [
         f"{RATES}: student edition, test cell 3 (id cell-2) passes without the solution; "
-        "a test that passes without the solution tests nothing"]
+        "a test that passes without the solution tests nothing"
+    ]
 
 
 def test_verify_names_the_teacher_cell_that_fails(course):
     result = run_cli("exercises", "verify", with_exercise(course, "teacher-fails"))
     assert result.returncode == 1
     assert result.stdout.splitlines() == [
-        f"{RATES}: teacher edition, test cell 3 (id cell-2) fails: AssertionError"]
+        f"{RATES}: teacher edition, test cell 3 (id cell-2) fails: AssertionError"
+    ]
 
 
 def test_build_editions_writes_both_editions(course, tmp_path):
@@ -183,14 +211,24 @@ def test_the_bundled_exercises_one_per_module():
 
 # --------------------------------------------------------------------- grading
 
+
 def test_grade_writes_a_csv_for_a_folder_of_submissions(tmp_path):
     target = tmp_path / "grades.csv"
-    result = run_cli("exercises", "grade", REPO / "tests" / "fixtures" / "submissions",
-                     "--course", GOOD, "-o", target)
+    result = run_cli(
+        "exercises",
+        "grade",
+        REPO / "tests" / "fixtures" / "submissions",
+        "--course",
+        GOOD,
+        "-o",
+        target,
+    )
     assert result.returncode == 0, result.stderr
     with target.open(encoding="utf-8") as f:
-        rows = [(r["student_file"], r["exercise"], r["tests_passed"], r["tests_total"])
-                for r in csv.DictReader(f)]
+        rows = [
+            (r["student_file"], r["exercise"], r["tests_passed"], r["tests_total"])
+            for r in csv.DictReader(f)
+        ]
     assert rows == [
         ("alice/rates.ipynb", "01-demo/rates", "2", "2"),  # right
         ("bob/rates.ipynb", "01-demo/rates", "0", "2"),  # handed in untouched

@@ -28,10 +28,17 @@ def visible_text(raw: str) -> str:
 
 
 def secret_lines(root: Path) -> set[str]:
-    lines = {ln for ex in find_exercises(root)
-             for ln in solution_lines(read_notebook(ex.file)) if len(ln) >= 12}
-    others = "\n".join(p.read_text(encoding="utf-8") for p in (root / "modules").rglob("*")
-                       if p.is_file() and p.suffix in {".md", ".ipynb"})
+    lines = {
+        ln
+        for ex in find_exercises(root)
+        for ln in solution_lines(read_notebook(ex.file))
+        if len(ln) >= 12
+    }
+    others = "\n".join(
+        p.read_text(encoding="utf-8")
+        for p in (root / "modules").rglob("*")
+        if p.is_file() and p.suffix in {".md", ".ipynb"}
+    )
     return {ln for ln in lines if ln not in others}
 
 

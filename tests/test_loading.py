@@ -57,13 +57,22 @@ def test_notebook_positions_follow_the_json_strings(tmp_path):
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: nb\n")
     nb = {
         "cells": [
-            {"cell_type": "markdown", "id": "a", "metadata": {},
-             "source": "# Title\nSee [x](missing.md)"},
-            {"cell_type": "markdown", "id": "b", "metadata": {},
-             "source": ["Intro\n", "and [y](gone.md) here"]},
+            {
+                "cell_type": "markdown",
+                "id": "a",
+                "metadata": {},
+                "source": "# Title\nSee [x](missing.md)",
+            },
+            {
+                "cell_type": "markdown",
+                "id": "b",
+                "metadata": {},
+                "source": ["Intro\n", "and [y](gone.md) here"],
+            },
         ],
         "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3"}},
-        "nbformat": 4, "nbformat_minor": 5,
+        "nbformat": 4,
+        "nbformat_minor": 5,
     }
     (tmp_path / "nb.ipynb").write_text(json.dumps(nb, indent=1))
     course = load_course(tmp_path).course
@@ -74,7 +83,7 @@ def test_notebook_positions_follow_the_json_strings(tmp_path):
         assert links == {"missing.md": Pos(0, 2, 5), "gone.md": Pos(1, 2, 5)}
         text_lines = (tmp_path / "nb.ipynb").read_text().splitlines()
         line, col = source.where(links["gone.md"])
-        assert text_lines[line - 1][col - 1:].startswith("[y](gone.md)")
+        assert text_lines[line - 1][col - 1 :].startswith("[y](gone.md)")
         line, _col = source.where(links["missing.md"])  # inside a one-string source
         assert '"source": "# Title' in text_lines[line - 1]
         assert source.cell_start(1)[0] == text_lines.index("  {", 8) + 1

@@ -68,7 +68,10 @@ def test_the_demo_quiz_loads_with_every_question_type():
     assert findings == []
     assert quiz is not None
     assert [q.type for q in quiz.questions] == [
-        QuestionType.SINGLE, QuestionType.MULTIPLE, QuestionType.NUMERIC]
+        QuestionType.SINGLE,
+        QuestionType.MULTIPLE,
+        QuestionType.NUMERIC,
+    ]
     assert quiz.max_points == 3
 
 
@@ -100,8 +103,7 @@ def test_check_reports_each_quiz_problem_at_its_line(course):
 
 
 def test_yaml_syntax_error_is_reported_with_line_and_column(course):
-    (course / QUIZ).write_text("id: q\nquestions:\n  - id: a\n   type: single\n",
-                               encoding="utf-8")
+    (course / QUIZ).write_text("id: q\nquestions:\n  - id: a\n   type: single\n", encoding="utf-8")
     code, lines = check(course)
     assert code == 1
     assert lines == [
@@ -112,8 +114,9 @@ def test_yaml_syntax_error_is_reported_with_line_and_column(course):
 
 def test_a_directive_naming_a_missing_quiz_and_a_quiz_no_page_shows(course):
     page = course / "modules/01-demo/quiz.md"
-    page.write_text(page.read_text(encoding="utf-8").replace("quiz.yml", "quizz.yml"),
-                    encoding="utf-8")
+    page.write_text(
+        page.read_text(encoding="utf-8").replace("quiz.yml", "quizz.yml"), encoding="utf-8"
+    )
     code, lines = check(course)
     assert code == 1
     assert lines == [

@@ -30,8 +30,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     src = Path(shutil.copytree(GOOD, tmp_path_factory.mktemp("demo") / "course"))
     out = tmp_path_factory.mktemp("demo-out")
     jb = Path(sys.executable).parent / "jupyter-book"
-    result = subprocess.run([str(jb), "build", str(src), "--path-output", str(out)],
-                            capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [str(jb), "build", str(src), "--path-output", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return out / "_build" / "html"
 
@@ -49,13 +53,14 @@ def feedback(page, question: str) -> str:  # type: ignore[no-untyped-def]
     return page.locator(f"#ck-demo-quiz-{question} .ck-feedback").inner_text()
 
 
-def test_quiz_answered_with_the_keyboard_shows_feedback_and_score_and_fires_the_event(
-        page, site):
+def test_quiz_answered_with_the_keyboard_shows_feedback_and_score_and_fires_the_event(page, site):
     with serve(site) as base:
         seen = watch(page)
         page.goto(f"{base}/{QUIZ_PAGE}")
-        page.evaluate("window.__scores = []; window.addEventListener('coursekit:quiz-score',"
-                      " (e) => window.__scores.push(e.detail))")
+        page.evaluate(
+            "window.__scores = []; window.addEventListener('coursekit:quiz-score',"
+            " (e) => window.__scores.push(e.detail))"
+        )
         tab_to(page, FIRST_ANSWER)
         page.keyboard.press("Space")  # Q1 "Three dollars": right
         page.keyboard.press("Tab")  # Q2, first checkbox
@@ -75,13 +80,22 @@ def test_quiz_answered_with_the_keyboard_shows_feedback_and_score_and_fires_the_
         assert "Read again: Rates of pay." in q1
         q2 = feedback(page, "unpaid")
         assert "Not quite." in q2
-        assert ("The right answers: Unpaid time searching for tasks; "
-                "Rejected work that is not paid.") in q2
+        assert (
+            "The right answers: Unpaid time searching for tasks; Rejected work that is not paid."
+        ) in q2
         assert "Only time that is worked but not paid lowers it." in q2
         assert feedback(page, "hours").startswith("Correct.")
         scores = page.evaluate("window.__scores")
-    assert scores == [{"module": "demo-module", "quiz": "demo-quiz", "raw": 2, "min": 0,
-                       "max": 3, "scaled": pytest.approx(2 / 3)}]
+    assert scores == [
+        {
+            "module": "demo-module",
+            "quiz": "demo-quiz",
+            "raw": 2,
+            "min": 0,
+            "max": 3,
+            "scaled": pytest.approx(2 / 3),
+        }
+    ]
     # sphinx-thebe declares its script twice on a plain jupyter-book build (coursekit build
     # drops it); that error is not the quiz's. Anything else is.
     errors = [e for e in seen.page_errors + seen.console_errors if "THEBE_JS_URL" not in e]
@@ -94,7 +108,8 @@ def test_quiz_is_labelled_for_screen_readers(page, site):
         page.goto(f"{base}/{QUIZ_PAGE}")
         unlabelled = page.evaluate(
             "[...document.querySelectorAll('form.ck-quiz input')]"
-            ".filter((i) => !i.labels.length).map((i) => i.id)")
+            ".filter((i) => !i.labels.length).map((i) => i.id)"
+        )
         legends = page.locator("form.ck-quiz fieldset > legend").count()
         live = page.locator("form.ck-quiz fieldset .ck-feedback[aria-live=polite]").count()
         status = page.locator("form.ck-quiz .ck-score[role=status]").count()
@@ -102,7 +117,8 @@ def test_quiz_is_labelled_for_screen_readers(page, site):
         undescribed = page.evaluate(
             "[...document.querySelectorAll('form.ck-quiz input')].filter((i) => {"
             " const d = document.getElementById(i.getAttribute('aria-describedby'));"
-            " return !d || !d.matches('.ck-feedback'); }).map((i) => i.id)")
+            " return !d || !d.matches('.ck-feedback'); }).map((i) => i.id)"
+        )
     assert unlabelled == []
     assert undescribed == [], "each input is described by its question's feedback"
     assert (legends, live, status) == (3, 3, 1)
@@ -137,10 +153,14 @@ def test_inside_a_frame_the_score_is_posted_to_the_parent(page, site, tmp_path):
     # A stand-in for the SCORM launch page: it frames the quiz and records messages.
     (site / "frame-test.html").write_text(
         "<!doctype html><title>launch</title><script src='frame-test.js'></script>"
-        f"<iframe src='{QUIZ_PAGE}' title='module'></iframe>", encoding="utf-8")
+        f"<iframe src='{QUIZ_PAGE}' title='module'></iframe>",
+        encoding="utf-8",
+    )
     (site / "frame-test.js").write_text(
         "window.messages = []; window.addEventListener('message', (e) => "
-        "window.messages.push(e.data));", encoding="utf-8")
+        "window.messages.push(e.data));",
+        encoding="utf-8",
+    )
     with serve(site) as base:
         page.goto(f"{base}/frame-test.html")
         quiz = page.frame_locator("iframe")
@@ -149,6 +169,14 @@ def test_inside_a_frame_the_score_is_posted_to_the_parent(page, site, tmp_path):
         quiz.locator(".ck-submit").click()
         page.wait_for_function("window.messages.length > 0")
         messages = page.evaluate("window.messages")
-    assert messages == [{"type": "coursekit:quiz-score", "module": "demo-module",
-                         "quiz": "demo-quiz", "raw": 2, "min": 0, "max": 3,
-                         "scaled": pytest.approx(2 / 3)}]
+    assert messages == [
+        {
+            "type": "coursekit:quiz-score",
+            "module": "demo-module",
+            "quiz": "demo-quiz",
+            "raw": 2,
+            "min": 0,
+            "max": 3,
+            "scaled": pytest.approx(2 / 3),
+        }
+    ]

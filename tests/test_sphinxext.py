@@ -19,8 +19,14 @@ from conftest import REPO
 GOOD = REPO / "tests" / "fixtures" / "exercises" / "good"
 # Solution code, its stale output, a metadata hint, notebook metadata, the mark scheme
 # and its attachment: none may appear anywhere in the build output.
-SECRETS = ["secret_factor", "60 / 100", "hint: use", "SOLUTION-IN-METADATA",
-           "UNPAID-SEARCH-TIME", "U09MVVRJT04tSU1BR0U="]
+SECRETS = [
+    "secret_factor",
+    "60 / 100",
+    "hint: use",
+    "SOLUTION-IN-METADATA",
+    "UNPAID-SEARCH-TIME",
+    "U09MVVRJT04tSU1BR0U=",
+]
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +35,12 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     src = Path(shutil.copytree(GOOD, tmp_path_factory.mktemp("demo") / "course"))
     out = tmp_path_factory.mktemp("demo-out")
     jb = Path(sys.executable).parent / "jupyter-book"
-    result = subprocess.run([str(jb), "build", str(src), "--path-output", str(out), "-W"],
-                            capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [str(jb), "build", str(src), "--path-output", str(out), "-W"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return out / "_build"
 
@@ -52,8 +62,7 @@ def test_the_downloadable_notebook_is_the_student_edition(build):
     assert "YOUR CODE HERE" in page
     nb = json.loads((build / "html/_sources/exercises/01-demo/rates.ipynb").read_text("utf-8"))
     assert nb["metadata"]["coursekit"] == {"exercise": "01-demo/rates", "edition": "student"}
-    tests = ["".join(c["source"]) for c in nb["cells"]
-             if "tests" in c["metadata"].get("tags", [])]
+    tests = ["".join(c["source"]) for c in nb["cells"] if "tests" in c["metadata"].get("tags", [])]
     assert tests == ["assert abs(hourly_rate(5) - 3.0) < 1e-9", "assert hourly_rate(0) == 0"]
 
 

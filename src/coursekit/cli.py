@@ -51,15 +51,14 @@ def _known_prefixes(values: Sequence[str], option: str) -> list[str]:
     prefixes = _prefixes(values)
     for prefix in prefixes:
         if not any(code.startswith(prefix) for code in findings.CODES):
-            raise click.BadParameter(f"no check code starts with {prefix!r} "
-                                     "(codes look like CK301; see README.md)",
-                                     param_hint=option)
+            raise click.BadParameter(
+                f"no check code starts with {prefix!r} (codes look like CK301; see README.md)",
+                param_hint=option,
+            )
     return prefixes
 
 
-course_path = click.argument(
-    "path", default=".", type=click.Path(file_okay=False, path_type=Path)
-)
+course_path = click.argument("path", default=".", type=click.Path(file_okay=False, path_type=Path))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -70,16 +69,31 @@ def cli() -> None:
 
 @cli.command()
 @course_path
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text",
-              show_default=True, help="How to print findings.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="How to print findings.",
+)
 @click.option("--strict", is_flag=True, help="Warnings fail the check too.")
-@click.option("--select", multiple=True, metavar="PREFIX",
-              help="Only report codes starting with PREFIX (repeat or comma-separate).")
-@click.option("--ignore", multiple=True, metavar="PREFIX",
-              help="Do not report codes starting with PREFIX (repeat or comma-separate).")
+@click.option(
+    "--select",
+    multiple=True,
+    metavar="PREFIX",
+    help="Only report codes starting with PREFIX (repeat or comma-separate).",
+)
+@click.option(
+    "--ignore",
+    multiple=True,
+    metavar="PREFIX",
+    help="Do not report codes starting with PREFIX (repeat or comma-separate).",
+)
 @_clean_errors
-def check(path: Path, fmt: str, strict: bool, select: tuple[str, ...],
-          ignore: tuple[str, ...]) -> None:
+def check(
+    path: Path, fmt: str, strict: bool, select: tuple[str, ...], ignore: tuple[str, ...]
+) -> None:
     """Check the course at PATH (default: here) without executing or changing anything.
 
     Prints every finding as `path:line:col: CODE message`; exits 0 when clean,
@@ -100,26 +114,59 @@ def check(path: Path, fmt: str, strict: bool, select: tuple[str, ...],
 
 @cli.command()
 @course_path
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Output folder (default: PATH/_build).")
-@click.option("--only", type=click.Choice(["html", "scorm", "exercises"]), default=None,
-              help="Build only this output (and what it needs).")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help="Notebooks executed at once (default: the number of cores).")
-@click.option("--no-execute", is_flag=True,
-              help="Do not execute notebooks; the book shows their stored outputs.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Output folder (default: PATH/_build).",
+)
+@click.option(
+    "--only",
+    type=click.Choice(["html", "scorm", "exercises"]),
+    default=None,
+    help="Build only this output (and what it needs).",
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Notebooks executed at once (default: the number of cores).",
+)
+@click.option(
+    "--no-execute",
+    is_flag=True,
+    help="Do not execute notebooks; the book shows their stored outputs.",
+)
 @click.option("--strict", is_flag=True, help="Warnings stop the build too.")
-@click.option("--timeout", type=click.IntRange(min=1), default=None,
-              help="Seconds a cell may run (default: _config.yml execute.timeout, or 120).")
+@click.option(
+    "--timeout",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Seconds a cell may run (default: _config.yml execute.timeout, or 120).",
+)
 @_clean_errors
-def build(path: Path, out: Path | None, only: str | None, jobs: int | None, no_execute: bool,
-          strict: bool, timeout: int | None) -> None:
+def build(
+    path: Path,
+    out: Path | None,
+    only: str | None,
+    jobs: int | None,
+    no_execute: bool,
+    strict: bool,
+    timeout: int | None,
+) -> None:
     """Check, execute and build the course at PATH into _build/ (html, scorm, exercises)."""
     from coursekit.build import BuildOptions, build_course, default_jobs
 
     _require_folder(path)
-    options = BuildOptions(out=out, only=only, execute=not no_execute, strict=strict,
-                           timeout=timeout, jobs=jobs or default_jobs())
+    options = BuildOptions(
+        out=out,
+        only=only,
+        execute=not no_execute,
+        strict=strict,
+        timeout=timeout,
+        jobs=jobs or default_jobs(),
+    )
     reporter = _TerminalReporter()
     # A stopped CI job sends SIGTERM: clean up (workers, kernels, staging) as for Ctrl-C.
     signal.signal(signal.SIGTERM, _interrupt)
@@ -141,8 +188,13 @@ def new() -> None:
 
 @new.command("module")
 @click.argument("title")
-@click.option("--path", "path", default=".", type=click.Path(file_okay=False, path_type=Path),
-              help="The course folder (default: here).")
+@click.option(
+    "--path",
+    "path",
+    default=".",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The course folder (default: here).",
+)
 @_clean_errors
 def new_module_command(title: str, path: Path) -> None:
     """Create modules/NN-slug/ (next number) with module.yml, overview.md and its TOC entry."""
@@ -157,10 +209,20 @@ def new_module_command(title: str, path: Path) -> None:
 
 @cli.command()
 @course_path
-@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
-              help="Port on 127.0.0.1 (0: any free port).")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help="Notebooks executed at once (default: the number of cores).")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="Port on 127.0.0.1 (0: any free port).",
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Notebooks executed at once (default: the number of cores).",
+)
 @_clean_errors
 def serve(path: Path, port: int, jobs: int | None) -> None:
     """Build the book, serve it on localhost and rebuild when a source changes."""
@@ -178,8 +240,9 @@ def serve(path: Path, port: int, jobs: int | None) -> None:
     def on_build(outcome: Any) -> None:
         reporter.close()
         if isinstance(outcome, CourseKitError):
-            click.secho(f"rebuild failed, still serving the last good build: {outcome}",
-                        fg="red", err=True)
+            click.secho(
+                f"rebuild failed, still serving the last good build: {outcome}", fg="red", err=True
+            )
         else:
             _print_summary(outcome)
             click.echo("rebuilt; reload the page", err=True)
@@ -215,12 +278,14 @@ class _TerminalReporter:
             now = ", ".join(self.running) or "-"
             line = f"  executing [{event.done}/{event.total}] {now}"
             width = shutil.get_terminal_size().columns - 1  # a wrapped line cannot be redrawn
-            click.echo(line if len(line) <= width else line[:width - 1] + "…", err=True,
-                       nl=False)
+            click.echo(line if len(line) <= width else line[: width - 1] + "…", err=True, nl=False)
             self._drawn = True
         elif event.kind == "done":
-            click.echo(f"  executed {event.notebook} in {event.seconds:.1f} s "
-                       f"[{event.done}/{event.total}]", err=True)
+            click.echo(
+                f"  executed {event.notebook} in {event.seconds:.1f} s "
+                f"[{event.done}/{event.total}]",
+                err=True,
+            )
         elif event.kind == "start":
             click.echo(f"  executing {event.notebook} [{event.done}/{event.total}]", err=True)
         else:
@@ -245,13 +310,18 @@ def _print_summary(summary: Any) -> None:
     for warning in summary.book_warnings:
         click.secho(f"book: {warning}", fg="yellow", err=True)
     if summary.up_to_date:
-        click.echo(f"nothing changed since the last build; outputs in {summary.out_dir} are "
-                   "up to date", err=True)
+        click.echo(
+            f"nothing changed since the last build; outputs in {summary.out_dir} are up to date",
+            err=True,
+        )
     else:
         stages = ", ".join(f"{n} {s:.1f} s" for n, s in summary.stage_seconds.items())
-        click.echo(f"built in {summary.seconds:.1f} s ({stages}); "
-                   f"notebooks executed: {len(summary.executed)}, unchanged: "
-                   f"{len(summary.cached)}", err=True)
+        click.echo(
+            f"built in {summary.seconds:.1f} s ({stages}); "
+            f"notebooks executed: {len(summary.executed)}, unchanged: "
+            f"{len(summary.cached)}",
+            err=True,
+        )
     for name, size in summary.outputs.items():
         click.echo(f"  {summary.out_dir / name}  {size / 1e6:.1f} MB", err=True)
 
@@ -261,10 +331,20 @@ def exercises() -> None:
     """Self-check and grade the exercise notebooks (exercises/NN-slug/*.ipynb)."""
 
 
-_jobs = click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-                     help="Notebooks executed at once (default: the number of cores).")
-_timeout = click.option("--timeout", type=click.IntRange(min=1), default=120, show_default=True,
-                        help="Seconds a cell may run.")
+_jobs = click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Notebooks executed at once (default: the number of cores).",
+)
+_timeout = click.option(
+    "--timeout",
+    type=click.IntRange(min=1),
+    default=120,
+    show_default=True,
+    help="Seconds a cell may run.",
+)
 
 
 @exercises.command("verify")
@@ -291,24 +371,37 @@ def exercises_verify(path: Path, jobs: int | None, timeout: int) -> None:
     failed = [v for v in verdicts if not v.ok]
     if failed:
         click.echo(describe_failures(failed))
-        click.secho(f"{len(failed)} of {len(verdicts)} exercise(s) failed the self-check",
-                    fg="red", err=True)
+        click.secho(
+            f"{len(failed)} of {len(verdicts)} exercise(s) failed the self-check",
+            fg="red",
+            err=True,
+        )
         sys.exit(1)
     click.echo(f"all {len(verdicts)} exercise(s) passed the self-check", err=True)
 
 
 @exercises.command("grade")
 @click.argument("submissions", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--course", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              default=Path("."), show_default=True,
-              help="The course whose test cells count (matched by cell id).")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="The CSV to write (default: SUBMISSIONS/grades.csv).")
+@click.option(
+    "--course",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="The course whose test cells count (matched by cell id).",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The CSV to write (default: SUBMISSIONS/grades.csv).",
+)
 @_jobs
 @_timeout
 @_clean_errors
-def exercises_grade(submissions: Path, course: Path, output: Path | None, jobs: int | None,
-                    timeout: int) -> None:
+def exercises_grade(
+    submissions: Path, course: Path, output: Path | None, jobs: int | None, timeout: int
+) -> None:
     """Run the test cells of every notebook under SUBMISSIONS and write a CSV of grades.
 
     Columns: student_file, exercise, tests_passed, tests_total, note. Submissions run
@@ -328,8 +421,11 @@ def exercises_grade(submissions: Path, course: Path, output: Path | None, jobs: 
 
 def _require_folder(path: Path) -> None:
     if not path.is_dir():
-        click.secho(f"error: {path} is not a folder; give the course folder "
-                    "(the one with _config.yml)", fg="red", err=True)
+        click.secho(
+            f"error: {path} is not a folder; give the course folder (the one with _config.yml)",
+            fg="red",
+            err=True,
+        )
         sys.exit(2)
 
 

@@ -24,9 +24,15 @@ class KernelStartError(RuntimeError):
     """The kernel died or hung before it could run the first cell."""
 
 
-def run_notebook(nb: Any, cwd: Path, timeout: int, kernel_name: str = "python3", *,
-                 allow_errors: bool = False,
-                 on_cell_start: Callable[..., Any] | None = None) -> None:
+def run_notebook(
+    nb: Any,
+    cwd: Path,
+    timeout: int,
+    kernel_name: str = "python3",
+    *,
+    allow_errors: bool = False,
+    on_cell_start: Callable[..., Any] | None = None,
+) -> None:
     """Execute `nb` (a NotebookNode, changed in place) with `cwd` as working folder.
 
     Raises nbclient's CellExecutionError / CellTimeoutError / DeadKernelError as
@@ -35,8 +41,14 @@ def run_notebook(nb: Any, cwd: Path, timeout: int, kernel_name: str = "python3",
     asyncio.run(_run(nb, cwd, timeout, kernel_name, allow_errors, on_cell_start))
 
 
-async def _run(nb: Any, cwd: Path, timeout: int, kernel_name: str, allow_errors: bool,
-               on_cell_start: Callable[..., Any] | None) -> None:
+async def _run(
+    nb: Any,
+    cwd: Path,
+    timeout: int,
+    kernel_name: str,
+    allow_errors: bool,
+    on_cell_start: Callable[..., Any] | None,
+) -> None:
     started = False
 
     def cell_started(*args: Any, **kwargs: Any) -> None:
@@ -46,11 +58,17 @@ async def _run(nb: Any, cwd: Path, timeout: int, kernel_name: str, allow_errors:
             on_cell_start(*args, **kwargs)
 
     with tempfile.TemporaryDirectory(prefix="coursekit-kernel-") as tmp:
-        km = AsyncKernelManager(kernel_name=kernel_name, transport="ipc",
-                                connection_file=str(Path(tmp) / "kernel.json"))
+        km = AsyncKernelManager(
+            kernel_name=kernel_name, transport="ipc", connection_file=str(Path(tmp) / "kernel.json")
+        )
         client = NotebookClient(
-            nb, km=km, timeout=timeout, kernel_name=kernel_name, allow_errors=allow_errors,
-            record_timing=False, on_cell_start=cell_started,
+            nb,
+            km=km,
+            timeout=timeout,
+            kernel_name=kernel_name,
+            allow_errors=allow_errors,
+            record_timing=False,
+            on_cell_start=cell_started,
             # The kernel's start-up chatter would drown the build's own messages.
             extra_arguments=["--IPKernelApp.log_level=ERROR"],
             resources={"metadata": {"path": str(cwd)}},

@@ -45,32 +45,73 @@ SCALAR = Field((str, int, float), describe="a string")
 
 # Jupyter Book 1.x's own top-level keys, plus our `coursekit` section.
 CONFIG_SPEC: schema.Spec = {
-    "title": REQ_STR, "author": REQ_STR, "copyright": SCALAR, "logo": STR,
-    "exclude_patterns": LIST, "only_build_toc_files": ANY, "parse": MAP, "execute": MAP,
-    "html": MAP, "bibtex_bibfiles": LIST, "latex": MAP, "launch_buttons": MAP,
-    "repository": MAP, "sphinx": MAP, "description": STR, "coursekit": MAP,
+    "title": REQ_STR,
+    "author": REQ_STR,
+    "copyright": SCALAR,
+    "logo": STR,
+    "exclude_patterns": LIST,
+    "only_build_toc_files": ANY,
+    "parse": MAP,
+    "execute": MAP,
+    "html": MAP,
+    "bibtex_bibfiles": LIST,
+    "latex": MAP,
+    "launch_buttons": MAP,
+    "repository": MAP,
+    "sphinx": MAP,
+    "description": STR,
+    "coursekit": MAP,
 }
 COURSEKIT_SPEC: schema.Spec = {
-    "id": STR, "description": STR, "language": STR, "version": SCALAR, "scorm": MAP,
+    "id": STR,
+    "description": STR,
+    "language": STR,
+    "version": SCALAR,
+    "scorm": MAP,
 }
 SCORM_SPEC: schema.Spec = {"versions": LIST, "mastery_score": NUMBER}
 
 # module.yml. Other features add their keys here (e.g. the quiz).
 MODULE_SPEC: dict[str, Field] = {
-    "id": STR, "title": REQ_STR, "summary": REQ_STR, "objectives": ANY, "duration": ANY,
+    "id": STR,
+    "title": REQ_STR,
+    "summary": REQ_STR,
+    "objectives": ANY,
+    "duration": ANY,
 }
 
 TOC_ROOT_SPEC: schema.Spec = {
-    "format": REQ_STR, "root": REQ_STR, "parts": LIST, "chapters": LIST, "sections": LIST,
-    "defaults": MAP, "options": MAP,
+    "format": REQ_STR,
+    "root": REQ_STR,
+    "parts": LIST,
+    "chapters": LIST,
+    "sections": LIST,
+    "defaults": MAP,
+    "options": MAP,
 }
 TOC_PART_SPEC: schema.Spec = {
-    "caption": STR, "chapters": LIST, "numbered": ANY, "maxdepth": INT, "titlesonly": ANY,
+    "caption": STR,
+    "chapters": LIST,
+    "numbered": ANY,
+    "maxdepth": INT,
+    "titlesonly": ANY,
     "reversed": ANY,
 }
 TOC_ENTRY_KINDS = ("file", "glob", "url")
-TOC_ENTRY_KEYS = {"file", "glob", "url", "title", "sections", "numbered", "maxdepth",
-                  "titlesonly", "reversed", "caption", "parts", "chapters"}
+TOC_ENTRY_KEYS = {
+    "file",
+    "glob",
+    "url",
+    "title",
+    "sections",
+    "numbered",
+    "maxdepth",
+    "titlesonly",
+    "reversed",
+    "caption",
+    "parts",
+    "chapters",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,11 +138,19 @@ def load_course(root: Path) -> LoadResult:
 
 # ---------------------------------------------------------------- _config.yml
 
+
 def _load_config(root: Path, findings: list[Finding]) -> Config | None:
     if not (root / CONFIG_FILE).is_file():
-        findings.append(make("CK100", CONFIG_FILE, 0, 0,
-                             "no _config.yml here; is this the course folder? "
-                             "(`coursekit new module` needs one too)"))
+        findings.append(
+            make(
+                "CK100",
+                CONFIG_FILE,
+                0,
+                0,
+                "no _config.yml here; is this the course folder? "
+                "(`coursekit new module` needs one too)",
+            )
+        )
         return None
     doc = read_yaml(root, CONFIG_FILE, findings)
     if doc is None:
@@ -129,8 +178,9 @@ def _load_config(root: Path, findings: list[Finding]) -> Config | None:
     )
 
 
-def _section(doc: YamlDoc, keys: tuple[Key, ...], value: Any, spec: schema.Spec,
-             findings: list[Finding]) -> dict[str, Any]:
+def _section(
+    doc: YamlDoc, keys: tuple[Key, ...], value: Any, spec: schema.Spec, findings: list[Finding]
+) -> dict[str, Any]:
     what = ".".join(map(str, keys))
     return schema.validate(doc, keys, value, spec, what, findings) if value else {}
 
@@ -140,14 +190,28 @@ def _scorm_settings(doc: YamlDoc, sc: dict[str, Any], findings: list[Finding]) -
     bad = [v for v in versions if v not in ("1.2", "2004")]
     if bad or not versions:
         line, col = doc.where("coursekit", "scorm", "versions")
-        findings.append(make("CK102", doc.path, line, col,
-                             f"coursekit.scorm.versions must list '1.2' and/or '2004', got {bad}"))
+        findings.append(
+            make(
+                "CK102",
+                doc.path,
+                line,
+                col,
+                f"coursekit.scorm.versions must list '1.2' and/or '2004', got {bad}",
+            )
+        )
         versions = tuple(v for v in versions if v in ("1.2", "2004")) or ("1.2", "2004")
     mastery = sc.get("mastery_score", 80)
     if not 0 <= mastery <= 100:
         line, col = doc.where("coursekit", "scorm", "mastery_score")
-        findings.append(make("CK102", doc.path, line, col,
-                             f"coursekit.scorm.mastery_score must be 0–100, got {mastery}"))
+        findings.append(
+            make(
+                "CK102",
+                doc.path,
+                line,
+                col,
+                f"coursekit.scorm.mastery_score must be 0–100, got {mastery}",
+            )
+        )
         mastery = 80
     return ScormSettings(versions=versions, mastery_score=int(mastery))
 
@@ -157,6 +221,7 @@ def _slug(text: str) -> str:
 
 
 # ------------------------------------------------------------------ _toc.yml
+
 
 @dataclass
 class _TocWalk:
@@ -171,8 +236,11 @@ class _TocWalk:
 
 def _load_toc(root: Path, findings: list[Finding]) -> Toc | None:
     if not (root / TOC_FILE).is_file():
-        findings.append(make("CK100", TOC_FILE, 0, 0,
-                             "no _toc.yml here; Jupyter Book needs it to know the pages"))
+        findings.append(
+            make(
+                "CK100", TOC_FILE, 0, 0, "no _toc.yml here; Jupyter Book needs it to know the pages"
+            )
+        )
         return None
     doc = read_yaml(root, TOC_FILE, findings)
     if doc is None:
@@ -184,8 +252,15 @@ def _load_toc(root: Path, findings: list[Finding]) -> Toc | None:
     fmt = top.get("format")
     if fmt is not None and fmt not in ("jb-book", "jb-article"):
         line, col = doc.where("format")
-        findings.append(make("CK102", TOC_FILE, line, col,
-                             f"format must be 'jb-book' or 'jb-article', got {fmt!r}"))
+        findings.append(
+            make(
+                "CK102",
+                TOC_FILE,
+                line,
+                col,
+                f"format must be 'jb-book' or 'jb-article', got {fmt!r}",
+            )
+        )
     walk = _TocWalk(root, doc, findings, {})
     root_entry = None
     if "root" in top:
@@ -198,10 +273,10 @@ def _load_toc(root: Path, findings: list[Finding]) -> Toc | None:
             pdata = schema.expect_mapping(doc, ("parts", i), part, "a TOC part", findings)
             if pdata is None:
                 continue
-            valid = schema.validate(doc, ("parts", i), pdata, TOC_PART_SPEC, "a TOC part",
-                                    findings)
-            chapters = _entries(walk, ("parts", i, "chapters"), valid.get("chapters", []),
-                                ancestors)
+            valid = schema.validate(doc, ("parts", i), pdata, TOC_PART_SPEC, "a TOC part", findings)
+            chapters = _entries(
+                walk, ("parts", i, "chapters"), valid.get("chapters", []), ancestors
+            )
             parts.append((valid.get("caption"), chapters))
     for key in ("chapters", "sections"):
         if key in top:
@@ -209,8 +284,9 @@ def _load_toc(root: Path, findings: list[Finding]) -> Toc | None:
     return Toc(TOC_FILE, root_entry, tuple(parts))
 
 
-def _entries(walk: _TocWalk, keys: tuple[Key, ...], items: list[Any],
-             ancestors: tuple[str, ...]) -> tuple[TocEntry, ...]:
+def _entries(
+    walk: _TocWalk, keys: tuple[Key, ...], items: list[Any], ancestors: tuple[str, ...]
+) -> tuple[TocEntry, ...]:
     out = []
     for i, item in enumerate(items):
         entry = _entry(walk, (*keys, i), item, ancestors)
@@ -219,22 +295,37 @@ def _entries(walk: _TocWalk, keys: tuple[Key, ...], items: list[Any],
     return tuple(out)
 
 
-def _entry(walk: _TocWalk, keys: tuple[Key, ...], item: Any,
-           ancestors: tuple[str, ...]) -> TocEntry | None:
+def _entry(
+    walk: _TocWalk, keys: tuple[Key, ...], item: Any, ancestors: tuple[str, ...]
+) -> TocEntry | None:
     doc, findings = walk.doc, walk.findings
     line, col = doc.where(*keys)
     if not isinstance(item, dict):
-        findings.append(make("CK114", doc.path, line, col,
-                             "a TOC entry must be a mapping with one of file, glob or url, "
-                             f"got {schema.type_name(item)}"))
+        findings.append(
+            make(
+                "CK114",
+                doc.path,
+                line,
+                col,
+                "a TOC entry must be a mapping with one of file, glob or url, "
+                f"got {schema.type_name(item)}",
+            )
+        )
         return None
     kinds = [k for k in TOC_ENTRY_KINDS if k in item]
     if len(kinds) != 1:
         found = ", ".join(map(str, item)) or "nothing"
         what = "more than one of" if kinds else "none of"
-        findings.append(make("CK114", doc.path, line, col,
-                             f"a TOC entry needs exactly one of file, glob or url; it has "
-                             f"{what} them (keys: {found})"))
+        findings.append(
+            make(
+                "CK114",
+                doc.path,
+                line,
+                col,
+                f"a TOC entry needs exactly one of file, glob or url; it has "
+                f"{what} them (keys: {found})",
+            )
+        )
         return None
     for name in item:
         if name not in TOC_ENTRY_KEYS:
@@ -243,9 +334,15 @@ def _entry(walk: _TocWalk, keys: tuple[Key, ...], item: Any,
     kind, target = kinds[0], item[kinds[0]]
     if not isinstance(target, str) or not target.strip():
         tl, tc = doc.where(*keys, kind)
-        findings.append(make("CK102", doc.path, tl, tc,
-                             f"{kind!r} must be a non-empty string, "
-                             f"got {schema.type_name(target)}"))
+        findings.append(
+            make(
+                "CK102",
+                doc.path,
+                tl,
+                tc,
+                f"{kind!r} must be a non-empty string, got {schema.type_name(target)}",
+            )
+        )
         return None
     if kind == "url":
         return TocEntry("url", target, line, col, title=_str_or_none(item.get("title")))
@@ -254,27 +351,51 @@ def _entry(walk: _TocWalk, keys: tuple[Key, ...], item: Any,
     return _file_entry(walk, (*keys, "file"), target, ancestors, item)
 
 
-def _file_entry(walk: _TocWalk, keys: tuple[Key, ...], target: Any,
-                ancestors: tuple[str, ...], item: dict[str, Any]) -> TocEntry | None:
+def _file_entry(
+    walk: _TocWalk,
+    keys: tuple[Key, ...],
+    target: Any,
+    ancestors: tuple[str, ...],
+    item: dict[str, Any],
+) -> TocEntry | None:
     doc, findings = walk.doc, walk.findings
     line, col = doc.where(*keys)
     if not isinstance(target, str) or not target.strip():
-        findings.append(make("CK102", doc.path, line, col,
-                             "a TOC file must be a non-empty string, "
-                             f"got {schema.type_name(target)}"))
+        findings.append(
+            make(
+                "CK102",
+                doc.path,
+                line,
+                col,
+                f"a TOC file must be a non-empty string, got {schema.type_name(target)}",
+            )
+        )
         return None
     path = _resolve(walk.root, target, doc.path, line, col, findings, walk.real_dirs)
     if path is not None:
         if path in ancestors:
-            findings.append(make("CK116", doc.path, line, col,
-                                 f"{target!r} is listed inside its own sections (a cycle); "
-                                 "remove this entry"))
+            findings.append(
+                make(
+                    "CK116",
+                    doc.path,
+                    line,
+                    col,
+                    f"{target!r} is listed inside its own sections (a cycle); remove this entry",
+                )
+            )
             path = None
         elif path in walk.seen:
             fl, fc = walk.seen[path]
-            findings.append(make("CK111", doc.path, line, col,
-                                 f"{target!r} is already listed at {doc.path}:{fl}:{fc}; "
-                                 "a page can appear only once"))
+            findings.append(
+                make(
+                    "CK111",
+                    doc.path,
+                    line,
+                    col,
+                    f"{target!r} is already listed at {doc.path}:{fl}:{fc}; "
+                    "a page can appear only once",
+                )
+            )
             path = None
         else:
             walk.seen[path] = (line, col)
@@ -287,19 +408,34 @@ def _file_entry(walk: _TocWalk, keys: tuple[Key, ...], target: Any,
             children = _entries(walk, (*parent_keys, "sections"), sections, inner)
         else:
             sl, sc = doc.where(*parent_keys, "sections")
-            findings.append(make("CK102", doc.path, sl, sc,
-                                 f"'sections' must be a list, got {schema.type_name(sections)}"))
+            findings.append(
+                make(
+                    "CK102",
+                    doc.path,
+                    sl,
+                    sc,
+                    f"'sections' must be a list, got {schema.type_name(sections)}",
+                )
+            )
     return TocEntry("file", target, line, col, path, _str_or_none(item.get("title")), children)
 
 
-def _glob_entry(walk: _TocWalk, keys: tuple[Key, ...], pattern: str,
-                ancestors: tuple[str, ...]) -> TocEntry:
+def _glob_entry(
+    walk: _TocWalk, keys: tuple[Key, ...], pattern: str, ancestors: tuple[str, ...]
+) -> TocEntry:
     line, col = walk.doc.where(*keys, "glob")
     matches = []
     if _is_unsafe(pattern):
-        walk.findings.append(make("CK113", walk.doc.path, line, col,
-                                  f"glob {pattern!r} reaches outside the course folder; "
-                                  "write it relative to the course folder, without '..'"))
+        walk.findings.append(
+            make(
+                "CK113",
+                walk.doc.path,
+                line,
+                col,
+                f"glob {pattern!r} reaches outside the course folder; "
+                "write it relative to the course folder, without '..'",
+            )
+        )
     else:
         for suffix in PAGE_SUFFIXES:
             found = walk.root.glob(pattern + suffix)
@@ -313,22 +449,45 @@ def _glob_entry(walk: _TocWalk, keys: tuple[Key, ...], pattern: str,
 
 
 def _is_unsafe(target: str) -> bool:
-    return target.startswith(("/", "\\")) or bool(re.match(r"^[A-Za-z]:[\\/]", target)) \
+    return (
+        target.startswith(("/", "\\"))
+        or bool(re.match(r"^[A-Za-z]:[\\/]", target))
         or ".." in re.split(r"[\\/]", target)
+    )
 
 
-def _resolve(root: Path, target: str, where: str, line: int, col: int,
-             findings: list[Finding], real_dirs: dict[str, str]) -> str | None:
+def _resolve(
+    root: Path,
+    target: str,
+    where: str,
+    line: int,
+    col: int,
+    findings: list[Finding],
+    real_dirs: dict[str, str],
+) -> str | None:
     """The page file `target` names (with suffix), or None with a finding."""
     if target.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:[\\/]", target):
-        findings.append(make("CK112", where, line, col,
-                             f"{target!r} is an absolute path; write it relative to the course "
-                             "folder, without a suffix"))
+        findings.append(
+            make(
+                "CK112",
+                where,
+                line,
+                col,
+                f"{target!r} is an absolute path; write it relative to the course "
+                "folder, without a suffix",
+            )
+        )
         return None
     if ".." in re.split(r"[\\/]", target):
-        findings.append(make("CK113", where, line, col,
-                             f"{target!r} leads outside the course folder ('..'); "
-                             "move the file into the course"))
+        findings.append(
+            make(
+                "CK113",
+                where,
+                line,
+                col,
+                f"{target!r} leads outside the course folder ('..'); move the file into the course",
+            )
+        )
         return None
     target = target.replace("\\", "/")
     suffix = posixpath.splitext(target)[1]
@@ -337,14 +496,22 @@ def _resolve(root: Path, target: str, where: str, line: int, col: int,
     found = [c for c in candidates if os.path.isfile(os.path.join(base, c))]
     if not found:
         tried = " or ".join(candidates)
-        findings.append(make("CK110", where, line, col,
-                             f"{target!r} names no file (looked for {tried})"))
+        findings.append(
+            make("CK110", where, line, col, f"{target!r} names no file (looked for {tried})")
+        )
         return None
     real = _realpath(base, found[0], real_dirs)
     if not real.startswith(base if base.endswith(os.sep) else base + os.sep):
-        findings.append(make("CK113", where, line, col,
-                             f"{found[0]!r} is a symlink leading outside the course folder "
-                             f"(to {real}); copy the file into the course"))
+        findings.append(
+            make(
+                "CK113",
+                where,
+                line,
+                col,
+                f"{found[0]!r} is a symlink leading outside the course folder "
+                f"(to {real}); copy the file into the course",
+            )
+        )
         return None
     return found[0]
 
@@ -382,8 +549,10 @@ def _pages(toc: Toc | None) -> tuple[Page, ...]:
 
 # ----------------------------------------------------------------- modules/
 
-def _load_modules(root: Path, pages: tuple[Page, ...],
-                  findings: list[Finding]) -> tuple[Module, ...]:
+
+def _load_modules(
+    root: Path, pages: tuple[Page, ...], findings: list[Finding]
+) -> tuple[Module, ...]:
     base = root / MODULES_DIR
     if not base.is_dir():
         return ()
@@ -395,19 +564,33 @@ def _load_modules(root: Path, pages: tuple[Page, ...],
     return tuple(modules)
 
 
-def _load_module(root: Path, folder: str, pages: tuple[Page, ...],
-                 findings: list[Finding]) -> Module | None:
+def _load_module(
+    root: Path, folder: str, pages: tuple[Page, ...], findings: list[Finding]
+) -> Module | None:
     rel = f"{MODULES_DIR}/{folder}/{MODULE_FILE}"
     match = MODULE_FOLDER.match(folder)
     if match is None:
-        findings.append(make("CK124", f"{MODULES_DIR}/{folder}", 0, 0,
-                             f"module folder {folder!r} must be named NN-slug "
-                             "(two digits, a dash, lowercase words joined by dashes)"))
+        findings.append(
+            make(
+                "CK124",
+                f"{MODULES_DIR}/{folder}",
+                0,
+                0,
+                f"module folder {folder!r} must be named NN-slug "
+                "(two digits, a dash, lowercase words joined by dashes)",
+            )
+        )
         return None
     if not (root / rel).is_file():
-        findings.append(make("CK123", f"{MODULES_DIR}/{folder}", 0, 0,
-                             f"no {MODULE_FILE} in this module folder; "
-                             "`coursekit new module` writes one"))
+        findings.append(
+            make(
+                "CK123",
+                f"{MODULES_DIR}/{folder}",
+                0,
+                0,
+                f"no {MODULE_FILE} in this module folder; `coursekit new module` writes one",
+            )
+        )
         return None
     doc = read_yaml(root, rel, findings)
     data = schema.expect_mapping(doc, (), doc.data, rel, findings) if doc else None
@@ -437,9 +620,15 @@ def _objectives(doc: YamlDoc, valid: dict[str, Any], findings: list[Finding]) ->
         got = "nothing" if "objectives" not in valid else schema.type_name(value)
         if isinstance(value, list):
             got = "an empty list"
-        findings.append(make("CK121", doc.path, line, col,
-                             "learning objectives must be a non-empty list of sentences, "
-                             f"got {got}"))
+        findings.append(
+            make(
+                "CK121",
+                doc.path,
+                line,
+                col,
+                f"learning objectives must be a non-empty list of sentences, got {got}",
+            )
+        )
         return ()
     good = []
     for i, item in enumerate(value):
@@ -448,23 +637,44 @@ def _objectives(doc: YamlDoc, valid: dict[str, Any], findings: list[Finding]) ->
         else:
             line, col = doc.where("objectives", i)
             got = "an empty string" if isinstance(item, str) else schema.type_name(item)
-            findings.append(make("CK121", doc.path, line, col,
-                                 f"objective {i + 1} must be a non-empty sentence, got {got}"))
+            findings.append(
+                make(
+                    "CK121",
+                    doc.path,
+                    line,
+                    col,
+                    f"objective {i + 1} must be a non-empty sentence, got {got}",
+                )
+            )
     return tuple(good)
 
 
 def _duration(doc: YamlDoc, data: dict[str, Any], findings: list[Finding]) -> int | None:
     if "duration" not in data:
         line, col = doc.where()
-        findings.append(make("CK104", doc.path, line, col,
-                             f"{doc.path} is missing the required key 'duration' (minutes)"))
+        findings.append(
+            make(
+                "CK104",
+                doc.path,
+                line,
+                col,
+                f"{doc.path} is missing the required key 'duration' (minutes)",
+            )
+        )
         return None
     value = data["duration"]
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
         return value
     line, col = doc.where("duration")
-    findings.append(make("CK122", doc.path, line, col,
-                         f"duration must be a positive whole number of minutes, got {value!r}"))
+    findings.append(
+        make(
+            "CK122",
+            doc.path,
+            line,
+            col,
+            f"duration must be a positive whole number of minutes, got {value!r}",
+        )
+    )
     return None
 
 
@@ -473,8 +683,9 @@ def _duration(doc: YamlDoc, data: dict[str, Any], findings: list[Finding]) -> in
 BIB_KEY = re.compile(r"@\s*(\w+)\s*[{(]\s*([^,\s]+)\s*,")
 
 
-def _load_bibliography(root: Path, config: Config | None,
-                       findings: list[Finding]) -> Bibliography | None:
+def _load_bibliography(
+    root: Path, config: Config | None, findings: list[Finding]
+) -> Bibliography | None:
     listed = config.raw.get("bibtex_bibfiles") if config else None
     # A non-list value was already reported (CK102); do not iterate a string's letters.
     files = listed if isinstance(listed, list) and listed else ["references.bib"]
@@ -486,6 +697,9 @@ def _load_bibliography(root: Path, config: Config | None,
         first = first or rel
         text = read_text(root, rel, findings)
         if text is not None:
-            keys |= {m.group(2) for m in BIB_KEY.finditer(text)
-                     if m.group(1).lower() not in ("comment", "preamble", "string")}
+            keys |= {
+                m.group(2)
+                for m in BIB_KEY.finditer(text)
+                if m.group(1).lower() not in ("comment", "preamble", "string")
+            }
     return Bibliography(first, frozenset(keys)) if first else None

@@ -39,12 +39,19 @@ Spec = Mapping[str, Field]
 def type_name(value: Any) -> str:
     if value is None:
         return "nothing (null)"
-    return {bool: "a boolean", int: "a number", float: "a number", str: "a string",
-            list: "a list", dict: "a mapping"}.get(type(value), type(value).__name__)
+    return {
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a mapping",
+    }.get(type(value), type(value).__name__)
 
 
-def expect_mapping(doc: YamlDoc, keys: tuple[Key, ...], value: Any, what: str,
-                   findings: list[Finding]) -> dict[str, Any] | None:
+def expect_mapping(
+    doc: YamlDoc, keys: tuple[Key, ...], value: Any, what: str, findings: list[Finding]
+) -> dict[str, Any] | None:
     """`value` if it is a mapping, else a CK102 finding and None."""
     if isinstance(value, dict):
         return value
@@ -57,8 +64,14 @@ def expect_mapping(doc: YamlDoc, keys: tuple[Key, ...], value: Any, what: str,
     return None
 
 
-def validate(doc: YamlDoc, keys: tuple[Key, ...], data: dict[str, Any], spec: Spec,
-             what: str, findings: list[Finding]) -> dict[str, Any]:
+def validate(
+    doc: YamlDoc,
+    keys: tuple[Key, ...],
+    data: dict[str, Any],
+    spec: Spec,
+    what: str,
+    findings: list[Finding],
+) -> dict[str, Any]:
     """Check `data` (found at `keys` in `doc`) against `spec`; return the valid values."""
     valid: dict[str, Any] = {}
     for name, value in data.items():
@@ -66,17 +79,32 @@ def validate(doc: YamlDoc, keys: tuple[Key, ...], data: dict[str, Any], spec: Sp
         if field is None:
             line, col = doc.where(*keys, name, key=True)
             allowed = ", ".join(sorted(spec))
-            findings.append(make("CK103", doc.path, line, col,
-                                 f"unknown key {name!r} in {what} (allowed: {allowed})"))
+            findings.append(
+                make(
+                    "CK103",
+                    doc.path,
+                    line,
+                    col,
+                    f"unknown key {name!r} in {what} (allowed: {allowed})",
+                )
+            )
         elif not field.accepts(value):
             line, col = doc.where(*keys, name)
-            findings.append(make("CK102", doc.path, line, col,
-                                 f"{name!r} must be {field.describe}, got {type_name(value)}"))
+            findings.append(
+                make(
+                    "CK102",
+                    doc.path,
+                    line,
+                    col,
+                    f"{name!r} must be {field.describe}, got {type_name(value)}",
+                )
+            )
         else:
             valid[str(name)] = value
     for name, field in spec.items():
         if field.required and name not in data:
             line, col = doc.where(*keys)
-            findings.append(make("CK104", doc.path, line, col,
-                                 f"{what} is missing the required key {name!r}"))
+            findings.append(
+                make("CK104", doc.path, line, col, f"{what} is missing the required key {name!r}")
+            )
     return valid

@@ -56,8 +56,17 @@ class QuizDirective(SphinxDirective):
             return []
         quiz, found = load_quiz(root, rel)
         for f in found:
-            logger.warning("%s:%d:%d: %s %s", f.path, f.line, f.col, f.code, f.message,
-                           location=self.get_location(), type="coursekit", subtype=f.code)
+            logger.warning(
+                "%s:%d:%d: %s %s",
+                f.path,
+                f.line,
+                f.col,
+                f.code,
+                f.message,
+                location=self.get_location(),
+                type="coursekit",
+                subtype=f.code,
+            )
         if quiz is None or any(f.severity is Severity.ERROR for f in found):
             return []
         node = quiz_node(quiz_path=rel, module_id=module_id_for(root, rel))
@@ -70,8 +79,9 @@ def visit_quiz_html(self: HTML5Translator, node: quiz_node) -> None:
     if quiz is not None:
         here = self.builder.current_docname
         base = posixpath.dirname(node["quiz_path"])
-        self.body.append(render_quiz(quiz, node["module_id"],
-                                     lambda t: _resolve(self.builder, here, base, t)))
+        self.body.append(
+            render_quiz(quiz, node["module_id"], lambda t: _resolve(self.builder, here, base, t))
+        )
     raise nodes.SkipNode
 
 
@@ -107,14 +117,24 @@ def student_source(docname: str, text: str, location: Any = None) -> str:
         nb = json.loads(text)
     except json.JSONDecodeError as exc:
         # Never pass an unreadable exercise through as it is: it may hold solutions.
-        logger.warning("the exercise is not JSON (%s); the page shows nothing of it", exc,
-                       location=location, type="coursekit", subtype="CK400")
+        logger.warning(
+            "the exercise is not JSON (%s); the page shows nothing of it",
+            exc,
+            location=location,
+            type="coursekit",
+            subtype="CK400",
+        )
         nb = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
     student, problems = student_edition(nb, docname.removeprefix(f"{EXERCISES_DIR}/"))
     for p in problems:
-        logger.warning("%s: %s (the cell is left out of the student edition)",
-                       cell_label(nb, p.index), p.problem.message, location=location,
-                       type="coursekit", subtype=p.problem.code)
+        logger.warning(
+            "%s: %s (the cell is left out of the student edition)",
+            cell_label(nb, p.index),
+            p.problem.message,
+            location=location,
+            type="coursekit",
+            subtype=p.problem.code,
+        )
     return dumps_notebook(student)
 
 
@@ -141,8 +161,9 @@ def on_build_finished(app: Sphinx, exception: Exception | None) -> None:
             copy.write_text(text, encoding="utf-8")
 
 
-def on_page_context(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any],
-                    doctree: Any) -> None:
+def on_page_context(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
     """Drop the launch buttons (Binder, Colab…) from exercise pages.
 
     They open the notebook from the repository, which is the teacher edition.
@@ -158,8 +179,14 @@ def on_config_inited(app: Sphinx, config: Any) -> None:
 
 def setup(app: Sphinx) -> dict[str, Any]:
     """Register the quiz directive, its assets and the exercise rewriting."""
-    app.add_node(quiz_node, html=(visit_quiz_html, None), latex=(skip_node, None),
-                 text=(skip_node, None), man=(skip_node, None), texinfo=(skip_node, None))
+    app.add_node(
+        quiz_node,
+        html=(visit_quiz_html, None),
+        latex=(skip_node, None),
+        text=(skip_node, None),
+        man=(skip_node, None),
+        texinfo=(skip_node, None),
+    )
     app.add_directive("quiz", QuizDirective)
     app.add_js_file("coursekit-quiz.js", loading_method="defer")
     app.add_css_file("coursekit-quiz.css")

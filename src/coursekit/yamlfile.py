@@ -107,12 +107,17 @@ def _parse_error(rel: str, text: str, exc: yaml.MarkedYAMLError) -> Finding:
     line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     problem = exc.problem or exc.context or "invalid YAML"
     lines = text.splitlines()
-    at_tab = 0 < line <= len(lines) and lines[line - 1][col - 1:col] == "\t"
+    at_tab = 0 < line <= len(lines) and lines[line - 1][col - 1 : col] == "\t"
     if at_tab or "tab" in problem or "'\\t'" in problem:
         problem += " (a tab: YAML indents with spaces only)"
     context = exc.context_mark
-    if exc.context and context and exc.problem and mark \
-            and (context.line, context.column) != (mark.line, mark.column):
+    if (
+        exc.context
+        and context
+        and exc.problem
+        and mark
+        and (context.line, context.column) != (mark.line, mark.column)
+    ):
         where = f"{context.line + 1}:{context.column + 1}"
         problem = f"{problem} ({exc.context} started at {where})"
     return make("CK101", rel, line, col, f"YAML does not parse: {problem}")
@@ -130,9 +135,16 @@ def _duplicate_keys(rel: str, node: yaml.Node) -> list[Finding]:
                 key = knode.value if isinstance(knode, yaml.ScalarNode) else id(knode)
                 if key in first:
                     m, f = knode.start_mark, first[key].start_mark
-                    found.append(make("CK101", rel, m.line + 1, m.column + 1,
-                                      f"duplicate key {key!r} (first at {f.line + 1}:"
-                                      f"{f.column + 1}); YAML keeps only one, remove the other"))
+                    found.append(
+                        make(
+                            "CK101",
+                            rel,
+                            m.line + 1,
+                            m.column + 1,
+                            f"duplicate key {key!r} (first at {f.line + 1}:"
+                            f"{f.column + 1}); YAML keeps only one, remove the other",
+                        )
+                    )
                 else:
                     first[key] = knode
                 stack.append(vnode)

@@ -48,9 +48,14 @@ def unknown_keys(course: Course) -> Iterator[Finding]:
     for source, pos, key in _citations(course):
         if key not in known:
             line, col = source.where(pos)
-            yield make("CK501", source.page.path, line, col,
-                       f"citation key {key!r} is not in the bibliography ({files}); "
-                       "add the entry or fix the key")
+            yield make(
+                "CK501",
+                source.page.path,
+                line,
+                col,
+                f"citation key {key!r} is not in the bibliography ({files}); "
+                "add the entry or fix the key",
+            )
 
 
 def uncited(course: Course) -> Iterator[Finding]:
@@ -63,9 +68,13 @@ def uncited(course: Course) -> Iterator[Finding]:
             continue
         for key, (line, col) in bib.keys.items():
             if key not in cited:
-                yield make("CK503", bib.path, line, col,
-                           f"entry {key!r} is never cited; cite it with {{cite}}`{key}` "
-                           "or remove it")
+                yield make(
+                    "CK503",
+                    bib.path,
+                    line,
+                    col,
+                    f"entry {key!r} is never cited; cite it with {{cite}}`{key}` or remove it",
+                )
 
 
 def _citations(course: Course) -> Iterator[tuple[PageSource, Pos, str]]:

@@ -30,8 +30,7 @@ def _exercises(course: Course) -> list[_Exercise]:
         toc = {p.path: p for p in course.pages}
         out = []
         for ex in find_exercises(course.root):
-            page = toc.get(ex.path) or Page(ex.path, PageKind.NOTEBOOK, 0, 0,
-                                            ex.path.split("/")[1])
+            page = toc.get(ex.path) or Page(ex.path, PageKind.NOTEBOOK, 0, 0, ex.path.split("/")[1])
             out.append(_Exercise(ex.path, page_source(course, page)))
         return out
 
@@ -44,8 +43,9 @@ def unreadable(course: Course) -> Iterator[Finding]:
         nb = ex.source.notebook
         if ex.source.text is None or nb is None or not isinstance(nb.get("cells"), list):
             detail = "; ".join(f.message for f in ex.source.problems) or "no list of cells"
-            yield make("CK400", ex.path, 1, 1,
-                       f"the exercise cannot be read as a notebook ({detail})")
+            yield make(
+                "CK400", ex.path, 1, 1, f"the exercise cannot be read as a notebook ({detail})"
+            )
 
 
 def _readable(course: Course) -> Iterator[_Exercise]:
@@ -63,8 +63,7 @@ def markers(course: Course) -> Iterator[Finding]:
                 continue
             for problem in scan(cell)[1]:
                 line, col = ex.source.where(Pos(index, problem.line, 1))
-                yield make(problem.code, ex.path, line, col,
-                           f"cell {index + 1}: {problem.message}")
+                yield make(problem.code, ex.path, line, col, f"cell {index + 1}: {problem.message}")
 
 
 def tests_and_solutions(course: Course) -> Iterator[Finding]:
@@ -73,13 +72,23 @@ def tests_and_solutions(course: Course) -> Iterator[Finding]:
         nb = ex.source.notebook or {}
         cells = [c for c in nb["cells"] if isinstance(c, dict)]
         if not any(is_test_cell(c) for c in cells):
-            yield make("CK404", ex.path, 1, 1,
-                       "the exercise has no test cell; tag a code cell of assertions "
-                       "`tests` (cell tags) so the self-check and the grader can run it")
+            yield make(
+                "CK404",
+                ex.path,
+                1,
+                1,
+                "the exercise has no test cell; tag a code cell of assertions "
+                "`tests` (cell tags) so the self-check and the grader can run it",
+            )
         if not has_solution({"cells": cells}) and not any(scan(c)[1] for c in cells):
-            yield make("CK405", ex.path, 1, 1,
-                       "the exercise has no `### BEGIN SOLUTION` … `### END SOLUTION` region "
-                       "in a code cell, so students would get the teacher's notebook")
+            yield make(
+                "CK405",
+                ex.path,
+                1,
+                1,
+                "the exercise has no `### BEGIN SOLUTION` … `### END SOLUTION` region "
+                "in a code cell, so students would get the teacher's notebook",
+            )
 
 
 def placement(course: Course) -> Iterator[Finding]:
@@ -90,13 +99,23 @@ def placement(course: Course) -> Iterator[Finding]:
     for ex in _exercises(course):
         folder = ex.path.split("/")[1]
         if course.toc is not None and ex.path not in in_toc:
-            yield make("CK406", ex.path, 0, 0,
-                       "no _toc.yml entry reaches this exercise, so the book leaves it out; "
-                       "add it to its module's sections")
+            yield make(
+                "CK406",
+                ex.path,
+                0,
+                0,
+                "no _toc.yml entry reaches this exercise, so the book leaves it out; "
+                "add it to its module's sections",
+            )
         if modules_dir.is_dir() and folder not in folders:
-            yield make("CK407", ex.path, 0, 0,
-                       f"exercises/{folder}/ matches no module folder under modules/; "
-                       "name it after the module it belongs to")
+            yield make(
+                "CK407",
+                ex.path,
+                0,
+                0,
+                f"exercises/{folder}/ matches no module folder under modules/; "
+                "name it after the module it belongs to",
+            )
 
 
 CHECKS = (unreadable, markers, tests_and_solutions, placement)

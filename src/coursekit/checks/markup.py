@@ -23,12 +23,40 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 # Directives whose body is Markdown (parsed for links, images and labels too).
-MARKDOWN_BODY = frozenset({
-    "admonition", "attention", "caution", "danger", "error", "hint", "important", "note",
-    "seealso", "tip", "warning", "margin", "sidebar", "topic", "dropdown", "epigraph",
-    "pull-quote", "highlights", "figure", "table", "list-table", "container", "div",
-    "card", "grid-item", "grid-item-card", "tab-item", "tab-set", "exercise", "solution",
-})
+MARKDOWN_BODY = frozenset(
+    {
+        "admonition",
+        "attention",
+        "caution",
+        "danger",
+        "error",
+        "hint",
+        "important",
+        "note",
+        "seealso",
+        "tip",
+        "warning",
+        "margin",
+        "sidebar",
+        "topic",
+        "dropdown",
+        "epigraph",
+        "pull-quote",
+        "highlights",
+        "figure",
+        "table",
+        "list-table",
+        "container",
+        "div",
+        "card",
+        "grid-item",
+        "grid-item-card",
+        "tab-item",
+        "tab-set",
+        "exercise",
+        "solution",
+    }
+)
 IMAGE_DIRECTIVES = ("image", "figure")
 
 _DIRECTIVE = re.compile(r"^\{([^}\s]+)\}\s*(.*)$")
@@ -43,7 +71,9 @@ _TICKS = re.compile(
 _COMPLEX = re.compile(
     r"^(?: {0,3}(?:```|~~~|:::|<|%|\+\+\+|\$\$|>|=+[ \t]*$|-+[ \t]*$"
     r"|(?:[*_-][ \t]*){3,}$)"
-    r"| {4}|\t)", re.M)
+    r"| {4}|\t)",
+    re.M,
+)
 _FENCE_OPEN = re.compile(r"^(`{3,}|~{3,}|:{3,})(.*)$")
 _TARGET = re.compile(r"^ {0,3}\((.+)\)=[ \t]*$")  # as mdit_py_plugins.myst_blocks reads it
 _ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]|$)")
@@ -156,7 +186,7 @@ class _Chunk:
             if fence is None:
                 self.prose(a, b, nested)
             else:
-                self.directive(fence, self.lines[a + 1:b], a, fast=True)
+                self.directive(fence, self.lines[a + 1 : b], a, fast=True)
 
     def segments(self, first: int, end: int) -> list[tuple[int, int, str | None]] | None:
         """Split into prose runs and fences (a, b, info): the fence opens on line a and
@@ -195,8 +225,9 @@ class _Chunk:
                 self.out.labels.append(Label(self.pos(i, line.find("(")), target.group(1).strip()))
             elif heading:
                 if not nested:
-                    self.out.headings.append(Heading(self.pos(i, line.find("#")),
-                                                     len(heading.group(1))))
+                    self.out.headings.append(
+                        Heading(self.pos(i, line.find("#")), len(heading.group(1)))
+                    )
                 self.inline(line, i)
             elif line.strip():
                 start = i if not block else start
@@ -217,8 +248,9 @@ class _Chunk:
                 self.inline(tok.content, start)
             elif tok.type == "myst_target":
                 src = self.line(start)
-                self.out.labels.append(Label(self.pos(start, max(src.find("("), 0)),
-                                             tok.content.strip()))
+                self.out.labels.append(
+                    Label(self.pos(start, max(src.find("("), 0)), tok.content.strip())
+                )
             elif tok.type in ("fence", "colon_fence"):
                 self.directive(tok.info, tok.content.splitlines(), start, fast=False)
             elif tok.type == "html_block":
@@ -235,8 +267,15 @@ class _Chunk:
         where = self.pos(start, max(fence_line.find("{"), 0))
         if name in IMAGE_DIRECTIVES and arg:
             col = fence_line.find(arg)
-            self.out.links.append(Link(self.pos(start, col if col >= 0 else 0), arg, True,
-                                       options.get("alt", ""), "{" + name + "}"))
+            self.out.links.append(
+                Link(
+                    self.pos(start, col if col >= 0 else 0),
+                    arg,
+                    True,
+                    options.get("alt", ""),
+                    "{" + name + "}",
+                )
+            )
         if "name" in options:
             self.out.labels.append(Label(where, options["name"]))
         if name == "math" and "label" in options:
@@ -263,9 +302,10 @@ class _Chunk:
             for m in _LINK.finditer(clean):
                 dest = m.group("dest").strip("<>")
                 image = bool(m.group("bang"))
-                alt = content[m.start("text"):m.end("text")] if image else ""
-                self.out.links.append(Link(self.at(content, m.start(), start), dest, image,
-                                           alt.strip()))
+                alt = content[m.start("text") : m.end("text")] if image else ""
+                self.out.links.append(
+                    Link(self.at(content, m.start(), start), dest, image, alt.strip())
+                )
         if "<" in clean:
             self.html(clean, start, content)
 
@@ -276,10 +316,11 @@ class _Chunk:
         pieces, last = [], 0
         for m in _TICKS.finditer(text):
             if m.group("name"):
-                body = original[m.start("body"):m.end("body")]
-                self.out.roles.append(Role(self.at(original, m.start(), start),
-                                           m.group("name"), body.strip()))
-            pieces.append(text[last:m.start()])
+                body = original[m.start("body") : m.end("body")]
+                self.out.roles.append(
+                    Role(self.at(original, m.start(), start), m.group("name"), body.strip())
+                )
+            pieces.append(text[last : m.start()])
             span = m.group(0)
             pieces.append(re.sub(r"[^\n]", " ", span) if "\n" in span else " " * len(span))
             last = m.end()
@@ -289,18 +330,21 @@ class _Chunk:
     def html(self, text: str, start: int, original: str | None = None) -> None:
         """`<img>` tags in raw HTML: their src and alt."""
         for m in _IMG_TAG.finditer(text):
-            attrs = {a.group("name").lower(): a.group("dq") or a.group("sq") or a.group("bare")
-                     or "" for a in _ATTR.finditer(m.group("attrs"))}
+            attrs = {
+                a.group("name").lower(): a.group("dq") or a.group("sq") or a.group("bare") or ""
+                for a in _ATTR.finditer(m.group("attrs"))
+            }
             pos = self.at(original if original is not None else text, m.start(), start)
-            self.out.links.append(Link(pos, attrs.get("src", ""), True,
-                                       attrs.get("alt", "").strip(), "html"))
+            self.out.links.append(
+                Link(pos, attrs.get("src", ""), True, attrs.get("alt", "").strip(), "html")
+            )
 
     def at(self, content: str, offset: int, start: int) -> Pos:
         """The chunk position of `offset` in a block's text whose first line is `start`."""
         row = content.count("\n", 0, offset)
         bol = content.rfind("\n", 0, offset) + 1
         eol = content.find("\n", offset)
-        text_line = content[bol: eol if eol >= 0 else len(content)]
+        text_line = content[bol : eol if eol >= 0 else len(content)]
         src = self.line(start + row)
         base = src.find(text_line) if text_line else 0
         return self.pos(start + row, (base if base >= 0 else 0) + offset - bol)

@@ -59,8 +59,9 @@ def _expanded(indent: str) -> int:
 
 
 class _BlockParser(ParserBlock):
-    def parse(self, src: str, md: MarkdownIt, env: Any,
-              outTokens: list[Token]) -> list[Token] | None:  # noqa: N803 (upstream name)
+    def parse(
+        self, src: str, md: MarkdownIt, env: Any, outTokens: list[Token]
+    ) -> list[Token] | None:  # noqa: N803 (upstream name)
         if not src:
             return None
         state = _LineTables(src, md, env, outTokens)

@@ -16,9 +16,14 @@ def duplicate_ids(course: Course) -> Iterator[Finding]:
             first[module.id] = module.yaml_path
             continue
         line, col = module.id_pos
-        yield make("CK120", module.yaml_path, line, col,
-                   f"module id {module.id!r} is already used by {first[module.id]}; "
-                   "give this module its own id")
+        yield make(
+            "CK120",
+            module.yaml_path,
+            line,
+            col,
+            f"module id {module.id!r} is already used by {first[module.id]}; "
+            "give this module its own id",
+        )
 
 
 CHECKS = (duplicate_ids,)

@@ -26,8 +26,10 @@ def schema_problem(nb: dict[str, Any]) -> tuple[int | None, str] | None:
     """None when `nb` is valid, else (index of the wrong cell or None, message)."""
     version = version_of(nb)
     if version is None:
-        return None, ("the notebook has no valid 'nbformat' and 'nbformat_minor' numbers; "
-                      "save it again with Jupyter")
+        return None, (
+            "the notebook has no valid 'nbformat' and 'nbformat_minor' numbers; "
+            "save it again with Jupyter"
+        )
     name = f"nbformat {version[0]}.{version[1]}"
     try:
         fast = nbvalidator.get_validator(*version)

@@ -57,10 +57,15 @@ def old_format(course: Course) -> Iterator[Finding]:
         version = version_of(source.notebook or {})
         if version is not None and version < MIN_VERSION:
             line, col = _key_position(source.text or "", "nbformat_minor")
-            yield make("CK203", source.page.path, line, col,
-                       f"the notebook is nbformat {version[0]}.{version[1]}; upgrade it to 4.5 "
-                       "(cell ids): `jupyter nbconvert --to notebook --inplace` or save it "
-                       "with a recent Jupyter")
+            yield make(
+                "CK203",
+                source.page.path,
+                line,
+                col,
+                f"the notebook is nbformat {version[0]}.{version[1]}; upgrade it to 4.5 "
+                "(cell ids): `jupyter nbconvert --to notebook --inplace` or save it "
+                "with a recent Jupyter",
+            )
 
 
 def no_kernelspec(course: Course) -> Iterator[Finding]:
@@ -71,10 +76,15 @@ def no_kernelspec(course: Course) -> Iterator[Finding]:
         if isinstance(spec, dict) and isinstance(spec.get("name"), str) and spec["name"]:
             continue
         line, col = _key_position(source.text or "", "kernelspec" if spec else "metadata")
-        yield make("CK204", source.page.path, line, col,
-                   "the notebook has no kernelspec with a name; add "
-                   '"kernelspec": {"name": "python3", "display_name": "Python 3", '
-                   '"language": "python"} to its metadata')
+        yield make(
+            "CK204",
+            source.page.path,
+            line,
+            col,
+            "the notebook has no kernelspec with a name; add "
+            '"kernelspec": {"name": "python3", "display_name": "Python 3", '
+            '"language": "python"} to its metadata',
+        )
 
 
 def error_outputs(course: Course) -> Iterator[Finding]:
@@ -83,9 +93,14 @@ def error_outputs(course: Course) -> Iterator[Finding]:
         if output.get("output_type") == "error":
             line, col = source.cell_start(index)
             error = f"{output.get('ename', 'Error')}: {output.get('evalue', '')}".strip(": ")
-            yield make("CK205", source.page.path, line, col,
-                       f"cell {index + 1} has a committed error output ({error}); clear the "
-                       "outputs before committing (the build executes the notebook)")
+            yield make(
+                "CK205",
+                source.page.path,
+                line,
+                col,
+                f"cell {index + 1} has a committed error output ({error}); clear the "
+                "outputs before committing (the build executes the notebook)",
+            )
 
 
 def large_outputs(course: Course) -> Iterator[Finding]:
@@ -94,9 +109,14 @@ def large_outputs(course: Course) -> Iterator[Finding]:
         size = _size(output)
         if size > OUTPUT_SIZE_LIMIT:
             line, col = source.cell_start(index)
-            yield make("CK206", source.page.path, line, col,
-                       f"cell {index + 1} has an output of {size // 1000} kB (limit "
-                       f"{OUTPUT_SIZE_LIMIT // 1000} kB); clear it or make it smaller")
+            yield make(
+                "CK206",
+                source.page.path,
+                line,
+                col,
+                f"cell {index + 1} has an output of {size // 1000} kB (limit "
+                f"{OUTPUT_SIZE_LIMIT // 1000} kB); clear it or make it smaller",
+            )
 
 
 def _outputs(course: Course) -> Iterator[tuple[PageSource, int, dict[str, Any]]]:
@@ -118,9 +138,14 @@ def _duplicate_ids(source: PageSource) -> Iterator[Finding]:
             continue
         if cid in seen:
             line, col = source.cell_start(index)
-            yield make("CK202", source.page.path, line, col,
-                       f"cell {index + 1} has the id {cid!r} of cell {seen[cid] + 1}; "
-                       "cell ids must be unique")
+            yield make(
+                "CK202",
+                source.page.path,
+                line,
+                col,
+                f"cell {index + 1} has the id {cid!r} of cell {seen[cid] + 1}; "
+                "cell ids must be unique",
+            )
         else:
             seen[cid] = index
 

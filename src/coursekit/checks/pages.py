@@ -46,8 +46,13 @@ def dead_links(course: Course) -> Iterator[Finding]:
             line, col = source.where(link.pos)
             code = "CK302" if link.image else "CK301"
             what = "image" if link.image else "link"
-            yield make(code, source.page.path, line, col,
-                       f"{what} {link.target!r} points to nothing ({problem})")
+            yield make(
+                code,
+                source.page.path,
+                line,
+                col,
+                f"{what} {link.target!r} points to nothing ({problem})",
+            )
         yield from _dead_downloads(course, source)
 
 
@@ -58,8 +63,13 @@ def _dead_downloads(course: Course, source: PageSource) -> Iterator[Finding]:
         problem = _missing(course.root, source.page.path, path, True) if path else None
         if problem:
             line, col = source.where(role.pos)
-            yield make("CK301", source.page.path, line, col,
-                       f"{{download}} {role.content!r} points to nothing ({problem})")
+            yield make(
+                "CK301",
+                source.page.path,
+                line,
+                col,
+                f"{{download}} {role.content!r} points to nothing ({problem})",
+            )
 
 
 def missing_alt(course: Course) -> Iterator[Finding]:
@@ -68,8 +78,13 @@ def missing_alt(course: Course) -> Iterator[Finding]:
         for link in source.markup.links if source.markup else ():
             if link.image and not link.alt:
                 line, col = source.where(link.pos)
-                yield make("CK303", source.page.path, line, col,
-                           f"image {link.target!r} has no alt text; {_alt_hint(link)}")
+                yield make(
+                    "CK303",
+                    source.page.path,
+                    line,
+                    col,
+                    f"image {link.target!r} has no alt text; {_alt_hint(link)}",
+                )
 
 
 def headings(course: Course) -> Iterator[Finding]:
@@ -77,15 +92,24 @@ def headings(course: Course) -> Iterator[Finding]:
     for source in _parsed(course):
         tops = [h for h in source.markup.headings if h.level == 1] if source.markup else []
         if not tops:
-            yield make("CK306", source.page.path, 1, 1,
-                       "the page has no top-level heading (# Title); the book uses it as "
-                       "the page title")
+            yield make(
+                "CK306",
+                source.page.path,
+                1,
+                1,
+                "the page has no top-level heading (# Title); the book uses it as the page title",
+            )
         for heading in tops[1:]:
             line, col = source.where(heading.pos)
             first_line, _ = source.where(tops[0].pos)
-            yield make("CK304", source.page.path, line, col,
-                       f"a second top-level heading (the first is on line {first_line}); "
-                       "make this one a ## section")
+            yield make(
+                "CK304",
+                source.page.path,
+                line,
+                col,
+                f"a second top-level heading (the first is on line {first_line}); "
+                "make this one a ## section",
+            )
 
 
 def unknown_references(course: Course) -> Iterator[Finding]:
@@ -97,13 +121,17 @@ def unknown_references(course: Course) -> Iterator[Finding]:
             target = role_target(role.content)
             problem = None
             if role.name in LABEL_ROLES and target.lower() not in labels:
-                problem = (f"{{{role.name}}} names the label {target!r}, which no page defines; "
-                           f"define it with ({target})= above the target")
+                problem = (
+                    f"{{{role.name}}} names the label {target!r}, which no page defines; "
+                    f"define it with ({target})= above the target"
+                )
             elif role.name == "doc" and not _doc_exists(course.root, source.page.path, target):
                 problem = f"{{doc}} names {target!r}, which is no page of the course"
             elif role.name == "term" and target.lower() not in terms:
-                problem = (f"{{term}} names {target!r}, which no {{glossary}} defines; "
-                           "add it to glossary.md")
+                problem = (
+                    f"{{term}} names {target!r}, which no {{glossary}} defines; "
+                    "add it to glossary.md"
+                )
             if problem:
                 line, col = source.where(role.pos)
                 yield make("CK305", source.page.path, line, col, problem)

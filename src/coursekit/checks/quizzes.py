@@ -84,25 +84,44 @@ def answers(course: Course) -> Iterator[Finding]:
             right = [c for c in q.choices if c.correct]
             if q.type is QuestionType.NUMERIC:
                 if q.answer is None:
-                    yield make("CK451", quiz.path, *_at(quiz, q), f"numeric question {q.id!r} "
-                               "has no `answer`")
+                    yield make(
+                        "CK451",
+                        quiz.path,
+                        *_at(quiz, q),
+                        f"numeric question {q.id!r} has no `answer`",
+                    )
                 elif q.tolerance is None:
-                    yield make("CK454", quiz.path, *_at(quiz, q, "answer"),
-                               f"numeric question {q.id!r} has no `tolerance`; give one (0 for "
-                               "an exact whole number) so rounding is not marked wrong")
+                    yield make(
+                        "CK454",
+                        quiz.path,
+                        *_at(quiz, q, "answer"),
+                        f"numeric question {q.id!r} has no `tolerance`; give one (0 for "
+                        "an exact whole number) so rounding is not marked wrong",
+                    )
                 continue
             if len(q.choices) < 2:
-                yield make("CK459", quiz.path, *_at(quiz, q, "choices"),
-                           f"question {q.id!r} has {len(q.choices)} choice(s); give at least two")
+                yield make(
+                    "CK459",
+                    quiz.path,
+                    *_at(quiz, q, "choices"),
+                    f"question {q.id!r} has {len(q.choices)} choice(s); give at least two",
+                )
             if not right and q.choices:
-                yield make("CK451", quiz.path, *_at(quiz, q, "choices"),
-                           f"question {q.id!r} has no right answer; mark one choice "
-                           "`correct: true`")
+                yield make(
+                    "CK451",
+                    quiz.path,
+                    *_at(quiz, q, "choices"),
+                    f"question {q.id!r} has no right answer; mark one choice `correct: true`",
+                )
             if q.type is QuestionType.SINGLE and len(right) > 1:
                 at = _at(quiz, q, "choices", right[1].index)
-                yield make("CK455", quiz.path, *at,
-                           f"single-choice question {q.id!r} has {len(right)} right answers; "
-                           "keep one or make it `type: multiple`")
+                yield make(
+                    "CK455",
+                    quiz.path,
+                    *at,
+                    f"single-choice question {q.id!r} has {len(right)} right answers; "
+                    "keep one or make it `type: multiple`",
+                )
 
 
 def duplicate_ids(course: Course) -> Iterator[Finding]:
@@ -111,14 +130,22 @@ def duplicate_ids(course: Course) -> Iterator[Finding]:
         seen: dict[str, int] = {}
         for q in quiz.questions:
             if q.id in seen:
-                yield make("CK452", quiz.path, *_at(quiz, q, "id"),
-                           f"question id {q.id!r} is already used by question {seen[q.id]}")
+                yield make(
+                    "CK452",
+                    quiz.path,
+                    *_at(quiz, q, "id"),
+                    f"question id {q.id!r} is already used by question {seen[q.id]}",
+                )
             seen.setdefault(q.id, q.index + 1)
             ids: set[str] = set()
             for c in q.choices:
                 if c.id in ids:
-                    yield make("CK452", quiz.path, *_at(quiz, q, "choices", c.index),
-                               f"choice id {c.id!r} appears twice in question {q.id!r}")
+                    yield make(
+                        "CK452",
+                        quiz.path,
+                        *_at(quiz, q, "choices", c.index),
+                        f"choice id {c.id!r} appears twice in question {q.id!r}",
+                    )
                 ids.add(c.id)
 
 
@@ -130,18 +157,28 @@ def links(course: Course) -> Iterator[Finding]:
         base = posixpath.dirname(quiz.path)
         for q in quiz.questions:
             texts: list[tuple[tuple[str | int, ...], str]] = [(("see",), q.see)] if q.see else []
-            texts += [((k,), t) for k, t in (("prompt", q.prompt), ("feedback", q.feedback))
-                      for t in MD_LINK.findall(t)]
-            texts += [(("choices", c.index, "feedback"), t) for c in q.choices
-                      for t in MD_LINK.findall(c.feedback)]
+            texts += [
+                ((k,), t)
+                for k, t in (("prompt", q.prompt), ("feedback", q.feedback))
+                for t in MD_LINK.findall(t)
+            ]
+            texts += [
+                (("choices", c.index, "feedback"), t)
+                for c in q.choices
+                for t in MD_LINK.findall(c.feedback)
+            ]
             for keys, target in texts:
                 if re.match(r"^[a-z][a-z0-9+.-]*:|^#", target):
                     continue  # a web address or an anchor on the quiz page
                 path = posixpath.normpath(posixpath.join(base, target.partition("#")[0]))
                 if path not in pages:
-                    yield make("CK453", quiz.path, *_at(quiz, q, *keys),
-                               f"question {q.id!r} links to {target!r}, which is no page of "
-                               "the book (links are relative to the quiz file)")
+                    yield make(
+                        "CK453",
+                        quiz.path,
+                        *_at(quiz, q, *keys),
+                        f"question {q.id!r} links to {target!r}, which is no page of "
+                        "the book (links are relative to the quiz file)",
+                    )
 
 
 def feedback(course: Course) -> Iterator[Finding]:
@@ -152,9 +189,13 @@ def feedback(course: Course) -> Iterator[Finding]:
                 continue
             for c in q.choices:
                 if not c.feedback:
-                    yield make("CK457", quiz.path, *_at(quiz, q, "choices", c.index),
-                               f"choice {c.id!r} of question {q.id!r} has no feedback and the "
-                               "question has no `feedback` explanation")
+                    yield make(
+                        "CK457",
+                        quiz.path,
+                        *_at(quiz, q, "choices", c.index),
+                        f"choice {c.id!r} of question {q.id!r} has no feedback and the "
+                        "question has no `feedback` explanation",
+                    )
 
 
 def placement(course: Course) -> Iterator[Finding]:
@@ -162,14 +203,24 @@ def placement(course: Course) -> Iterator[Finding]:
     loaded = _loaded(course)
     for use in loaded.uses:
         if not (course.root / use.quiz).is_file():
-            yield make("CK456", use.page, use.line, use.col,
-                       f"the quiz directive names {use.quiz!r}, which does not exist")
+            yield make(
+                "CK456",
+                use.page,
+                use.line,
+                use.col,
+                f"the quiz directive names {use.quiz!r}, which does not exist",
+            )
     shown = {u.quiz for u in loaded.uses}
     for quiz in loaded.quizzes:
         if quiz.path not in shown:
-            yield make("CK458", quiz.path, 0, 0,
-                       "no page shows this quiz; add a page (e.g. quiz.md) with a "
-                       "```{quiz} directive naming it, and list the page in _toc.yml")
+            yield make(
+                "CK458",
+                quiz.path,
+                0,
+                0,
+                "no page shows this quiz; add a page (e.g. quiz.md) with a "
+                "```{quiz} directive naming it, and list the page in _toc.yml",
+            )
 
 
 CHECKS = (shape, answers, duplicate_ids, links, feedback, placement)

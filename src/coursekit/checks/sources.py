@@ -105,16 +105,23 @@ def _read(course: Course, page: Page) -> PageSource:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        problems.append(make("CK201", page.path, exc.lineno, exc.colno,
-                             f"the notebook is not JSON: {exc.msg}"))
+        problems.append(
+            make("CK201", page.path, exc.lineno, exc.colno, f"the notebook is not JSON: {exc.msg}")
+        )
         return PageSource(page, text, problems)
     except RecursionError:
         problems.append(make("CK201", page.path, 1, 1, "the notebook is nested too deeply"))
         return PageSource(page, text, problems)
     if not isinstance(data, dict):
-        problems.append(make("CK201", page.path, 1, 1,
-                             "the notebook must be a JSON object, not a "
-                             f"{type(data).__name__}"))
+        problems.append(
+            make(
+                "CK201",
+                page.path,
+                1,
+                1,
+                f"the notebook must be a JSON object, not a {type(data).__name__}",
+            )
+        )
         return PageSource(page, text, problems)
     invalid = schema_problem(data)
     if invalid is not None:  # its cells cannot be trusted: report CK202 only
@@ -148,6 +155,7 @@ def _figure_names(nb: dict[str, Any]) -> Iterator[Label]:
 
 
 # ------------------------------------------------ where cells sit in the JSON
+
 
 @dataclass(frozen=True, slots=True)
 class _CellSpan:

@@ -26,9 +26,14 @@ def unreached_pages(course: Course) -> Iterator[Finding]:
             rel = f"{rel_folder}/{name}"
             if name.startswith((".", "_")) or not name.endswith(PAGE_SUFFIXES) or rel in reached:
                 continue
-            yield make("CK115", rel, 0, 0,
-                       "no _toc.yml entry reaches this page, so the book leaves it out; "
-                       "add it to _toc.yml or move it out of modules/")
+            yield make(
+                "CK115",
+                rel,
+                0,
+                0,
+                "no _toc.yml entry reaches this page, so the book leaves it out; "
+                "add it to _toc.yml or move it out of modules/",
+            )
 
 
 CHECKS = (unreached_pages,)

@@ -13,10 +13,17 @@ from importlib import import_module
 from typing import Any
 
 _HOMES = {
-    "solution_lines": "editions", "student_edition": "editions", "teacher_edition": "editions",
-    "Exercise": "files", "find_exercises": "files", "read_notebook": "files",
-    "grade": "grade", "write_csv": "grade",
-    "Editions": "selfcheck", "Verdict": "selfcheck", "build_editions": "selfcheck",
+    "solution_lines": "editions",
+    "student_edition": "editions",
+    "teacher_edition": "editions",
+    "Exercise": "files",
+    "find_exercises": "files",
+    "read_notebook": "files",
+    "grade": "grade",
+    "write_csv": "grade",
+    "Editions": "selfcheck",
+    "Verdict": "selfcheck",
+    "build_editions": "selfcheck",
     "verify": "selfcheck",
 }
 __all__ = sorted(_HOMES)

@@ -74,15 +74,26 @@ def select_exercises(path: Path) -> tuple[Path, list[Exercise]]:
     (also a notebook outside any course, checked on its own).
     """
     path = path.resolve()
-    root = next((p for p in (path, *path.parents)
-                 if (p / "_config.yml").is_file() or (p / EXERCISES_DIR).is_dir()), None)
+    root = next(
+        (
+            p
+            for p in (path, *path.parents)
+            if (p / "_config.yml").is_file() or (p / EXERCISES_DIR).is_dir()
+        ),
+        None,
+    )
     if root is None:
         root = path if path.is_dir() else path.parent
-    chosen = [ex for ex in find_exercises(root)
-              if ex.file.resolve() == path or ex.file.resolve().is_relative_to(path)]
+    chosen = [
+        ex
+        for ex in find_exercises(root)
+        if ex.file.resolve() == path or ex.file.resolve().is_relative_to(path)
+    ]
     if not chosen and path.is_file() and path.suffix == ".ipynb":
         return path.parent, [Exercise(path.parent, path.name)]
     if not chosen:
-        raise CourseError(f"{path}: no exercise notebooks here (looked for "
-                          f"{EXERCISES_DIR}/NN-slug/*.ipynb under {root})")
+        raise CourseError(
+            f"{path}: no exercise notebooks here (looked for "
+            f"{EXERCISES_DIR}/NN-slug/*.ipynb under {root})"
+        )
     return root, chosen

@@ -87,12 +87,16 @@ def grade_file(file: Path, base: Path, known: dict[str, Exercise], timeout: int)
     return Grade(shown, name, passed, total, note)
 
 
-def grade(submissions: Path, course_root: Path | None = None, timeout: int = 120,
-          jobs: int = 1) -> list[Grade]:
+def grade(
+    submissions: Path, course_root: Path | None = None, timeout: int = 120, jobs: int = 1
+) -> list[Grade]:
     """Grade every `*.ipynb` under `submissions` (recursively), sorted by file."""
     known = {ex.name: ex for ex in find_exercises(course_root)} if course_root else {}
-    files = sorted(p for p in submissions.rglob("*.ipynb")
-                   if not any(part.startswith(".") for part in p.relative_to(submissions).parts))
+    files = sorted(
+        p
+        for p in submissions.rglob("*.ipynb")
+        if not any(part.startswith(".") for part in p.relative_to(submissions).parts)
+    )
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         return list(pool.map(lambda f: grade_file(f, submissions, known, timeout), files))
 

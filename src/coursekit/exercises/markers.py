@@ -95,33 +95,48 @@ def scan(cell: Mapping[str, Any]) -> tuple[list[Region], list[MarkerProblem]]:
         for kind in KINDS:
             if kind.begin.match(line):
                 if open_ is not None:
-                    problems.append(MarkerProblem(
-                        "CK402", i + 1,
-                        f"{kind.begin_text!r} inside the {open_[0].name} region opened on "
-                        f"line {open_[1] + 1}; regions cannot nest: close the first one with "
-                        f"{open_[0].end_text!r}"))
+                    problems.append(
+                        MarkerProblem(
+                            "CK402",
+                            i + 1,
+                            f"{kind.begin_text!r} inside the {open_[0].name} region opened on "
+                            f"line {open_[1] + 1}; regions cannot nest: close the first one with "
+                            f"{open_[0].end_text!r}",
+                        )
+                    )
                 else:
                     open_ = (kind, i)
             elif kind.end.match(line):
                 if open_ is None or open_[0] is not kind:
-                    problems.append(MarkerProblem(
-                        "CK401", i + 1,
-                        f"{kind.end_text!r} without a matching {kind.begin_text!r} before it"))
+                    problems.append(
+                        MarkerProblem(
+                            "CK401",
+                            i + 1,
+                            f"{kind.end_text!r} without a matching {kind.begin_text!r} before it",
+                        )
+                    )
                 else:
                     indent = lines[open_[1]][: len(lines[open_[1]]) - len(lines[open_[1]].lstrip())]
                     regions.append(Region(kind, open_[1], i, indent))
                     open_ = None
     if open_ is not None:
         kind, at = open_
-        problems.append(MarkerProblem(
-            "CK401", at + 1, f"{kind.begin_text!r} is never closed; add {kind.end_text!r}"))
+        problems.append(
+            MarkerProblem(
+                "CK401", at + 1, f"{kind.begin_text!r} is never closed; add {kind.end_text!r}"
+            )
+        )
     cell_type = cell.get("cell_type")
     for region in regions:
         if region.kind.cell_type != cell_type:
-            problems.append(MarkerProblem(
-                "CK403", region.begin + 1,
-                f"a {region.kind.name} region in a {cell_type} cell; {region.kind.name} regions "
-                f"belong in {region.kind.cell_type} cells"))
+            problems.append(
+                MarkerProblem(
+                    "CK403",
+                    region.begin + 1,
+                    f"a {region.kind.name} region in a {cell_type} cell; "
+                    f"{region.kind.name} regions belong in {region.kind.cell_type} cells",
+                )
+            )
     return regions, problems
 
 

@@ -50,7 +50,8 @@ def cell_errors(nb: dict[str, Any]) -> dict[int, CellError]:
     for index, cell in enumerate(nb.get("cells", [])):
         for output in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
             if output.get("output_type") == "error":
-                out[index] = CellError(index, output.get("ename", "Error"),
-                                       output.get("evalue", ""))
+                out[index] = CellError(
+                    index, output.get("ename", "Error"), output.get("evalue", "")
+                )
                 break
     return out

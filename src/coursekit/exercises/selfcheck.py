@@ -65,28 +65,30 @@ def verify_exercise(exercise: Exercise, timeout: int = DEFAULT_TIMEOUT) -> Verdi
     if not tests:
         verdict.problems.append("no test cell (tag a code cell of assertions `tests`)")
     if not has_solution(source) and not marker_problems:
-        verdict.problems.append("no `### BEGIN SOLUTION` region, so the student edition "
-                                "is the same as the teacher's")
+        verdict.problems.append(
+            "no `### BEGIN SOLUTION` region, so the student edition is the same as the teacher's"
+        )
     if verdict.problems:
         return verdict
     cwd = exercise.file.parent
     teacher = execute(teacher_edition(source, exercise.name), cwd, timeout, exercise.path)
     for index, error in cell_errors(teacher).items():
-        verdict.problems.append(f"teacher edition, {_label(source, index)} fails: "
-                                f"{error.short()}")
+        verdict.problems.append(f"teacher edition, {_label(source, index)} fails: {error.short()}")
     ran = execute(student, cwd, timeout, exercise.path)
     failed = cell_errors(ran)
     for index in tests:
         if index not in failed:
             verdict.problems.append(
                 f"student edition, {_label(source, index)} passes without the solution; "
-                "a test that passes without the solution tests nothing")
+                "a test that passes without the solution tests nothing"
+            )
     verdict.student, verdict.teacher = student, teacher
     return verdict
 
 
-def verify(exercises: list[Exercise], timeout: int = DEFAULT_TIMEOUT,
-           jobs: int = 1) -> list[Verdict]:
+def verify(
+    exercises: list[Exercise], timeout: int = DEFAULT_TIMEOUT, jobs: int = 1
+) -> list[Verdict]:
     """Self-check every exercise, `jobs` at a time; verdicts in the order given."""
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         return list(pool.map(lambda ex: verify_exercise(ex, timeout), exercises))

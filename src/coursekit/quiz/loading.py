@@ -24,11 +24,21 @@ TEXT = Field((str, int, float), describe="a string")
 REQ_TEXT = Field((str, int, float), required=True, describe="a string")
 
 QUIZ_SPEC: schema.Spec = {
-    "id": REQ_STR, "title": STR, "questions": Field((list,), required=True, describe="a list"),
+    "id": REQ_STR,
+    "title": STR,
+    "questions": Field((list,), required=True, describe="a list"),
 }
 QUESTION_SPEC: schema.Spec = {
-    "id": REQ_STR, "type": REQ_STR, "prompt": REQ_TEXT, "points": INT, "choices": LIST,
-    "answer": NUMBER, "tolerance": NUMBER, "unit": STR, "feedback": TEXT, "see": STR,
+    "id": REQ_STR,
+    "type": REQ_STR,
+    "prompt": REQ_TEXT,
+    "points": INT,
+    "choices": LIST,
+    "answer": NUMBER,
+    "tolerance": NUMBER,
+    "unit": STR,
+    "feedback": TEXT,
+    "see": STR,
 }
 CHOICE_SPEC: schema.Spec = {"id": TEXT, "text": REQ_TEXT, "correct": BOOL, "feedback": TEXT}
 TYPES = ", ".join(t.value for t in QuestionType)
@@ -64,27 +74,52 @@ def _question(doc: YamlDoc, i: int, item: Any, findings: list[Finding]) -> Quest
         qtype = QuestionType(q["type"])
     except ValueError:
         line, col = doc.where(*keys, "type")
-        findings.append(make("CK102", doc.path, line, col,
-                             f"question type must be one of {TYPES}, got {q['type']!r}"))
+        findings.append(
+            make(
+                "CK102",
+                doc.path,
+                line,
+                col,
+                f"question type must be one of {TYPES}, got {q['type']!r}",
+            )
+        )
         return None
-    loaded = (_choice(doc, (*keys, "choices", j), j, item, findings)
-              for j, item in enumerate(q.get("choices", [])))
+    loaded = (
+        _choice(doc, (*keys, "choices", j), j, item, findings)
+        for j, item in enumerate(q.get("choices", []))
+    )
     choices = [c for c in loaded if c is not None]
     points = q.get("points", 1)
     if points < 1:
         line, col = doc.where(*keys, "points")
-        findings.append(make("CK102", doc.path, line, col,
-                             f"points must be a whole number of 1 or more, got {points}"))
+        findings.append(
+            make(
+                "CK102",
+                doc.path,
+                line,
+                col,
+                f"points must be a whole number of 1 or more, got {points}",
+            )
+        )
         points = 1
     return Question(
-        id=q["id"], type=qtype, prompt=str(q["prompt"]), index=i, points=points,
-        choices=tuple(choices), answer=q.get("answer"), tolerance=q.get("tolerance"),
-        unit=q.get("unit", ""), feedback=str(q.get("feedback", "")), see=q.get("see", ""),
+        id=q["id"],
+        type=qtype,
+        prompt=str(q["prompt"]),
+        index=i,
+        points=points,
+        choices=tuple(choices),
+        answer=q.get("answer"),
+        tolerance=q.get("tolerance"),
+        unit=q.get("unit", ""),
+        feedback=str(q.get("feedback", "")),
+        see=q.get("see", ""),
     )
 
 
-def _choice(doc: YamlDoc, keys: tuple[str | int, ...], j: int, item: Any,
-            findings: list[Finding]) -> Choice | None:
+def _choice(
+    doc: YamlDoc, keys: tuple[str | int, ...], j: int, item: Any, findings: list[Finding]
+) -> Choice | None:
     if isinstance(item, (str, int, float)) and not isinstance(item, bool):
         item = {"text": item}  # a bare string is a wrong choice without feedback
     data = schema.expect_mapping(doc, keys, item, f"choice {j + 1}", findings)
@@ -93,9 +128,13 @@ def _choice(doc: YamlDoc, keys: tuple[str | int, ...], j: int, item: Any,
     c = schema.validate(doc, keys, data, CHOICE_SPEC, f"choice {j + 1}", findings)
     if "text" not in c:
         return None
-    return Choice(id=str(c.get("id", chr(ord("a") + j) if j < 26 else j + 1)),
-                  text=str(c["text"]), correct=c.get("correct", False),
-                  feedback=str(c.get("feedback", "")), index=j)
+    return Choice(
+        id=str(c.get("id", chr(ord("a") + j) if j < 26 else j + 1)),
+        text=str(c["text"]),
+        correct=c.get("correct", False),
+        feedback=str(c.get("feedback", "")),
+        index=j,
+    )
 
 
 def module_id_for(root: Path, quiz_rel: str) -> str:
@@ -107,8 +146,11 @@ def module_id_for(root: Path, quiz_rel: str) -> str:
 
     folder = Path(quiz_rel).parent
     found: list[Finding] = []
-    doc = read_yaml(root, (folder / MODULE_FILE).as_posix(), found) \
-        if (root / folder / MODULE_FILE).is_file() else None
+    doc = (
+        read_yaml(root, (folder / MODULE_FILE).as_posix(), found)
+        if (root / folder / MODULE_FILE).is_file()
+        else None
+    )
     if doc is not None and isinstance(doc.data, dict) and isinstance(doc.data.get("id"), str):
         return str(doc.data["id"])
     match = MODULE_FOLDER.match(folder.name)

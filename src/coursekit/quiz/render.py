@@ -67,9 +67,11 @@ def render_quiz(quiz: Quiz, module_id: str, resolve: Resolver) -> str:
 def _question(quiz: Quiz, q: Question, number: int, resolve: Resolver) -> str:
     base = _slug("ck", quiz.id, q.id)
     points = f"{q.points} point{'s' if q.points != 1 else ''}"
-    hint = {QuestionType.SINGLE: "Choose one answer.",
-            QuestionType.MULTIPLE: "Choose every right answer.",
-            QuestionType.NUMERIC: "Type a number."}[q.type]
+    hint = {
+        QuestionType.SINGLE: "Choose one answer.",
+        QuestionType.MULTIPLE: "Choose every right answer.",
+        QuestionType.NUMERIC: "Type a number.",
+    }[q.type]
     out = [
         f'<fieldset class="ck-question" id="{base}" data-question="{escape(q.id)}" '
         f'data-type="{q.type.value}" data-points="{q.points}">',
@@ -99,7 +101,8 @@ def _question(quiz: Quiz, q: Question, number: int, resolve: Resolver) -> str:
                 f' data-correct="{"true" if c.correct else "false"}">',
                 f'<label for="{cid}">{inline(c.text, resolve)}</label>',
                 f'<template class="ck-choice-feedback">{inline(c.feedback, resolve)}</template>'
-                if c.feedback else "",
+                if c.feedback
+                else "",
                 "</div>",
             ]
         out.append("</div>")
@@ -116,6 +119,8 @@ def _explanation(q: Question, resolve: Resolver) -> str:
         found = resolve(q.see)
         if found:
             href, title = found
-            parts.append(f'<span class="ck-see">Read again: <a href="{escape(href)}">'
-                         f"{escape(title)}</a>.</span>")
+            parts.append(
+                f'<span class="ck-see">Read again: <a href="{escape(href)}">'
+                f"{escape(title)}</a>.</span>"
+            )
     return " ".join(parts)
