@@ -189,27 +189,25 @@ def _scorm_settings(doc: YamlDoc, sc: dict[str, Any], findings: list[Finding]) -
     versions = tuple(str(v) for v in sc.get("versions", ("1.2", "2004")))
     bad = [v for v in versions if v not in ("1.2", "2004")]
     if bad or not versions:
-        line, col = doc.where("coursekit", "scorm", "versions")
         findings.append(
-            make(
+            doc.finding(
                 "CK102",
-                doc.path,
-                line,
-                col,
                 f"coursekit.scorm.versions must list '1.2' and/or '2004', got {bad}",
+                "coursekit",
+                "scorm",
+                "versions",
             )
         )
         versions = tuple(v for v in versions if v in ("1.2", "2004")) or ("1.2", "2004")
     mastery = sc.get("mastery_score", 80)
     if not 0 <= mastery <= 100:
-        line, col = doc.where("coursekit", "scorm", "mastery_score")
         findings.append(
-            make(
+            doc.finding(
                 "CK102",
-                doc.path,
-                line,
-                col,
                 f"coursekit.scorm.mastery_score must be 0–100, got {mastery}",
+                "coursekit",
+                "scorm",
+                "mastery_score",
             )
         )
         mastery = 80
@@ -651,13 +649,9 @@ def _objectives(doc: YamlDoc, valid: dict[str, Any], findings: list[Finding]) ->
 
 def _duration(doc: YamlDoc, data: dict[str, Any], findings: list[Finding]) -> int | None:
     if "duration" not in data:
-        line, col = doc.where()
         findings.append(
-            make(
+            doc.finding(
                 "CK104",
-                doc.path,
-                line,
-                col,
                 f"{doc.path} is missing the required key 'duration' (minutes)",
             )
         )
@@ -665,14 +659,11 @@ def _duration(doc: YamlDoc, data: dict[str, Any], findings: list[Finding]) -> in
     value = data["duration"]
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
         return value
-    line, col = doc.where("duration")
     findings.append(
-        make(
+        doc.finding(
             "CK122",
-            doc.path,
-            line,
-            col,
             f"duration must be a positive whole number of minutes, got {value!r}",
+            "duration",
         )
     )
     return None

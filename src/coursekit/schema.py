@@ -89,14 +89,12 @@ def validate(
                 )
             )
         elif not field.accepts(value):
-            line, col = doc.where(*keys, name)
             findings.append(
-                make(
+                doc.finding(
                     "CK102",
-                    doc.path,
-                    line,
-                    col,
                     f"{name!r} must be {field.describe}, got {type_name(value)}",
+                    *keys,
+                    name,
                 )
             )
         else:

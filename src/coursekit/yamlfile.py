@@ -40,6 +40,11 @@ class YamlDoc:
             target = child
         return (target.start_mark.line + 1, target.start_mark.column + 1)
 
+    def finding(self, code: str, message: str, *keys: Key, key: bool = False) -> Finding:
+        """A finding about the value at `keys` (or the key itself), placed where it is written."""
+        line, col = self.where(*keys, key=key)
+        return make(code, self.path, line, col, message)
+
 
 def _child(node: yaml.Node, k: Key, want_key: bool) -> yaml.Node | None:
     if isinstance(node, yaml.MappingNode):

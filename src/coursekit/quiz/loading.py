@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from coursekit import schema
-from coursekit.findings import Finding, make
+from coursekit.findings import Finding
 from coursekit.quiz.model import Choice, Question, QuestionType, Quiz
 from coursekit.schema import LIST, REQ_STR, STR, Field
 from coursekit.yamlfile import YamlDoc, read_yaml
@@ -73,14 +73,12 @@ def _question(doc: YamlDoc, i: int, item: Any, findings: list[Finding]) -> Quest
     try:
         qtype = QuestionType(q["type"])
     except ValueError:
-        line, col = doc.where(*keys, "type")
         findings.append(
-            make(
+            doc.finding(
                 "CK102",
-                doc.path,
-                line,
-                col,
                 f"question type must be one of {TYPES}, got {q['type']!r}",
+                *keys,
+                "type",
             )
         )
         return None
@@ -91,14 +89,12 @@ def _question(doc: YamlDoc, i: int, item: Any, findings: list[Finding]) -> Quest
     choices = [c for c in loaded if c is not None]
     points = q.get("points", 1)
     if points < 1:
-        line, col = doc.where(*keys, "points")
         findings.append(
-            make(
+            doc.finding(
                 "CK102",
-                doc.path,
-                line,
-                col,
                 f"points must be a whole number of 1 or more, got {points}",
+                *keys,
+                "points",
             )
         )
         points = 1
