@@ -59,6 +59,13 @@ def _known_prefixes(values: Sequence[str], option: str) -> list[str]:
 
 
 course_path = click.argument("path", default=".", type=click.Path(file_okay=False, path_type=Path))
+_jobs = click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Notebooks executed at once (default: the number of cores).",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -126,13 +133,7 @@ def check(
     default=None,
     help="Build only this output (and what it needs).",
 )
-@click.option(
-    "--jobs",
-    "-j",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Notebooks executed at once (default: the number of cores).",
-)
+@_jobs
 @click.option(
     "--no-execute",
     is_flag=True,
@@ -216,13 +217,7 @@ def new_module_command(title: str, path: Path) -> None:
     show_default=True,
     help="Port on 127.0.0.1 (0: any free port).",
 )
-@click.option(
-    "--jobs",
-    "-j",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Notebooks executed at once (default: the number of cores).",
-)
+@_jobs
 @_clean_errors
 def serve(path: Path, port: int, jobs: int | None) -> None:
     """Build the book, serve it on localhost and rebuild when a source changes."""
@@ -331,13 +326,6 @@ def exercises() -> None:
     """Self-check and grade the exercise notebooks (exercises/NN-slug/*.ipynb)."""
 
 
-_jobs = click.option(
-    "--jobs",
-    "-j",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Notebooks executed at once (default: the number of cores).",
-)
 _timeout = click.option(
     "--timeout",
     type=click.IntRange(min=1),
