@@ -30,34 +30,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-COURSE_FILES = ("_config.yml", "_toc.yml", "*.md", "references.bib", "modules", "exercises")
-
-
-def copy_course(dest: Path) -> Path:
-    """The course files git tracks or would add, copied from the working tree."""
-    listed = subprocess.run(
-        [
-            "git",
-            "ls-files",
-            "-z",
-            "--cached",
-            "--others",
-            "--exclude-standard",
-            "--",
-            *COURSE_FILES,
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    for rel in filter(None, listed.split("\0")):
-        if "/" in rel and not rel.startswith(("modules/", "exercises/")):
-            continue
-        if (REPO / rel).is_file():
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO / rel, dest / rel)
-    return dest
+# The same copy of the course the tests build (tracked files plus new, unignored ones).
+sys.path.insert(0, str(REPO / "tests"))
+from coursebuilder import copy_course  # noqa: E402
 
 
 def timed(command: list[str], cwd: Path) -> tuple[float, subprocess.CompletedProcess[str]]:

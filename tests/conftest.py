@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from coursebuilder import copy_course
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -29,10 +30,6 @@ def repo() -> Path:
     return REPO
 
 
-# What the bundled course is made of (the rest of the repository is the tool).
-COURSE_FILES = ("_config.yml", "_toc.yml", "*.md", "references.bib", "modules", "exercises")
-
-
 @dataclass(frozen=True)
 class BuiltCourse:
     """The bundled course copied to a temp folder and built there once by the real CLI."""
@@ -40,38 +37,6 @@ class BuiltCourse:
     root: Path  # the copy of the course sources
     out: Path  # root / "_build"
     result: subprocess.CompletedProcess[str]  # the `coursekit build` run
-
-
-def copy_course(dest: Path) -> Path:
-    """Copy the course files git knows or would add (not ignored ones) into `dest`.
-
-    In CI that is exactly the tracked files; in a working tree it also takes new pages
-    not yet committed, so a `_toc.yml` that lists them still matches its pages.
-    """
-    listed = subprocess.run(
-        [
-            "git",
-            "ls-files",
-            "-z",
-            "--cached",
-            "--others",
-            "--exclude-standard",
-            "--",
-            *COURSE_FILES,
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    for rel in filter(None, listed.split("\0")):
-        if "/" in rel and not rel.startswith(("modules/", "exercises/")):
-            continue  # `*.md` also matches Markdown files of the tool (tests/, src/…)
-        source = REPO / rel
-        if source.is_file():
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, dest / rel)
-    return dest
 
 
 @pytest.fixture(scope="session")

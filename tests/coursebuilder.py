@@ -1,11 +1,17 @@
-"""Tiny temporary courses for the build tests: one module, a few notebooks."""
+"""Courses for tests and benchmarks: a copy of the bundled one, or tiny ones made up."""
 
 from __future__ import annotations
 
 import hashlib
+import shutil
+import subprocess
 from pathlib import Path
 
 import nbformat
+
+REPO = Path(__file__).resolve().parent.parent
+# What the bundled course is made of (the rest of the repository is the tool).
+COURSE_FILES = ("_config.yml", "_toc.yml", "*.md", "references.bib", "modules", "exercises")
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
@@ -60,3 +66,35 @@ def snapshot(folder: Path) -> dict[str, str]:
         for p in sorted(folder.rglob("*"))
         if p.is_file()
     }
+
+
+def copy_course(dest: Path) -> Path:
+    """Copy the course files git knows or would add (not ignored ones) into `dest`.
+
+    In CI that is exactly the tracked files; in a working tree it also takes new pages
+    not yet committed, so a `_toc.yml` that lists them still matches its pages.
+    """
+    listed = subprocess.run(
+        [
+            "git",
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+            "--",
+            *COURSE_FILES,
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for rel in filter(None, listed.split("\0")):
+        if "/" in rel and not rel.startswith(("modules/", "exercises/")):
+            continue  # `*.md` also matches Markdown files of the tool (tests/, src/…)
+        source = REPO / rel
+        if source.is_file():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest / rel)
+    return dest
