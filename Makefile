@@ -40,7 +40,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml constraints.txt $(VENV)/.installed
-	$(PIP) install -c constraints.txt -e '.[test,serve]'
+	$(PIP) install -c constraints.txt -e '.[test]'
 	touch $@
 
 # The SCORM tests run packages against the real scorm-again runtime from npm,
