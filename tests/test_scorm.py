@@ -327,3 +327,21 @@ def test_no_site_is_a_build_error(tiny: Tiny, tmp_path: Path) -> None:
     with pytest.raises(BuildError, match="no built site here"):
         package(tiny.course, tmp_path, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_1_2_items_carry_the_pass_mark_of_modules_with_a_quiz(tiny: Tiny, tmp_path: Path) -> None:
+    """A 1.2 LMS shows the pass mark and hands it to the SCO; only quiz modules have one."""
+    first, *rest = tiny.course.modules
+    with_quiz = dataclasses.replace(first, quiz=f"{first.dir}/quiz.yml")
+    course = dataclasses.replace(tiny.course, modules=(with_quiz, *rest))
+    assert course.config is not None
+    for version, path in zip(VERSIONS, package(course, tiny.html, tmp_path), strict=True):
+        with zipfile.ZipFile(path) as zf:
+            root = etree.fromstring(zf.read("imsmanifest.xml"))
+        marks = [
+            item.findtext("{*}masteryscore") for item in root.iter(f"{{{CP_NS[version]}}}item")
+        ]
+        if version == "1.2":
+            assert marks == [str(course.config.scorm.mastery_score)] + [None] * len(rest)
+        else:  # 2004 carries no such element; the SCO reports success itself
+            assert marks == [None] * (1 + len(rest))

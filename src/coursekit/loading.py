@@ -37,6 +37,7 @@ TOC_FILE = "_toc.yml"
 MODULES_DIR = "modules"
 EXERCISES_DIR = "exercises"
 MODULE_FILE = "module.yml"
+QUIZ_FILE = "quiz.yml"  # a module's quiz, beside its module.yml
 MODULE_FOLDER = re.compile(r"^(\d{2})-([a-z0-9]+(?:-[a-z0-9]+)*)$")
 
 INT = Field((int,), describe="a whole number")
@@ -596,6 +597,7 @@ def _load_module(
         return None
     valid = schema.validate(doc, (), data, MODULE_SPEC, rel, findings)
     core = {"id", "title", "summary", "objectives", "duration"}
+    quiz = f"{MODULES_DIR}/{folder}/{QUIZ_FILE}"
     return Module(
         folder=folder,
         number=int(match.group(1)),
@@ -605,6 +607,7 @@ def _load_module(
         objectives=_objectives(doc, valid, findings),
         duration=_duration(doc, data, findings),
         yaml_path=rel,
+        quiz=quiz if (root / quiz).is_file() else None,
         id_pos=doc.where("id") if "id" in valid else (1, 1),
         pages=tuple(p for p in pages if p.module == folder),
         extra={k: v for k, v in valid.items() if k not in core},

@@ -106,6 +106,7 @@ class Module:
     duration: int | None  # minutes; None when invalid (already reported)
     yaml_path: str
     id_pos: tuple[int, int] = (1, 1)  # where the id is written (or the file start)
+    quiz: str | None = None  # "modules/NN-slug/quiz.yml" when the module has a quiz
     pages: tuple[Page, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)  # keys other issues add (quiz, …)
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from coursekit.checks.sources import memo, page_sources
 from coursekit.findings import Finding, make
-from coursekit.loading import MODULES_DIR
+from coursekit.loading import MODULES_DIR, QUIZ_FILE
 from coursekit.model import Course, PageKind
-from coursekit.quiz.loading import QUIZ_FILE, load_quiz
+from coursekit.quiz.loading import load_quiz
 from coursekit.quiz.model import Question, QuestionType, Quiz
 
 DIRECTIVE = re.compile(r"^[ \t]*(?:`{3,}|~{3,}|:{3,})[ \t]*\{quiz\}[ \t]*(\S*)", re.MULTILINE)

@@ -16,7 +16,6 @@ from coursekit.quiz.model import Choice, Question, QuestionType, Quiz
 from coursekit.schema import LIST, REQ_STR, STR, Field
 from coursekit.yamlfile import YamlDoc, read_yaml
 
-QUIZ_FILE = "quiz.yml"
 INT = Field((int,), describe="a whole number")
 NUMBER = Field((int, float), describe="a number")
 BOOL = Field((bool,), describe="true or false")

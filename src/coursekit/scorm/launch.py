@@ -27,6 +27,7 @@ class LaunchPage:
     module_id: str
     title: str
     pages: tuple[tuple[str, str], ...]  # (zip path "modules/01-x/overview.html", title)
+    has_quiz: bool = False
 
 
 def launch_path(module_id: str) -> str:

@@ -84,6 +84,7 @@ class Sco:
     identifier: str  # NCName stem shared by the item and the resource
     title: str
     launch: str  # zip path of the launch page, e.g. "scorm/launch-intro.html"
+    mastery_score: int | None = None  # percent to pass the module's quiz, when it has one
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +143,10 @@ def build_manifest(plan: PackagePlan, scheme: Scheme) -> bytes:
             isvisible="true",
         )
         etree.SubElement(item, f"{cp}title").text = sco.title
+        if scheme is SCORM12 and sco.mastery_score is not None:
+            # 1.2 LMSs show this pass mark and hand it to the SCO (student_data.mastery_score).
+            mastery = etree.SubElement(item, f"{{{scheme.adlcp}}}masteryscore")
+            mastery.text = str(sco.mastery_score)
     if scheme is SCORM2004:
         # Flow lets the LMS offer "continue" in module order; choice lets learners pick.
         seq = etree.SubElement(org, f"{{{IMSSS}}}sequencing")

@@ -85,7 +85,8 @@ def _launch_page(course: Course, html_dir: Path, site: Entries, module) -> launc
             raise BuildError(f"{page.path}: {path} is missing from the built site {html_dir}")
         title = launch.page_title(html_dir / path, course.config.title, page.docname)
         pages.append((path, title))
-    return launch.LaunchPage(module.id, f"Module {module.number} · {module.title}", tuple(pages))
+    title = f"Module {module.number} · {module.title}"
+    return launch.LaunchPage(module.id, title, tuple(pages), has_quiz=module.quiz is not None)
 
 
 def _entries(
@@ -115,7 +116,13 @@ def _entries(
         language=config.language,
         version=config.version,
         scos=tuple(
-            Sco(ncname(p.module_id, "M"), p.title, launch.launch_path(p.module_id)) for p in pages
+            Sco(
+                ncname(p.module_id, "M"),
+                p.title,
+                launch.launch_path(p.module_id),
+                config.scorm.mastery_score if p.has_quiz else None,
+            )
+            for p in pages
         ),
         content=tuple(sorted(entries)),
         control=tuple(control),
