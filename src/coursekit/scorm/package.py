@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import zipfile
-from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
 
@@ -45,15 +44,14 @@ def package(course: Course, html_dir: Path, out_dir: Path) -> list[Path]:
         raise BuildError("_toc.yml: the course has no modules to package as SCOs")
     out_dir.mkdir(parents=True, exist_ok=True)
 
-    def one(version: str) -> Path:
+    written = []
+    # One after the other: lxml cannot build the XSD validators on two threads at once.
+    for version in config.scorm.versions:
         scheme = SCHEMES[version]
         zip_path = out_dir / f"{config.course_id}-{scheme.suffix}.zip"
         write_zip(_entries(course, site, pages, scheme), zip_path)
-        return zip_path
-
-    # zlib and lxml release the GIL, so the two packages compress on two cores.
-    with ThreadPoolExecutor(max_workers=len(config.scorm.versions)) as pool:
-        return list(pool.map(one, config.scorm.versions))
+        written.append(zip_path)
+    return written
 
 
 def site_files(html_dir: Path) -> Entries:
