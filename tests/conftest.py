@@ -30,6 +30,19 @@ def repo() -> Path:
     return REPO
 
 
+# What tests/fixtures/exercises/good hides from students: solution code, a stale output
+# of it, a cell-metadata hint, notebook metadata, the mark scheme and its image
+# attachment. None may reach a student edition or a built site.
+EXERCISE_SECRETS = [
+    "secret_factor",
+    "60 / 100",
+    "hint: use",
+    "SOLUTION-IN-METADATA",
+    "UNPAID-SEARCH-TIME",
+    "U09MVVRJT04tSU1BR0U=",
+]
+
+
 @dataclass(frozen=True)
 class BuiltCourse:
     """The bundled course copied to a temp folder and built there once by the real CLI."""

@@ -14,19 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from conftest import EXERCISE_SECRETS, REPO
 
 GOOD = REPO / "tests" / "fixtures" / "exercises" / "good"
-# Solution code, its stale output, a metadata hint, notebook metadata, the mark scheme
-# and its attachment: none may appear anywhere in the build output.
-SECRETS = [
-    "secret_factor",
-    "60 / 100",
-    "hint: use",
-    "SOLUTION-IN-METADATA",
-    "UNPAID-SEARCH-TIME",
-    "U09MVVRJT04tSU1BR0U=",
-]
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +40,7 @@ def test_no_solution_anywhere_in_the_build_output(build):
     for path in build.rglob("*"):
         if path.is_file():
             data = path.read_bytes()
-            hits = [s for s in SECRETS if s.encode() in data]
+            hits = [s for s in EXERCISE_SECRETS if s.encode() in data]
             if hits:
                 found[str(path.relative_to(build))] = hits
     assert found == {}, "the doctrees, jupyter_execute and html must all be student editions"
