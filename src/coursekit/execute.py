@@ -220,6 +220,7 @@ def execute_notebooks(
     from jupyter_cache import get_cache
 
     settings = settings or ExecuteSettings()
+    cache_dir.mkdir(parents=True, exist_ok=True)  # `force` may store before it ever looks
     cache = get_cache(str(cache_dir))
     total = len(notebooks)
     todo: list[tuple[str, nbformat.NotebookNode]] = []
