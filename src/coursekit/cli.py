@@ -144,7 +144,7 @@ def check(
     "--timeout",
     type=click.IntRange(min=1),
     default=None,
-    help="Seconds a cell may run (default: _config.yml execute.timeout, or 120).",
+    help="Seconds a cell may run (default: _config.yml execute.timeout, or 30).",
 )
 @_clean_errors
 def build(
@@ -314,7 +314,7 @@ def _print_summary(summary: Any) -> None:
         click.echo(
             f"built in {summary.seconds:.1f} s ({stages}); "
             f"notebooks executed: {len(summary.executed)}, unchanged: "
-            f"{len(summary.cached)}",
+            f"{len(summary.cached)}, stored outputs kept: {len(summary.kept)}",
             err=True,
         )
     for name, size in summary.outputs.items():
