@@ -196,6 +196,14 @@ def test_force_runs_every_notebook_on_every_build(tmp_path: Path) -> None:
         assert result is not None and sorted(result.executed) == ["empty.ipynb", "stored.ipynb"]
 
 
+def test_force_is_never_up_to_date_from_the_command_line(tmp_path: Path) -> None:
+    root = copy_book("myst-md", tmp_path, execute_notebooks="force")
+    for _run in range(2):
+        result = run_cli("build", root, "--only", "html")
+        assert result.returncode == 0, result.stderr
+        assert "notebooks executed: 1, unchanged: 0" in result.stderr
+
+
 def test_a_failing_cell_still_stops_the_build_with_notebook_cell_and_error(
     tmp_path: Path,
 ) -> None:

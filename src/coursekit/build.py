@@ -118,7 +118,7 @@ def build_course(root: Path, options: BuildOptions, reporter: Reporter) -> Build
         with timer("load and check"):
             course = load_and_check(root, options.strict, summary)
         fingerprint = _fingerprint(root, out_dir, options, wanted)
-        if _up_to_date(out_dir, fingerprint, wanted):
+        if _up_to_date(out_dir, fingerprint, wanted) and not _forced(course, options):
             summary.up_to_date = True
             _measure(out_dir, wanted, summary)
             summary.seconds = time.monotonic() - start
@@ -357,6 +357,11 @@ def input_files(base: Path, out_dir: Path) -> Iterator[Path]:
         for name in filenames:
             if not name.endswith((".pyc", ".tmp")):
                 yield here / name
+
+
+def _forced(course: Course, options: BuildOptions) -> bool:
+    """`execute_notebooks: force`: every build runs every notebook, changed or not."""
+    return options.execute and book_execute_settings(course).mode == "force"
 
 
 def _up_to_date(out_dir: Path, fingerprint: str, wanted: set[str]) -> bool:
