@@ -134,6 +134,12 @@ def test_fences_are_code_however_many_backticks():
     assert [(d.name, d.argument, d.pos.line) for d in found.directives] == [("quiz", "real.yml", 6)]
 
 
+def test_labelled_display_maths_defines_a_label():
+    text = "$$ F = m a $$ (eq:newton)\n\nSee {eq}`eq:newton`.\n"
+    found = parse([(-1, text)], frozenset({"dollarmath"}))
+    assert [(label.name, label.pos.line) for label in found.labels] == [("eq:newton", 1)]
+
+
 def test_code_spans_and_math_hide_links():
     text = "Code `[x](a.md)`, math $[y](b.md)$ and a [real](c.md) link.\n"
     assert [link.target for link in parse([(-1, text)]).links] == ["c.md"]

@@ -176,6 +176,8 @@ class _Chunk:
                 src = self.line(start)
                 label = Label(self.pos(start, max(src.find("("), 0)), tok.content.strip())
                 self.out.labels.append(label)
+            elif tok.type == "math_block_label":  # $$ … $$ (label)
+                self.out.labels.append(Label(self.pos(start, 0), tok.info.strip()))
             elif tok.type in ("fence", "colon_fence"):
                 self.directive(tok, start)
             elif tok.type == "html_block":
