@@ -93,3 +93,35 @@ def test_waivers_in_config_and_on_the_command_line(tmp_path: Path) -> None:
     (book / "_config.yml").write_text("title: T\n")
     assert run_cli("check", "--strict", "--ignore", "CK303,CK304", book).returncode == 0
     assert run_cli("check", "--strict", "--ignore", "CK303", book).returncode == 1
+
+
+def _copy_book(tmp_path: Path, name: str) -> Path:
+    import shutil
+
+    return Path(shutil.copytree(BOOKS / name, tmp_path / "book"))
+
+
+def test_a_missing_book_extension_is_named_with_its_package(tmp_path: Path) -> None:
+    book = _copy_book(tmp_path, "repo-with-book/book")
+    with (book / "_config.yml").open("a") as config:
+        config.write("sphinx:\n  extra_extensions: [sphinx_no_such_tabs]\n")
+    result = run_cli("build", "--only", "html", "--no-execute", book)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "the Sphinx extension sphinx_no_such_tabs" in result.stderr
+    assert "pip install sphinx-no-such-tabs" in result.stderr
+
+
+def test_a_missing_notebook_import_is_named_with_its_package(tmp_path: Path) -> None:
+    import json
+
+    book = _copy_book(tmp_path, "repo-with-book/book")
+    notebook = book / "next-chapter" / "finish.ipynb"
+    nb = json.loads(notebook.read_text())
+    nb["cells"][1]["source"] = "import sklearn_not_installed_here"
+    notebook.write_text(json.dumps(nb))
+    result = run_cli("build", "--only", "html", book)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "next-chapter/finish.ipynb: cell 2 failed: ModuleNotFoundError" in result.stderr
+    assert "pip install sklearn-not-installed-here" in result.stderr
