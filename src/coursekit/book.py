@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import glob
 import io
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -84,6 +85,7 @@ def build_book(
     except KeyboardInterrupt:
         raise
     except Exception as exc:  # Sphinx raises its own errors and any extension's
+        _missing_extension(exc)
         raise BuildError(
             f"the book stage failed: {type(exc).__name__}: {exc}\n{_tail(warning.getvalue())}"
         ) from exc
@@ -119,6 +121,20 @@ def _execution_settings(
         # it anyway, a failure must stop the build (and book.py reports the run).
         "nb_execution_raise_on_error": True,
     }
+
+
+def _missing_extension(exc: Exception) -> None:
+    """A Sphinx extension the book lists that cannot be imported: say what to install."""
+    from coursekit.hints import missing_module
+
+    text = str(exc)
+    match = re.search(r"Could not import extension (\S+)", text)
+    hint = missing_module(text)
+    if match is not None:
+        raise BuildError(
+            f"_config.yml: the book uses the Sphinx extension {match.group(1)}, which cannot "
+            f"be imported here: {hint or text}"
+        ) from exc
 
 
 @contextmanager

@@ -358,6 +358,7 @@ def _run_one(path: Path, cwd: Path, timeout: int, allow_errors: bool) -> dict[st
     """Execute one notebook with nbclient: {"ok", "notebook"} or {"ok": False, "message"}."""
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
+    from coursekit.hints import missing_module
     from coursekit.kernels import KernelStartError, run_notebook
 
     nb = nbformat.read(path, as_version=4)
@@ -386,6 +387,8 @@ def _run_one(path: Path, cwd: Path, timeout: int, allow_errors: bool) -> dict[st
         }
     except CellExecutionError as exc:
         last = f"{exc.ename}: {exc.evalue}".strip().rstrip(":")
+        hint = missing_module(last)
+        last += f" ({hint})" if hint else ""
         return {"ok": False, "message": f"{_cell(nb, current['index'])} failed: {last}"}
     return {"ok": True, "notebook": nb}
 
