@@ -9,6 +9,7 @@ where the book passes `coursekit check` today.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -291,3 +292,33 @@ def test_a_failing_chunk_of_an_rmd_page_names_page_cell_and_error(tmp_path: Path
     )
     with pytest.raises(BuildError, match=r"chunks\.Rmd: cell 3 failed: NameError: name "):
         run_execute(root, ["chunks.Rmd"])
+
+
+# ------------------------------------- whole builds of the books of tests/test_books.py
+
+OUTPUT = re.compile(
+    r'class="cell_output docutils container">\s*<div class="output[^"]*">(.*?)</div>', re.S
+)
+
+WHOLE_BOOKS = {
+    # book: (execute_notebooks, notebooks the execute stage runs, page, an output it shows)
+    "article-myst-maths": ("force", 2, "growth", "[100, 125, 156, 195]"),
+    "book-execution-off": ("off", 0, "chapters/errors", "ZeroDivisionError: division by zero"),
+    "book-rmd": ("cache", 2, "summing", "45"),
+}
+
+
+@pytest.mark.parametrize("book", sorted(WHOLE_BOOKS))
+def test_a_book_builds_its_site_and_packages_as_its_settings_say(book: str, tmp_path: Path) -> None:
+    mode, runs, name, shown = WHOLE_BOOKS[book]
+    root = Path(shutil.copytree(BOOKS / book, tmp_path / book))
+    assert settings_of(root).mode == mode
+    # --only scorm: the site and both packages (the exercise editions are not the point here).
+    result = run_cli("build", root, "--only", "scorm")
+    assert result.returncode == 0, result.stderr
+    assert f"notebooks executed: {runs}, unchanged: 0" in result.stderr
+    assert BOOK_RAN_IT not in result.stderr
+    html = (root / "_build" / "html" / f"{name}.html").read_text(encoding="utf-8")
+    outputs = [re.sub(r"<[^>]+>", "", output) for output in OUTPUT.findall(html)]
+    assert any(shown in output for output in outputs), outputs
+    assert sorted(p.suffix for p in (root / "_build" / "scorm").iterdir()) == [".zip", ".zip"]
