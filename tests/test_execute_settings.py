@@ -220,6 +220,14 @@ def test_the_books_timeout_stops_a_slow_cell(tmp_path: Path) -> None:
         run_execute(root, ["empty.ipynb"])
 
 
+@pytest.mark.parametrize("in_temp", [False, True])
+def test_run_in_temp_runs_a_notebook_away_from_its_folder(tmp_path: Path, in_temp: bool) -> None:
+    root = copy_book("exec-modes", tmp_path, execute_notebooks="force", run_in_temp=in_temp)
+    write_notebook(root / "empty.ipynb", "Writes", "open('made-here.txt', 'w').close()")
+    run_execute(root, ["empty.ipynb"])
+    assert (root / "made-here.txt").exists() is not in_temp
+
+
 # ------------------------------------------------------------ errors the book allows
 
 
