@@ -73,6 +73,7 @@ def test_the_demo_quiz_loads_with_every_question_type():
         QuestionType.NUMERIC,
     ]
     assert quiz.max_points == 3
+    assert [q.objectives for q in quiz.questions] == [(1,), (), ()]
 
 
 def test_check_reports_each_quiz_problem_at_its_line(course):
@@ -81,6 +82,9 @@ def test_check_reports_each_quiz_problem_at_its_line(course):
     q = QUIZ
     assert code == 1
     assert lines == [
+        "modules/01-demo/module.yml:5:5: CK460 objective 1 ('Compute an hourly rate from a "
+        "per-minute rate.') is assessed by no question of modules/01-demo/quiz.yml; add "
+        "`objectives: [1]` to a question that assesses it",
         f"{q}:6:10: CK453 question 'rate' links to 'missing.md', which is no page of the book "
         "(links are relative to the quiz file)",
         f"{q}:8:9: CK457 choice 'a' of question 'rate' has no feedback and the question has no "
@@ -98,7 +102,7 @@ def test_check_reports_each_quiz_problem_at_its_line(course):
         "(links are relative to the quiz file)",
         f"{q}:32:11: CK102 question type must be one of single, multiple, numeric, got 'singel'",
         f"{q}:34:5: CK103 unknown key 'colour' in question 5 (allowed: answer, choices, feedback, "
-        "id, points, prompt, see, tolerance, type, unit)",
+        "id, objectives, points, prompt, see, tolerance, type, unit)",
     ]
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from coursekit.checks import (
+    assessment,
     bibliography,
     exercises,
     modules,
@@ -34,6 +35,7 @@ ALL_CHECKS: tuple[Check, ...] = (
     *bibliography.CHECKS,
     *exercises.CHECKS,
     *quizzes.CHECKS,
+    *assessment.CHECKS,
 )
 
 

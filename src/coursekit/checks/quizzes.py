@@ -68,6 +68,11 @@ def _loaded(course: Course) -> _Loaded:
     return memo(("quizzes", str(course.root)), load)
 
 
+def quizzes_by_path(course: Course) -> dict[str, Quiz]:
+    """Every quiz of the course that loaded, by its path relative to the root."""
+    return {quiz.path: quiz for quiz in _loaded(course).quizzes}
+
+
 def shape(course: Course) -> Iterator[Finding]:
     """CK101–CK104 inside quiz files: YAML syntax, types, unknown and missing keys."""
     yield from _loaded(course).findings
