@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, run_cli
-from coursekit.quiz.loading import load_quiz
+from coursekit.loading.quizzes import load_quiz
 from coursekit.quiz.model import QuestionType
 
 GOOD = REPO / "tests" / "fixtures" / "exercises" / "good"
@@ -82,7 +82,7 @@ def test_check_reports_each_quiz_problem_at_its_line(course):
     q = QUIZ
     assert code == 1
     assert lines == [
-        "modules/01-demo/module.yml:5:5: CK460 objective 1 ('Compute an hourly rate from a "
+        "modules/01-demo/module.yml:5:5: CK461 objective 1 ('Compute an hourly rate from a "
         "per-minute rate.') is assessed by no question of modules/01-demo/quiz.yml; add "
         "`objectives: [1]` to a question that assesses it",
         f"{q}:6:10: CK453 question 'rate' links to 'missing.md', which is no page of the book "
@@ -124,7 +124,7 @@ def test_a_directive_naming_a_missing_quiz_and_a_quiz_no_page_shows(course):
     code, lines = check(course)
     assert code == 1
     assert lines == [
-        "modules/01-demo/quiz.md:3:1: CK456 the quiz directive names "
+        "modules/01-demo/quiz.md:3:4: CK456 the quiz directive names "
         "'modules/01-demo/quizz.yml', which does not exist",
         f"{QUIZ}:0:0: CK458 no page shows this quiz; add a page (e.g. quiz.md) with a ```{{quiz}} "
         "directive naming it, and list the page in _toc.yml",
