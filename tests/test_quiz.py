@@ -59,7 +59,8 @@ def course(tmp_path: Path) -> Path:
 
 
 def check(course: Path) -> tuple[int, list[str]]:
-    result = run_cli("check", course, "--select", "CK1,CK4")
+    # CK461/CK462 (objectives a quiz assesses) have their own fixture, bad/quiz-objectives.
+    result = run_cli("check", course, "--select", "CK1,CK4", "--ignore", "CK461,CK462")
     return result.returncode, result.stdout.splitlines()
 
 
@@ -82,9 +83,6 @@ def test_check_reports_each_quiz_problem_at_its_line(course):
     q = QUIZ
     assert code == 1
     assert lines == [
-        "modules/01-demo/module.yml:5:5: CK461 objective 1 ('Compute an hourly rate from a "
-        "per-minute rate.') is assessed by no question of modules/01-demo/quiz.yml; add "
-        "`objectives: [1]` to a question that assesses it",
         f"{q}:6:10: CK453 question 'rate' links to 'missing.md', which is no page of the book "
         "(links are relative to the quiz file)",
         f"{q}:8:9: CK457 choice 'a' of question 'rate' has no feedback and the question has no "
