@@ -38,6 +38,7 @@ QUESTION_SPEC: schema.Spec = {
     "unit": STR,
     "feedback": TEXT,
     "see": STR,
+    "objectives": LIST,
 }
 CHOICE_SPEC: schema.Spec = {"id": TEXT, "text": REQ_TEXT, "correct": BOOL, "feedback": TEXT}
 TYPES = ", ".join(t.value for t in QuestionType)
