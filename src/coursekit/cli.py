@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import click
 
 from coursekit import __version__, findings
-from coursekit.checks import check_course
+from coursekit.checks import check_course, reported
 from coursekit.errors import CourseKitError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -108,8 +108,8 @@ def check(
     """
     selected, ignored = _known_prefixes(select, "--select"), _known_prefixes(ignore, "--ignore")
     _require_folder(path)
-    _course, found = check_course(path)
-    kept = findings.select(found, selected, ignored)
+    course, found = check_course(path)
+    kept = reported(course, found, selected, ignored)
     output = findings.format_findings(kept, fmt)
     if output:
         click.echo(output)

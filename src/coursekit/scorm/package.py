@@ -73,9 +73,7 @@ def site_files(html_dir: Path) -> Entries:
 def _launch_page(course: Course, html_dir: Path, site: Entries, module) -> launch.LaunchPage:  # type: ignore[no-untyped-def]
     assert course.config is not None
     if not module.pages:
-        raise BuildError(
-            f"{module.yaml_path}: module {module.id} has no pages in _toc.yml to package"
-        )
+        raise BuildError(f"{module.where}: unit {module.id} has no pages in _toc.yml to package")
     pages = []
     for page in module.pages:
         path = f"{page.docname}.html"
