@@ -14,6 +14,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeGuard
 
 import yaml
 
@@ -182,11 +183,11 @@ def _with_toc_entry(text: str, folder: str, number: int, title: str) -> str:
     )
 
 
-def _block_list(node: yaml.Node | None) -> bool:
+def _block_list(node: yaml.Node | None) -> TypeGuard[yaml.SequenceNode]:
     return isinstance(node, yaml.SequenceNode) and bool(node.value) and not node.flow_style
 
 
-def _insert_item(text: str, items: yaml.Node, entry: list[str]) -> str:
+def _insert_item(text: str, items: yaml.SequenceNode, entry: list[str]) -> str:
     """`text` with `entry` (lines of one list item) after the last item naming a module."""
     after = next(
         (p for p in reversed(items.value) if f"{MODULES_DIR}/" in _source(text, p)),
