@@ -56,18 +56,11 @@ def init_course(root: Path, title: str | None = None) -> NewCourse:
     Raises `CourseError` when `root` already holds `_config.yml` or `_toc.yml`, or any
     file the starter would write: nothing is ever written over a file.
     """
-    if root.exists() and not root.is_dir():
-        raise UsageError(f"{root} is a file; give a folder for the new course")
-    for name in BOOK_FILES:
-        if (root / name).exists():
-            raise CourseError(
-                f"{root / name} exists: {root} is a book already, and coursekit init only "
-                "starts a course in a new or empty folder; to add a module to it, run "
-                '`coursekit new module "Title"` there'
-            )
+    _refuse_a_book(root)
     title = (title or _title_from(root)).strip()
     if not slugify(title):
         raise UsageError("give the course a title with at least one letter or digit")
+    # __TITLE_YAML__ before __TITLE__, which is a prefix of it.
     words = {
         "__TITLE_YAML__": _yaml_str(title),
         "__TITLE__": title,
@@ -80,19 +73,31 @@ def init_course(root: Path, title: str | None = None) -> NewCourse:
         raise CourseError(
             f"{root} already has {', '.join(taken)}; coursekit init writes no file over another"
         )
-    written = []
-    for src, dest in plan:
-        text = src.read_text(encoding="utf-8")
-        for word, value in words.items():
-            text = text.replace(word, value)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_text(text, encoding="utf-8")
-        written.append(dest)
+    texts = [(src.read_text(encoding="utf-8"), dest) for src, dest in plan]
     gitignore = root / ".gitignore"
     if not gitignore.exists():  # a repository's own .gitignore stays as it is
-        gitignore.write_text(GITIGNORE, encoding="utf-8")
-        written.append(gitignore)
-    return NewCourse(root, tuple(written))
+        texts.append((GITIGNORE, gitignore))
+    for text, dest in texts:
+        for word, value in words.items():
+            text = text.replace(word, value)
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise CourseError(f"cannot write {dest}: {exc.strerror or exc}") from exc
+    return NewCourse(root, tuple(dest for _text, dest in texts))
+
+
+def _refuse_a_book(root: Path) -> None:
+    if root.exists() and not root.is_dir():
+        raise UsageError(f"{root} is a file; give a folder for the new course")
+    for name in BOOK_FILES:
+        if (root / name).exists():
+            raise CourseError(
+                f"{root / name} exists: {root} is a book already, and coursekit init only "
+                "starts a course in a new or empty folder; to add a module to it, run "
+                '`coursekit new module "Title"` there'
+            )
 
 
 def _starter_files() -> list[Path]:
