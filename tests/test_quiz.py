@@ -98,7 +98,7 @@ def test_check_reports_each_quiz_problem_at_its_line(course):
         "(links are relative to the quiz file)",
         f"{q}:32:11: CK102 question type must be one of single, multiple, numeric, got 'singel'",
         f"{q}:34:5: CK103 unknown key 'colour' in question 5 (allowed: answer, choices, feedback, "
-        "id, points, prompt, see, tolerance, type, unit)",
+        "id, objectives, points, prompt, see, tolerance, type, unit)",
     ]
 
 
