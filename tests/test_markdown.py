@@ -134,6 +134,12 @@ def test_fences_are_code_however_many_backticks():
     assert [(d.name, d.argument, d.pos.line) for d in found.directives] == [("quiz", "real.yml", 6)]
 
 
+def test_labelled_display_maths_defines_a_label():
+    text = "$$ F = m a $$ (eq:newton)\n\nSee {eq}`eq:newton`.\n"
+    found = parse([(-1, text)], frozenset({"dollarmath"}))
+    assert [(label.name, label.pos.line) for label in found.labels] == [("eq:newton", 1)]
+
+
 def test_code_spans_and_math_hide_links():
     text = "Code `[x](a.md)`, math $[y](b.md)$ and a [real](c.md) link.\n"
     assert [link.target for link in parse([(-1, text)]).links] == ["c.md"]
@@ -156,3 +162,41 @@ def test_link_targets_as_written():
         "a b.md",
         "caf\u00e9.md",
     ]
+
+
+def test_line_tables_equal_markdown_its_own():
+    """The faster line tables are exactly StateBlock's, on course texts and odd inputs."""
+    import random
+
+    from markdown_it.rules_block import StateBlock
+
+    from coursekit.loading.markdown import _LineTables, parser
+
+    md = parser(DEFAULT_EXTENSIONS)
+
+    rnd = random.Random(7)
+    texts = [
+        "",
+        "\n",
+        "a",
+        "  ",
+        "a\n  ",
+        "a\n  \n",
+        "\tx\n  \ty",
+        " \t \n\n\nq",
+        *chunks_from_files(),
+        *("".join(rnd.choice(" \t\nab#`") for _ in range(rnd.randint(0, 40))) for _ in range(2000)),
+    ]
+    for text in texts:
+        theirs, ours = StateBlock(text, md, {}, []), _LineTables(text, md, {}, [])
+        for name in ("bMarks", "eMarks", "tShift", "sCount", "bsCount", "lineMax"):
+            assert getattr(ours, name) == getattr(theirs, name), (text, name)
+
+
+def test_the_text_rule_stops_where_markdown_its_own_stops():
+    import importlib
+
+    from coursekit.loading.markdown import TEXT_TERMINATORS
+
+    upstream = importlib.import_module("markdown_it.rules_inline.text")
+    assert set(upstream._TerminatorChars) == TEXT_TERMINATORS

@@ -295,6 +295,7 @@ class Unit:
     pages: tuple[Page, ...]
     summary: str = ""
     objectives: tuple[str, ...] = ()
+    objectives_pos: tuple[tuple[int, int], ...] = ()  # where each objective is written
     duration: int | None = None  # minutes
     mastery_score: int | None = None  # None: the course's coursekit.scorm.mastery_score
     yaml_path: str | None = None  # the module.yml (or _config.yml) that describes it

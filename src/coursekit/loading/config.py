@@ -61,16 +61,8 @@ SCORM_SPEC: schema.Spec = {"versions": LIST, "mastery_score": NUMBER}
 def load_config(root: Path, findings: list[Finding]) -> tuple[Config | None, YamlDoc | None]:
     """The configuration (None when there is none usable) and its YAML document."""
     if not (root / CONFIG_FILE).is_file():
-        findings.append(
-            make(
-                "CK100",
-                CONFIG_FILE,
-                0,
-                0,
-                "no _config.yml here; is this the book's folder? "
-                "(`coursekit init` starts a new course)",
-            )
-        )
+        msg = "no _config.yml here; is this the book's folder? " + _where_is_the_book(root)
+        findings.append(make("CK100", CONFIG_FILE, 0, 0, msg))
         return None, None
     doc = read_yaml(root, CONFIG_FILE, findings)
     if doc is None:
@@ -108,6 +100,16 @@ def load_config(root: Path, findings: list[Finding]) -> tuple[Config | None, Yam
         raw=data,
     )
     return config, doc
+
+
+def _where_is_the_book(root: Path) -> str:
+    """A hint: a book in a sub-folder (`book/`, `docs/`…), or how to start one."""
+    found = sorted(p.parent.name for p in root.glob(f"*/{CONFIG_FILE}") if p.is_file())
+    found = [f for f in found if (root / f / "_toc.yml").is_file()]
+    if found:
+        book = found[0]
+        return f"the book seems to be in {book}/: give that folder (`coursekit build {book}`)"
+    return "(`coursekit init` starts a new course)"
 
 
 def _section(
