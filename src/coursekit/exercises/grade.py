@@ -65,6 +65,8 @@ class Malformed(ValueError):
 def read_submission(file: Path) -> dict[str, Any]:
     """The submission as a dict of checked shape; raises Malformed with a short reason."""
     try:
+        if file.is_symlink():  # it could point at the teacher edition or a peer's work
+            raise Malformed("a symbolic link: not graded")
         size = file.stat().st_size
         if not file.is_file():
             raise Malformed("not a regular file")
@@ -145,13 +147,28 @@ def job_cells(nb: dict[str, Any], tests: CourseTests) -> tuple[list[dict[str, An
 
 def grade_file(file: Path, base: Path, known: dict[str, CourseTests], limits: Limits) -> Grade:
     """Run one submission in the sandbox and count the course tests it passes."""
-    shown = file.relative_to(base).as_posix()
+    return _grade_read(file, base, _read(file), known, limits)
+
+
+def _read(file: Path) -> dict[str, Any] | Malformed:
     try:
-        nb = read_submission(file)
+        return read_submission(file)
     except Malformed as exc:
+        return exc
+
+
+def _grade_read(
+    file: Path,
+    base: Path,
+    nb: dict[str, Any] | Malformed,
+    known: dict[str, CourseTests],
+    limits: Limits,
+) -> Grade:
+    shown = file.relative_to(base).as_posix()
+    if isinstance(nb, Malformed):
         name = _exercise_of({}, file, known)
         total = len(known[name].sources) if name in known else 0
-        return Grade(shown, name, 0, total, str(exc))
+        return Grade(shown, name, 0, total, str(nb))
     name = _exercise_of(nb, file, known)
     if name not in known:
         return Grade(shown, name, 0, 0, "unknown exercise: not graded")
@@ -159,7 +176,7 @@ def grade_file(file: Path, base: Path, known: dict[str, CourseTests], limits: Li
     cells, missing = job_cells(nb, tests)
     result = run_job(cells, limits)
     passed = sum(1 for ok, _ in result.verdicts.values() if ok)
-    notes = [result.stopped] if result.stopped else []
+    notes = [*result.notes, result.stopped] if result.stopped else list(result.notes)
     if missing:
         notes.append(f"{len(missing)} test cell(s) missing from the submission")
     return Grade(shown, name, passed, len(tests.sources), "; ".join(notes))
@@ -190,11 +207,14 @@ def grade(
     limits = limits or Limits(cell_seconds=timeout)
     exercises = find_exercises(course_root) if course_root else []
     known = {ex.name: course_tests(ex) for ex in exercises}
-    files = submission_files(submissions)
+    # Every submission is read before any runs: one cannot change or delete another.
+    read = {f: _read(f) for f in submission_files(submissions)}
     become_subreaper()
     try:
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            return list(pool.map(lambda f: grade_file(f, submissions, known, limits), files))
+            return list(
+                pool.map(lambda f: _grade_read(f, submissions, read[f], known, limits), read)
+            )
     finally:
         kill_orphans()
 

@@ -120,8 +120,11 @@ def _untrusted():
 
 
 def _verdict(nonce, test, passed, why):
-    line = _dumps({"nonce": nonce, "test": test, "passed": passed, "why": why}) + "\n"
-    data = line.encode()
+    _send({"nonce": nonce, "test": test, "passed": passed, "why": why})
+
+
+def _send(message):
+    data = (_dumps(message) + "\n").encode()
     while data:
         data = data[_write(_VERDICT_FD[0], data) :]
 
@@ -155,7 +158,9 @@ def main():
         if cell["kind"] == "code":
             signal.alarm(timeout)
             try:
-                shell.run_cell(cell["source"], store_history=False)
+                ran = shell.run_cell(cell["source"], store_history=False)
+                if isinstance(getattr(ran, "error_in_exec", None), TimeoutError):
+                    _send({"nonce": nonce, "note": f"a cell ran longer than {timeout} s"})
             except BaseException as exc:  # noqa: BLE001 - a submission may raise anything
                 print(f"cell stopped: {type(exc).__name__}", file=_stderr)
             finally:

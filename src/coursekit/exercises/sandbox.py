@@ -68,6 +68,7 @@ class JobResult:
 
     verdicts: dict[int, tuple[bool, str]] = field(default_factory=dict)
     stopped: str = ""  # "" when the harness ran to its end
+    notes: list[str] = field(default_factory=list)  # from the harness: a cell timed out
     output_bytes: int = 0
 
 
@@ -420,6 +421,9 @@ def _take_verdict(line: bytes, nonce: str, result: JobResult) -> None:
     except ValueError:
         return
     if not isinstance(data, dict) or data.get("nonce") != nonce:
+        return
+    if isinstance(data.get("note"), str) and data["note"] not in result.notes:
+        result.notes.append(data["note"][:200])
         return
     test, passed, why = data.get("test"), data.get("passed"), data.get("why", "")
     if isinstance(test, int) and isinstance(passed, bool) and test not in result.verdicts:
