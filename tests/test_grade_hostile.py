@@ -2,7 +2,7 @@
 
 The exercise is tests/fixtures/exercises/good's `rates` (2 test cells, `cell-2` and
 `cell-3`). Each hostile submission starts from the untouched student edition (which
-scores 0/2) and adds its attack in a code cell before the tests, so every one of them
+scores 0/2) and adds its attack in a code cell between the solution cell and the tests, so every one of them
 must score 0/2. The whole set is graded by ONE run of the real CLI (`coursekit
 exercises grade`), as a teacher would grade a class, then each row is checked.
 """
@@ -47,7 +47,7 @@ def student(body: str = STUB) -> dict:
     return nb
 
 
-def with_cell(source: str, nb: dict | None = None, at: int = 1) -> dict:
+def with_cell(source: str, nb: dict | None = None, at: int = 2) -> dict:
     """`nb` (default: the blank student edition) with a code cell of `source` inserted."""
     nb = nb or student()
     cell = {"cell_type": "code", "id": f"attack-{at}", "metadata": {}, "outputs": [],
@@ -87,7 +87,7 @@ def hostile(submissions: Path, target: Path, server_port: int) -> dict[str, dict
     return {
         "blank": blank,
         # ---- solution theft
-        "thief-cmdline": with_cell(RUN_SOLUTION + """
+        "thief-cmdline": with_cell(RUN_SOLUTION + textwrap.dedent("""
             import os
             for pid in os.listdir('/proc'):
                 try:
@@ -100,23 +100,23 @@ def hostile(submissions: Path, target: Path, server_port: int) -> dict[str, dict
                             t = open(p).read()
                             if 'BEGIN SOLUTION' in t:
                                 _run_solution(t)
-            """),
+            """)),
         "thief-path": with_cell(RUN_SOLUTION + f"_run_solution(open({str(TEACHER)!r}).read())"),
-        "thief-parent-folder": with_cell(RUN_SOLUTION + """
+        "thief-parent-folder": with_cell(RUN_SOLUTION + textwrap.dedent("""
             import glob
             for p in glob.glob('../../**/rates.ipynb', recursive=True):
                 if 'BEGIN SOLUTION' in open(p).read():
                     _run_solution(open(p).read())
-            """),
+            """)),
         "thief-env": with_cell(f"import os; exec(os.environ.get({SECRET_ENV!r}, ''))"),
         # ---- peers
-        "peer-copy": with_cell(RUN_SOLUTION + f"""
+        "peer-copy": with_cell(RUN_SOLUTION + textwrap.dedent(f"""
             for p in ({str(peers)!r}, '../alice/rates.ipynb'):
                 try:
                     _run_solution(open(p).read())
                 except OSError:
                     pass
-            """),
+            """)),
         "peer-delete": with_cell(f"""
             import os, shutil
             for p in ({str(peers)!r}, '../alice/rates.ipynb'):
@@ -219,7 +219,7 @@ open({str(target)!r}, "w").write("student_file,exercise,tests_passed,tests_total
         "output-1gb": with_cell(
             "import sys\nchunk = 'x' * (1024**2)\nfor _ in range(1024):\n"
             "    sys.stdout.write(chunk)\n"),
-        "network": with_cell(RUN_SOLUTION + f"""
+        "network": with_cell(RUN_SOLUTION + textwrap.dedent(f"""
             import socket
             for host in ('127.0.0.1', 'localhost'):
                 try:
@@ -227,7 +227,7 @@ open({str(target)!r}, "w").write("student_file,exercise,tests_passed,tests_total
                     _run_solution(s.makefile().read())
                 except OSError:
                     pass
-            """),
+            """)),
     }
 
 
