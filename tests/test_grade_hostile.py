@@ -2,7 +2,8 @@
 
 The exercise is tests/fixtures/exercises/good's `rates` (2 test cells, `cell-2` and
 `cell-3`). Each hostile submission starts from the untouched student edition (which
-scores 0/2) and adds its attack in a code cell between the solution cell and the tests, so every one of them
+scores 0/2) and adds its attack in a code cell between the solution cell and the tests,
+so every one of them
 must score 0/2. The whole set is graded by ONE run of the real CLI (`coursekit
 exercises grade`), as a teacher would grade a class, then each row is checked.
 """
@@ -50,8 +51,14 @@ def student(body: str = STUB) -> dict:
 def with_cell(source: str, nb: dict | None = None, at: int = 2) -> dict:
     """`nb` (default: the blank student edition) with a code cell of `source` inserted."""
     nb = nb or student()
-    cell = {"cell_type": "code", "id": f"attack-{at}", "metadata": {}, "outputs": [],
-            "execution_count": None, "source": textwrap.dedent(source)}
+    cell = {
+        "cell_type": "code",
+        "id": f"attack-{at}",
+        "metadata": {},
+        "outputs": [],
+        "execution_count": None,
+        "source": textwrap.dedent(source),
+    }
     nb["cells"].insert(at, cell)
     return nb
 
@@ -81,13 +88,22 @@ def hostile(submissions: Path, target: Path, server_port: int) -> dict[str, dict
             c["metadata"] = {}
             c["source"] = "pass"
     own_tests = student()
-    own_tests["cells"].append({"cell_type": "code", "id": "mine", "outputs": [],
-                               "execution_count": None, "source": "assert True",
-                               "metadata": {"tags": ["tests"], "nbgrader": {"grade": True}}})
+    own_tests["cells"].append(
+        {
+            "cell_type": "code",
+            "id": "mine",
+            "outputs": [],
+            "execution_count": None,
+            "source": "assert True",
+            "metadata": {"tags": ["tests"], "nbgrader": {"grade": True}},
+        }
+    )
     return {
         "blank": blank,
         # ---- solution theft
-        "thief-cmdline": with_cell(RUN_SOLUTION + textwrap.dedent("""
+        "thief-cmdline": with_cell(
+            RUN_SOLUTION
+            + textwrap.dedent("""
             import os
             for pid in os.listdir('/proc'):
                 try:
@@ -100,23 +116,30 @@ def hostile(submissions: Path, target: Path, server_port: int) -> dict[str, dict
                             t = open(p).read()
                             if 'BEGIN SOLUTION' in t:
                                 _run_solution(t)
-            """)),
+            """)
+        ),
         "thief-path": with_cell(RUN_SOLUTION + f"_run_solution(open({str(TEACHER)!r}).read())"),
-        "thief-parent-folder": with_cell(RUN_SOLUTION + textwrap.dedent("""
+        "thief-parent-folder": with_cell(
+            RUN_SOLUTION
+            + textwrap.dedent("""
             import glob
             for p in glob.glob('../../**/rates.ipynb', recursive=True):
                 if 'BEGIN SOLUTION' in open(p).read():
                     _run_solution(open(p).read())
-            """)),
+            """)
+        ),
         "thief-env": with_cell(f"import os; exec(os.environ.get({SECRET_ENV!r}, ''))"),
         # ---- peers
-        "peer-copy": with_cell(RUN_SOLUTION + textwrap.dedent(f"""
+        "peer-copy": with_cell(
+            RUN_SOLUTION
+            + textwrap.dedent(f"""
             for p in ({str(peers)!r}, '../alice/rates.ipynb'):
                 try:
                     _run_solution(open(p).read())
                 except OSError:
                     pass
-            """)),
+            """)
+        ),
         "peer-delete": with_cell(f"""
             import os, shutil
             for p in ({str(peers)!r}, '../alice/rates.ipynb'):
@@ -132,7 +155,8 @@ def hostile(submissions: Path, target: Path, server_port: int) -> dict[str, dict
         "forged-own-test": own_tests,
         # ---- hooks
         "hook-input-transformer": with_cell(
-            "get_ipython().input_transformers_cleanup.append(lambda lines: ['pass\\n'])"),
+            "get_ipython().input_transformers_cleanup.append(lambda lines: ['pass\\n'])"
+        ),
         "hook-ast-transformer": with_cell("""
             import ast
             class Empty(ast.NodeTransformer):
@@ -141,10 +165,12 @@ def hostile(submissions: Path, target: Path, server_port: int) -> dict[str, dict
             get_ipython().ast_transformers.append(Empty())
             """),
         "hook-custom-exc": with_cell(
-            "get_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)"),
+            "get_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)"
+        ),
         "hook-showtraceback": with_cell(
             "ip = get_ipython(); ip.showtraceback = lambda *a, **k: None; "
-            "ip._showtraceback = lambda *a, **k: None"),
+            "ip._showtraceback = lambda *a, **k: None"
+        ),
         "hook-settrace-skips-asserts": with_cell("""
             import sys
             def tracer(frame, event, arg):
@@ -176,10 +202,11 @@ def hostile(submissions: Path, target: Path, server_port: int) -> dict[str, dict
             sys.addaudithook(hook)
             """),
         "hook-fake-output": with_cell(
-            "print('{\"test\": 0, \"passed\": true}\\n{\"test\": 1, \"passed\": true}')\n"
+            'print(\'{"test": 0, "passed": true}\\n{"test": 1, "passed": true}\')\n'
             "import os\nfor fd in range(3, 20):\n    try:\n"
-            "        os.write(fd, b'{\"nonce\": \"x\", \"test\": 0, \"passed\": true}\\n')\n"
-            "    except OSError:\n        pass"),
+            '        os.write(fd, b\'{"nonce": "x", "test": 0, "passed": true}\\n\')\n'
+            "    except OSError:\n        pass"
+        ),
         "hook-exit-early": with_cell("import os; os._exit(0)"),
         "hook-thread": with_cell("""
             import threading, time
@@ -218,8 +245,11 @@ open({str(target)!r}, "w").write("student_file,exercise,tests_passed,tests_total
         "cpu-spin": with_cell("while True:\n    pass"),
         "output-1gb": with_cell(
             "import sys\nchunk = 'x' * (1024**2)\nfor _ in range(1024):\n"
-            "    sys.stdout.write(chunk)\n"),
-        "network": with_cell(RUN_SOLUTION + textwrap.dedent(f"""
+            "    sys.stdout.write(chunk)\n"
+        ),
+        "network": with_cell(
+            RUN_SOLUTION
+            + textwrap.dedent(f"""
             import socket
             for host in ('127.0.0.1', 'localhost'):
                 try:
@@ -227,7 +257,8 @@ open({str(target)!r}, "w").write("student_file,exercise,tests_passed,tests_total
                     _run_solution(s.makefile().read())
                 except OSError:
                     pass
-            """)),
+            """)
+        ),
     }
 
 
@@ -299,9 +330,10 @@ def graded(tmp_path_factory):
     notebooks = {
         "alice": student(RIGHT),
         "bob": student("    return cents_per_minute * 0.6"),
-        "honest-magics": with_cell("%time x = 1\nimport subprocess\n"
-                                   "subprocess.run(['true'], check=True)\nprint('hi')",
-                                   student(RIGHT)),
+        "honest-magics": with_cell(
+            "%time x = 1\nimport subprocess\nsubprocess.run(['true'], check=True)\nprint('hi')",
+            student(RIGHT),
+        ),
         "honest-non-string-id": _non_string_id(),
         **hostile(subs, target, server.port),
     }
@@ -323,8 +355,19 @@ def graded(tmp_path_factory):
     os.environ[SECRET_ENV] = env_secret
     start = time.monotonic()
     try:
-        result = run_cli("exercises", "grade", subs, "--course", GOOD, "-o", target,
-                         "--timeout", "10", "--jobs", "2")
+        result = run_cli(
+            "exercises",
+            "grade",
+            subs,
+            "--course",
+            GOOD,
+            "-o",
+            target,
+            "--timeout",
+            "10",
+            "--jobs",
+            "2",
+        )
     finally:
         del os.environ[SECRET_ENV]
         server.close()
@@ -366,10 +409,19 @@ def test_honest_submissions_score_full_marks(graded):
 
 
 FORGERS = [
-    "forged-duplicate-ids", "forged-untagged-tests", "forged-own-test",
-    "hook-input-transformer", "hook-ast-transformer", "hook-custom-exc",
-    "hook-showtraceback", "hook-settrace-skips-asserts", "hook-builtins", "hook-audit",
-    "hook-fake-output", "hook-exit-early", "hook-thread",
+    "forged-duplicate-ids",
+    "forged-untagged-tests",
+    "forged-own-test",
+    "hook-input-transformer",
+    "hook-ast-transformer",
+    "hook-custom-exc",
+    "hook-showtraceback",
+    "hook-settrace-skips-asserts",
+    "hook-builtins",
+    "hook-audit",
+    "hook-fake-output",
+    "hook-exit-early",
+    "hook-thread",
 ]
 
 
@@ -399,9 +451,7 @@ def test_a_gigabyte_of_output_is_cut_off(graded):
     assert "printed more than" in graded["rows"]["output-1gb"]["note"]
 
 
-@pytest.mark.parametrize(
-    "name", [*MALFORMED, "huge", "symlink"]
-)
+@pytest.mark.parametrize("name", [*MALFORMED, "huge", "symlink"])
 def test_a_malformed_submission_is_a_row_with_a_note(graded, name):
     row = graded["rows"][name]
     assert (row["tests_passed"], row["tests_total"]) == ("0", "2")
@@ -447,12 +497,16 @@ def test_csv_cells_cannot_become_spreadsheet_formulas(tmp_path):
     from coursekit.exercises.grade import Grade, write_csv
 
     target = tmp_path / "grades.csv"
-    write_csv([Grade("=HYPERLINK(\"x\")/a.ipynb", "+1", 0, 2, "-cmd|' /C calc'!A0"),
-               Grade("@SUM(A1)", "\tx", 1, 2, "\rnote")], target)
+    write_csv(
+        [
+            Grade('=HYPERLINK("x")/a.ipynb', "+1", 0, 2, "-cmd|' /C calc'!A0"),
+            Grade("@SUM(A1)", "\tx", 1, 2, "\rnote"),
+        ],
+        target,
+    )
     with target.open(encoding="utf-8", newline="") as f:
         rows = list(csv.reader(f))[1:]
     cells = [c for row in rows for i, c in enumerate(row) if i not in (2, 3)]
     assert all(c.startswith("'") for c in cells), cells
     assert [r[2:4] for r in rows] == [["0", "2"], ["1", "2"]]
     assert [p.name for p in tmp_path.iterdir()] == ["grades.csv"]  # no temp file left
-

@@ -100,7 +100,7 @@ def read_submission(file: Path) -> dict[str, Any]:
 def course_tests(exercise: Exercise) -> CourseTests:
     """The exercise's test cells as students were given them (student edition)."""
     nb, _ = student_edition(read_notebook(exercise.file, exercise.path), exercise.name)
-    sources = {}
+    sources: dict[str, str] = {}
     for cell in nb["cells"]:
         if is_test_cell(cell) and isinstance(cell.get("id"), str):
             sources.setdefault(cell["id"], cell["source"])

@@ -134,9 +134,8 @@ def _on_alarm(signum, frame):
 
 
 def _shell():
-    from traitlets.config import Config
-
     from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
 
     config = Config()
     config.HistoryManager.enabled = False  # its saving thread would count as a stray thread

@@ -35,7 +35,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -77,7 +77,7 @@ class JobResult:
 
 @cache
 def sandbox_kind() -> str:
-    """"bwrap", "unshare" or "none": the strongest shutting-in this machine allows."""
+    """The strongest shutting-in this machine allows: `bwrap`, `unshare` or `none`."""
     if shutil.which("bwrap") and _works(_bwrap_prefix(Path(tempfile.gettempdir()))):
         return "bwrap"
     if shutil.which("unshare") and _works(_unshare_prefix()):
@@ -187,7 +187,7 @@ def _children_of(pid: int) -> list[int]:
     return found
 
 
-def kill_orphans(keep: set[int] = frozenset()) -> int:  # type: ignore[assignment]
+def kill_orphans(keep: frozenset[int] = frozenset()) -> int:
     """Kill and reap every process that came back to us as subreaper; returns how many.
 
     `keep` are our own live jobs (their Popen reaps them). Loops until none is left,
@@ -200,10 +200,8 @@ def kill_orphans(keep: set[int] = frozenset()) -> int:  # type: ignore[assignmen
             break
         for pid in found:
             _kill_tree(pid)
-            try:
+            with suppress(ChildProcessError):
                 os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                pass
             killed += 1
         time.sleep(0.05)
     return killed
@@ -212,10 +210,8 @@ def kill_orphans(keep: set[int] = frozenset()) -> int:  # type: ignore[assignmen
 def _kill_tree(pid: int) -> None:
     for child in _children_of(pid):
         _kill_tree(child)
-    try:
+    with suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 @contextmanager
@@ -239,15 +235,11 @@ def _pids_cgroup(limit: int) -> Iterator[Path | None]:
             if not pids:
                 break
             for pid in pids:
-                try:
+                with suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
             time.sleep(0.05)
-        try:
+        with suppress(OSError):
             group.rmdir()
-        except OSError:
-            pass
 
 
 def _preexec(limits: Limits, cpu_seconds: int, cgroup: Path | None) -> Any:
@@ -309,7 +301,7 @@ def _supervise(
     try:
         proc = subprocess.Popen(
             argv,
-            cwd=workdir if not argv[0] == "bwrap" else None,
+            cwd=workdir if argv[0] != "bwrap" else None,
             env=env,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -401,14 +393,10 @@ def _exit_note(code: int) -> str:
 
 def _end(proc: subprocess.Popen[bytes]) -> None:
     """Kill the job's process group and wait for it, so nothing of it runs on."""
-    try:
+    with suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    try:
+    with suppress(ProcessLookupError):
         proc.kill()
-    except ProcessLookupError:
-        pass
     proc.wait()
     if proc.stdout is not None:
         proc.stdout.close()
