@@ -29,8 +29,9 @@ from nbformat.v4 import new_output
 # still carrying our value is killed (a `setsid` daemon leaves the process group, not
 # the environment).
 TAG_VARIABLE = "COURSEKIT_KERNEL_TAG"
-# Output a cell may store: a cell printing 200 MB would make a 200 MB page.
-MAX_CELL_OUTPUT = 5 * 1024**2
+# Text a cell may store (images are files of their own): a cell printing 200 MB would
+# make a 200 MB page, and Sphinx takes minutes over a few MB of text.
+MAX_CELL_OUTPUT = 256 * 1024
 
 
 class KernelStartError(RuntimeError):
@@ -59,20 +60,24 @@ class _CappedClient(NotebookClient):
         if used > MAX_CELL_OUTPUT:
             return None
         content = msg.get("content", {})
+        data = content.get("data") or {}
         size = len(str(content.get("text", ""))) + sum(
-            len(str(v)) for v in (content.get("data") or {}).values()
+            len(str(v)) for k, v in data.items() if str(k).startswith("text/")
         )
         sizes[cell_index] = used + size
-        if used + size > MAX_CELL_OUTPUT:
-            notice = new_output(
-                "stream",
-                name="stderr",
-                text=f"\n[coursekit: this cell printed more than {MAX_CELL_OUTPUT // 1024**2} MB; "
-                "the rest of its output is not kept]\n",
-            )
-            outs.append(notice)
-            return notice
-        return super().output(outs, msg, display_id, cell_index)
+        if used + size <= MAX_CELL_OUTPUT:
+            return super().output(outs, msg, display_id, cell_index)
+        if msg.get("msg_type") == "stream":  # keep what fits of the text
+            text = str(content.get("text", ""))[: MAX_CELL_OUTPUT - used]
+            super().output(outs, {**msg, "content": {**content, "text": text}}, None, cell_index)
+        notice = new_output(
+            "stream",
+            name="stderr",
+            text=f"\n[coursekit: this cell printed more than {MAX_CELL_OUTPUT // 1024} kB of "
+            "text; the rest of its output is not kept]\n",
+        )
+        outs.append(notice)
+        return notice
 
 
 def kill_tagged(tag: str) -> int:
