@@ -134,6 +134,7 @@ def build_course(root: Path, options: BuildOptions, reporter: Reporter) -> Build
                 execute(course, out_dir, options, wanted, reporter, summary)
             # The exercises' self-checks run kernels while Sphinx, which uses one core,
             # builds the book: neither reads what the other writes.
+            _import_before_threads(wanted)
             with (
                 timer.background(
                     "exercises", build_exercises, course, outputs, options, wanted, summary
@@ -251,6 +252,14 @@ def package_scorm(
 
 
 # ----------------------------------------------------------------- the helpers
+
+
+def _import_before_threads(wanted: set[str]) -> None:
+    """Import jupyter_client here, before the exercises thread and the book both do:
+    importing its circular modules from two threads at once fails half-way
+    ("cannot import name 'AsyncKernelManager'"), e.g. under --no-execute."""
+    if "exercises" in wanted:
+        import coursekit.exercises.selfcheck  # noqa: F401
 
 
 @contextmanager

@@ -62,13 +62,28 @@ def check_out_dir(root: Path, out_dir: Path) -> None:
             f"{out_dir}: --out holds course sources ({', '.join(sorted(sources)[:3])}); "
             "a build would replace its exercises/; give an empty or new folder"
         )
-    foreign = [n for n in entries if n not in OWN_ENTRIES and not n.startswith(OWN_PREFIXES)]
+    foreign = [n for n in entries if not _ours(out_dir / n)]
     if foreign:
         raise BuildError(
             f"{out_dir}: --out is a folder coursekit did not create (it holds "
             f"{', '.join(sorted(foreign)[:3])}); its html/, scorm/ and exercises/ would be "
             "replaced: give an empty or new folder"
         )
+
+
+def _ours(path: Path) -> bool:
+    """Whether `path` (in an unmarked output folder) looks like what a build writes there."""
+    name = path.name
+    if name.startswith(OWN_PREFIXES) or name in (LOCK_FILE, MARKER_FILE, ".jupyter_cache"):
+        return True
+    if not path.is_dir() or path.is_symlink() or name not in OWN_ENTRIES:
+        return False
+    inside = {p.name for p in path.iterdir()}
+    if name == "exercises":
+        return inside <= {"student", "teacher"}
+    if name == "scorm":
+        return all(n.endswith((".zip", ".zip.tmp")) for n in inside)
+    return "index.html" in inside or not inside  # html
 
 
 def mark_out_dir(out_dir: Path) -> None:

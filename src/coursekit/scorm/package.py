@@ -29,6 +29,7 @@ FILE_MODE = 0o100644 << 16  # regular file, rw-r--r--, whatever the umask was
 STORED_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".woff", ".woff2", ".zip", ".gz"}
 
 Entries = dict[str, bytes | Path]  # zip path → content, or the file to read it from
+SITE_BOOKKEEPING = {".buildinfo", ".buildinfo.bak", ".nojekyll"}
 # Characters XML 1.0 cannot hold at all (lxml refuses them with a ValueError).
 XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 # Names no zip entry may have: unsafe for Windows tools, which also read `\` as a separator.
@@ -74,7 +75,9 @@ def site_files(html_dir: Path) -> Entries:
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         rel = Path(folder).relative_to(html_dir).as_posix()
         for name in files:
-            if not name.startswith("."):  # .buildinfo, .nojekyll: for Sphinx and GitHub only
+            # .buildinfo, .nojekyll: for Sphinx and GitHub only. Other dot-names are
+            # packaged (or refused by check_entry_names): dropping one leaves a dead link.
+            if name not in SITE_BOOKKEEPING:
                 path = Path(folder, name)
                 _require_own_file(path, html_dir)
                 found[name if rel == "." else f"{rel}/{name}"] = path
