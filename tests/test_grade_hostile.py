@@ -87,6 +87,20 @@ def hostile(submissions: Path, target: Path, server_port: int) -> dict[str, dict
         if c["id"] in ("cell-2", "cell-3"):
             c["metadata"] = {}
             c["source"] = "pass"
+    grade_id_twins = student()
+    twins = []
+    for c in grade_id_twins["cells"]:
+        if c["id"] in ("cell-2", "cell-3"):
+            c["source"] = "pass"
+            for n in range(3):  # new ids, same nbgrader grade_id, all before the real test
+                twins.append(dict(copy.deepcopy(c), id=f"{c['id']}-twin{n}"))
+    grade_id_twins["cells"][2:2] = twins
+    renamed = student()
+    for c in renamed["cells"]:
+        if c["id"] in ("cell-2", "cell-3"):
+            c["id"] += "-renamed"
+            c["metadata"]["nbgrader"]["grade_id"] += "-renamed"
+            c["source"] = "pass"
     own_tests = student()
     own_tests["cells"].append(
         {
@@ -153,6 +167,8 @@ def hostile(submissions: Path, target: Path, server_port: int) -> dict[str, dict
         "forged-duplicate-ids": forged_dupes,
         "forged-untagged-tests": untagged,
         "forged-own-test": own_tests,
+        "forged-grade-id-twins": grade_id_twins,
+        "forged-renamed-tests": renamed,
         # ---- hooks
         "hook-input-transformer": with_cell(
             "get_ipython().input_transformers_cleanup.append(lambda lines: ['pass\\n'])"
@@ -403,8 +419,8 @@ def test_honest_submissions_score_full_marks(graded):
     assert score(graded, "alice") == ("2", "2")
     assert score(graded, "bob") == ("2", "2")  # 0.6 is 60 / 100
     assert score(graded, "honest-magics") == ("2", "2")
-    # A cell id that is not a string cannot be matched: that test counts as missing.
-    assert score(graded, "honest-non-string-id") == ("1", "2")
+    # A cell id that is not a string is no id: the test is found by its nbgrader grade_id.
+    assert score(graded, "honest-non-string-id") == ("2", "2")
     assert score(graded, "blank") == ("0", "2")
 
 
@@ -412,6 +428,8 @@ FORGERS = [
     "forged-duplicate-ids",
     "forged-untagged-tests",
     "forged-own-test",
+    "forged-grade-id-twins",
+    "forged-renamed-tests",
     "hook-input-transformer",
     "hook-ast-transformer",
     "hook-custom-exc",

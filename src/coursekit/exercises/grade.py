@@ -6,7 +6,8 @@ A submission is data, never trusted:
   notebook, a cell that is not an object, metadata that is not a mapping, an id that
   is not a string: a row with a note, never the end of the run.
 - The tests that count are the course's own, taken from the student edition and
-  put back by cell id, as nbgrader does: a test edited or emptied by the student is
+  put back by cell id (or nbgrader `grade_id` where a notebook lost its ids), as
+  nbgrader does: a test edited or emptied by the student is
   replaced, a second cell with the same id is dropped, a test cell the course does
   not have is dropped, a course test missing from the submission counts as failed.
 - Its code runs in a sandbox (`coursekit.exercises.sandbox`), one fresh private
@@ -53,6 +54,7 @@ class CourseTests:
 
     exercise: str
     sources: dict[str, str]
+    grade_ids: dict[str, str]  # nbgrader grade_id -> cell id, for notebooks without cell ids
 
 
 class Malformed(ValueError):
@@ -101,10 +103,28 @@ def course_tests(exercise: Exercise) -> CourseTests:
     """The exercise's test cells as students were given them (student edition)."""
     nb, _ = student_edition(read_notebook(exercise.file, exercise.path), exercise.name)
     sources: dict[str, str] = {}
+    grade_ids: dict[str, str] = {}
     for cell in nb["cells"]:
         if is_test_cell(cell) and isinstance(cell.get("id"), str):
             sources.setdefault(cell["id"], cell["source"])
-    return CourseTests(exercise.name, sources)
+            grade_id = _grade_id(cell)
+            if grade_id:
+                grade_ids.setdefault(grade_id, cell["id"])
+    return CourseTests(exercise.name, sources, grade_ids)
+
+
+def _grade_id(cell: dict[str, Any]) -> str | None:
+    nbgrader = cell.get("metadata", {}).get("nbgrader")
+    grade_id = nbgrader.get("grade_id") if isinstance(nbgrader, dict) else None
+    return grade_id if isinstance(grade_id, str) else None
+
+
+def _course_test_of(cell: dict[str, Any], tests: CourseTests) -> str | None:
+    """The course test a submitted cell stands for: by cell id, else by nbgrader grade_id."""
+    cell_id = cell.get("id")
+    if isinstance(cell_id, str) and cell_id in tests.sources:
+        return cell_id
+    return tests.grade_ids.get(_grade_id(cell) or "")
 
 
 def _exercise_of(nb: dict[str, Any], file: Path, known: dict[str, CourseTests]) -> str:
@@ -128,8 +148,8 @@ def job_cells(nb: dict[str, Any], tests: CourseTests) -> tuple[list[dict[str, An
     for cell in nb["cells"]:
         if cell.get("cell_type") != "code":
             continue
-        cell_id = cell.get("id")
-        if isinstance(cell_id, str) and cell_id in tests.sources:
+        cell_id = _course_test_of(cell, tests)
+        if cell_id is not None:
             if cell_id not in placed:  # a second cell with a test's id earns nothing
                 placed.add(cell_id)
                 cells.append(
