@@ -528,3 +528,17 @@ def test_csv_cells_cannot_become_spreadsheet_formulas(tmp_path):
     assert all(c.startswith("'") for c in cells), cells
     assert [r[2:4] for r in rows] == [["0", "2"], ["1", "2"]]
     assert [p.name for p in tmp_path.iterdir()] == ["grades.csv"]  # no temp file left
+
+
+def test_file_names_reach_the_terminal_and_the_csv_defused(tmp_path):
+    subs = tmp_path / "class"
+    for name in ("evil\x1b[2J", "=HYPERLINK(1)"):
+        (subs / name).mkdir(parents=True)
+        (subs / name / "rates.ipynb").write_text("not json", encoding="utf-8")
+    target = tmp_path / "grades.csv"
+    result = run_cli("exercises", "grade", subs, "--course", GOOD, "-o", target)
+    assert result.returncode == 0, result.stderr
+    assert "\x1b" not in result.stdout and "evil\\x1b[2J/rates.ipynb: 0/2" in result.stdout
+    with target.open(encoding="utf-8", newline="") as f:
+        files = sorted(r["student_file"] for r in csv.DictReader(f))
+    assert files == ["'=HYPERLINK(1)/rates.ipynb", "evil\x1b[2J/rates.ipynb"]
