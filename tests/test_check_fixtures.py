@@ -121,3 +121,21 @@ def test_check_changes_no_file(tmp_path):
     run_cli("check", GOOD)
     run_cli("check", BAD / "nb-error-output")
     assert snapshot() == before
+
+
+def test_a_fifo_in_the_course_is_reported_not_waited_for(tmp_path):
+    """Reading a FIFO would block forever; a page or exercise that is one is a finding."""
+    import os
+
+    course = tmp_path / "course"
+    (course / "exercises" / "01-one").mkdir(parents=True)
+    (course / "_config.yml").write_text("title: T\n")
+    (course / "_toc.yml").write_text("format: jb-book\nroot: intro\n")
+    os.mkfifo(course / "intro.md")
+    os.mkfifo(course / "exercises" / "01-one" / "task.ipynb")
+    result = run_cli("check", course)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "_toc.yml:2:7: CK110" in reported(result.stdout)
+    assert "exercises/01-one/task.ipynb:1:1: CK400" in reported(result.stdout)
+    assert "not a regular file" in result.stdout

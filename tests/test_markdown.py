@@ -162,3 +162,41 @@ def test_link_targets_as_written():
         "a b.md",
         "caf\u00e9.md",
     ]
+
+
+def test_line_tables_equal_markdown_its_own():
+    """The faster line tables are exactly StateBlock's, on course texts and odd inputs."""
+    import random
+
+    from markdown_it.rules_block import StateBlock
+
+    from coursekit.loading.markdown import _LineTables, parser
+
+    md = parser(DEFAULT_EXTENSIONS)
+
+    rnd = random.Random(7)
+    texts = [
+        "",
+        "\n",
+        "a",
+        "  ",
+        "a\n  ",
+        "a\n  \n",
+        "\tx\n  \ty",
+        " \t \n\n\nq",
+        *chunks_from_files(),
+        *("".join(rnd.choice(" \t\nab#`") for _ in range(rnd.randint(0, 40))) for _ in range(2000)),
+    ]
+    for text in texts:
+        theirs, ours = StateBlock(text, md, {}, []), _LineTables(text, md, {}, [])
+        for name in ("bMarks", "eMarks", "tShift", "sCount", "bsCount", "lineMax"):
+            assert getattr(ours, name) == getattr(theirs, name), (text, name)
+
+
+def test_the_text_rule_stops_where_markdown_its_own_stops():
+    import importlib
+
+    from coursekit.loading.markdown import TEXT_TERMINATORS
+
+    upstream = importlib.import_module("markdown_it.rules_inline.text")
+    assert set(upstream._TerminatorChars) == TEXT_TERMINATORS

@@ -4,8 +4,9 @@ One parser: markdown-it-py set up by myst-parser's own `create_md_parser`, with 
 MyST extensions the book enables (`parse.myst_enable_extensions`), so a construct
 is a link, a role or code here exactly when it is one in the book. Block structure
 comes from the full block parse; markdown-it's inline parser then runs on the
-blocks whose text holds a character that can open a link, an image, a role or
-HTML (``[ ` < {``), since the others cannot yield anything the checks look at.
+blocks whose text can hold a link, an image, a role or an `<img>` (``](``,
+``}` ``, ``<img``, or any ``[`` where the page defines references), since the
+others cannot yield anything the checks look at.
 
 The bodies of directives whose content is Markdown (``{note}``, ``{figure}``…) are
 parsed the same way, since Sphinx parses them too; headings inside them are not
@@ -19,8 +20,11 @@ import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from markdown_it import MarkdownIt
+from markdown_it.parser_block import ParserBlock
+from markdown_it.rules_block import StateBlock
 from markdown_it.token import Token
 
 from coursekit.model import Directive, Heading, Label, Link, Markup, Pos, Role
@@ -64,7 +68,13 @@ MARKDOWN_BODY = frozenset(
 IMAGE_DIRECTIVES = ("image", "figure")
 # Jupyter Book 1.x's default `myst_enable_extensions`, used when the book sets none.
 DEFAULT_EXTENSIONS = frozenset({"colon_fence", "dollarmath", "linkify", "substitution", "tasklist"})
+# What can open a construct the checks read: an inline link or image `](`, a role
+# `{name}` + backtick, an `<img` tag, an autolink; with reference definitions, any `[`.
 _INLINE_TRIGGERS = re.compile(r"[\[`<{]")
+# markdown-it's `text` rule skips these characters one Python step at a time; the
+# same run found by one regex (the tests check the set is still markdown-it's).
+TEXT_TERMINATORS = frozenset("\n!#$%&*+-:<=>@[\\]^_`{}~")
+_TEXT_RUN = re.compile("[^" + re.escape("".join(sorted(TEXT_TERMINATORS))) + "]+")
 _DIRECTIVE = re.compile(r"^\{([^}\s]+)\}\s*(.*)$")
 _OPTION = re.compile(r"^\s*:([\w-]+):\s*(.*)$")
 _YAML_OPTION = re.compile(r"^\s*([\w-]+)\s*:\s*(.*)$")
@@ -83,9 +93,87 @@ def parser(extensions: frozenset[str] = DEFAULT_EXTENSIONS) -> MarkdownIt:
 
     config = MdParserConfig(enable_extensions=_known(extensions))
     md = create_md_parser(config, RendererHTML)
-    md.disable("inline")  # run per block below, only where it can find something
+    block = _BlockParser()
+    block.ruler = md.block.ruler  # the rules the plugins added
+    md.block = block
+    # Of the core chain, only normalize and block: inline runs per block below, only
+    # where it can find something; linkify, word counts, task lists and text joins
+    # change nothing the checks read (an autolink is always a web address).
+    md.core.ruler.enableOnly(["normalize", "block"])
+    md.inline.ruler.disable(["linkify", "footnote_ref", "entity"], ignoreInvalid=True)
+    md.inline.ruler.at("text", _text_run)
     md.options["maxNesting"] = 50  # a hostile page cannot nest without bound
     return md
+
+
+# ------------------------------------------------------------- the fast paths
+
+
+def _text_run(state: Any, silent: bool) -> bool:
+    """markdown-it's `text` inline rule, the run of plain characters found by a regex."""
+    match = _TEXT_RUN.match(state.src, state.pos, state.posMax)
+    if match is None:
+        return False
+    if not silent:
+        state.pending += match.group()
+    state.pos = match.end()
+    return True
+
+
+# markdown-it's StateBlock builds its line tables in a Python loop over every
+# character, and its `text` rule walks plain text one character at a time: together
+# over a third of `coursekit check` on a big course (benchmarks/bench_check.py).
+# These do the same with str.split and a regex; the tests compare them with
+# markdown-it's own on every course text and on random inputs.
+
+
+class _LineTables(StateBlock):
+    """markdown-it's block state, with its line tables built line by line.
+
+    The same tables as StateBlock's, quirks included (a last line of only blanks
+    without a newline is dropped).
+    """
+
+    def __init__(self, src: str, md: MarkdownIt, env: Any, tokens: list[Token]) -> None:
+        super().__init__("", md, env, tokens)
+        self.src = src
+        begins, ends, shifts, counts = [], [], [], []
+        start, lines = 0, src.split("\n")
+        for i, line in enumerate(lines):
+            last = i == len(lines) - 1
+            indent = len(line) - len(line.lstrip(" \t"))
+            if not (last and indent == len(line)):
+                begins.append(start)
+                ends.append(start + len(line))
+                shifts.append(indent)
+                counts.append(_expanded(line[:indent]))
+            start += len(line) + 1
+        self.bMarks = [*begins, len(src)]
+        self.eMarks = [*ends, len(src)]
+        self.tShift = [*shifts, 0]
+        self.sCount = [*counts, 0]
+        self.bsCount = [0] * len(self.bMarks)
+        self.lineMax = len(begins)
+
+
+def _expanded(indent: str) -> int:
+    if "\t" not in indent:
+        return len(indent)
+    offset = 0
+    for char in indent:
+        offset += 4 - offset % 4 if char == "\t" else 1
+    return offset
+
+
+class _BlockParser(ParserBlock):
+    def parse(
+        self, src: str, md: MarkdownIt, env: Any, outTokens: list[Token]
+    ) -> list[Token] | None:  # noqa: N803 (upstream name)
+        if not src:
+            return None
+        state = _LineTables(src, md, env, outTokens)
+        self.tokenize(state, state.line, state.lineMax)
+        return state.tokens
 
 
 def _known(extensions: frozenset[str]) -> set[str]:
@@ -211,7 +299,7 @@ class _Chunk:
     def inline(self, tok: Token, start: int, env: dict[str, object]) -> str:
         """Roles, links and images of a block's inline text; returns its plain text."""
         content = tok.content
-        if not _INLINE_TRIGGERS.search(content):
+        if not (_INLINE_TRIGGERS.search(content) or ("[" in content and env.get("references"))):
             return content
         children: list[Token] = []
         self.md.inline.parse(content, self.md, env, children)

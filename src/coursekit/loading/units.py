@@ -82,8 +82,7 @@ def load_units(
     for group in groups:
         first = group.files[0].rsplit(".", 1)[0]
         desc = configured.get(first) or _module_yml(root, group.files[0], findings)
-        if desc is not None:
-            used.add(desc.doc.path if desc.folder is not None else first)
+        used.add(_module_yml_path(group.files[0]))  # described (or reported as unreadable)
         described.append((group, desc))
     if any(desc for _g, desc in described):
         described = [(g, d) for g, d in described if d is not None]
@@ -127,9 +126,14 @@ def _module_layout(root: Path) -> bool:
 # -------------------------------------------------------------- the descriptions
 
 
-def _module_yml(root: Path, first_page: str, findings: list[Finding]) -> _Description | None:
+def _module_yml_path(first_page: str) -> str:
     folder = first_page.rsplit("/", 1)[0] if "/" in first_page else ""
-    rel = f"{folder}/{MODULE_FILE}" if folder else MODULE_FILE
+    return f"{folder}/{MODULE_FILE}" if folder else MODULE_FILE
+
+
+def _module_yml(root: Path, first_page: str, findings: list[Finding]) -> _Description | None:
+    rel = _module_yml_path(first_page)
+    folder = rel.rsplit("/", 1)[0] if "/" in rel else ""
     if not (root / rel).is_file():
         return None
     doc = read_yaml(root, rel, findings)
