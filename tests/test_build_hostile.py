@@ -164,6 +164,20 @@ def test_an_esc_character_in_a_module_title_is_a_clear_error(course: Path) -> No
     assert not list((course / "_build").glob("scorm/*.zip"))
 
 
+def test_packaging_refuses_a_control_character_the_checks_let_through(course: Path) -> None:
+    # The checks refuse it first (CK102); packaging must still not hand it to lxml.
+    import dataclasses
+
+    from coursekit.errors import BuildError
+    from coursekit.loading import load_course
+    from coursekit.scorm.package import check_xml_texts
+
+    loaded = load_course(course).course
+    module = dataclasses.replace(loaded.modules[0], title="De\x1bmo")
+    with pytest.raises(BuildError, match=r"module.yml: the title holds the control character"):
+        check_xml_texts(dataclasses.replace(loaded, units=(module,)))
+
+
 # ------------------------------------------------------------------ one real build
 
 

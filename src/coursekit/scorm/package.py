@@ -139,7 +139,7 @@ def check_xml_texts(course: Course) -> None:
         ("_config.yml", "title", config.title),
         ("_config.yml", "description", config.description),
     ]
-    texts += [(str(m.yaml_path), "title", m.title) for m in course.modules]
+    texts += [(m.yaml_path or "_toc.yml", "title", m.title) for m in course.modules]
     for where, field, text in texts:
         bad = XML_BAD.search(text or "")
         if bad:
