@@ -224,6 +224,23 @@ def hostile(submissions: Path, target: Path, server_port: int) -> dict[str, dict
             "    except OSError:\n        pass"
         ),
         "hook-exit-early": with_cell("import os; os._exit(0)"),
+        "hook-json": with_cell("""
+            import json, json.encoder
+            real = json.encoder.JSONEncoder.encode
+            def forge(self, o):
+                if isinstance(o, dict) and 'passed' in o:
+                    o = dict(o, passed=True)
+                return real(self, o)
+            json.encoder.JSONEncoder.encode = forge
+            json._default_encoder = json.encoder.JSONEncoder()
+            """),
+        "hook-gc-callbacks": with_cell("""
+            import gc
+            def revive(phase, info):
+                globals()['hourly_rate'] = lambda c: c * 60 / 100
+            gc.callbacks.append(revive)
+            gc.callbacks = []
+            """),
         "hook-thread": with_cell("""
             import threading, time
             def redefine():
@@ -439,6 +456,8 @@ FORGERS = [
     "hook-audit",
     "hook-fake-output",
     "hook-exit-early",
+    "hook-json",
+    "hook-gc-callbacks",
     "hook-thread",
 ]
 

@@ -403,16 +403,19 @@ def _end(proc: subprocess.Popen[bytes]) -> None:
 
 
 def _take_verdict(line: bytes, nonce: str, result: JobResult) -> None:
-    """Record one verdict line; lines without the nonce and second verdicts are ignored."""
+    """Record one verdict line; lines without the nonce and second verdicts are ignored.
+
+    A line is `<nonce> test <n> <1|0> <hex text>` or `<nonce> note 0 0 <hex text>`.
+    """
+    parts = line.decode("ascii", "replace").split(" ")
+    if len(parts) != 5 or parts[0] != nonce or not parts[2].isdigit():
+        return
     try:
-        data = json.loads(line)
+        text = bytes.fromhex(parts[4]).decode("utf-8", "replace")[:200]
     except ValueError:
         return
-    if not isinstance(data, dict) or data.get("nonce") != nonce:
-        return
-    if isinstance(data.get("note"), str) and data["note"] not in result.notes:
-        result.notes.append(data["note"][:200])
-        return
-    test, passed, why = data.get("test"), data.get("passed"), data.get("why", "")
-    if isinstance(test, int) and isinstance(passed, bool) and test not in result.verdicts:
-        result.verdicts[test] = (passed, str(why)[:200])
+    if parts[1] == "note":
+        if text not in result.notes:
+            result.notes.append(text)
+    elif parts[1] == "test" and parts[3] in ("0", "1"):
+        result.verdicts.setdefault(int(parts[2]), (parts[3] == "1", text))
