@@ -53,7 +53,7 @@ def test_out_at_a_folder_holding_exercises_is_refused(course: Path, tmp_path: Pa
     (notes / "exercises").mkdir(parents=True)
     (notes / "exercises" / "mine.txt").write_text("keep me\n")
     result = run_cli("build", course, "--out", notes)
-    _clean_failure(result, "did not create", "exercises")
+    _clean_failure(result, "not one coursekit created", "exercises")
     assert (notes / "exercises" / "mine.txt").read_text() == "keep me\n"
     assert sorted(p.name for p in notes.iterdir()) == ["exercises"]
 

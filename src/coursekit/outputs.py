@@ -30,6 +30,7 @@ MARKER_FILE = ".coursekit-output"
 # What coursekit itself puts in an output folder: one holding nothing else is ours.
 OWN_ENTRIES = {"html", "scorm", "exercises", LOCK_FILE, MARKER_FILE, ".jupyter_cache"}
 OWN_PREFIXES = (STAGING_PREFIX, ".fingerprint", ".exercises-")
+JUPYTER_BOOK_ENTRIES = {"jupyter_execute", ".doctrees", "latex"}
 COURSE_SOURCES = ("_config.yml", "_toc.yml", "modules", "module.yml", "intro.md")
 
 
@@ -59,13 +60,14 @@ def check_out_dir(root: Path, out_dir: Path) -> None:
     sources = [name for name in entries if name in COURSE_SOURCES or name.endswith(".ipynb")]
     if sources:
         raise BuildError(
-            f"{out_dir}: --out holds course sources ({', '.join(sorted(sources)[:3])}); "
-            "a build would replace its exercises/; give an empty or new folder"
+            f"{out_dir}: the output folder holds course sources "
+            f"({', '.join(sorted(sources)[:3])}); a build would replace its exercises/; "
+            "give an empty or new folder"
         )
     foreign = [n for n in entries if not _ours(out_dir / n)]
     if foreign:
         raise BuildError(
-            f"{out_dir}: --out is a folder coursekit did not create (it holds "
+            f"{out_dir}: the output folder is not one coursekit created (it holds "
             f"{', '.join(sorted(foreign)[:3])}); its html/, scorm/ and exercises/ would be "
             "replaced: give an empty or new folder"
         )
@@ -75,6 +77,8 @@ def _ours(path: Path) -> bool:
     """Whether `path` (in an unmarked output folder) looks like what a build writes there."""
     name = path.name
     if name.startswith(OWN_PREFIXES) or name in (LOCK_FILE, MARKER_FILE, ".jupyter_cache"):
+        return True
+    if name in JUPYTER_BOOK_ENTRIES:  # `jupyter-book build .` wrote this _build first
         return True
     if not path.is_dir() or path.is_symlink() or name not in OWN_ENTRIES:
         return False
