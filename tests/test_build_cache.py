@@ -66,6 +66,7 @@ def test_a_build_elsewhere_writes_nothing_into_the_sources(tmp_path: Path) -> No
     assert (out / "html/modules/01-demo/alpha.html").is_file()
     # Sphinx's doctrees and myst-nb's jupyter_execute lived in the staging area only.
     assert sorted(p.name for p in out.iterdir()) == [
+        ".coursekit-output",  # marks the folder as coursekit's (see outputs.check_out_dir)
         ".fingerprint.json",
         ".jupyter_cache",
         ".lock",

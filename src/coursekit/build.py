@@ -15,6 +15,7 @@ after the checks and says the outputs are up to date.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import importlib.metadata
 import json
@@ -35,7 +36,7 @@ from coursekit.execsettings import ExecuteSettings
 from coursekit.execute import ExecuteEvent, cache_folder, execute_notebooks, select_notebooks
 from coursekit.findings import Finding
 from coursekit.model import Course
-from coursekit.outputs import BuildLock, Outputs, tree_size
+from coursekit.outputs import BuildLock, Outputs, check_out_dir, mark_out_dir, tree_size
 
 OUTPUTS = ("html", "scorm", "exercises")
 FINGERPRINT_FILE = ".fingerprint.json"
@@ -116,8 +117,12 @@ def build_course(root: Path, options: BuildOptions, reporter: Reporter) -> Build
     summary = BuildSummary(out_dir)
     wanted = _wanted(options.only)
     timer = _StageTimer(summary, reporter)
-    with BuildLock(out_dir):
+    check_out_dir(root, out_dir)
+    with _file_system_errors(out_dir), BuildLock(out_dir):
+        mark_out_dir(out_dir)
         with timer("load and check"):
+            for note in check_file_kinds(root, out_dir):
+                reporter.note(note)
             course = load_and_check(root, options, summary)
         fingerprint = _fingerprint(root, out_dir, options, wanted)
         if _up_to_date(out_dir, fingerprint, wanted) and not _forced(course, options):
@@ -131,6 +136,7 @@ def build_course(root: Path, options: BuildOptions, reporter: Reporter) -> Build
                 execute(course, out_dir, options, wanted, reporter, summary)
             # The exercises' self-checks run kernels while Sphinx, which uses one core,
             # builds the book: neither reads what the other writes.
+            _import_before_threads(wanted)
             with (
                 timer.background(
                     "exercises", build_exercises, course, outputs, options, wanted, summary
@@ -263,6 +269,34 @@ def package_scorm(
 # ----------------------------------------------------------------- the helpers
 
 
+def _import_before_threads(wanted: set[str]) -> None:
+    """Import jupyter_client here, before the exercises thread and the book both do:
+    importing its circular modules from two threads at once fails half-way
+    ("cannot import name 'AsyncKernelManager'"), e.g. under --no-execute."""
+    if "exercises" in wanted:
+        import coursekit.exercises.selfcheck  # noqa: F401
+
+
+@contextmanager
+def _file_system_errors(out_dir: Path) -> Iterator[None]:
+    """A read-only or full disk (or any refused write) as one clear BuildError, no traceback.
+
+    The outputs are staged and renamed into place last, so the old ones are intact.
+    """
+    try:
+        yield
+    except OSError as exc:
+        where = exc.filename or out_dir
+        reason = exc.strerror or str(exc)
+        hint = {
+            errno.ENOSPC: "free some space (or give --out on another disk)",
+            errno.EDQUOT: "free some space (or give --out on another disk)",
+            errno.EROFS: "the file system is read-only: give --out a writable folder",
+            errno.EACCES: "give --out a folder you may write to",
+        }.get(exc.errno or 0, "the previous outputs were left as they were")
+        raise BuildError(f"{where}: {reason}; {hint}") from exc
+
+
 def _wanted(only: str | None) -> set[str]:
     if only is None:
         return set(OUTPUTS)
@@ -355,8 +389,49 @@ def input_files(base: Path, out_dir: Path) -> Iterator[Path]:
             if d not in NOT_INPUTS and not d.startswith(".") and here / d != out_dir
         ]
         for name in filenames:
-            if not name.endswith((".pyc", ".tmp")):
+            # Only regular files (or links to them): a FIFO would block the read, a
+            # dangling link cannot be read (check_file_kinds reports both).
+            if not name.endswith((".pyc", ".tmp")) and os.path.isfile(here / name):
                 yield here / name
+
+
+def check_file_kinds(root: Path, out_dir: Path) -> list[str]:
+    """Refuse course files a build cannot read safely; returns warnings for skipped ones.
+
+    A FIFO, socket or device would hang or feed the build endlessly, and a symlink
+    leading out of the course would publish a file that is not part of it (in the
+    site's downloads and the zips): both stop the build (BuildError naming the
+    file). A dangling symlink is skipped with a warning.
+    """
+    root = root.resolve()
+    warnings: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        dirnames[:] = [
+            d
+            for d in dirnames
+            if d not in NOT_INPUTS and not d.startswith(".") and here / d != out_dir
+        ]
+        for name in [*dirnames, *filenames]:
+            path = here / name
+            shown = path.relative_to(root).as_posix()
+            if path.is_symlink():
+                target = Path(os.path.realpath(path))
+                if not target.exists():
+                    warnings.append(
+                        f"warning: {shown}: a dangling symlink (to {os.readlink(path)}); skipped"
+                    )
+                elif not target.is_relative_to(root):
+                    raise BuildError(
+                        f"{shown}: a symlink to {target}, outside the course; its content "
+                        "would be published: copy the file into the course instead"
+                    )
+            elif not path.is_dir() and not path.is_file():
+                raise BuildError(
+                    f"{shown}: not a regular file (a FIFO, socket or device) that a build "
+                    "cannot read; remove it from the course"
+                )
+    return warnings
 
 
 def _forced(course: Course, options: BuildOptions) -> bool:

@@ -426,13 +426,25 @@ def exercises_grade(
     import os
 
     from coursekit.exercises.grade import grade, write_csv
+    from coursekit.exercises.sandbox import sandbox_warning
 
+    warning = sandbox_warning()
+    if warning:
+        click.secho(f"WARNING: {warning}", fg="red", bold=True, err=True)
     grades = grade(submissions, course, timeout, jobs or os.cpu_count() or 1)
     target = output or submissions / "grades.csv"
     write_csv(grades, target)
     for g in grades:
-        click.echo(f"{g.student_file}: {g.passed}/{g.total}" + (f" ({g.note})" if g.note else ""))
+        line = f"{g.student_file}: {g.passed}/{g.total}" + (f" ({g.note})" if g.note else "")
+        click.echo(_printable(line))
     click.echo(f"graded {len(grades)} submission(s) into {target}", err=True)
+    if warning:
+        click.secho(f"WARNING: {warning}", fg="red", bold=True, err=True)
+
+
+def _printable(text: str) -> str:
+    """`text` with control characters (ESC and the like, from file names) made visible."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _require_folder(path: Path) -> None:

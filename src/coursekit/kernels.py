@@ -10,7 +10,11 @@ next to the notebook.
 from __future__ import annotations
 
 import asyncio
+import os
+import secrets
+import signal
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,10 +22,88 @@ from typing import Any
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
+from nbformat import NotebookNode
+from nbformat.v4 import new_output
+
+# Every process a kernel starts inherits this variable; after the notebook, each one
+# still carrying our value is killed (a `setsid` daemon leaves the process group, not
+# the environment).
+TAG_VARIABLE = "COURSEKIT_KERNEL_TAG"
+# Text a cell may store (images are files of their own): a cell printing 200 MB would
+# make a 200 MB page, and Sphinx takes minutes over a few MB of text.
+MAX_CELL_OUTPUT = 256 * 1024
 
 
 class KernelStartError(RuntimeError):
     """The kernel died or hung before it could run the first cell."""
+
+
+class _TaggedKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernel (and all it starts) carries `TAG_VARIABLE=tag`."""
+
+    tag = ""
+
+    async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
+        cmd, kw = await super()._async_pre_start_kernel(**kw)
+        kw["env"] = {**(kw.get("env") or os.environ), TAG_VARIABLE: self.tag}
+        return cmd, kw
+
+
+class _CappedClient(NotebookClient):
+    """Stores at most MAX_CELL_OUTPUT characters of output per cell, then says it stopped."""
+
+    def output(
+        self, outs: list[NotebookNode], msg: dict[str, Any], display_id: str | None, cell_index: int
+    ) -> NotebookNode | None:
+        sizes: dict[int, int] = self.__dict__.setdefault("_ck_sizes", {})
+        used = sizes.get(cell_index, 0)
+        if used > MAX_CELL_OUTPUT:
+            return None
+        content = msg.get("content", {})
+        data = content.get("data") or {}
+        size = len(str(content.get("text", ""))) + sum(
+            len(str(v)) for k, v in data.items() if str(k).startswith("text/")
+        )
+        sizes[cell_index] = used + size
+        if used + size <= MAX_CELL_OUTPUT:
+            return super().output(outs, msg, display_id, cell_index)
+        if msg.get("msg_type") == "stream":  # keep what fits of the text
+            text = str(content.get("text", ""))[: MAX_CELL_OUTPUT - used]
+            super().output(outs, {**msg, "content": {**content, "text": text}}, None, cell_index)
+        notice = new_output(
+            "stream",
+            name="stderr",
+            text=f"\n[coursekit: this cell printed more than {MAX_CELL_OUTPUT // 1024} kB of "
+            "text; the rest of its output is not kept]\n",
+        )
+        outs.append(notice)
+        return notice
+
+
+def kill_tagged(tag: str) -> int:
+    """SIGKILL every process whose environment holds `TAG_VARIABLE=tag`; returns how many."""
+    needle = f"{TAG_VARIABLE}={tag}".encode()
+    killed = 0
+    for _ in range(20):
+        found = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit() and int(entry) != os.getpid():
+                try:
+                    with open(f"/proc/{entry}/environ", "rb") as f:
+                        if needle in f.read().split(b"\0"):
+                            found.append(int(entry))
+                except OSError:
+                    continue
+        if not found:
+            break
+        for pid in found:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed += 1
+            except ProcessLookupError:
+                pass
+        time.sleep(0.05)
+    return killed
 
 
 def run_notebook(
@@ -58,10 +140,11 @@ async def _run(
             on_cell_start(*args, **kwargs)
 
     with tempfile.TemporaryDirectory(prefix="coursekit-kernel-") as tmp:
-        km = AsyncKernelManager(
+        km = _TaggedKernelManager(
             kernel_name=kernel_name, transport="ipc", connection_file=str(Path(tmp) / "kernel.json")
         )
-        client = NotebookClient(
+        km.tag = secrets.token_hex(8)
+        client = _CappedClient(
             nb,
             km=km,
             timeout=timeout,
@@ -87,3 +170,4 @@ async def _run(
         finally:
             if km.has_kernel:  # a start that failed half-way
                 await km.shutdown_kernel(now=True)
+            kill_tagged(km.tag)  # what the cells started and left running

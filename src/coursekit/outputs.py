@@ -26,6 +26,75 @@ from coursekit.errors import BuildError
 
 LOCK_FILE = ".lock"
 STAGING_PREFIX = ".staging-"
+MARKER_FILE = ".coursekit-output"
+# What coursekit itself puts in an output folder: one holding nothing else is ours.
+OWN_ENTRIES = {"html", "scorm", "exercises", LOCK_FILE, MARKER_FILE, ".jupyter_cache"}
+OWN_PREFIXES = (STAGING_PREFIX, ".fingerprint", ".exercises-")
+JUPYTER_BOOK_ENTRIES = {"jupyter_execute", ".doctrees", "latex"}
+COURSE_SOURCES = ("_config.yml", "_toc.yml", "modules", "module.yml", "intro.md")
+
+
+def check_out_dir(root: Path, out_dir: Path) -> None:
+    """Refuse an output folder whose outputs would replace or delete anything of the user's.
+
+    A build replaces `<out>/html`, `<out>/scorm` and `<out>/exercises` wholesale, so
+    `<out>` must not be the course (whose `exercises/` is a source), hold the course,
+    hold course sources, or be a folder of the user's that coursekit did not create
+    (it marks the ones it creates with `.coursekit-output`).
+    """
+    root, out_dir = root.resolve(), out_dir.resolve()
+    for parent in (out_dir, *out_dir.parents):
+        if parent.exists() and not parent.is_dir():
+            raise BuildError(
+                f"{out_dir}: cannot write outputs here, {parent} is a file, not a folder; "
+                "give --out a folder"
+            )
+    if out_dir == root or root.is_relative_to(out_dir):
+        raise BuildError(
+            f"{out_dir}: --out is the course folder (or holds it), whose exercises/ and "
+            "sources a build would replace; give a folder of its own, e.g. _build"
+        )
+    if not out_dir.exists() or (out_dir / MARKER_FILE).is_file():
+        return
+    entries = [p.name for p in out_dir.iterdir()]
+    sources = [name for name in entries if name in COURSE_SOURCES or name.endswith(".ipynb")]
+    if sources:
+        raise BuildError(
+            f"{out_dir}: the output folder holds course sources "
+            f"({', '.join(sorted(sources)[:3])}); a build would replace its exercises/; "
+            "give an empty or new folder"
+        )
+    foreign = [n for n in entries if not _ours(out_dir / n)]
+    if foreign:
+        raise BuildError(
+            f"{out_dir}: the output folder is not one coursekit created (it holds "
+            f"{', '.join(sorted(foreign)[:3])}); its html/, scorm/ and exercises/ would be "
+            "replaced: give an empty or new folder"
+        )
+
+
+def _ours(path: Path) -> bool:
+    """Whether `path` (in an unmarked output folder) looks like what a build writes there."""
+    name = path.name
+    if name.startswith(OWN_PREFIXES) or name in (LOCK_FILE, MARKER_FILE, ".jupyter_cache"):
+        return True
+    if name in JUPYTER_BOOK_ENTRIES:  # `jupyter-book build .` wrote this _build first
+        return True
+    if not path.is_dir() or path.is_symlink() or name not in OWN_ENTRIES:
+        return False
+    inside = {p.name for p in path.iterdir()}
+    if name == "exercises":
+        return inside <= {"student", "teacher"}
+    if name == "scorm":
+        return all(n.endswith((".zip", ".zip.tmp")) for n in inside)
+    return "index.html" in inside or not inside  # html
+
+
+def mark_out_dir(out_dir: Path) -> None:
+    """Mark `out_dir` as coursekit's, so later builds may replace what is in it."""
+    marker = out_dir / MARKER_FILE
+    if not marker.is_file():
+        marker.write_text("This folder holds coursekit build outputs.\n", encoding="utf-8")
 
 
 class BuildLock:

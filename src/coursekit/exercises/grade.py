@@ -1,25 +1,42 @@
-"""Grading submissions: run each submitted student notebook, count the tests that pass.
+"""Grading submissions: run each submitted notebook, count the course's tests that pass.
 
-The test cells that count are the course's own (matched by cell id), not whatever
-the submission contains, so a test deleted or edited by a student still counts
-against them. Submissions execute real code on this machine: grade in a sandbox
-or container when you do not trust the authors.
+A submission is data, never trusted:
+
+- It is read with a size limit and checked shape by shape; a file that is not a
+  notebook, a cell that is not an object, metadata that is not a mapping, an id that
+  is not a string: a row with a note, never the end of the run.
+- The tests that count are the course's own, taken from the student edition and
+  put back by cell id (or nbgrader `grade_id` where a notebook lost its ids), as
+  nbgrader does: a test edited or emptied by the student is
+  replaced, a second cell with the same id is dropped, a test cell the course does
+  not have is dropped, a course test missing from the submission counts as failed.
+- Its code runs in a sandbox (`coursekit.exercises.sandbox`), one fresh private
+  folder per submission, and the tests are judged by the harness outside IPython
+  (`coursekit.exercises.harness`).
+- The CSV is written once every job and every process they left is gone, in one
+  atomic rename, with every text cell escaped against spreadsheet formulas.
 """
 
 from __future__ import annotations
 
 import csv
+import io
+import json
+import os
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from coursekit.errors import CourseError, CourseKitError
+from coursekit.exercises.editions import student_edition
 from coursekit.exercises.files import Exercise, find_exercises, read_notebook
 from coursekit.exercises.markers import is_test_cell
-from coursekit.exercises.run import cell_errors, execute
+from coursekit.exercises.sandbox import Limits, become_subreaper, kill_orphans, run_job
 
 CSV_COLUMNS = ("student_file", "exercise", "tests_passed", "tests_total", "note")
+MAX_NOTEBOOK_BYTES = 20 * 1024**2
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,81 +48,224 @@ class Grade:
     note: str = ""
 
 
-def _exercise_of(nb: dict[str, Any], file: Path, known: dict[str, Exercise]) -> str:
+@dataclass(frozen=True, slots=True)
+class CourseTests:
+    """The test cells of one exercise, from its student edition: id -> source, in order."""
+
+    exercise: str
+    sources: dict[str, str]
+    grade_ids: dict[str, str]  # nbgrader grade_id -> cell id, for notebooks without cell ids
+
+
+class Malformed(ValueError):
+    """A submission that is not a notebook we can grade; the message is the CSV note."""
+
+
+# ----------------------------------------------------------------- reading
+
+
+def read_submission(file: Path) -> dict[str, Any]:
+    """The submission as a dict of checked shape; raises Malformed with a short reason."""
+    try:
+        if file.is_symlink():  # it could point at the teacher edition or a peer's work
+            raise Malformed("a symbolic link: not graded")
+        size = file.stat().st_size
+        if not file.is_file():
+            raise Malformed("not a regular file")
+        if size > MAX_NOTEBOOK_BYTES:
+            raise Malformed(f"too large to grade ({size // 1024**2} MB)")
+        with file.open("rb") as f:
+            raw = f.read(MAX_NOTEBOOK_BYTES + 1)
+    except OSError as exc:
+        raise Malformed(f"not readable ({exc.strerror or exc})") from exc
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise Malformed(f"not a readable notebook ({type(exc).__name__})") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
+        raise Malformed("not a notebook (no list of cells)")
+    if not isinstance(data.get("metadata", {}), dict):
+        raise Malformed("not a notebook (its metadata is not a mapping)")
+    for index, cell in enumerate(data["cells"]):
+        if not isinstance(cell, dict):
+            raise Malformed(f"not a notebook (cell {index + 1} is not an object)")
+        source = cell.get("source", "")
+        if isinstance(source, list) and all(isinstance(s, str) for s in source):
+            cell["source"] = "".join(source)
+        elif not isinstance(source, str):
+            raise Malformed(f"not a notebook (cell {index + 1}'s source is not text)")
+        if not isinstance(cell.get("metadata", {}), dict):
+            cell["metadata"] = {}  # metadata only decides what is a test cell: none here
+    return data
+
+
+def course_tests(exercise: Exercise) -> CourseTests:
+    """The exercise's test cells as students were given them (student edition)."""
+    nb, _ = student_edition(read_notebook(exercise.file, exercise.path), exercise.name)
+    sources: dict[str, str] = {}
+    grade_ids: dict[str, str] = {}
+    for cell in nb["cells"]:
+        if is_test_cell(cell) and isinstance(cell.get("id"), str):
+            sources.setdefault(cell["id"], cell["source"])
+            grade_id = _grade_id(cell)
+            if grade_id:
+                grade_ids.setdefault(grade_id, cell["id"])
+    return CourseTests(exercise.name, sources, grade_ids)
+
+
+def _grade_id(cell: dict[str, Any]) -> str | None:
+    nbgrader = cell.get("metadata", {}).get("nbgrader")
+    grade_id = nbgrader.get("grade_id") if isinstance(nbgrader, dict) else None
+    return grade_id if isinstance(grade_id, str) else None
+
+
+def _course_test_of(cell: dict[str, Any], tests: CourseTests) -> str | None:
+    """The course test a submitted cell stands for: by cell id, else by nbgrader grade_id."""
+    cell_id = cell.get("id")
+    if isinstance(cell_id, str) and cell_id in tests.sources:
+        return cell_id
+    return tests.grade_ids.get(_grade_id(cell) or "")
+
+
+def _exercise_of(nb: dict[str, Any], file: Path, known: dict[str, CourseTests]) -> str:
     """The exercise a submission answers: its coursekit metadata, else its file name."""
-    meta = (nb.get("metadata") or {}).get("coursekit") or {}
-    name = meta.get("exercise")
-    if isinstance(name, str) and name:
+    meta = nb.get("metadata", {}).get("coursekit")
+    name = meta.get("exercise") if isinstance(meta, dict) else None
+    if isinstance(name, str) and name in known:
         return name
     by_stem = [n for n in known if n.rsplit("/", 1)[-1] == file.stem]
-    return by_stem[0] if len(by_stem) == 1 else file.stem
+    return by_stem[0] if len(by_stem) == 1 else (name if isinstance(name, str) else file.stem)
 
 
-def _with_course_tests(nb: dict[str, Any], original: dict[str, Any]) -> tuple[dict[str, Any], int]:
-    """`nb` with each of the course's test cells restored by id; returns it and the test count."""
-    tests = {c.get("id"): c for c in original["cells"] if is_test_cell(c)}
-    cells = []
+def job_cells(nb: dict[str, Any], tests: CourseTests) -> tuple[list[dict[str, Any]], list[str]]:
+    """The harness cells: the submission's code, and the course's tests where their ids sit.
+
+    Returns them and the ids of course tests the submission does not have.
+    """
+    order = list(tests.sources)
+    cells: list[dict[str, Any]] = []
+    placed: set[str] = set()
     for cell in nb["cells"]:
-        if cell.get("id") in tests:
-            cell = dict(tests[cell["id"]], outputs=[], execution_count=None)
-        elif is_test_cell(cell):
+        if cell.get("cell_type") != "code":
+            continue
+        cell_id = _course_test_of(cell, tests)
+        if cell_id is not None:
+            if cell_id not in placed:  # a second cell with a test's id earns nothing
+                placed.add(cell_id)
+                cells.append(
+                    {"kind": "test", "test": order.index(cell_id), "source": tests.sources[cell_id]}
+                )
+            continue
+        if is_test_cell(cell):
             continue  # a test the course does not have: it cannot earn points
-        cells.append(cell)
-    return dict(nb, cells=cells), len(tests)
+        cells.append({"kind": "code", "source": cell["source"]})
+    return cells, [i for i in order if i not in placed]
 
 
-def _course_tests(exercise: Exercise) -> int:
-    nb = read_notebook(exercise.file, exercise.path)
-    return sum(is_test_cell(c) for c in nb["cells"])
+# ----------------------------------------------------------------- grading
 
 
-def grade_file(file: Path, base: Path, known: dict[str, Exercise], timeout: int) -> Grade:
-    """Execute one submission and count its passing test cells."""
+def grade_file(file: Path, base: Path, known: dict[str, CourseTests], limits: Limits) -> Grade:
+    """Run one submission in the sandbox and count the course tests it passes."""
+    return _grade_read(file, base, _read(file), known, limits)
+
+
+def _read(file: Path) -> dict[str, Any] | Malformed:
+    try:
+        return read_submission(file)
+    except Malformed as exc:
+        return exc
+
+
+def _grade_read(
+    file: Path,
+    base: Path,
+    nb: dict[str, Any] | Malformed,
+    known: dict[str, CourseTests],
+    limits: Limits,
+) -> Grade:
     shown = file.relative_to(base).as_posix()
-    try:
-        nb = read_notebook(file, shown)
-    except CourseError as exc:
+    if isinstance(nb, Malformed):
         name = _exercise_of({}, file, known)
-        total = _course_tests(known[name]) if name in known else 0
-        return Grade(shown, name, 0, total, str(exc).removeprefix(f"{shown}: "))
+        total = len(known[name].sources) if name in known else 0
+        return Grade(shown, name, 0, total, str(nb))
     name = _exercise_of(nb, file, known)
-    note = ""
-    if name in known:
-        nb, total = _with_course_tests(nb, read_notebook(known[name].file, known[name].path))
-    else:
-        total = sum(is_test_cell(c) for c in nb["cells"])
-        note = "unknown exercise: graded with the submission's own test cells"
-    tests = [c.get("id") for c in nb["cells"] if is_test_cell(c)]
-    try:
-        ran = execute(nb, file.parent, timeout, shown)
-    except CourseKitError as exc:
-        return Grade(shown, name, 0, total, str(exc).removeprefix(f"{shown}: "))
-    failed = cell_errors(ran)
-    passed = sum(1 for i, c in enumerate(ran["cells"]) if is_test_cell(c) and i not in failed)
-    if len(tests) < total:
-        note = note or f"{total - len(tests)} test cell(s) missing from the submission"
-    return Grade(shown, name, passed, total, note)
+    if name not in known:
+        return Grade(shown, name, 0, 0, "unknown exercise: not graded")
+    tests = known[name]
+    cells, missing = job_cells(nb, tests)
+    result = run_job(cells, limits)
+    passed = sum(1 for ok, _ in result.verdicts.values() if ok)
+    notes = [*result.notes, result.stopped] if result.stopped else list(result.notes)
+    if missing:
+        notes.append(f"{len(missing)} test cell(s) missing from the submission")
+    return Grade(shown, name, passed, len(tests.sources), "; ".join(notes))
+
+
+def submission_files(submissions: Path) -> list[Path]:
+    """Every `*.ipynb` under `submissions`, hidden folders skipped, symlinks not followed."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(submissions):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in filenames:
+            if name.endswith(".ipynb") and not name.startswith("."):
+                found.append(Path(dirpath) / name)
+    return sorted(found)
 
 
 def grade(
-    submissions: Path, course_root: Path | None = None, timeout: int = 120, jobs: int = 1
+    submissions: Path,
+    course_root: Path | None = None,
+    timeout: int = 120,
+    jobs: int = 1,
+    limits: Limits | None = None,
 ) -> list[Grade]:
-    """Grade every `*.ipynb` under `submissions` (recursively), sorted by file."""
-    known = {ex.name: ex for ex in find_exercises(course_root)} if course_root else {}
-    files = sorted(
-        p
-        for p in submissions.rglob("*.ipynb")
-        if not any(part.startswith(".") for part in p.relative_to(submissions).parts)
-    )
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        return list(pool.map(lambda f: grade_file(f, submissions, known, timeout), files))
+    """Grade every `*.ipynb` under `submissions` (recursively), sorted by file.
+
+    Returns only once every process the submissions started is gone.
+    """
+    limits = limits or Limits(cell_seconds=timeout)
+    exercises = find_exercises(course_root) if course_root else []
+    known = {ex.name: course_tests(ex) for ex in exercises}
+    # Every submission is read before any runs: one cannot change or delete another.
+    read = {f: _read(f) for f in submission_files(submissions)}
+    become_subreaper()
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            return list(
+                pool.map(lambda f: _grade_read(f, submissions, read[f], known, limits), read)
+            )
+    finally:
+        kill_orphans()
+
+
+# ----------------------------------------------------------------- the CSV
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A text cell a spreadsheet will not run as a formula (a leading `'`); numbers unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def write_csv(grades: list[Grade], path: Path) -> None:
-    """Write the grades as CSV with the header `CSV_COLUMNS`."""
+    """Write the grades as CSV (header `CSV_COLUMNS`) in one atomic rename."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for g in grades:
+        writer.writerow(
+            [spreadsheet_safe(v) for v in (g.student_file, g.exercise, g.passed, g.total, g.note)]
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(CSV_COLUMNS)
-        for g in grades:
-            writer.writerow((g.student_file, g.exercise, g.passed, g.total, g.note))
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(buffer.getvalue())
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

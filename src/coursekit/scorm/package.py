@@ -11,6 +11,8 @@ timestamp and fixed permissions, so the same site gives the same bytes.
 from __future__ import annotations
 
 import os
+import re
+import stat
 import zipfile
 from importlib import resources
 from pathlib import Path
@@ -27,6 +29,12 @@ FILE_MODE = 0o100644 << 16  # regular file, rw-r--r--, whatever the umask was
 STORED_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".woff", ".woff2", ".zip", ".gz"}
 
 Entries = dict[str, bytes | Path]  # zip path → content, or the file to read it from
+SITE_BOOKKEEPING = {".buildinfo", ".buildinfo.bak", ".nojekyll"}
+# Characters XML 1.0 cannot hold at all (lxml refuses them with a ValueError).
+XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Names no zip entry may have: unsafe for Windows tools, which also read `\` as a separator.
+WINDOWS_RESERVED = re.compile(r"(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?", re.I)
+WINDOWS_BAD_CHARS = re.compile(r'[\\:*?"<>|\x00-\x1f]')
 
 
 def package(course: Course, html_dir: Path, out_dir: Path) -> list[Path]:
@@ -39,6 +47,8 @@ def package(course: Course, html_dir: Path, out_dir: Path) -> list[Path]:
     if config is None:
         raise BuildError("_config.yml: cannot package SCORM without a valid configuration")
     site = site_files(html_dir)
+    check_entry_names(site)
+    check_xml_texts(course)
     pages = [_launch_page(course, html_dir, site, m) for m in course.modules]
     if not pages:
         raise BuildError("_toc.yml: the course has no modules to package as SCOs")
@@ -65,9 +75,79 @@ def site_files(html_dir: Path) -> Entries:
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         rel = Path(folder).relative_to(html_dir).as_posix()
         for name in files:
-            if not name.startswith("."):  # .buildinfo, .nojekyll: for Sphinx and GitHub only
-                found[name if rel == "." else f"{rel}/{name}"] = Path(folder, name)
+            # .buildinfo, .nojekyll: for Sphinx and GitHub only. Other dot-names are
+            # packaged (or refused by check_entry_names): dropping one leaves a dead link.
+            if name not in SITE_BOOKKEEPING:
+                path = Path(folder, name)
+                _require_own_file(path, html_dir)
+                found[name if rel == "." else f"{rel}/{name}"] = path
     return found
+
+
+def _require_own_file(path: Path, html_dir: Path) -> None:
+    """A second line of defence: only regular files of the site itself are packaged."""
+    if path.is_symlink() and not Path(os.path.realpath(path)).is_relative_to(html_dir.resolve()):
+        raise BuildError(
+            f"{path}: a symlink to {os.path.realpath(path)}, outside the site; "
+            "its content is not packaged (copy the file into the course)"
+        )
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        raise BuildError(f"{path}: cannot be read for packaging ({exc.strerror})") from exc
+    if not stat.S_ISREG(mode):
+        raise BuildError(f"{path}: not a regular file (a FIFO, socket or device); not packaged")
+
+
+def unsafe_name(name: str) -> str:
+    """Why zip entry `name` is unsafe to unpack on Windows, macOS or Linux, or ""."""
+    if "\\" in name:
+        return "it holds a backslash, which Windows tools read as a folder separator"
+    parts = name.split("/")
+    if name.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        return "it holds an empty, `.` or `..` part, which leads outside its folder"
+    for part in parts:
+        if WINDOWS_BAD_CHARS.search(part):
+            return f"{part!r} holds a character Windows forbids in file names"
+        if WINDOWS_RESERVED.fullmatch(part):
+            return f"{part!r} is a reserved device name on Windows"
+        if part.endswith((" ", ".")):
+            return f"{part!r} ends with a space or a dot, which Windows drops"
+    return ""
+
+
+def check_entry_names(entries: Entries) -> None:
+    """Refuse (BuildError naming the file) zip entry names unsafe on any common system."""
+    seen: dict[str, str] = {}
+    for name in sorted(entries):
+        why = unsafe_name(name)
+        if why:
+            raise BuildError(f"{name}: cannot be packaged: {why}; rename the course file")
+        twin = seen.setdefault(name.casefold(), name)
+        if twin != name:
+            raise BuildError(
+                f"{name}: cannot be packaged beside {twin}: the names differ only in case, "
+                "and Windows and macOS would unpack one over the other; rename one"
+            )
+
+
+def check_xml_texts(course: Course) -> None:
+    """Refuse (BuildError naming the file) text the manifest's XML could not hold."""
+    config = course.config
+    assert config is not None
+    texts = [
+        ("_config.yml", "title", config.title),
+        ("_config.yml", "description", config.description),
+    ]
+    texts += [(m.yaml_path or "_toc.yml", "title", m.title) for m in course.modules]
+    for where, field, text in texts:
+        bad = XML_BAD.search(text or "")
+        if bad:
+            raise BuildError(
+                f"{where}: the {field} holds the control character {bad.group()!r} "
+                f"(at position {bad.start() + 1}), which the SCORM manifest (XML) cannot "
+                "hold; remove it"
+            )
 
 
 def _launch_page(course: Course, html_dir: Path, site: Entries, module) -> launch.LaunchPage:  # type: ignore[no-untyped-def]
