@@ -114,6 +114,8 @@ def _where_is_the_book(root: Path) -> str:
 
 def _execute(doc: YamlDoc, data: dict[str, Any], findings: list[Finding]) -> ExecuteSettings:
     """The execution settings, as Jupyter Book reads them; each bad one is a CK102."""
+    if not isinstance(data.get("execute", {}), dict):
+        return ExecuteSettings()  # the schema already said `execute` must be a mapping
     try:
         return execute_settings(data)
     except SettingsError as exc:
