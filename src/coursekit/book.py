@@ -23,6 +23,7 @@ import functools
 import glob
 import io
 import json
+import re
 import shutil
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -38,7 +39,8 @@ HTML, DOCTREES = "html", "doctrees"
 INCOMPLETE = ".incomplete"  # present while a build runs in the work tree
 KEY_FILE = "key.json"  # what the work tree was built with; another key starts it afresh
 INPUTS_FILE = "inputs.json"  # the files the last build read
-WARNINGS_FILE = "warnings.json"  # each page's warnings, kept for the pages not re-read
+WARNINGS_FILE = "warnings.json"
+ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")  # each page's warnings, kept for the pages not re-read
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +95,7 @@ def build_book(
                 parallel=1,  # sphinx_multitoc_numbering is not parallel-safe
             )
             navigation.connect(app)
+            app.connect("write-started", _myst_nb_css_before_pages)
             # force_all writes every page but still re-reads only the changed ones.
             app.build(force_all=write_all)
     except KeyboardInterrupt:
@@ -127,6 +130,8 @@ def book_config(root: Path, cache_dir: Path | None, exclude: Sequence[str]) -> d
     extensions = list(sphinx_config.get("extensions", []))  # type: ignore[call-overload]
     sphinx_config["extensions"] = [*extensions, *(e for e in OWN_EXTENSIONS if e not in extensions)]
     sphinx_config["exclude_patterns"] = [*sphinx_config.get("exclude_patterns", []), *exclude]  # type: ignore[misc]
+    if sphinx_config.get("external_toc_exclude_missing"):
+        _only_toc_files(root, sphinx_config)
     if cache_dir is None:
         sphinx_config["nb_execution_mode"] = "off"
     else:
@@ -136,6 +141,23 @@ def book_config(root: Path, cache_dir: Path | None, exclude: Sequence[str]) -> d
         # a bug, and myst-nb must then fail loudly rather than run it again.
         sphinx_config["nb_execution_raise_on_error"] = True
     return sphinx_config
+
+
+def _only_toc_files(root: Path, sphinx_config: dict[str, object]) -> None:
+    """`only_build_toc_files` as Sphinx's `include_patterns` rather than an exclude list.
+
+    sphinx-external-toc implements it by adding every source file outside the TOC
+    to `exclude_patterns`, so a new draft page anywhere in the course changes the
+    settings and Sphinx reads every page again. Listing the TOC's files as the
+    only ones to include selects the same pages and changes only with the TOC.
+    """
+    from sphinx_external_toc.parsing import parse_toc_yaml
+
+    toc = root / str(sphinx_config.get("external_toc_path") or "_toc.yml")
+    site_map = parse_toc_yaml(str(toc))
+    patterns = [f"{glob.escape(docname)}.*" for docname in site_map]
+    sphinx_config["include_patterns"] = sorted({*patterns, *site_map.globs()})
+    sphinx_config["external_toc_exclude_missing"] = False
 
 
 def _start_afresh_unless(work: Path, key: str) -> None:
@@ -184,6 +206,22 @@ class _Navigation:
     def _updated(self, app: Any, env: Any) -> list[str]:
         renamed = any(_title(env, d) != self.titles.get(d) for d in self.read)
         return sorted(env.found_docs) if renamed or self.pages_changed else []
+
+
+def _myst_nb_css_before_pages(app: Any, builder: Any) -> None:
+    """Copy myst-nb's style sheet into `_static/` before the pages are written.
+
+    myst-nb copies it when the build finishes, and Sphinx adds a `?v=<checksum>`
+    to a style sheet's link only when the file is already there: pages written
+    by a first build would link it without, pages written again later with. Put
+    there first, every build writes the same links.
+    """
+    try:
+        from myst_nb.sphinx_ext import add_global_html_resources
+    except ImportError:  # not a myst-nb book
+        return
+    (Path(builder.outdir) / "_static").mkdir(parents=True, exist_ok=True)
+    add_global_html_resources(app, None)
 
 
 def _forget_removed(html: Path, removed: set[str]) -> None:
@@ -270,7 +308,8 @@ def _plugin_lookups_cached() -> Iterator[None]:
 
 
 def _warnings(text: str) -> list[str]:
-    return [line for line in text.splitlines() if "WARNING" in line or "ERROR" in line]
+    plain = ANSI_COLOUR.sub("", text)  # Sphinx colours warnings even into a StringIO
+    return [line for line in plain.splitlines() if "WARNING" in line or "ERROR" in line]
 
 
 def _tail(text: str, lines: int = 20) -> str:
