@@ -121,6 +121,8 @@ class BuildSummary:
     pages_read: tuple[str, ...] = ()  # pages the book stage (re-)read
     files_changed: int = 0  # files of the site that differ from the published one
     scorm_reused: bool = False  # the published zips already hold this site
+    exercises: int = 0  # exercises in the editions
+    selfchecked: tuple[str, ...] = ()  # exercises self-checked by this build (not cached)
 
 
 def build_course(root: Path, options: BuildOptions, reporter: Reporter) -> BuildSummary:
@@ -252,9 +254,11 @@ def build_exercises(
         return
     from coursekit.exercises import build_editions
 
-    build_editions(
+    editions = build_editions(
         course, outputs.stage("exercises"), options.jobs, cache_dir=out_dir / SELFCHECK_CACHE
     )
+    summary.selfchecked = editions.checked
+    summary.exercises = len(editions.student)
 
 
 @dataclass(frozen=True, slots=True)

@@ -347,6 +347,11 @@ def _print_summary(summary: Any) -> None:
             f"notebooks executed: {len(summary.executed)}, unchanged: "
             f"{len(summary.cached)}; pages read: {len(summary.pages_read)}, "
             f"site files changed: {summary.files_changed}"
+            + (
+                f"; exercises self-checked: {len(summary.selfchecked)} of {summary.exercises}"
+                if summary.exercises
+                else ""
+            )
             + ("; SCORM zips unchanged" if summary.scorm_reused else ""),
             err=True,
         )

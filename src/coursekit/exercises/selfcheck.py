@@ -47,6 +47,7 @@ class Verdict:
     teacher: dict[str, Any] | None = None
     tests: int = 0
     problems: list[str] = field(default_factory=list)
+    from_cache: bool = False  # an earlier build's verdict, for the same key
 
     @property
     def ok(self) -> bool:
@@ -124,7 +125,7 @@ def verify(
             if verdict.ok:
                 _store(cache_dir, keys[path], verdict)
         _prune(cache_dir, set(keys.values()))
-    return [ran[ex.path] if ex.path in ran else cached[ex.path] for ex in exercises]  # type: ignore[misc]
+    return [ran.get(ex.path) or cached[ex.path] for ex in exercises]  # type: ignore[misc]
 
 
 def verdict_key(exercise: Exercise, timeout: int) -> str | None:
@@ -168,7 +169,9 @@ def _cached(cache_dir: Path | None, exercise: Exercise, key: str | None) -> Verd
         return None
     try:
         data = json.loads((cache_dir / f"{key}.json").read_text(encoding="utf-8"))
-        return Verdict(exercise, data["student"], data["teacher"], int(data["tests"]))
+        return Verdict(
+            exercise, data["student"], data["teacher"], int(data["tests"]), from_cache=True
+        )
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -200,6 +203,7 @@ class Editions:
 
     student: tuple[Path, ...]
     teacher: tuple[Path, ...]
+    checked: tuple[str, ...] = ()  # exercises self-checked by this build (not from the cache)
 
 
 def build_editions(
@@ -232,6 +236,7 @@ def build_editions(
     return Editions(
         tuple(out_dir / "student" / f"{v.exercise.name}.ipynb" for v in verdicts),
         tuple(out_dir / "teacher" / f"{v.exercise.name}.ipynb" for v in verdicts),
+        tuple(v.exercise.path for v in verdicts if not v.from_cache),
     )
 
 
