@@ -64,13 +64,16 @@ def test_a_build_elsewhere_writes_nothing_into_the_sources(tmp_path: Path) -> No
         ["_config.yml", "_toc.yml", "intro.md", "modules"]
     )
     assert (out / "html/modules/01-demo/alpha.html").is_file()
-    # Sphinx's doctrees and myst-nb's jupyter_execute lived in the staging area only.
+    # Sphinx's doctrees and myst-nb's jupyter_execute live in the output folder's work
+    # tree (.cache), kept for the next build.
     assert sorted(p.name for p in out.iterdir()) == [
+        ".cache",
         ".fingerprint.json",
         ".jupyter_cache",
         ".lock",
         "html",
     ]
+    assert (out / ".cache/book/doctrees").is_dir()
 
 
 def test_checks_stop_the_build_before_anything_runs(tmp_path: Path) -> None:
