@@ -56,7 +56,7 @@ def test_every_rule_has_a_bad_case():
     from coursekit.findings import CODES
 
     covered = {line.split()[-1] for case in CASES for line in expected(BAD / case)}
-    covered |= {"CK113"}  # the symlink case below
+    covered |= {"CK113", "CK307"}  # the symlink cases below
     mine = {c for c in CODES if c[:3] in ("CK1", "CK2", "CK3", "CK5")}
     assert mine - covered == set()
 
@@ -87,6 +87,23 @@ def test_symlink_leading_outside_the_course(tmp_path):
     assert result.returncode == 1
     assert reported(result.stdout) == ["_toc.yml:4:11: CK113"]
     assert "symlink" in result.stdout
+
+
+def test_download_and_image_symlinks_leading_outside(tmp_path):
+    """A {download} or image that is a symlink to an outside file would publish that file."""
+    (tmp_path / "secret.txt").write_text("not for students\n")
+    course = tmp_path / "course"
+    course.mkdir()
+    (course / "_config.yml").write_text("title: T\n")
+    (course / "_toc.yml").write_text("format: jb-book\nroot: intro\n")
+    (course / "intro.md").write_text(
+        "# Intro\n\nGet {download}`the data <data.txt>`.\n\n![A chart](chart.png)\n"
+    )
+    (course / "data.txt").symlink_to(tmp_path / "secret.txt")
+    (course / "chart.png").symlink_to(tmp_path / "secret.txt")
+    result = run_cli("check", course)
+    assert result.returncode == 1
+    assert reported(result.stdout) == ["intro.md:3:5: CK307", "intro.md:5:1: CK307"]
 
 
 def test_check_changes_no_file(tmp_path):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, run_cli
-from coursekit.quiz.loading import load_quiz
+from coursekit.loading.quizzes import load_quiz
 from coursekit.quiz.model import QuestionType
 
 GOOD = REPO / "tests" / "fixtures" / "exercises" / "good"
@@ -120,7 +120,7 @@ def test_a_directive_naming_a_missing_quiz_and_a_quiz_no_page_shows(course):
     code, lines = check(course)
     assert code == 1
     assert lines == [
-        "modules/01-demo/quiz.md:3:1: CK456 the quiz directive names "
+        "modules/01-demo/quiz.md:3:4: CK456 the quiz directive names "
         "'modules/01-demo/quizz.yml', which does not exist",
         f"{QUIZ}:0:0: CK458 no page shows this quiz; add a page (e.g. quiz.md) with a ```{{quiz}} "
         "directive naming it, and list the page in _toc.yml",

@@ -333,7 +333,7 @@ def test_1_2_items_carry_the_pass_mark_of_modules_with_a_quiz(tiny: Tiny, tmp_pa
     """A 1.2 LMS shows the pass mark and hands it to the SCO; only quiz modules have one."""
     first, *rest = tiny.course.modules
     with_quiz = dataclasses.replace(first, quiz=f"{first.dir}/quiz.yml")
-    course = dataclasses.replace(tiny.course, modules=(with_quiz, *rest))
+    course = dataclasses.replace(tiny.course, units=(with_quiz, *rest))
     assert course.config is not None
     for version, path in zip(VERSIONS, package(course, tiny.html, tmp_path), strict=True):
         with zipfile.ZipFile(path) as zf:

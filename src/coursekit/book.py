@@ -101,6 +101,7 @@ def build_book(
     except KeyboardInterrupt:
         raise
     except Exception as exc:  # Sphinx raises its own errors and any extension's
+        _missing_extension(exc)
         raise BuildError(
             f"the book stage failed: {type(exc).__name__}: {exc}\n{_tail(warning.getvalue())}"
         ) from exc
@@ -287,6 +288,20 @@ def _remember_warnings(work: Path, app: Any, read: list[str], found: list[str]) 
     kept = {d: lines for d, lines in kept.items() if d == "" or d in app.env.found_docs}
     path.write_text(json.dumps(kept, sort_keys=True), encoding="utf-8")
     return [line for d in sorted(kept) for line in kept[d]]
+
+
+def _missing_extension(exc: Exception) -> None:
+    """A Sphinx extension the book lists that cannot be imported: say what to install."""
+    from coursekit.hints import missing_module
+
+    text = str(exc)
+    match = re.search(r"Could not import extension (\S+)", text)
+    hint = missing_module(text)
+    if match is not None:
+        raise BuildError(
+            f"_config.yml: the book uses the Sphinx extension {match.group(1)}, which cannot "
+            f"be imported here: {hint or text}"
+        ) from exc
 
 
 @contextmanager

@@ -38,7 +38,7 @@ from typing import Any, Protocol
 
 import coursekit
 from coursekit import findings as findings_mod
-from coursekit.checks import check_course
+from coursekit.checks import check_course, reported
 from coursekit.errors import BuildError, CourseError
 from coursekit.execute import ExecuteEvent, execute_notebooks, notebooks_to_execute
 from coursekit.findings import Finding
@@ -105,6 +105,8 @@ class BuildOptions:
     execute: bool = True
     strict: bool = False
     timeout: int | None = None  # per cell; default: _config.yml execute.timeout
+    select: tuple[str, ...] = ()  # check codes to report (prefixes), as `check --select`
+    ignore: tuple[str, ...] = ()  # check codes not to report, as `check --ignore`
 
 
 @dataclass
@@ -135,7 +137,7 @@ def build_course(root: Path, options: BuildOptions, reporter: Reporter) -> Build
     timer = _StageTimer(summary, reporter)
     with BuildLock(out_dir):
         with timer("load and check"):
-            course = load_and_check(root, options.strict, summary)
+            course = load_and_check(root, options, summary)
         fingerprint = _fingerprint(course, out_dir, options, wanted)
         if _up_to_date(out_dir, fingerprint, wanted):
             summary.up_to_date = True
@@ -188,12 +190,16 @@ def _import_shared_modules() -> None:
 # ------------------------------------------------------------------ the stages
 
 
-def load_and_check(root: Path, strict: bool, summary: BuildSummary) -> Course:
-    """Load and check the course; errors (and warnings under `strict`) stop the build."""
+def load_and_check(root: Path, options: BuildOptions, summary: BuildSummary) -> Course:
+    """Load and check the course; errors (and warnings under --strict) stop the build.
+
+    `--select`/`--ignore` and the book's waivers (`coursekit.ignore`,
+    `coursekit.per_file_ignores`) apply as they do for `coursekit check`.
+    """
     course, found = check_course(root)
-    kept = findings_mod.select(found)
+    kept = reported(course, found, options.select, options.ignore)
     summary.findings = tuple(kept)
-    if findings_mod.exit_code(kept, strict):
+    if findings_mod.exit_code(kept, options.strict):
         raise CourseError(
             f"{findings_mod.format_findings(kept)}\n"
             f"build stopped by the checks: {findings_mod.summary(kept)}; "
@@ -342,7 +348,8 @@ def _scorm_key(course: Course, site: Site) -> str:
 
 def _packaging_files(course: Course) -> set[str]:
     """The course files the package stage reads besides the site (config, TOC, modules)."""
-    files = {m.yaml_path for m in course.modules} | {m.quiz for m in course.modules if m.quiz}
+    files = {u.yaml_path for u in course.units if u.yaml_path}
+    files |= {u.quiz for u in course.units if u.quiz} | {q.path for q in course.quizzes}
     if course.config is not None:
         files.add(course.config.path)
     if course.toc is not None:
@@ -423,6 +430,8 @@ def _fingerprint(course: Course, out_dir: Path, options: BuildOptions, wanted: s
                 options.execute,
                 options.timeout,
                 options.strict,
+                options.select,
+                options.ignore,
             ]
         ).encode()
     )
@@ -446,7 +455,7 @@ def input_files(course: Course, out_dir: Path) -> set[str]:
     root = course.root
     named = {p.path for p in course.pages} | _packaging_files(course)
     if course.bibliography is not None:
-        named.add(course.bibliography.path)
+        named.update(f.path for f in course.bibliography.files)
     for exercise in find_exercises(root):
         folder = exercise.file.parent
         named.update(p.relative_to(root).as_posix() for p in folder.rglob("*") if p.is_file())

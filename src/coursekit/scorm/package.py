@@ -73,9 +73,7 @@ def site_files(html_dir: Path) -> Entries:
 def _launch_page(course: Course, html_dir: Path, site: Entries, module) -> launch.LaunchPage:  # type: ignore[no-untyped-def]
     assert course.config is not None
     if not module.pages:
-        raise BuildError(
-            f"{module.yaml_path}: module {module.id} has no pages in _toc.yml to package"
-        )
+        raise BuildError(f"{module.where}: unit {module.id} has no pages in _toc.yml to package")
     pages = []
     for page in module.pages:
         path = f"{page.docname}.html"
@@ -83,7 +81,8 @@ def _launch_page(course: Course, html_dir: Path, site: Entries, module) -> launc
             raise BuildError(f"{page.path}: {path} is missing from the built site {html_dir}")
         title = launch.page_title(html_dir / path, course.config.title, page.docname)
         pages.append((path, title))
-    title = f"Module {module.number} · {module.title}"
+    # coursekit's own layout numbers its modules; a book's parts keep their captions.
+    title = f"Module {module.number} · {module.title}" if module.folder else module.title
     return launch.LaunchPage(module.id, title, tuple(pages), has_quiz=module.quiz is not None)
 
 
@@ -97,8 +96,11 @@ def _entries(
     runtime = resources.files("coursekit.scorm") / "runtime"
     for name in launch.RUNTIME_FILES:
         generated[f"{launch.RUNTIME_DIR}/{name}"] = Path(str(runtime / name))
+    # A unit's own pass mark (module.yml `mastery_score`), else the course's.
+    default = config.scorm.mastery_score
+    mastery = {u.id: default if u.mastery_score is None else u.mastery_score for u in course.units}
     for page in pages:
-        html = launch.render(page, scheme.version, config.scorm.mastery_score, config.language)
+        html = launch.render(page, scheme.version, mastery[page.module_id], config.language)
         generated[launch.launch_path(page.module_id)] = html.encode()
     clash = sorted(set(generated) & set(site))
     if clash:
@@ -118,7 +120,7 @@ def _entries(
                 ncname(p.module_id, "M"),
                 p.title,
                 launch.launch_path(p.module_id),
-                config.scorm.mastery_score if p.has_quiz else None,
+                mastery[p.module_id] if p.has_quiz else None,
             )
             for p in pages
         ),
