@@ -149,17 +149,15 @@ def build_course(root: Path, options: BuildOptions, reporter: Reporter) -> Build
             with timer("execute"):
                 execute(course, out_dir, options, wanted, reporter, summary)
             # The exercises' self-checks run kernels while Sphinx, which uses one core,
-            # builds the book: neither reads what the other writes.
+            # builds the book and the zips are packed: none reads what another writes.
             _import_shared_modules()
-            with (
-                timer.background(
-                    "exercises", build_exercises, course, outputs, out_dir, options, wanted, summary
-                ),
-                timer("book"),
+            with timer.background(
+                "exercises", build_exercises, course, outputs, out_dir, options, wanted, summary
             ):
-                site = build_html(course, outputs, out_dir, options, wanted, summary)
-            with timer("package"):
-                package_scorm(course, site, outputs, out_dir, wanted, summary)
+                with timer("book"):
+                    site = build_html(course, outputs, out_dir, options, wanted, summary)
+                with timer("package"):
+                    package_scorm(course, site, outputs, out_dir, wanted, summary)
             outputs.commit()
         finally:
             outputs.discard()
