@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -54,14 +55,21 @@ GOALS = {
 }
 
 
-def timed(command: list[str], cwd: Path) -> tuple[float, str]:
-    """Run `command` in `cwd`; its wall time and its output (stdout + stderr)."""
+def timed(command: list[str], cwd: Path) -> tuple[float, float, str]:
+    """Run `command` in `cwd`; its wall time, its CPU time and its output (stdout + stderr).
+
+    The CPU time (user + system, of the command and the processes it waited for,
+    kernels included) is less sensitive to a busy machine than the wall time.
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     result = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if result.returncode != 0:
         sys.exit(f"{' '.join(command)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
-    return seconds, result.stdout + result.stderr
+    return seconds, cpu, result.stdout + result.stderr
 
 
 def coursekit_executed(output: str) -> int:
@@ -124,7 +132,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=3, help="pairs of runs per measurement")
     args = parser.parse_args()
-    results: dict[str, list[tuple[float, float, int, int]]] = {name: [] for name, _ in STEPS}
+    results: dict[str, list[tuple[float, float, int, int, float, float]]] = {
+        name: [] for name, _ in STEPS
+    }
     with tempfile.TemporaryDirectory(prefix="bench-build-") as tmp:
         ours = copy_course(Path(tmp) / "coursekit")
         theirs = copy_course(Path(tmp) / "jupyter-book")
@@ -142,13 +152,13 @@ def main() -> None:
                 if pair % 2 == 0:  # alternate which tool goes first
                     runs.reverse()
                 out = {str(cwd): timed(command, cwd) for command, cwd in runs}
-                (a, a_out), (b, b_out) = out[str(ours)], out[str(theirs)]
-                row = (a, b, coursekit_executed(a_out), jupyter_book_executed(b_out))
-                results[name].append(row)
+                (a, a_cpu, a_out), (b, b_cpu, b_out) = out[str(ours)], out[str(theirs)]
+                executed = (coursekit_executed(a_out), jupyter_book_executed(b_out))
+                results[name].append((a, b, *executed, a_cpu, b_cpu))
                 print(
-                    f"  pair {pair} {name:17s} coursekit {a:6.1f} s ({row[2]} nb)   "
-                    f"jupyter-book {b:6.1f} s ({row[3]} nb)   ratio {a / b:.2f}   "
-                    f"load {os.getloadavg()[0]:.1f}",
+                    f"  pair {pair} {name:17s} coursekit {a:6.1f} s (cpu {a_cpu:5.1f}, "
+                    f"{executed[0]} nb)   jupyter-book {b:6.1f} s (cpu {b_cpu:5.1f}, "
+                    f"{executed[1]} nb)   ratio {a / b:.2f}   load {os.getloadavg()[0]:.1f}",
                     flush=True,
                 )
     print("medians over the pairs (min-max):")
@@ -156,11 +166,14 @@ def main() -> None:
         ck, jb = [r[0] for r in rows], [r[1] for r in rows]
         ratios = [r[0] / r[1] for r in rows]
         executed = sorted({r[2] for r in rows})
+        cpu = [r[4] / r[5] for r in rows]
         print(
             f"  {name:17s} coursekit {statistics.median(ck):6.1f} s ({min(ck):.1f}-{max(ck):.1f})"
             f"   jupyter-book {statistics.median(jb):6.1f} s ({min(jb):.1f}-{max(jb):.1f})"
             f"   ratio {statistics.median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f})"
-            f"   coursekit executed {'/'.join(map(str, executed))} nb   goal: {GOALS[name]}"
+            f"   cpu ratio {statistics.median(cpu):.2f}   coursekit cpu "
+            f"{statistics.median(r[4] for r in rows):.1f} s   coursekit executed "
+            f"{'/'.join(map(str, executed))} nb   goal: {GOALS[name]}"
         )
 
 
