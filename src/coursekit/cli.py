@@ -28,7 +28,7 @@ _DEBUG = {"on": False}
 
 
 def _set_debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
-    _DEBUG["on"] = _DEBUG["on"] or value
+    _DEBUG["on"] = value  # per command run (tests run several in one process)
 
 
 def _clean_errors(func: F) -> F:

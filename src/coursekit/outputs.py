@@ -150,7 +150,7 @@ class Outputs:
             dest.parent.mkdir(parents=True, exist_ok=True)
             published = target / rel
             if seen is not None and seen[2] == digest and published.is_file():
-                os.link(published, dest)
+                _link_or_copy(published, dest)
             else:
                 shutil.copyfile(file, dest)
                 changed.append(rel)
@@ -198,6 +198,14 @@ class TreeChange:
     @property
     def any(self) -> bool:
         return bool(self.changed or self.removed)
+
+
+def _link_or_copy(published: Path, dest: Path) -> None:
+    """A hard link to the published file; a copy where the file system has none."""
+    try:
+        os.link(published, dest)
+    except OSError:
+        shutil.copy2(published, dest)
 
 
 def _sha256(path: Path) -> str:
