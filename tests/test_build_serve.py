@@ -116,3 +116,35 @@ def test_the_open_page_shows_an_edit_a_few_seconds_after_save(tmp_path: Path, pa
         page.get_by_text("Shown without touching the browser.").wait_for(timeout=60_000)
         seconds = time.monotonic() - saved
     print(f"edit visible in the browser {seconds:.1f} s after save")
+
+
+def test_rebuilds_in_one_process_write_only_the_edited_page(tmp_path: Path) -> None:
+    # `serve` builds again and again in one process: settings that grow from one
+    # Sphinx run to the next would make Sphinx write every page each time.
+    root = make_course(tmp_path / "course", {"alpha": ("print(1)",)})
+    script = f"""
+import time
+from pathlib import Path
+from coursekit.build import BuildOptions, SilentReporter, build_course
+
+root = Path({str(root)!r})
+work = root / "_build/.cache/book/html"
+for text in ("first", "second", "third"):
+    build_course(root, BuildOptions(only="html"), SilentReporter())
+    time.sleep(0.05)
+    (root / {OVERVIEW!r}).write_text("# Demo\\n\\n" + text + "\\n", encoding="utf-8")
+    since = time.time()
+    build_course(root, BuildOptions(only="html"), SilentReporter())
+    written = sorted(
+        p.relative_to(work).as_posix() for p in work.rglob("*.html") if p.stat().st_mtime > since
+    )
+    print("written:", written)
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stderr
+    runs = [line for line in result.stdout.splitlines() if line.startswith("written:")]
+    assert len(runs) == 3
+    for line in runs:
+        assert "alpha.html" not in line and "overview.html" in line, result.stdout

@@ -19,6 +19,7 @@ that imports jupyter_book or sphinx. It runs the same configuration a plain
 
 from __future__ import annotations
 
+import copy
 import functools
 import glob
 import io
@@ -128,6 +129,13 @@ def book_config(root: Path, cache_dir: Path | None, exclude: Sequence[str]) -> d
         sourcedir=root,
         use_external_toc=True,
     )
+    # Fresh lists: themes and extensions append to settings in place (the book theme
+    # to templates_path), and an unset list setting is Sphinx's one shared default. A
+    # second build in the same process (`coursekit serve`) would see them grown, take
+    # the settings for changed and write every page again.
+    sphinx_config = copy.deepcopy(sphinx_config)
+    for name, default in _list_defaults().items():
+        sphinx_config.setdefault(name, copy.deepcopy(default))
     extensions = list(sphinx_config.get("extensions", []))  # type: ignore[call-overload]
     sphinx_config["extensions"] = [*extensions, *(e for e in OWN_EXTENSIONS if e not in extensions)]
     sphinx_config["exclude_patterns"] = [*sphinx_config.get("exclude_patterns", []), *exclude]  # type: ignore[misc]
@@ -142,6 +150,17 @@ def book_config(root: Path, cache_dir: Path | None, exclude: Sequence[str]) -> d
         # a bug, and myst-nb must then fail loudly rather than run it again.
         sphinx_config["nb_execution_raise_on_error"] = True
     return sphinx_config
+
+
+def _list_defaults() -> dict[str, object]:
+    """Sphinx's own settings whose default is a list or a dict (one object per process)."""
+    from sphinx.config import Config
+
+    return {
+        name: opt[0]
+        for name, opt in Config.config_values.items()
+        if isinstance(opt[0], list | dict)
+    }
 
 
 def _only_toc_files(root: Path, sphinx_config: dict[str, object]) -> None:
@@ -229,8 +248,8 @@ def _forget_removed(html: Path, removed: set[str]) -> None:
     """Sphinx leaves the pages of removed sources behind; a cold build would not have them."""
     for docname in removed:
         (html / f"{docname}.html").unlink(missing_ok=True)
-        for copy in (html / "_sources").glob(f"{glob.escape(docname)}.*"):
-            copy.unlink()
+        for source_copy in (html / "_sources").glob(f"{glob.escape(docname)}.*"):
+            source_copy.unlink()
 
 
 def _record_inputs(work: Path, app: Any) -> None:
