@@ -64,14 +64,17 @@ def test_a_build_elsewhere_writes_nothing_into_the_sources(tmp_path: Path) -> No
         ["_config.yml", "_toc.yml", "intro.md", "modules"]
     )
     assert (out / "html/modules/01-demo/alpha.html").is_file()
-    # Sphinx's doctrees and myst-nb's jupyter_execute lived in the staging area only.
+    # Sphinx's doctrees and myst-nb's jupyter_execute live in the output folder's work
+    # tree (.cache), kept for the next build.
     assert sorted(p.name for p in out.iterdir()) == [
+        ".cache",
         ".coursekit-output",  # marks the folder as coursekit's (see outputs.check_out_dir)
         ".fingerprint.json",
         ".jupyter_cache",
         ".lock",
         "html",
     ]
+    assert (out / ".cache/book/doctrees").is_dir()
 
 
 def test_checks_stop_the_build_before_anything_runs(tmp_path: Path) -> None:
@@ -95,3 +98,24 @@ def test_only_builds_one_output_and_says_so(tmp_path: Path) -> None:
     assert scorm.returncode == 0, scorm.stderr
     assert list((root / "_build/scorm").glob("*.zip"))
     assert (root / "_build/html/intro.html").is_file()  # SCORM is made from the HTML
+
+
+def test_the_longest_notebook_last_time_starts_first(tmp_path: Path) -> None:
+    root = make_course(
+        tmp_path, {"quick": ("print('quick')",), "slow": ("import time\ntime.sleep(3)",)}
+    )
+    first = run_cli("build", root, "--only", "html", "--jobs", "1")
+    assert first.returncode == 0, first.stderr
+    # Never run before: course order.
+    assert first.stderr.index("executing modules/01-demo/quick") < first.stderr.index(
+        "executing modules/01-demo/slow"
+    )
+    write_notebook(root / "modules/01-demo/quick.ipynb", "Quick", "print('quick again')")
+    write_notebook(root / "modules/01-demo/slow.ipynb", "Slow", "import time\ntime.sleep(3.1)")
+    again = run_cli("build", root, "--only", "html", "--jobs", "1")
+    assert again.returncode == 0, again.stderr
+    assert _counts(again.stderr) == (2, 0)
+    # The cache recorded how long each took: the slow one goes first now.
+    assert again.stderr.index("executing modules/01-demo/slow") < again.stderr.index(
+        "executing modules/01-demo/quick"
+    )

@@ -1,4 +1,4 @@
-"""`coursekit serve`: the book on localhost, rebuilt after an edit."""
+"""`coursekit serve`: the book on localhost, rebuilt after an edit, the open page reloaded."""
 
 from __future__ import annotations
 
@@ -6,26 +6,57 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
 
 from coursebuilder import make_course
 
+OVERVIEW = "modules/01-demo/overview.md"
 
-def _read_until(process: subprocess.Popen[str], pattern: str, timeout: float = 90) -> str:
-    assert process.stderr is not None
-    deadline, seen = time.monotonic() + timeout, ""
-    while time.monotonic() < deadline:
-        line = process.stderr.readline()
-        if not line and process.poll() is not None:
-            break
-        seen += line
-        match = re.search(pattern, line)
-        if match:
-            return match.group(0)
-    process.kill()
-    raise AssertionError(f"serve never printed {pattern!r}:\n{seen}")
+
+class Serve:
+    """A running `coursekit serve`, its stderr read line by line."""
+
+    def __init__(self, root: Path) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "coursekit", "serve", str(root), "--port", "0"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.seen = ""
+
+    def read_until(self, pattern: str, timeout: float = 120) -> str:
+        assert self.process.stderr is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = self.process.stderr.readline()
+            if not line and self.process.poll() is not None:
+                break
+            self.seen += line
+            match = re.search(pattern, line)
+            if match:
+                return match.group(0)
+        self.process.kill()
+        raise AssertionError(f"serve never printed {pattern!r}:\n{self.seen}")
+
+
+@contextmanager
+def serving(root: Path) -> Iterator[tuple[Serve, str]]:
+    serve = Serve(root)
+    try:
+        url = serve.read_until(r"http://127\.0\.0\.1:\d+/")
+        yield serve, url
+    finally:
+        serve.process.send_signal(signal.SIGINT)
+        serve.process.communicate(timeout=60)
+    assert serve.process.returncode == 130
 
 
 def _get(url: str) -> str:
@@ -33,22 +64,87 @@ def _get(url: str) -> str:
         return response.read().decode("utf-8")
 
 
-def test_serve_shows_the_book_and_rebuilds_after_an_edit(tmp_path: Path) -> None:
+def _save(root: Path, text: str) -> None:
+    (root / OVERVIEW).write_text(f"# Demo\n\n{text}\n", encoding="utf-8")
+
+
+def test_serve_rebuilds_after_an_edit_and_tells_the_open_page(tmp_path: Path) -> None:
+    from websockets.sync.client import connect
+
     root = make_course(tmp_path, {"alpha": ("print('hello')",)})
-    serve = subprocess.Popen(
-        [sys.executable, "-m", "coursekit", "serve", str(root), "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        url = _read_until(serve, r"http://127\.0\.0\.1:\d+/")
-        assert "The demo module." in _get(url + "modules/01-demo/overview.html")
-        overview = root / "modules/01-demo/overview.md"
-        overview.write_text("# Demo\n\nEdited while serving.\n", encoding="utf-8")
-        _read_until(serve, r"rebuilt; reload the page")
+    with serving(root) as (serve, url):
+        page = _get(url + "modules/01-demo/overview.html")
+        assert "The demo module." in page
+        assert "/websocket-reload" in page  # the reload script, added to every page
+        socket_url = url.replace("http://", "ws://") + "websocket-reload"
+        messages: list[str] = []
+        with connect(socket_url, open_timeout=10) as socket:
+            listener = threading.Thread(target=lambda: messages.append(socket.recv(120)))
+            listener.start()
+            _save(root, "Edited while serving.")
+            serve.read_until(r"rebuilt; the open pages reload")
+            listener.join(timeout=30)
+        assert messages == ["refresh"]
         assert "Edited while serving." in _get(url + "modules/01-demo/overview.html")
-    finally:
-        serve.send_signal(signal.SIGINT)
-        serve.communicate(timeout=30)
-    assert serve.returncode == 130
+        assert re.search(r"pages read: 1\b", serve.seen), serve.seen
+
+
+def test_serve_keeps_the_last_good_build_after_a_bad_edit(tmp_path: Path) -> None:
+    root = make_course(tmp_path, {})
+    toc = (root / "_toc.yml").read_text(encoding="utf-8")
+    with serving(root) as (serve, url):
+        (root / "_toc.yml").write_text(toc + "      - file: missing\n", encoding="utf-8")
+        serve.read_until(r"rebuild failed, still serving the last good build")
+        assert "CK110" in serve.seen and "_toc.yml:" in serve.seen  # the check's finding
+        assert "The demo module." in _get(url + "modules/01-demo/overview.html")
+        (root / "_toc.yml").write_text(toc, encoding="utf-8")
+        _save(root, "Fixed and edited.")
+        serve.read_until(r"rebuilt; the open pages reload")
+        assert "Fixed and edited." in _get(url + "modules/01-demo/overview.html")
+    assert "Traceback" not in serve.seen
+
+
+@pytest.mark.browser
+def test_the_open_page_shows_an_edit_a_few_seconds_after_save(tmp_path: Path, page) -> None:
+    root = make_course(tmp_path, {})
+    with serving(root) as (serve, url):
+        page.goto(url + "modules/01-demo/overview.html")
+        page.wait_for_function("document.readyState === 'complete'")
+        time.sleep(0.5)  # the reload script's websocket opens after the page loads
+        saved = time.monotonic()
+        _save(root, "Shown without touching the browser.")
+        page.get_by_text("Shown without touching the browser.").wait_for(timeout=60_000)
+        seconds = time.monotonic() - saved
+    print(f"edit visible in the browser {seconds:.1f} s after save")
+
+
+def test_rebuilds_in_one_process_write_only_the_edited_page(tmp_path: Path) -> None:
+    # `serve` builds again and again in one process: settings that grow from one
+    # Sphinx run to the next would make Sphinx write every page each time.
+    root = make_course(tmp_path / "course", {"alpha": ("print(1)",)})
+    script = f"""
+import time
+from pathlib import Path
+from coursekit.build import BuildOptions, SilentReporter, build_course
+
+root = Path({str(root)!r})
+work = root / "_build/.cache/book/html"
+for text in ("first", "second", "third"):
+    build_course(root, BuildOptions(only="html"), SilentReporter())
+    time.sleep(0.05)
+    (root / {OVERVIEW!r}).write_text("# Demo\\n\\n" + text + "\\n", encoding="utf-8")
+    since = time.time()
+    build_course(root, BuildOptions(only="html"), SilentReporter())
+    written = sorted(
+        p.relative_to(work).as_posix() for p in work.rglob("*.html") if p.stat().st_mtime > since
+    )
+    print("written:", written)
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stderr
+    runs = [line for line in result.stdout.splitlines() if line.startswith("written:")]
+    assert len(runs) == 3
+    for line in runs:
+        assert "alpha.html" not in line and "overview.html" in line, result.stdout

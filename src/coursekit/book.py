@@ -7,81 +7,101 @@ that imports jupyter_book or sphinx. It runs the same configuration a plain
 - reads executed notebooks from the cache the execute stage filled, and shows
   the notebooks it did not run (`kept`) with their stored outputs, and so never
   executes anything (see `coursekit.execute` for each `execute_notebooks` mode);
-- writes nowhere but the folders it is given (HTML, doctrees, myst-nb's
-  `jupyter_execute` folder all land in the build's staging area).
+- always loads coursekit's own extensions (the quiz directive and the
+  student-edition guard of `coursekit.sphinxext`, the offline assets of
+  `coursekit.offline`), whatever `_config.yml` lists: without them a quiz
+  vanishes, a solution is published and MathJax comes from a CDN;
+- is incremental: Sphinx's environment, doctrees and HTML live in a work tree
+  that persists between builds (`_build/.cache/book/`), so an edit re-reads and
+  re-writes only the pages it touches, plus every page when a page title or the
+  set of pages changed (each page's navigation shows every title). The work
+  tree is never what is published: `coursekit.outputs` publishes from it.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import glob
 import io
+import json
 import re
+import shutil
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from coursekit.errors import BuildError
+
+# Always loaded, whatever `_config.yml` lists (see the module docstring).
+OWN_EXTENSIONS = ("coursekit.sphinxext", "coursekit.offline")
+HTML, DOCTREES = "html", "doctrees"
+INCOMPLETE = ".incomplete"  # present while a build runs in the work tree
+KEY_FILE = "key.json"  # what the work tree was built with; another key starts it afresh
+INPUTS_FILE = "inputs.json"  # the files the last build read
+WARNINGS_FILE = "warnings.json"
+ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")  # each page's warnings, kept for the pages not re-read
 
 
 @dataclass(frozen=True, slots=True)
 class BookResult:
     html_dir: Path
-    warnings: tuple[str, ...]
+    warnings: tuple[str, ...]  # of every page, re-read this time or not
+    read: tuple[str, ...] = ()  # docnames Sphinx (re-)read this time
 
 
 def build_book(
     root: Path,
-    html_dir: Path,
-    scratch: Path,
+    work: Path,
     *,
     cache_dir: Path | None,
+    key: str,
     exclude: Sequence[str] = (),
     jobs: int = 1,
     kept: Sequence[str] = (),
 ) -> BookResult:
-    """Build the HTML book of the course at `root` into `html_dir`.
+    """Build the HTML book of the course at `root` in the work tree `work` (`work/html`).
 
-    `cache_dir`: the jupyter-cache to read executed notebooks from; None builds from
-    the outputs stored in the notebooks (`--no-execute`, `execute_notebooks: off`).
-    `kept`: notebooks (relative paths) the execute stage did not run, shown with
-    their stored outputs. `exclude`: extra Sphinx exclude patterns (e.g. the output
-    folder when it lies inside the course).
+    Only pages whose sources changed since the last build in `work` are read and
+    written again. `key` names what else the output depends on (the tools'
+    versions, coursekit's own code): a work tree built with another key is
+    started afresh. `cache_dir`: the jupyter-cache to read executed notebooks
+    from; None builds from the outputs stored in the notebooks (`--no-execute`,
+    `execute_notebooks: off`). `kept`: notebooks (relative paths) the execute stage
+    did not run, shown with their stored outputs. `exclude`: extra Sphinx exclude
+    patterns (e.g. the output folder when it lies inside the course). A build that
+    failed or was interrupted in `work` makes the next one write every page again.
     """
-    from jupyter_book.config import get_final_config
     from sphinx.application import Sphinx
     from sphinx.util.docutils import docutils_namespace, patch_docutils
 
-    overrides: dict[str, object] = {"latex_individualpages": False}
-    sphinx_config, _meta = get_final_config(
-        user_yaml=root / "_config.yml",
-        cli_config=overrides,
-        sourcedir=root,
-        use_external_toc=True,
-    )
-    sphinx_config["exclude_patterns"] = [*sphinx_config.get("exclude_patterns", []), *exclude]
-    sphinx_config.update(
-        _execution_settings(
-            root, cache_dir, kept, sphinx_config.get("nb_execution_excludepatterns", [])
-        )
-    )
+    _start_afresh_unless(work, key)
+    sphinx_config = book_config(root, cache_dir, exclude, kept)
     status, warning = io.StringIO(), io.StringIO()
+    incomplete = work / INCOMPLETE
+    write_all = incomplete.exists()  # the last build here stopped half-way
+    incomplete.touch()
+    navigation = _Navigation()
     try:
         with _plugin_lookups_cached(), patch_docutils(str(root)), docutils_namespace():
             app = Sphinx(
                 srcdir=str(root),
                 confdir=None,
-                outdir=str(html_dir),
-                doctreedir=str(scratch / "doctrees"),
+                outdir=str(work / HTML),
+                doctreedir=str(work / DOCTREES),
                 buildername="html",
                 confoverrides=sphinx_config,
                 status=status,
                 warning=warning,
-                freshenv=True,
+                freshenv=False,
                 parallel=1,  # sphinx_multitoc_numbering is not parallel-safe
             )
-            app.build(force_all=True)
+            navigation.connect(app)
+            app.connect("write-started", _myst_nb_css_before_pages)
+            # force_all writes every page but still re-reads only the changed ones.
+            app.build(force_all=write_all)
     except KeyboardInterrupt:
         raise
     except Exception as exc:  # Sphinx raises its own errors and any extension's
@@ -91,11 +111,201 @@ def build_book(
         ) from exc
     if app.statuscode:
         raise BuildError(f"the book stage failed:\n{_tail(warning.getvalue())}")
+    _forget_removed(work / HTML, navigation.removed)
+    _record_inputs(work, app)
+    incomplete.unlink()
     # myst-nb logs this when it runs a notebook itself (one missing from the cache):
     # the execute stage should have left nothing to run, so say so rather than hide it.
     ran = [line for line in status.getvalue().splitlines() if "Executing notebook" in line]
     extra = [f"WARNING: the book stage executed a notebook itself: {line}" for line in ran]
-    return BookResult(html_dir, tuple([*_warnings(warning.getvalue()), *extra]))
+    warnings = _remember_warnings(work, app, navigation.read, _warnings(warning.getvalue()))
+    return BookResult(work / HTML, tuple([*warnings, *extra]), tuple(navigation.read))
+
+
+def book_config(
+    root: Path, cache_dir: Path | None, exclude: Sequence[str], kept: Sequence[str] = ()
+) -> dict[str, object]:
+    """Jupyter Book's Sphinx settings for the course, with coursekit's overrides."""
+    from jupyter_book.config import get_final_config
+
+    sphinx_config, _meta = get_final_config(
+        user_yaml=root / "_config.yml",
+        cli_config={"latex_individualpages": False},
+        sourcedir=root,
+        use_external_toc=True,
+    )
+    # Fresh lists: themes and extensions append to settings in place (the book theme
+    # to templates_path), and an unset list setting is Sphinx's one shared default. A
+    # second build in the same process (`coursekit serve`) would see them grown, take
+    # the settings for changed and write every page again.
+    sphinx_config = copy.deepcopy(sphinx_config)
+    for name, default in _list_defaults().items():
+        sphinx_config.setdefault(name, copy.deepcopy(default))
+    extensions = list(sphinx_config.get("extensions", []))  # type: ignore[call-overload]
+    sphinx_config["extensions"] = [*extensions, *(e for e in OWN_EXTENSIONS if e not in extensions)]
+    sphinx_config["exclude_patterns"] = [*sphinx_config.get("exclude_patterns", []), *exclude]  # type: ignore[misc]
+    if sphinx_config.get("external_toc_exclude_missing"):
+        _only_toc_files(root, sphinx_config)
+    patterns = sphinx_config.get("nb_execution_excludepatterns", [])
+    sphinx_config.update(_execution_settings(root, cache_dir, kept, patterns))  # type: ignore[arg-type]
+    return sphinx_config
+
+
+def _list_defaults() -> dict[str, object]:
+    """Sphinx's own settings whose default is a list or a dict (one object per process)."""
+    from sphinx.config import Config
+
+    return {
+        name: opt[0]
+        for name, opt in Config.config_values.items()
+        if isinstance(opt[0], list | dict)
+    }
+
+
+def _only_toc_files(root: Path, sphinx_config: dict[str, object]) -> None:
+    """`only_build_toc_files` as Sphinx's `include_patterns` rather than an exclude list.
+
+    sphinx-external-toc implements it by adding every source file outside the TOC
+    to `exclude_patterns`, so a new draft page anywhere in the course changes the
+    settings and Sphinx reads every page again. Listing the TOC's files as the
+    only ones to include selects the same pages and changes only with the TOC.
+    """
+    from sphinx_external_toc.parsing import parse_toc_yaml
+
+    toc = root / str(sphinx_config.get("external_toc_path") or "_toc.yml")
+    site_map = parse_toc_yaml(str(toc))
+    patterns = [f"{glob.escape(docname)}.*" for docname in site_map]
+    sphinx_config["include_patterns"] = sorted({*patterns, *site_map.globs()})
+    sphinx_config["external_toc_exclude_missing"] = False
+
+
+def _start_afresh_unless(work: Path, key: str) -> None:
+    """Empty the work tree when it was built with another key (or by no known build)."""
+    key_file = work / KEY_FILE
+    try:
+        same = key_file.read_text(encoding="utf-8") == key
+    except OSError:
+        same = False
+    if not same:
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        key_file.write_text(key, encoding="utf-8")
+
+
+class _Navigation:
+    """Every page is written again when the navigation the pages show changed.
+
+    Sphinx writes the pages it re-read; but each page's sidebar and previous/next
+    links show the titles of other pages, so a new, removed or renamed page
+    changes every page's HTML.
+    """
+
+    def __init__(self) -> None:
+        self.read: list[str] = []
+        self.removed: set[str] = set()
+        self.titles: dict[str, str | None] = {}
+        self.pages_changed = False
+
+    def connect(self, app: Any) -> None:
+        app.connect("env-get-outdated", self._outdated)
+        app.connect("env-before-read-docs", self._before_read)
+        app.connect("env-get-updated", self._updated)
+
+    def _outdated(
+        self, app: Any, env: Any, added: set[str], changed: set[str], removed: set[str]
+    ) -> list[str]:
+        self.pages_changed = bool(added or removed)
+        self.removed = set(removed)
+        return []
+
+    def _before_read(self, app: Any, env: Any, docnames: list[str]) -> None:
+        self.read = list(docnames)
+        self.titles = {d: _title(env, d) for d in docnames}
+
+    def _updated(self, app: Any, env: Any) -> list[str]:
+        renamed = any(_title(env, d) != self.titles.get(d) for d in self.read)
+        return sorted(env.found_docs) if renamed or self.pages_changed else []
+
+
+def _myst_nb_css_before_pages(app: Any, builder: Any) -> None:
+    """Copy myst-nb's style sheet into `_static/` before the pages are written.
+
+    myst-nb copies it when the build finishes, and Sphinx adds a `?v=<checksum>`
+    to a style sheet's link only when the file is already there: pages written
+    by a first build would link it without, pages written again later with. Put
+    there first, every build writes the same links.
+    """
+    try:
+        from myst_nb.sphinx_ext import add_global_html_resources
+    except ImportError:  # not a myst-nb book
+        return
+    (Path(builder.outdir) / "_static").mkdir(parents=True, exist_ok=True)
+    add_global_html_resources(app, None)
+
+
+def _forget_removed(html: Path, removed: set[str]) -> None:
+    """Sphinx leaves the pages of removed sources behind; a cold build would not have them."""
+    for docname in removed:
+        (html / f"{docname}.html").unlink(missing_ok=True)
+        for source_copy in (html / "_sources").glob(f"{glob.escape(docname)}.*"):
+            source_copy.unlink()
+
+
+def _record_inputs(work: Path, app: Any) -> None:
+    """The files the pages read besides their own source (images, includes, quiz files…)."""
+    env, root = app.env, Path(app.srcdir)
+    files: set[str] = set()
+    for deps in env.dependencies.values():
+        files.update(str(d) for d in deps)
+    files.update(env.images.keys())
+    files.update(env.dlfiles.keys())
+    files.update(str(env.doc2path(d)) for d in env.found_docs)
+    inside = sorted(r for r in {_relative(root, f) for f in files} if r is not None)
+    (work / INPUTS_FILE).write_text(json.dumps(inside), encoding="utf-8")
+
+
+def read_inputs(work: Path) -> list[str] | None:
+    """What the last book build in `work` read (paths relative to the course), if known."""
+    try:
+        found = json.loads((work / INPUTS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return [str(f) for f in found] if isinstance(found, list) else None
+
+
+def _relative(root: Path, name: str) -> str | None:
+    path = Path(name) if Path(name).is_absolute() else root / name
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return None
+
+
+def _title(env: Any, docname: str) -> str | None:
+    title = env.titles.get(docname)
+    return title.astext() if title is not None else None
+
+
+def _remember_warnings(work: Path, app: Any, read: list[str], found: list[str]) -> list[str]:
+    """This build's warnings, plus the earlier ones of pages it did not re-read.
+
+    An incremental build only warns about the pages it reads; the others' warnings
+    still hold (and still count for `--strict`).
+    """
+    path = work / WARNINGS_FILE
+    try:
+        kept: dict[str, list[str]] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        kept = {}
+    for docname in [*read, ""]:
+        kept.pop(docname, None)
+    sources = {str(app.env.doc2path(d)): d for d in app.env.found_docs}
+    for line in found:
+        source = line.split(":", 1)[0]
+        kept.setdefault(sources.get(source, ""), []).append(line)
+    kept = {d: lines for d, lines in kept.items() if d == "" or d in app.env.found_docs}
+    path.write_text(json.dumps(kept, sort_keys=True), encoding="utf-8")
+    return [line for d in sorted(kept) for line in kept[d]]
 
 
 def _execution_settings(
@@ -156,7 +366,8 @@ def _plugin_lookups_cached() -> Iterator[None]:
 
 
 def _warnings(text: str) -> list[str]:
-    return [line for line in text.splitlines() if "WARNING" in line or "ERROR" in line]
+    plain = ANSI_COLOUR.sub("", text)  # Sphinx colours warnings even into a StringIO
+    return [line for line in plain.splitlines() if "WARNING" in line or "ERROR" in line]
 
 
 def _tail(text: str, lines: int = 20) -> str:

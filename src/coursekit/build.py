@@ -8,14 +8,23 @@ ones only when every stage succeeded. The exercises stage runs in a thread while
 the book is built (Sphinx keeps one core busy, the self-checks' kernels the
 other). Stages never print: they tell a `Reporter` (the CLI draws it).
 
-When nothing a build reads has changed since the last successful build (course
-files, coursekit itself, the book tools' versions, the options), the build stops
-after the checks and says the outputs are up to date.
+Each stage redoes only what changed: the execute stage runs the notebooks whose
+code changed, the exercises stage self-checks the exercises that changed, the
+book stage re-reads and re-writes the pages that changed (Sphinx's environment
+persists in `_build/.cache/book/`), and the SCORM zips are written again only
+when the site or the course's packaging settings changed.
+
+When nothing a build reads has changed since the last successful build (the
+files the course and its pages name, coursekit itself, the book tools' versions,
+the options), the build stops after the checks and says the outputs are up to
+date. Files no stage reads (dotfiles, editor backups, files outside the TOC
+that no page uses) do not count.
 """
 
 from __future__ import annotations
 
 import errno
+import functools
 import hashlib
 import importlib.metadata
 import json
@@ -36,12 +45,26 @@ from coursekit.execsettings import ExecuteSettings
 from coursekit.execute import ExecuteEvent, cache_folder, execute_notebooks, select_notebooks
 from coursekit.findings import Finding
 from coursekit.model import Course
-from coursekit.outputs import BuildLock, Outputs, check_out_dir, mark_out_dir, tree_size
+from coursekit.outputs import (
+    BuildLock,
+    Outputs,
+    TreeChange,
+    check_out_dir,
+    mark_out_dir,
+    tree_size,
+)
 
 OUTPUTS = ("html", "scorm", "exercises")
 FINGERPRINT_FILE = ".fingerprint.json"
 CACHE_DIR = ".jupyter_cache"
+WORK_DIR = ".cache"  # under the output folder: what incremental builds keep
+BOOK_WORK = f"{WORK_DIR}/book"  # Sphinx's environment, doctrees and HTML
+SELFCHECK_CACHE = f"{WORK_DIR}/selfcheck"  # verdicts of the exercise self-checks
+SCORM_KEY_FILE = f"{WORK_DIR}/scorm-key.txt"  # what the published zips were made from
+NOTEBOOKS_FILE = f"{WORK_DIR}/notebooks.json"  # size and mtime of notebooks all in the cache
 BOOK_TOOLS = ("jupyter-book", "sphinx", "myst-nb", "sphinx-book-theme", "sphinxcontrib-bibtex")
+# Editor backups and swap files: never an input, whatever folder they are in.
+BACKUP_SUFFIXES = ("~", ".swp", ".swo", ".swx", ".bak", ".orig", ".tmp", ".pyc")
 # Folders whose files are not inputs of the book (besides the output folder itself).
 NOT_INPUTS = {
     "_build",
@@ -107,6 +130,11 @@ class BuildSummary:
     book_warnings: tuple[str, ...] = ()
     up_to_date: bool = False
     seconds: float = 0.0  # wall clock (stages may overlap)
+    pages_read: tuple[str, ...] = ()  # pages the book stage (re-)read
+    files_changed: int = 0  # files of the site that differ from the published one
+    scorm_reused: bool = False  # the published zips already hold this site
+    exercises: int = 0  # exercises in the editions
+    selfchecked: tuple[str, ...] = ()  # exercises self-checked by this build (not cached)
 
 
 def build_course(root: Path, options: BuildOptions, reporter: Reporter) -> BuildSummary:
@@ -124,7 +152,7 @@ def build_course(root: Path, options: BuildOptions, reporter: Reporter) -> Build
             for note in check_file_kinds(root, out_dir):
                 reporter.note(note)
             course = load_and_check(root, options, summary)
-        fingerprint = _fingerprint(root, out_dir, options, wanted)
+        fingerprint = _fingerprint(course, out_dir, options, wanted)
         if _up_to_date(out_dir, fingerprint, wanted) and not _forced(course, options):
             summary.up_to_date = True
             _measure(out_dir, wanted, summary)
@@ -135,17 +163,15 @@ def build_course(root: Path, options: BuildOptions, reporter: Reporter) -> Build
             with timer("execute"):
                 execute(course, out_dir, options, wanted, reporter, summary)
             # The exercises' self-checks run kernels while Sphinx, which uses one core,
-            # builds the book: neither reads what the other writes.
-            _import_before_threads(wanted)
-            with (
-                timer.background(
-                    "exercises", build_exercises, course, outputs, options, wanted, summary
-                ),
-                timer("book"),
+            # builds the book and the zips are packed: none reads what another writes.
+            _import_shared_modules()
+            with timer.background(
+                "exercises", build_exercises, course, outputs, out_dir, options, wanted, summary
             ):
-                html_dir = build_html(course, outputs, out_dir, options, wanted, summary)
-            with timer("package"):
-                package_scorm(course, html_dir, outputs, wanted, summary)
+                with timer("book"):
+                    site = build_html(course, outputs, out_dir, options, wanted, summary)
+                with timer("package"):
+                    package_scorm(course, site, outputs, out_dir, wanted, summary)
             outputs.commit()
         finally:
             outputs.discard()
@@ -153,6 +179,24 @@ def build_course(root: Path, options: BuildOptions, reporter: Reporter) -> Build
         _measure(out_dir, wanted, summary)
     summary.seconds = time.monotonic() - start
     return summary
+
+
+def _import_shared_modules() -> None:
+    """Import, on this thread, what the exercises thread and the book stage both import.
+
+    The self-checks import nbclient and jupyter_client; Sphinx's extensions
+    (myst-nb, jupyter-cache) import them too. Two threads importing the same
+    package at once can see it half-initialised ("ImportError: cannot import name
+    ... partially initialized module 'jupyter_client.manager'"), so both sides'
+    imports are done here, before the thread starts.
+    """
+    import jupyter_client.manager  # noqa: F401
+    import nbclient  # noqa: F401
+    import sphinx.application  # noqa: F401
+    from jupyter_book import config  # noqa: F401
+
+    import coursekit.book  # noqa: F401
+    import coursekit.exercises.selfcheck  # noqa: F401
 
 
 # ------------------------------------------------------------------ the stages
@@ -196,16 +240,33 @@ def execute(
         return
     selection = select_notebooks(course.root, [p.path for p in course.pages], settings)
     summary.kept = selection.kept
+    cache_dir = cache_folder(course.root, out_dir, settings)
+    # Not one notebook file touched since they were all found in the cache, under the
+    # same settings: no need to open the cache (its database layer alone takes seconds
+    # to import). `force` runs everything every time.
+    known = out_dir / NOTEBOOKS_FILE
+    stats = json.dumps(
+        {
+            "mode": settings.mode,
+            "kept": list(selection.kept),
+            "run": {rel: _stat(course.root / rel) for rel in selection.run},
+        },
+        sort_keys=True,
+    )
+    if settings.mode != "force" and cache_dir.is_dir() and _read_text(known) == stats:
+        summary.cached = tuple(selection.run)
+        return
     result = execute_notebooks(
         course.root,
         selection.run,
-        cache_folder(course.root, out_dir, settings),
+        cache_dir,
         jobs=options.jobs,
         timeout=options.timeout or settings.timeout,
         on_event=reporter.notebook,
         settings=settings,
     )
     summary.executed, summary.cached = result.executed, result.cached
+    _write_text(known, stats)
 
 
 def book_execute_settings(course: Course) -> ExecuteSettings:
@@ -214,14 +275,35 @@ def book_execute_settings(course: Course) -> ExecuteSettings:
 
 
 def build_exercises(
-    course: Course, outputs: Outputs, options: BuildOptions, wanted: set[str], summary: BuildSummary
+    course: Course,
+    outputs: Outputs,
+    out_dir: Path,
+    options: BuildOptions,
+    wanted: set[str],
+    summary: BuildSummary,
 ) -> None:
-    """Student and teacher editions of the exercises (coursekit.exercises)."""
+    """Student and teacher editions of the exercises (coursekit.exercises).
+
+    Self-check verdicts are cached under `_build/.cache/selfcheck/`: only the
+    exercises whose cells (or kernel, or coursekit) changed run again.
+    """
     if "exercises" not in wanted:
         return
     from coursekit.exercises import build_editions
 
-    build_editions(course, outputs.stage("exercises"), options.jobs)
+    editions = build_editions(
+        course, outputs.stage("exercises"), options.jobs, cache_dir=out_dir / SELFCHECK_CACHE
+    )
+    summary.selfchecked = editions.checked
+    summary.exercises = len(editions.student)
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """The staged HTML site and what changed in it since the published one."""
+
+    html_dir: Path
+    change: TreeChange
 
 
 def build_html(
@@ -231,50 +313,85 @@ def build_html(
     options: BuildOptions,
     wanted: set[str],
     summary: BuildSummary,
-) -> Path | None:
-    """The Jupyter Book HTML site (also needed to package SCORM)."""
+) -> Site | None:
+    """The Jupyter Book HTML site (also needed to package SCORM).
+
+    Sphinx builds in its work tree (`_build/.cache/book/`), re-reading only what
+    changed; the site is then staged from it, sharing every unchanged file with
+    the published `_build/html` and copying only the changed ones.
+    """
     if not wanted & {"html", "scorm"}:
         return None
     from coursekit.book import build_book
 
-    html_dir = outputs.stage("html")
     settings = book_execute_settings(course)
     reads_cache = options.execute and settings.mode != "off"
     result = build_book(
         course.root,
-        html_dir,
-        outputs.scratch("book"),
+        out_dir / BOOK_WORK,
         cache_dir=cache_folder(course.root, out_dir, settings) if reads_cache else None,
         kept=summary.kept,
+        key=_tools_key(),
         exclude=_inside(course.root, out_dir),
         jobs=options.jobs,
     )
     summary.book_warnings = result.warnings
+    summary.pages_read = result.read
     if options.strict and result.warnings:
         raise BuildError("--strict: the book stage warned:\n" + "\n".join(result.warnings))
-    return html_dir
+    change = outputs.stage_tree("html", result.html_dir)
+    summary.files_changed = len(change.changed) + len(change.removed)
+    return Site(outputs.staging / "html", change)
 
 
 def package_scorm(
-    course: Course, html_dir: Path | None, outputs: Outputs, wanted: set[str], summary: BuildSummary
+    course: Course,
+    site: Site | None,
+    outputs: Outputs,
+    out_dir: Path,
+    wanted: set[str],
+    summary: BuildSummary,
 ) -> None:
-    """The SCORM 1.2 and 2004 zips, made from the HTML site (coursekit.scorm)."""
-    if "scorm" not in wanted or html_dir is None:
+    """The SCORM 1.2 and 2004 zips, made from the HTML site (coursekit.scorm).
+
+    Written again only when the site or what the packages read from the course
+    changed; the zips are deterministic, so the ones kept are the bytes a cold
+    build would write.
+    """
+    if "scorm" not in wanted or site is None:
+        return
+    key = _scorm_key(course, site)
+    key_file = out_dir / SCORM_KEY_FILE
+    if (out_dir / "scorm").is_dir() and _read_text(key_file) == key:
+        summary.scorm_reused = True
         return
     from coursekit.scorm import package
 
-    package(course, html_dir, outputs.stage("scorm"))
+    package(course, site.html_dir, outputs.stage("scorm"))
+    outputs.on_commit(lambda: _write_text(key_file, key))
+
+
+def _scorm_key(course: Course, site: Site) -> str:
+    """What the zips are made of: the site, the packaging files of the course, coursekit."""
+    digest = hashlib.sha256(f"{site.change.digest}\n{_tools_key()}".encode())
+    for rel in sorted(_packaging_files(course)):
+        digest.update(rel.encode())
+        digest.update(_read_bytes(course.root / rel))
+    return digest.hexdigest()
+
+
+def _packaging_files(course: Course) -> set[str]:
+    """The course files the package stage reads besides the site (config, TOC, modules)."""
+    files = {u.yaml_path for u in course.units if u.yaml_path}
+    files |= {u.quiz for u in course.units if u.quiz} | {q.path for q in course.quizzes}
+    if course.config is not None:
+        files.add(course.config.path)
+    if course.toc is not None:
+        files.add(course.toc.path)
+    return files
 
 
 # ----------------------------------------------------------------- the helpers
-
-
-def _import_before_threads(wanted: set[str]) -> None:
-    """Import jupyter_client here, before the exercises thread and the book both do:
-    importing its circular modules from two threads at once fails half-way
-    ("cannot import name 'AsyncKernelManager'"), e.g. under --no-execute."""
-    if "exercises" in wanted:
-        import coursekit.exercises.selfcheck  # noqa: F401
 
 
 @contextmanager
@@ -356,43 +473,119 @@ def _measure(out_dir: Path, wanted: set[str], summary: BuildSummary) -> None:
 # --------------------------------------------------- skipping a build with no change
 
 
-def _fingerprint(root: Path, out_dir: Path, options: BuildOptions, wanted: set[str]) -> str:
-    """A hash of everything a build reads: course files, coursekit itself, options."""
+def _fingerprint(course: Course, out_dir: Path, options: BuildOptions, wanted: set[str]) -> str:
+    """A hash of everything a build reads: the course's inputs, coursekit itself, options."""
     digest = hashlib.sha256()
-    tools = [importlib.metadata.version(name) for name in BOOK_TOOLS]
     digest.update(
         json.dumps(
             [
-                coursekit.__version__,
-                tools,
+                _tools_key(),
                 sorted(wanted),
                 options.execute,
                 options.timeout,
                 options.strict,
+                options.select,
+                options.ignore,
             ]
         ).encode()
     )
-    for base in (root, Path(coursekit.__file__).parent):
-        for path in sorted(input_files(base, out_dir)):
-            digest.update(str(path.relative_to(base)).encode())
+    for rel in sorted(input_files(course, out_dir)):
+        digest.update(rel.encode())
+        digest.update(_read_bytes(course.root / rel))
+    return digest.hexdigest()
+
+
+def input_files(course: Course, out_dir: Path) -> set[str]:
+    """The course files some stage reads, relative to the course root.
+
+    The files the course model names (config, TOC, pages, module and quiz files,
+    the bibliography), every file of the exercise folders (the self-checks run
+    there), and what the last book build recorded its pages as reading (images,
+    downloads, included files). Dotfiles and editor backups never count.
+    """
+    from coursekit.book import read_inputs
+    from coursekit.exercises.files import find_exercises
+
+    root = course.root
+    named = {p.path for p in course.pages} | _packaging_files(course)
+    if course.bibliography is not None:
+        named.update(f.path for f in course.bibliography.files)
+    for exercise in find_exercises(root):
+        folder = exercise.file.parent
+        # Regular files only (is_file follows links): a FIFO would block the read.
+        named.update(p.relative_to(root).as_posix() for p in folder.rglob("*") if p.is_file())
+    named.update(read_inputs(out_dir / BOOK_WORK) or [])
+    return {rel for rel in named if not _ignored(rel) and not _inside_folder(root / rel, out_dir)}
+
+
+def watched_file(root: Path, out_dir: Path, path: Path) -> bool:
+    """Whether a change to `path` may change a build (for `coursekit serve`'s watcher)."""
+    try:
+        rel = path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return False
+    if _inside_folder(path, out_dir) or rel.parts[:1] and rel.parts[0] in NOT_INPUTS:
+        return False
+    return not _ignored(rel.as_posix())
+
+
+def _ignored(rel: str) -> bool:
+    """Dotfiles, dot-folders and editor backups (`page.md~`, `.page.md.swp`, `#page.md#`)."""
+    parts = rel.split("/")
+    name = parts[-1]
+    return (
+        any(part.startswith(".") for part in parts)
+        or name.endswith(BACKUP_SUFFIXES)
+        or (name.startswith("#") and name.endswith("#"))
+        or "__pycache__" in parts
+    )
+
+
+def _inside_folder(path: Path, folder: Path) -> bool:
+    return path.resolve().is_relative_to(folder.resolve())
+
+
+@functools.cache
+def _tools_key() -> str:
+    """coursekit's own code and the book tools' versions: what else the outputs depend on."""
+    digest = hashlib.sha256(coursekit.__version__.encode())
+    for name in BOOK_TOOLS:
+        digest.update(f"{name}={importlib.metadata.version(name)}".encode())
+    base = Path(coursekit.__file__).parent
+    for path in sorted(base.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and not path.name.endswith(".pyc"):
+            digest.update(path.relative_to(base).as_posix().encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
-def input_files(base: Path, out_dir: Path) -> Iterator[Path]:
-    """The files under `base` a build reads (not outputs, caches, tests or tooling)."""
-    for dirpath, dirnames, filenames in os.walk(base):
-        here = Path(dirpath)
-        dirnames[:] = [
-            d
-            for d in dirnames
-            if d not in NOT_INPUTS and not d.startswith(".") and here / d != out_dir
-        ]
-        for name in filenames:
-            # Only regular files (or links to them): a FIFO would block the read, a
-            # dangling link cannot be read (check_file_kinds reports both).
-            if not name.endswith((".pyc", ".tmp")) and os.path.isfile(here / name):
-                yield here / name
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b"<missing>"  # a missing input is a state too: its return changes the hash
+
+
+def _stat(path: Path) -> list[int]:
+    try:
+        st = path.stat()
+    except OSError:
+        return []
+    return [st.st_size, st.st_mtime_ns]
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return None
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
 
 
 def check_file_kinds(root: Path, out_dir: Path) -> list[str]:

@@ -24,8 +24,19 @@ from coursekit.errors import CourseKitError
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+_DEBUG = {"on": False}
+
+
+def _set_debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    _DEBUG["on"] = value  # per command run (tests run several in one process)
+
+
 def _clean_errors(func: F) -> F:
-    """Print a `CourseKitError` as one clean message and exit with its code."""
+    """Print a `CourseKitError` as one clean message and exit with its code.
+
+    Any other exception is a bug: one line naming it, and the traceback only
+    with `--debug` (which this decorator adds to the command).
+    """
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -37,8 +48,28 @@ def _clean_errors(func: F) -> F:
         except KeyboardInterrupt:
             click.echo("interrupted; nothing already built was changed", err=True)
             sys.exit(130)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:
+            if _DEBUG["on"]:
+                raise
+            first = (str(exc).strip().splitlines() or [""])[0]
+            click.secho(
+                f"error: unexpected {type(exc).__name__}: {first} "
+                "(run with --debug for the traceback)",
+                fg="red",
+                err=True,
+            )
+            sys.exit(1)
 
-    return wrapper  # type: ignore[return-value]
+    debug = click.option(
+        "--debug",
+        is_flag=True,
+        expose_value=False,
+        callback=_set_debug,
+        help="Show the full traceback of an unexpected error.",
+    )
+    return debug(wrapper)  # type: ignore[return-value]
 
 
 def _prefixes(values: Sequence[str]) -> list[str]:
@@ -252,7 +283,7 @@ def serve(path: Path, port: int, jobs: int | None) -> None:
     import threading
 
     from coursekit.build import BuildOptions, build_course, default_jobs
-    from coursekit.serve import http_server, watch
+    from coursekit.serve import LiveReload, http_server, watch
 
     _require_folder(path)
     options = BuildOptions(only="html", jobs=jobs or default_jobs())
@@ -268,13 +299,13 @@ def serve(path: Path, port: int, jobs: int | None) -> None:
             )
         else:
             _print_summary(outcome)
-            click.echo("rebuilt; reload the page", err=True)
+            click.echo("rebuilt; the open pages reload", err=True)
 
-    stop = threading.Event()
-    with http_server(out / "html", "127.0.0.1", port) as url:
+    stop, live = threading.Event(), LiveReload()
+    with http_server(out / "html", "127.0.0.1", port, live) as url:
         click.echo(f"serving {url} (Ctrl-C to stop); watching {path.resolve()}", err=True)
         try:
-            watch(path, options, reporter, on_build, stop)
+            watch(path, options, reporter, on_build, stop, live)
         finally:
             stop.set()
 
@@ -342,7 +373,15 @@ def _print_summary(summary: Any) -> None:
         click.echo(
             f"built in {summary.seconds:.1f} s ({stages}); "
             f"notebooks executed: {len(summary.executed)}, unchanged: "
-            f"{len(summary.cached)}, stored outputs kept: {len(summary.kept)}",
+            f"{len(summary.cached)}, stored outputs kept: {len(summary.kept)}; "
+            f"pages read: {len(summary.pages_read)}, "
+            f"site files changed: {summary.files_changed}"
+            + (
+                f"; exercises self-checked: {len(summary.selfchecked)} of {summary.exercises}"
+                if summary.exercises
+                else ""
+            )
+            + ("; SCORM zips unchanged" if summary.scorm_reused else ""),
             err=True,
         )
     for name, size in summary.outputs.items():

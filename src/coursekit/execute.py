@@ -221,23 +221,27 @@ def execute_notebooks(
 
     settings = settings or ExecuteSettings()
     cache_dir.mkdir(parents=True, exist_ok=True)  # `force` may store before it ever looks
-    cache = get_cache(str(cache_dir))
-    total = len(notebooks)
-    todo: list[tuple[str, nbformat.NotebookNode]] = []
-    cached: list[str] = []
-    for rel in notebooks:
-        nb = _read(root, rel, settings)
-        if settings.mode != "force" and _in_cache(cache, nb):
-            cached.append(rel)
-            on_event(ExecuteEvent("cached", rel, len(cached), total))
-        else:
-            todo.append((rel, nb))
-    executed: list[str] = []
-    pending = [rel for rel, _nb in todo]
-    sources = dict(todo)
     with tempfile.TemporaryDirectory(prefix=".execute-", dir=cache_dir.parent) as tmp:
-        workers = [_Worker(Path(tmp), i) for i in range(min(max(1, jobs), len(todo)))]
+        # Started before the cache is read: their Python and nbclient load meanwhile.
+        workers = [_Worker(Path(tmp), i) for i in range(min(max(1, jobs), len(notebooks)))]
         try:
+            cache = get_cache(str(cache_dir))
+            total = len(notebooks)
+            todo: list[tuple[str, nbformat.NotebookNode]] = []
+            cached: list[str] = []
+            for rel in notebooks:
+                nb = _read(root, rel, settings)
+                if settings.mode != "force" and _in_cache(cache, nb):
+                    cached.append(rel)
+                    on_event(ExecuteEvent("cached", rel, len(cached), total))
+                else:
+                    todo.append((rel, nb))
+            for surplus in workers[len(todo) :]:
+                surplus.close()
+            workers = workers[: len(todo)]
+            executed: list[str] = []
+            pending = longest_first(root, [rel for rel, _nb in todo], _recorded_seconds(cache))
+            sources = dict(todo)
             while pending or any(w.notebook for w in workers):
                 for worker in workers:
                     if worker.notebook is None and pending:
@@ -287,6 +291,28 @@ def _task(
         "timeout": timeout,
         "allow_errors": settings.allow_errors,
     }
+
+
+def longest_first(root: Path, notebooks: list[str], seconds: dict[str, float]) -> list[str]:
+    """`notebooks` in the order to start them: the longest last run first.
+
+    With fewer workers than notebooks, starting the long ones first keeps a long
+    one from running alone at the end. Notebooks never run before (no recorded
+    time) may be long too: they go first, in course order.
+    """
+    return sorted(notebooks, key=lambda rel: -seconds.get(str(root / rel), float("inf")))
+
+
+def _recorded_seconds(cache) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """How long each notebook (by absolute path) took at its last run, from the cache."""
+    found: dict[str, tuple[Any, float]] = {}
+    for record in cache.list_cache_records():
+        seconds = (record.data or {}).get("execution_seconds")
+        if isinstance(seconds, int | float):
+            seen = found.get(record.uri)
+            if seen is None or record.created > seen[0]:
+                found[record.uri] = (record.created, float(seconds))
+    return {uri: seconds for uri, (_created, seconds) in found.items()}
 
 
 def _in_cache(cache, nb: nbformat.NotebookNode) -> bool:  # type: ignore[no-untyped-def]

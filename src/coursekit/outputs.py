@@ -5,6 +5,13 @@ system, so the final move is a rename). Nothing replaces an existing output
 until the whole build has succeeded: a failed or interrupted build removes its
 staging folder and leaves the previous outputs exactly as they were.
 
+An output built in a work tree that persists between builds (the book's HTML)
+is published with `stage_tree`: the staged copy hard-links every file that is
+the same as the published one (so those keep their inode, bytes and mtime) and
+copies only the changed ones; the commit then swaps the whole folder in, as for
+any other output. Published files are never written in place, so the links
+cannot change under a reader.
+
 The lock is an `flock` on `<out>/.lock`: the kernel releases it when the holder
 dies, so a killed build never leaves a stale lock behind.
 """
@@ -12,23 +19,27 @@ dies, so a killed build never leaves a stale lock behind.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import shutil
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import IO
+from typing import IO, Any
 
 from coursekit.errors import BuildError
 
 LOCK_FILE = ".lock"
 STAGING_PREFIX = ".staging-"
+PUBLISHED_FILE = ".cache/published.json"  # what each published tree was made from
 MARKER_FILE = ".coursekit-output"
 # What coursekit itself puts in an output folder: one holding nothing else is ours.
-OWN_ENTRIES = {"html", "scorm", "exercises", LOCK_FILE, MARKER_FILE, ".jupyter_cache"}
+OWN_ENTRIES = {"html", "scorm", "exercises", LOCK_FILE, MARKER_FILE, ".jupyter_cache", ".cache"}
+OWN_FILES = (LOCK_FILE, MARKER_FILE, ".jupyter_cache", ".cache")
 OWN_PREFIXES = (STAGING_PREFIX, ".fingerprint", ".exercises-")
 JUPYTER_BOOK_ENTRIES = {"jupyter_execute", ".doctrees", "latex"}
 COURSE_SOURCES = ("_config.yml", "_toc.yml", "modules", "module.yml", "intro.md")
@@ -76,7 +87,7 @@ def check_out_dir(root: Path, out_dir: Path) -> None:
 def _ours(path: Path) -> bool:
     """Whether `path` (in an unmarked output folder) looks like what a build writes there."""
     name = path.name
-    if name.startswith(OWN_PREFIXES) or name in (LOCK_FILE, MARKER_FILE, ".jupyter_cache"):
+    if name.startswith(OWN_PREFIXES) or name in OWN_FILES:
         return True
     if name in JUPYTER_BOOK_ENTRIES:  # `jupyter-book build .` wrote this _build first
         return True
@@ -166,6 +177,8 @@ class Outputs:
     out_dir: Path
     staging: Path = field(init=False)
     _targets: dict[str, Path] = field(default_factory=dict)
+    _published: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
+    _after_commit: list[Callable[[], None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.out_dir.mkdir(parents=True, exist_ok=True)
@@ -182,6 +195,40 @@ class Outputs:
         self._targets[name] = self.out_dir / name
         return path
 
+    def stage_tree(self, name: str, source: Path) -> TreeChange:
+        """Stage output `name` as a copy of the folder `source`, reusing unchanged files.
+
+        A file whose bytes equal the published one's is hard-linked from the
+        published output (untouched); the others are copied from `source`.
+        Returns what changed and a digest of the whole tree.
+        """
+        staged = self.stage(name)
+        target = self.out_dir / name
+        before = _load_published(self.out_dir).get(name, {})
+        after: dict[str, list[Any]] = {}
+        changed: list[str] = []
+        for file in sorted(p for p in source.rglob("*") if p.is_file()):
+            rel = file.relative_to(source).as_posix()
+            st = file.stat()
+            seen = before.get(rel)
+            if seen is not None and seen[:2] == [st.st_size, st.st_mtime_ns]:
+                digest = seen[2]  # the same file as at the last publish: not read again
+            else:
+                digest = _sha256(file)
+            after[rel] = [st.st_size, st.st_mtime_ns, digest]
+            dest = staged / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            published = target / rel
+            if seen is not None and seen[2] == digest and published.is_file():
+                _link_or_copy(published, dest)
+            else:
+                shutil.copyfile(file, dest)
+                changed.append(rel)
+        removed = sorted(set(before) - set(after))
+        self._published[name] = after
+        tree = hashlib.sha256(json.dumps(sorted((r, v[2]) for r, v in after.items())).encode())
+        return TreeChange(tuple(changed), tuple(removed), tree.hexdigest())
+
     def scratch(self, name: str) -> Path:
         """A folder for a stage's intermediate files, discarded with the staging area."""
         path = self.staging / ".scratch" / name
@@ -195,11 +242,65 @@ class Outputs:
             if target.exists():
                 target.rename(old)
             (self.staging / name).rename(target)
+        if self._published:
+            _save_published(self.out_dir, self._published)
+        for callback in self._after_commit:
+            callback()
         self.discard()
+
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        """Call `callback` once the outputs are in place (to record what they were made of)."""
+        self._after_commit.append(callback)
 
     def discard(self) -> None:
         """Remove the staging area (previous outputs untouched)."""
         shutil.rmtree(self.staging, ignore_errors=True)
+
+
+@dataclass(frozen=True, slots=True)
+class TreeChange:
+    """What publishing a work tree changed (paths relative to the tree)."""
+
+    changed: tuple[str, ...]  # new or different files
+    removed: tuple[str, ...]
+    digest: str  # of every path and its bytes: equal digests, equal trees
+
+    @property
+    def any(self) -> bool:
+        return bool(self.changed or self.removed)
+
+
+def _link_or_copy(published: Path, dest: Path) -> None:
+    """A hard link to the published file; a copy where the file system has none."""
+    try:
+        os.link(published, dest)
+    except OSError:
+        shutil.copy2(published, dest)
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _load_published(out_dir: Path) -> dict[str, dict[str, list[Any]]]:
+    try:
+        data: dict[str, dict[str, list[Any]]] = json.loads(
+            (out_dir / PUBLISHED_FILE).read_text(encoding="utf-8")
+        )
+    except (OSError, ValueError):
+        return {}
+    # A published tree that is gone (removed by hand) has nothing to link from.
+    return {name: files for name, files in data.items() if (out_dir / name).is_dir()}
+
+
+def _save_published(out_dir: Path, trees: dict[str, dict[str, list[Any]]]) -> None:
+    path = out_dir / PUBLISHED_FILE
+    data = {**_load_published(out_dir), **trees}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data), encoding="utf-8")
+    tmp.replace(path)
 
 
 def _remove_leftovers(out_dir: Path) -> None:

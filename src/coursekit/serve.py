@@ -1,48 +1,136 @@
-"""`coursekit serve`: build, serve the book on localhost, rebuild when a source changes.
+"""`coursekit serve`: build, serve the book on localhost, rebuild and reload on save.
 
-A small polling watcher rather than sphinx-autobuild: a rebuild must go through
-the whole `coursekit build` (execution into the cache, exercises, the offline
-assets), which sphinx-autobuild would bypass. Rebuilds are incremental (only
-changed notebooks run) and atomic, so the server always shows the last good
-build; the reader reloads the page to see a change.
+The pieces are the ones sphinx-autobuild uses: `watchfiles` reports saved
+files, uvicorn/starlette serve the site, and sphinx-autobuild's own
+`JavascriptInjectorMiddleware` adds to every HTML page a small script that opens
+a websocket to `/websocket-reload` and reloads the page when told. What differs
+is the rebuild: it is a whole `coursekit build --only html` (execution into the
+cache, the offline assets, the student editions), which sphinx-autobuild would
+bypass. Rebuilds are incremental (only changed pages are re-read, only changed
+notebooks run) and atomic, so the server always shows the last good build; a
+failed rebuild reloads nothing.
+
+The watcher and the builds run on the calling thread (so Ctrl-C stops a build
+cleanly, as in `coursekit build`); the web server runs on a thread of its own.
 """
 
 from __future__ import annotations
 
-import functools
-import http.server
+import asyncio
+import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
-from coursekit.build import BuildOptions, BuildSummary, Reporter, build_course, input_files
+from coursekit.build import (
+    NOT_INPUTS,
+    BuildOptions,
+    BuildSummary,
+    Reporter,
+    build_course,
+    watched_file,
+)
 from coursekit.errors import CourseKitError
 
+RELOAD_PATH = "/websocket-reload"  # where sphinx-autobuild's injected script connects
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        pass
+
+class LiveReload:
+    """The open pages' websockets; `reload()` (from any thread) tells each to reload."""
+
+    def __init__(self) -> None:
+        self.generation = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._changed: asyncio.Condition | None = None
+
+    async def socket(self, websocket: Any) -> None:
+        """One open page: wait for the next build, send "refresh", until it goes away."""
+        self._loop = asyncio.get_running_loop()
+        if self._changed is None:
+            self._changed = asyncio.Condition()
+        changed = self._changed
+        await websocket.accept()
+        with suppress(Exception):  # the page went away: nothing to tell it
+            while True:
+                await self._next_build(changed, self.generation)
+                await websocket.send_text("refresh")
+
+    async def _next_build(self, changed: asyncio.Condition, seen: int) -> None:
+        async with changed:
+            await changed.wait_for(lambda: self.generation != seen)
+
+    def reload(self) -> None:
+        """Tell every open page to reload (thread-safe)."""
+        if self._loop is None:
+            self.generation += 1  # nobody listens yet
+            return
+        self._loop.call_soon_threadsafe(lambda: asyncio.ensure_future(self._bump()))
+
+    async def _bump(self) -> None:
+        assert self._changed is not None
+        async with self._changed:
+            self.generation += 1
+            self._changed.notify_all()
+
+
+def make_app(html_dir: Path, live: LiveReload, ws_url: str) -> Any:
+    """The site at `html_dir` (read again on every request), with the reload script."""
+    from sphinx_autobuild.middleware import JavascriptInjectorMiddleware
+    from starlette.applications import Starlette
+    from starlette.routing import Mount, WebSocketRoute
+    from starlette.staticfiles import StaticFiles
+
+    site = StaticFiles(directory=html_dir, html=True, check_dir=False)
+    app = Starlette(routes=[WebSocketRoute(RELOAD_PATH, live.socket), Mount("/", app=site)])
+    return JavascriptInjectorMiddleware(app, ws_url=ws_url)
 
 
 @contextmanager
-def http_server(directory: Path, host: str, port: int) -> Iterator[str]:
-    """Serve `directory` (re-resolved on each request) for the block; yields the base URL."""
-    handler = functools.partial(_QuietHandler, directory=str(directory))
-    server = http.server.ThreadingHTTPServer((host, port), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+def http_server(directory: Path, host: str, port: int, live: LiveReload) -> Iterator[str]:
+    """Serve `directory` with live reload for the block; yields the base URL."""
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    bound = sock.getsockname()[1]
+    app = make_app(directory, live, f"{host}:{bound}")
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", ws="websockets-sansio")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="coursekit-serve", daemon=True
+    )
     thread.start()
+    while not server.started and thread.is_alive():
+        threading.Event().wait(0.05)
     try:
-        yield f"http://{host}:{server.server_address[1]}/"
+        yield f"http://{host}:{bound}/"
     finally:
-        server.shutdown()
-        server.server_close()
+        server.should_exit = True
+        thread.join(timeout=5)
+        sock.close()
 
 
-def sources_state(root: Path, out_dir: Path) -> dict[str, float]:
-    """Modification time of every input file: a change in it means rebuild."""
-    return {str(p): p.stat().st_mtime for p in input_files(root.resolve(), out_dir.resolve())}
+def watched_paths(root: Path, out_dir: Path) -> tuple[list[Path], Callable[[Any, str], bool]]:
+    """What to watch and which changes count.
+
+    The top-level folders that can hold inputs are watched recursively (not
+    `.venv`, `.git` or `_build`: tens of thousands of folders no build reads),
+    the course folder itself for its own files.
+    """
+    root, out_dir = root.resolve(), out_dir.resolve()
+    folders = [
+        p
+        for p in sorted(root.iterdir())
+        if p.is_dir() and p != out_dir and p.name not in NOT_INPUTS and not p.name.startswith(".")
+    ]
+
+    def counts(change: Any, path: str) -> bool:
+        return watched_file(root, out_dir, Path(path))
+
+    return [root, *folders], counts
 
 
 def watch(
@@ -51,18 +139,58 @@ def watch(
     reporter: Reporter,
     on_build: Callable[[BuildSummary | CourseKitError], None],
     stop: threading.Event,
-    poll_seconds: float = 1.0,
+    live: LiveReload | None = None,
 ) -> None:
-    """Rebuild whenever an input changes, until `stop` is set; report each outcome."""
-    out_dir = options.out or root / "_build"
-    state = sources_state(root, out_dir)
-    while not stop.wait(poll_seconds):
-        now = sources_state(root, out_dir)
-        if now == state:
+    """Rebuild after every save until `stop` is set; report each outcome, reload the pages."""
+    out_dir = (options.out or root / "_build").resolve()
+    paths, counts = watched_paths(root, out_dir)
+    top, folders = paths[0], paths[1:]
+    for changes in _merged(top, folders, counts, stop):
+        if not changes:
             continue
-        time.sleep(0.3)  # let an editor finish writing every file it saves
-        state = sources_state(root, out_dir)
         try:
-            on_build(build_course(root, options, reporter))
+            summary = build_course(root, options, reporter)
         except CourseKitError as exc:
             on_build(exc)  # keep serving the last good build
+            continue
+        on_build(summary)
+        if live is not None and not summary.up_to_date:
+            live.reload()
+
+
+def _merged(
+    top: Path, folders: list[Path], counts: Callable[[Any, str], bool], stop: threading.Event
+) -> Iterator[set[Any]]:
+    """Changes to the files of `top` and anywhere under `folders`, as batches of saves."""
+    import queue
+
+    import watchfiles
+
+    batches: queue.Queue[set[Any]] = queue.Queue()
+
+    def pump(paths: list[Path], recursive: bool) -> None:
+        for changes in watchfiles.watch(
+            *paths,
+            watch_filter=counts,
+            recursive=recursive,
+            stop_event=stop,
+            debounce=800,
+            step=100,
+            yield_on_timeout=False,
+            raise_interrupt=False,
+        ):
+            batches.put(changes)
+
+    threads = [threading.Thread(target=pump, args=([top], False), daemon=True)]
+    if folders:
+        threads.append(threading.Thread(target=pump, args=(folders, True), daemon=True))
+    for thread in threads:
+        thread.start()
+    while not stop.is_set():
+        try:
+            changes = batches.get(timeout=0.5)
+        except queue.Empty:
+            continue
+        while not batches.empty():  # saves that came in during the last build: one rebuild
+            changes |= batches.get_nowait()
+        yield changes

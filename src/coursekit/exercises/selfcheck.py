@@ -3,11 +3,20 @@
 A teacher edition must run with every cell passing; a student edition must run
 with every test cell failing, since a test that passes without the solution
 tests nothing. Both checks execute real kernels; `coursekit check` only reads.
+
+The build keeps each passing verdict in a cache keyed by what decides it: the
+exercise's cells and kernelspec, the other files of its folder (data it may
+read), the kernel's Python, the timeout and coursekit's own exercise code. An
+exercise whose key did not change is not run again; a failing verdict is never
+cached (it must be reported every time).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
+import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -38,6 +47,7 @@ class Verdict:
     teacher: dict[str, Any] | None = None
     tests: int = 0
     problems: list[str] = field(default_factory=list)
+    from_cache: bool = False  # an earlier build's verdict, for the same key
 
     @property
     def ok(self) -> bool:
@@ -87,11 +97,99 @@ def verify_exercise(exercise: Exercise, timeout: int = DEFAULT_TIMEOUT) -> Verdi
 
 
 def verify(
-    exercises: list[Exercise], timeout: int = DEFAULT_TIMEOUT, jobs: int = 1
+    exercises: list[Exercise],
+    timeout: int = DEFAULT_TIMEOUT,
+    jobs: int = 1,
+    cache_dir: Path | None = None,
 ) -> list[Verdict]:
-    """Self-check every exercise, `jobs` at a time; verdicts in the order given."""
+    """Self-check every exercise, `jobs` at a time; verdicts in the order given.
+
+    With `cache_dir`, an exercise whose verdict key is cached there is not run;
+    new passing verdicts are stored there, and entries no exercise uses removed.
+    """
+    keys = {ex.path: verdict_key(ex, timeout) for ex in exercises} if cache_dir else {}
+    cached = (
+        {ex.path: _cached(cache_dir, ex, keys[ex.path]) for ex in exercises} if cache_dir else {}
+    )
+    todo = [ex for ex in exercises if cached.get(ex.path) is None]
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        return list(pool.map(lambda ex: verify_exercise(ex, timeout), exercises))
+        ran = dict(
+            zip(
+                [ex.path for ex in todo],
+                pool.map(lambda ex: verify_exercise(ex, timeout), todo),
+                strict=True,
+            )
+        )
+    if cache_dir is not None:
+        for path, verdict in ran.items():
+            if verdict.ok:
+                _store(cache_dir, keys[path], verdict)
+        _prune(cache_dir, set(keys.values()))
+    return [ran.get(ex.path) or cached[ex.path] for ex in exercises]  # type: ignore[misc]
+
+
+def verdict_key(exercise: Exercise, timeout: int) -> str | None:
+    """What decides an exercise's verdict, hashed; None when the notebook cannot be read."""
+    try:
+        source = read_notebook(exercise.file, exercise.path)
+    except CourseError:
+        return None
+    digest = hashlib.sha256()
+    kernelspec = source.get("metadata", {}).get("kernelspec", {})
+    digest.update(
+        json.dumps(
+            [source["cells"], kernelspec, sys.version, timeout, _code_key()], sort_keys=True
+        ).encode()
+    )
+    folder = exercise.file.parent
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder).as_posix()
+        if (
+            path.is_file()
+            and path.suffix != ".ipynb"
+            and not any(p.startswith(".") for p in rel.split("/"))
+        ):
+            digest.update(rel.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _code_key() -> str:
+    """coursekit's version and the code that makes and runs the editions."""
+    from coursekit import __version__, kernels
+
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted([*Path(__file__).parent.glob("*.py"), Path(kernels.__file__)]):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _cached(cache_dir: Path | None, exercise: Exercise, key: str | None) -> Verdict | None:
+    if cache_dir is None or key is None:
+        return None
+    try:
+        data = json.loads((cache_dir / f"{key}.json").read_text(encoding="utf-8"))
+        return Verdict(
+            exercise, data["student"], data["teacher"], int(data["tests"]), from_cache=True
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _store(cache_dir: Path, key: str | None, verdict: Verdict) -> None:
+    if key is None:
+        return
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    data = {"student": verdict.student, "teacher": verdict.teacher, "tests": verdict.tests}
+    tmp = cache_dir / f".{key}.tmp"
+    tmp.write_text(json.dumps(data), encoding="utf-8")
+    tmp.replace(cache_dir / f"{key}.json")
+
+
+def _prune(cache_dir: Path, keep: set[str | None]) -> None:
+    for path in cache_dir.glob("*.json") if cache_dir.is_dir() else []:
+        if path.stem not in keep:
+            path.unlink(missing_ok=True)
 
 
 def describe_failures(verdicts: list[Verdict]) -> str:
@@ -105,17 +203,21 @@ class Editions:
 
     student: tuple[Path, ...]
     teacher: tuple[Path, ...]
+    checked: tuple[str, ...] = ()  # exercises self-checked by this build (not from the cache)
 
 
-def build_editions(course: Course, out_dir: Path, jobs: int = 1) -> Editions:
+def build_editions(
+    course: Course, out_dir: Path, jobs: int = 1, cache_dir: Path | None = None
+) -> Editions:
     """The exercises build stage: write `out_dir/student/` and `out_dir/teacher/`.
 
-    Runs the self-checks first; any failure raises BuildError naming the exercise
-    and the cell, and leaves a previous `out_dir` untouched. The new folders are
-    written beside `out_dir` and moved into place only when complete.
+    Runs the self-checks first (those cached in `cache_dir` are not run again);
+    any failure raises BuildError naming the exercise and the cell, and leaves a
+    previous `out_dir` untouched. The new folders are written beside `out_dir`
+    and moved into place only when complete.
     """
     timeout = course.config.execute_timeout if course.config else DEFAULT_TIMEOUT
-    verdicts = verify(find_exercises(course.root), timeout, jobs)
+    verdicts = verify(find_exercises(course.root), timeout, jobs, cache_dir)
     failed = [v for v in verdicts if not v.ok]
     if failed:
         raise BuildError("the exercise self-checks failed:\n" + describe_failures(failed))
@@ -134,6 +236,7 @@ def build_editions(course: Course, out_dir: Path, jobs: int = 1) -> Editions:
     return Editions(
         tuple(out_dir / "student" / f"{v.exercise.name}.ipynb" for v in verdicts),
         tuple(out_dir / "teacher" / f"{v.exercise.name}.ipynb" for v in verdicts),
+        tuple(v.exercise.path for v in verdicts if not v.from_cache),
     )
 
 
