@@ -70,7 +70,7 @@ COURSEKIT_SPEC: schema.Spec = {
     "version": SCALAR,
     "scorm": MAP,
 }
-SCORM_SPEC: schema.Spec = {"versions": LIST, "mastery_score": NUMBER}
+SCORM_SPEC: schema.Spec = {"versions": LIST, "mastery_score": NUMBER, "packages": LIST}
 
 # module.yml. Other features add their keys here (e.g. the quiz).
 MODULE_SPEC: dict[str, Field] = {
@@ -212,7 +212,19 @@ def _scorm_settings(doc: YamlDoc, sc: dict[str, Any], findings: list[Finding]) -
             )
         )
         mastery = 80
-    return ScormSettings(versions=versions, mastery_score=int(mastery))
+    packages = tuple(str(v) for v in sc.get("packages", ("multi", "single")))
+    if not packages or any(p not in ("multi", "single") for p in packages):
+        findings.append(
+            doc.finding(
+                "CK102",
+                f"coursekit.scorm.packages must list 'multi' and/or 'single', got {list(packages)}",
+                "coursekit",
+                "scorm",
+                "packages",
+            )
+        )
+        packages = tuple(p for p in packages if p in ("multi", "single")) or ("multi", "single")
+    return ScormSettings(versions=versions, mastery_score=int(mastery), packages=packages)
 
 
 def _slug(text: str) -> str:

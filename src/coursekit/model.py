@@ -62,6 +62,8 @@ class Toc:
 class ScormSettings:
     versions: tuple[str, ...] = ("1.2", "2004")
     mastery_score: int = 80  # percent needed to pass a module quiz
+    # "multi": one zip with a SCO per module; "single": one zip per module.
+    packages: tuple[str, ...] = ("multi", "single")
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 from coursekit.errors import BuildError
-from coursekit.model import Course
+from coursekit.model import Config, Course
 from coursekit.scorm import launch
 from coursekit.scorm.manifest import SCHEMES, PackagePlan, Scheme, Sco, build_manifest, ncname
 from coursekit.scorm.validate import MANIFEST, check_rules, schema_dir, validate_manifest
@@ -30,10 +30,13 @@ Entries = dict[str, bytes | Path]  # zip path → content, or the file to read i
 
 
 def package(course: Course, html_dir: Path, out_dir: Path) -> list[Path]:
-    """Write `<course_id>-scorm12.zip` / `-scorm2004.zip` (per config) into `out_dir`.
+    """Write the SCORM zips `config.scorm` asks for into `out_dir`.
 
-    `html_dir` is the built site (`_build/html`). Returns the zips written, in the
-    order of `config.scorm.versions`. Raises BuildError naming the broken rule.
+    Per version ("1.2" → `scorm12`, "2004" → `scorm2004`): with `packages` holding
+    "multi", `<course_id>-scorm12.zip`, one SCO per module; with "single", one zip per
+    module, `<course_id>-<module id>-scorm12.zip`, for players that only launch a
+    package's first SCO. `html_dir` is the built site (`_build/html`). Returns the
+    zips written. Raises BuildError naming the broken rule.
     """
     config = course.config
     if config is None:
@@ -48,10 +51,24 @@ def package(course: Course, html_dir: Path, out_dir: Path) -> list[Path]:
     # One after the other: lxml cannot build the XSD validators on two threads at once.
     for version in config.scorm.versions:
         scheme = SCHEMES[version]
-        zip_path = out_dir / f"{config.course_id}-{scheme.suffix}.zip"
-        write_zip(_entries(course, site, pages, scheme), zip_path)
-        written.append(zip_path)
+        for package_id, title, scos in _packages(config, pages):
+            zip_path = out_dir / f"{package_id}-{scheme.suffix}.zip"
+            write_zip(_entries(config, site, scos, scheme, package_id, title), zip_path)
+            written.append(zip_path)
     return written
+
+
+def _packages(
+    config: Config, pages: list[launch.LaunchPage]
+) -> list[tuple[str, str, list[launch.LaunchPage]]]:
+    """(package id, title, SCOs) of each zip to write, per `config.scorm.packages`."""
+    wanted = config.scorm.packages
+    found = []
+    if "multi" in wanted:
+        found.append((config.course_id, config.title, pages))
+    if "single" in wanted:
+        found += [(f"{config.course_id}-{p.module_id}", p.title, [p]) for p in pages]
+    return found
 
 
 def site_files(html_dir: Path) -> Entries:
@@ -88,17 +105,22 @@ def _launch_page(course: Course, html_dir: Path, site: Entries, module) -> launc
 
 
 def _entries(
-    course: Course, site: Entries, pages: list[launch.LaunchPage], scheme: Scheme
+    config: Config,
+    site: Entries,
+    pages: list[launch.LaunchPage],
+    scheme: Scheme,
+    package_id: str,
+    title: str,
 ) -> Entries:
-    """All zip entries of one package, the manifest validated and included."""
-    config = course.config
-    assert config is not None
+    """All zip entries of one package (the SCOs `pages`), the manifest validated and included."""
     generated: Entries = {}
     runtime = resources.files("coursekit.scorm") / "runtime"
     for name in launch.RUNTIME_FILES:
         generated[f"{launch.RUNTIME_DIR}/{name}"] = Path(str(runtime / name))
     for page in pages:
-        html = launch.render(page, scheme.version, config.scorm.mastery_score, config.language)
+        html = launch.render(
+            page, scheme.version, config.scorm.mastery_score, config.language, config.course_id
+        )
         generated[launch.launch_path(page.module_id)] = html.encode()
     clash = sorted(set(generated) & set(site))
     if clash:
@@ -108,8 +130,8 @@ def _entries(
         p.name: p for p in sorted(schema_dir(scheme).iterdir()) if p.suffix in (".xsd", ".dtd")
     }
     plan = PackagePlan(
-        course_id=config.course_id,
-        title=config.title,
+        course_id=package_id,
+        title=title,
         description=config.description,
         language=config.language,
         version=config.version,
@@ -126,7 +148,7 @@ def _entries(
         control=tuple(control),
     )
     manifest = build_manifest(plan, scheme)
-    zip_name = f"{config.course_id}-{scheme.suffix}.zip"
+    zip_name = f"{package_id}-{scheme.suffix}.zip"
     validate_manifest(manifest, scheme, zip_name)
     entries.update(control)
     entries[MANIFEST] = manifest
