@@ -82,7 +82,8 @@ def test_both_versions_are_written_with_course_id_names(tiny: Tiny) -> None:
     ("versions", "packages", "expected"),
     [
         (("2004",), ("multi",), ["tiny-scorm2004.zip"]),
-        (("1.2",), ("single",), ["tiny-first-steps-scorm12.zip", "tiny-second-thoughts-scorm12.zip"]),
+        (("1.2",), ("single",),
+         ["tiny-first-steps-scorm12.zip", "tiny-second-thoughts-scorm12.zip"]),
     ],
 )  # fmt: skip
 def test_only_the_configured_versions_and_packages_are_written(

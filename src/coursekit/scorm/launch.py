@@ -71,8 +71,8 @@ def render(
   <link rel="stylesheet" href="coursekit-scorm.css">
   <script src="coursekit-scorm.js" defer></script>
 </head>
-<body data-ck-scorm="{e(version)}" data-ck-course="{e(course_id)}" data-ck-module="{e(page.module_id)}"
-      data-ck-mastery="{mastery_score}">
+<body data-ck-scorm="{e(version)}" data-ck-course="{e(course_id)}"
+      data-ck-module="{e(page.module_id)}" data-ck-mastery="{mastery_score}">
   <header class="ck-bar">
     <h1>{e(page.title)}</h1>
     <button type="button" id="ck-prev">Previous</button>
