@@ -7,13 +7,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 LMS_DEPS := tests/lms/node_modules/.installed  # scorm-again for the SCORM tests
+OPENEDX  := .venv-openedx/.installed  # the Open edX SCORM XBlock + XBlock SDK, in its own venv
 
 .PHONY: course test check lint typecheck bench clean
 
 course: $(VENV)/.installed
 	$(BIN)/coursekit build .
 
-test: $(VENV)/.installed-test $(LMS_DEPS)
+test: $(VENV)/.installed-test $(LMS_DEPS) $(OPENEDX)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 check: $(VENV)/.installed
@@ -47,4 +48,11 @@ $(VENV)/.installed-test: pyproject.toml constraints.txt $(VENV)/.installed
 # installed exactly as pinned in package-lock.json; redone only when it changes.
 $(LMS_DEPS): tests/lms/package.json tests/lms/package-lock.json
 	cd tests/lms && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# The Open edX SCORM tests run the real XBlock in the XBlock SDK workbench (Django 4.2).
+# Its own venv: its boto3 needs python-dateutil < 3, the course tools pin 4.0.
+$(OPENEDX): tests/openedx/requirements.txt
+	$(PYTHON) -m venv .venv-openedx
+	.venv-openedx/bin/python -m pip --disable-pip-version-check -q install -r $<
 	touch $@
