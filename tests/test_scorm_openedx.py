@@ -17,7 +17,6 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 
@@ -268,15 +267,15 @@ def test_openedx_twenty_launches_are_all_tracked(
     """Open edX creates the API after its page has loaded: no launch may miss it."""
     untracked = []
     for version in VERSIONS:
-        names = _names(version)
+        session = _names(version)["session"]
         for number in range(LAUNCHES):
             scenario, student = MULTI[version], f"launch-{version}-{number}"
             page.goto(workbench.url(scenario, student))
             _sco(page)
             stored = _wait_stored(
-                workbench, scenario, student, lambda s: bool(s.data.get(names["session"]))
+                workbench, scenario, student, lambda s, el=session: bool(s.data.get(el))
             )
             _leave(page)
-            if not (stored.lesson_status == "incomplete" and stored.data.get(names["session"])):
+            if not (stored.lesson_status == "incomplete" and stored.data.get(session)):
                 untracked.append((version, number, stored))
     assert untracked == []

@@ -1,6 +1,6 @@
 """A real LMS for the SCORM tests: the Open edX SCORM XBlock in the XBlock SDK workbench.
 
-The workbench (Django 4.2) runs in its own venv, `.venv-openedx`, made by `make test`
+The workbench (Django 4.2) runs in its own venv, `tests/openedx/.venv`, made by `make test`
 from the pinned `tests/openedx/requirements.txt` (its boto3 needs python-dateutil < 3,
 the course tools pin 4.0). `Workbench` starts it on 127.0.0.1 with a temporary
 database and storage; `cksite/` holds its settings and scenarios (`ck-0` … one
@@ -24,15 +24,15 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).resolve().parent
-PYTHON = HERE.parent.parent / ".venv-openedx" / "bin" / "python"
+PYTHON = HERE / ".venv" / "bin" / "python"
 SCENARIOS = 12  # blocks the workbench offers, ck-0 … ck-11
 
 
 def require_openedx() -> None:
-    """Skip (or fail, under COURSEKIT_REQUIRE_BROWSER) when .venv-openedx is missing."""
+    """Skip (or fail, under COURSEKIT_REQUIRE_BROWSER) when the workbench venv is missing."""
     if PYTHON.is_file():
         return
-    message = f"{PYTHON} is missing: run `make test` (it creates .venv-openedx)"
+    message = f"{PYTHON} is missing: run `make test` (it creates tests/openedx/.venv)"
     if os.environ.get("COURSEKIT_REQUIRE_BROWSER"):
         pytest.fail(message)
     pytest.skip(message)
