@@ -20,6 +20,7 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 
@@ -68,6 +69,7 @@ class Workbench:
         }
         self.base = ""
         self.process: subprocess.Popen[bytes] | None = None
+        self._log: BinaryIO | None = None
 
     def start(self) -> None:
         subprocess.run(
@@ -78,11 +80,15 @@ class Workbench:
             timeout=300,
         )
         port = _free_port()
-        log = (self.var / "server.log").open("wb")
+        self._log = (self.var / "server.log").open("wb")
+        # One request at a time: the workbench keeps all of a learner's fields in one
+        # JSON row, rewritten by every request, so two at once can lose an update
+        # (seen once while writing these tests: a status written meanwhile vanished).
+        command = ["runserver", "--noreload", "--nothreading", f"127.0.0.1:{port}"]
         self.process = subprocess.Popen(
-            [str(PYTHON), "-m", "django", "runserver", "--noreload", f"127.0.0.1:{port}"],
+            [str(PYTHON), "-m", "django", *command],
             env=self.env,
-            stdout=log,
+            stdout=self._log,
             stderr=subprocess.STDOUT,
         )
         self.base = f"http://127.0.0.1:{port}"
@@ -104,6 +110,9 @@ class Workbench:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+                self.process.wait(timeout=20)
+        if self._log is not None:
+            self._log.close()
 
     def log(self) -> str:
         path = self.var / "server.log"
