@@ -416,3 +416,25 @@ def test_relaunch_without_cmi_entry_resumes_and_keeps_the_result(
         assert (again["core"]["lesson_status"], again["core"]["score"]["raw"]) == ("passed", "100")
     else:
         assert (again["completion_status"], again["success_status"]) == ("completed", "passed")
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("mode", ["browse", "review"])
+def test_browse_and_review_write_nothing(
+    page, tmp_path: Path, tiny_zips: Path, version: str, mode: str
+) -> None:
+    """As the README says: in these modes the SCO initialises and terminates, nothing else."""
+    pkg, scos = _tiny_lms(page, tmp_path, tiny_zips, version)
+    with serve_lms(tmp_path, pkg) as base:
+        page.goto(f"{base}/lms/lms.html")
+        start = launch(page, base, version, scos[0], wait=False, mode=mode)
+        sco = page.frame_locator("#sco")
+        sco.locator(f"#ck-tracking:has-text('not recorded in {mode} mode')").wait_for()
+        sco.locator("#ck-next").click()
+        sco.locator("#ck-position:has-text('Page 2 of 3')").wait_for()
+        _post_score(page, "first-steps", 4, 4)
+        close(page, scos[0], base)
+        calls = calls_since(page, start)
+    methods = {c["method"] for c in calls}
+    assert methods == {CMI[version]["init"], CMI[version]["finish"], CMI[version]["get"]}
+    assert [c["method"] for c in calls].count(CMI[version]["finish"]) == 1

@@ -35,12 +35,14 @@ CMI = {
     "1.2": {
         "location": "cmi.core.lesson_location",
         "set": "LMSSetValue",
+        "get": "LMSGetValue",
         "init": "LMSInitialize",
         "finish": "LMSFinish",
     },
     "2004": {
         "location": "cmi.location",
         "set": "SetValue",
+        "get": "GetValue",
         "init": "Initialize",
         "finish": "Terminate",
     },

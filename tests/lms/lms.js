@@ -11,7 +11,8 @@
  *   shared      one store for every SCO (as LMSs that keep one per package do);
  *   noEntry     never set cmi.entry (as some LMSs do);
  *   terminated  the API was already terminated: the SCO's Initialize fails;
- *   commitUrl   where scorm-again POSTs each commit (a URL that fails makes Commit fail).
+ *   commitUrl   where scorm-again POSTs each commit (a URL that fails makes Commit fail);
+ *   mode        "browse" or "review" instead of "normal".
  * lms.shut() terminates the API under a running SCO (as another player may).
  */
 (function () {
@@ -55,6 +56,9 @@
         delete core.exit; // written by the SCO, per session
         delete core.session_time;
         api.loadFromJSON(copy, "cmi");
+      }
+      if (options.mode) { // what the LMS opens the SCO in: "browse", "review"
+        api.loadFromJSON(version === "1.2" ? { core: { lesson_mode: options.mode } } : { mode: options.mode }, "cmi");
       }
       if (options.terminated) {
         api[version === "1.2" ? "LMSInitialize" : "Initialize"]("");
