@@ -228,7 +228,7 @@
     var scored = total[1] > 0;
     var scaled = scored ? total[0] / total[1] : 0;
     set(names.location, pageKey(current).length <= 255 ? pageKey(current) : String(current));
-    if (set("cmi.suspend_data", suspendData()) === "false") { return; }
+    set("cmi.suspend_data", suspendData()); // if rejected, the learner is told (see call)
     if (version === "1.2") {
       var next = status12();
       if (next !== held.status) { set(names.status, next); held.status = next; }
@@ -240,7 +240,8 @@
       }
     } else {
       if (complete() && held.status !== "completed") { set(names.status, "completed"); held.status = "completed"; }
-      set("cmi.progress_measure", round(seen.filter(Boolean).length / seen.length));
+      // Completed stays completed: progress is 1 then, even if the pages seen were lost.
+      set("cmi.progress_measure", complete() ? 1 : round(seen.filter(Boolean).length / seen.length));
       if (scored) {
         var success = passedNow() || held.success === "passed" ? "passed" : "failed";
         set("cmi.score.raw", total[0]);
@@ -263,7 +264,7 @@
       held = { status: "", success: "" };
       return;
     }
-    held.status = status === "completed" || RANK12[status] >= 2 ? (version === "1.2" ? status : "completed") : status;
+    held.status = status;
     held.success = success === "passed" || success === "failed" ? success : "";
   }
 
@@ -294,14 +295,14 @@
     return at;
   }
 
-  function connect(at, delay) {
+  function connect(delay) {
     var found = findApi();
     if (!found) {
       if (new Date().getTime() - started + delay > LOOKUP_MS) {
         say("Progress is not recorded here (no LMS found).");
         return;
       }
-      window.setTimeout(function () { connect(at, Math.min(delay * 2, MAX_RETRY_MS)); }, delay);
+      window.setTimeout(function () { connect(Math.min(delay * 2, MAX_RETRY_MS)); }, delay);
       return;
     }
     var bookmark = connected(found);
@@ -377,5 +378,5 @@
   window.addEventListener("pagehide", finish);
   window.addEventListener("beforeunload", finish);
   go(0);
-  connect(0, FIRST_RETRY_MS);
+  connect(FIRST_RETRY_MS);
 })();
