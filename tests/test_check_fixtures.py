@@ -56,7 +56,7 @@ def test_every_rule_has_a_bad_case():
     from coursekit.findings import CODES
 
     covered = {line.split()[-1] for case in CASES for line in expected(BAD / case)}
-    covered |= {"CK113"}  # the symlink case below
+    covered |= {"CK113", "CK307"}  # the symlink cases below
     mine = {c for c in CODES if c[:3] in ("CK1", "CK2", "CK3", "CK5")}
     assert mine - covered == set()
 
@@ -89,6 +89,23 @@ def test_symlink_leading_outside_the_course(tmp_path):
     assert "symlink" in result.stdout
 
 
+def test_download_and_image_symlinks_leading_outside(tmp_path):
+    """A {download} or image that is a symlink to an outside file would publish that file."""
+    (tmp_path / "secret.txt").write_text("not for students\n")
+    course = tmp_path / "course"
+    course.mkdir()
+    (course / "_config.yml").write_text("title: T\n")
+    (course / "_toc.yml").write_text("format: jb-book\nroot: intro\n")
+    (course / "intro.md").write_text(
+        "# Intro\n\nGet {download}`the data <data.txt>`.\n\n![A chart](chart.png)\n"
+    )
+    (course / "data.txt").symlink_to(tmp_path / "secret.txt")
+    (course / "chart.png").symlink_to(tmp_path / "secret.txt")
+    result = run_cli("check", course)
+    assert result.returncode == 1
+    assert reported(result.stdout) == ["intro.md:3:5: CK307", "intro.md:5:1: CK307"]
+
+
 def test_check_changes_no_file(tmp_path):
     """`check` only reads: every file keeps its bytes and its modification time."""
 
@@ -104,3 +121,21 @@ def test_check_changes_no_file(tmp_path):
     run_cli("check", GOOD)
     run_cli("check", BAD / "nb-error-output")
     assert snapshot() == before
+
+
+def test_a_fifo_in_the_course_is_reported_not_waited_for(tmp_path):
+    """Reading a FIFO would block forever; a page or exercise that is one is a finding."""
+    import os
+
+    course = tmp_path / "course"
+    (course / "exercises" / "01-one").mkdir(parents=True)
+    (course / "_config.yml").write_text("title: T\n")
+    (course / "_toc.yml").write_text("format: jb-book\nroot: intro\n")
+    os.mkfifo(course / "intro.md")
+    os.mkfifo(course / "exercises" / "01-one" / "task.ipynb")
+    result = run_cli("check", course)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "_toc.yml:2:7: CK110" in reported(result.stdout)
+    assert "exercises/01-one/task.ipynb:1:1: CK400" in reported(result.stdout)
+    assert "not a regular file" in result.stdout

@@ -8,10 +8,8 @@ import pytest
 
 from conftest import REPO
 from coursekit.checks import check_course
-from coursekit.checks.markup import Pos
-from coursekit.checks.sources import page_source, session
 from coursekit.loading import load_course
-from coursekit.model import PageKind
+from coursekit.model import PageKind, Pos
 
 GOOD = REPO / "tests" / "fixtures" / "good"
 BAD = REPO / "tests" / "fixtures" / "bad"
@@ -76,14 +74,13 @@ def test_notebook_positions_follow_the_json_strings(tmp_path):
     }
     (tmp_path / "nb.ipynb").write_text(json.dumps(nb, indent=1))
     course = load_course(tmp_path).course
-    with session():
-        source = page_source(course, course.pages[0])
-        assert source.markup is not None
-        links = {link.target: link.pos for link in source.markup.links}
-        assert links == {"missing.md": Pos(0, 2, 5), "gone.md": Pos(1, 2, 5)}
-        text_lines = (tmp_path / "nb.ipynb").read_text().splitlines()
-        line, col = source.where(links["gone.md"])
-        assert text_lines[line - 1][col - 1 :].startswith("[y](gone.md)")
-        line, _col = source.where(links["missing.md"])  # inside a one-string source
-        assert '"source": "# Title' in text_lines[line - 1]
-        assert source.cell_start(1)[0] == text_lines.index("  {", 8) + 1
+    page = course.pages[0]
+    assert page.markup is not None and page.notebook is not None
+    links = {link.target: link.pos for link in page.markup.links}
+    assert links == {"missing.md": Pos(0, 2, 5), "gone.md": Pos(1, 2, 5)}
+    text_lines = (tmp_path / "nb.ipynb").read_text().splitlines()
+    line, col = page.where(links["gone.md"])
+    assert text_lines[line - 1][col - 1 :].startswith("[y](gone.md)")
+    line, _col = page.where(links["missing.md"])  # inside a one-string source
+    assert '"source": "# Title' in text_lines[line - 1]
+    assert page.notebook.cell_start(1)[0] == text_lines.index("  {", 8) + 1

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, run_cli
-from coursekit.quiz.loading import load_quiz
+from coursekit.loading.quizzes import load_quiz
 from coursekit.quiz.model import QuestionType
 
 GOOD = REPO / "tests" / "fixtures" / "exercises" / "good"
@@ -120,7 +120,7 @@ def test_a_directive_naming_a_missing_quiz_and_a_quiz_no_page_shows(course):
     code, lines = check(course)
     assert code == 1
     assert lines == [
-        "modules/01-demo/quiz.md:3:1: CK456 the quiz directive names "
+        "modules/01-demo/quiz.md:3:4: CK456 the quiz directive names "
         "'modules/01-demo/quizz.yml', which does not exist",
         f"{QUIZ}:0:0: CK458 no page shows this quiz; add a page (e.g. quiz.md) with a ```{{quiz}} "
         "directive naming it, and list the page in _toc.yml",
@@ -138,3 +138,23 @@ def test_every_module_of_the_bundled_course_has_a_sound_quiz_of_5_to_8_questions
         assert all(q.see for q in quiz.questions), f"{rel}: every question names its page"
     result = run_cli("check", REPO, "--select", "CK45")
     assert result.stdout == "", result.stdout
+
+
+def test_numeric_answers_a_learner_cannot_match_are_errors(course):
+    """`.nan`, `.inf` or a negative tolerance would mark every right answer wrong."""
+    (course / QUIZ).write_text(
+        "id: demo-quiz\nquestions:\n"
+        "  - {id: a, type: numeric, prompt: P, answer: .nan, tolerance: 1, feedback: F}\n"
+        "  - {id: b, type: numeric, prompt: P, answer: .inf, tolerance: 1, feedback: F}\n"
+        "  - {id: c, type: numeric, prompt: P, answer: 3, tolerance: -1, feedback: F}\n"
+        "  - {id: d, type: numeric, prompt: P, answer: 3, tolerance: .inf, feedback: F}\n",
+        encoding="utf-8",
+    )
+    code, lines = check(course)
+    assert code == 1
+    assert [line.split(" ")[0:2] for line in lines] == [
+        [f"{QUIZ}:3:47:", "CK451"],
+        [f"{QUIZ}:4:47:", "CK451"],
+        [f"{QUIZ}:5:61:", "CK454"],
+        [f"{QUIZ}:6:61:", "CK454"],
+    ]

@@ -383,7 +383,7 @@ def test_1_2_items_carry_the_pass_mark_of_modules_with_a_quiz(tiny: Tiny, tmp_pa
     first, *rest = tiny.course.modules
     with_quiz = dataclasses.replace(first, quiz=f"{first.dir}/quiz.yml")
     config = dataclasses.replace(tiny.course.config, scorm=ScormSettings(packages=("multi",)))
-    course = dataclasses.replace(tiny.course, modules=(with_quiz, *rest), config=config)
+    course = dataclasses.replace(tiny.course, units=(with_quiz, *rest), config=config)
     assert course.config is not None
     for version, path in zip(VERSIONS, package(course, tiny.html, tmp_path), strict=True):
         with zipfile.ZipFile(path) as zf:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import io
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -82,6 +83,7 @@ def build_book(
     except KeyboardInterrupt:
         raise
     except Exception as exc:  # Sphinx raises its own errors and any extension's
+        _missing_extension(exc)
         raise BuildError(
             f"the book stage failed: {type(exc).__name__}: {exc}\n{_tail(warning.getvalue())}"
         ) from exc
@@ -92,6 +94,20 @@ def build_book(
     ran = [line for line in status.getvalue().splitlines() if "Executing notebook" in line]
     extra = [f"WARNING: the book stage executed a notebook itself: {line}" for line in ran]
     return BookResult(html_dir, tuple([*_warnings(warning.getvalue()), *extra]))
+
+
+def _missing_extension(exc: Exception) -> None:
+    """A Sphinx extension the book lists that cannot be imported: say what to install."""
+    from coursekit.hints import missing_module
+
+    text = str(exc)
+    match = re.search(r"Could not import extension (\S+)", text)
+    hint = missing_module(text)
+    if match is not None:
+        raise BuildError(
+            f"_config.yml: the book uses the Sphinx extension {match.group(1)}, which cannot "
+            f"be imported here: {hint or text}"
+        ) from exc
 
 
 @contextmanager

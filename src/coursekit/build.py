@@ -29,7 +29,7 @@ from typing import Any, Protocol
 
 import coursekit
 from coursekit import findings as findings_mod
-from coursekit.checks import check_course
+from coursekit.checks import check_course, reported
 from coursekit.errors import BuildError, CourseError
 from coursekit.execute import ExecuteEvent, execute_notebooks, notebooks_to_execute
 from coursekit.findings import Finding
@@ -89,6 +89,8 @@ class BuildOptions:
     execute: bool = True
     strict: bool = False
     timeout: int | None = None  # per cell; default: _config.yml execute.timeout
+    select: tuple[str, ...] = ()  # check codes to report (prefixes), as `check --select`
+    ignore: tuple[str, ...] = ()  # check codes not to report, as `check --ignore`
 
 
 @dataclass
@@ -114,7 +116,7 @@ def build_course(root: Path, options: BuildOptions, reporter: Reporter) -> Build
     timer = _StageTimer(summary, reporter)
     with BuildLock(out_dir):
         with timer("load and check"):
-            course = load_and_check(root, options.strict, summary)
+            course = load_and_check(root, options, summary)
         fingerprint = _fingerprint(root, out_dir, options, wanted)
         if _up_to_date(out_dir, fingerprint, wanted):
             summary.up_to_date = True
@@ -148,12 +150,16 @@ def build_course(root: Path, options: BuildOptions, reporter: Reporter) -> Build
 # ------------------------------------------------------------------ the stages
 
 
-def load_and_check(root: Path, strict: bool, summary: BuildSummary) -> Course:
-    """Load and check the course; errors (and warnings under `strict`) stop the build."""
+def load_and_check(root: Path, options: BuildOptions, summary: BuildSummary) -> Course:
+    """Load and check the course; errors (and warnings under --strict) stop the build.
+
+    `--select`/`--ignore` and the book's waivers (`coursekit.ignore`,
+    `coursekit.per_file_ignores`) apply as they do for `coursekit check`.
+    """
     course, found = check_course(root)
-    kept = findings_mod.select(found)
+    kept = reported(course, found, options.select, options.ignore)
     summary.findings = tuple(kept)
-    if findings_mod.exit_code(kept, strict):
+    if findings_mod.exit_code(kept, options.strict):
         raise CourseError(
             f"{findings_mod.format_findings(kept)}\n"
             f"build stopped by the checks: {findings_mod.summary(kept)}; "

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import click
 
 from coursekit import __version__, findings
-from coursekit.checks import check_course
+from coursekit.checks import check_course, reported
 from coursekit.errors import CourseKitError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -68,6 +68,20 @@ _jobs = click.option(
 )
 
 
+_select = click.option(
+    "--select",
+    multiple=True,
+    metavar="PREFIX",
+    help="Only report codes starting with PREFIX (repeat or comma-separate).",
+)
+_ignore = click.option(
+    "--ignore",
+    multiple=True,
+    metavar="PREFIX",
+    help="Do not report codes starting with PREFIX (repeat or comma-separate).",
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="coursekit")
 def cli() -> None:
@@ -85,18 +99,8 @@ def cli() -> None:
     help="How to print findings.",
 )
 @click.option("--strict", is_flag=True, help="Warnings fail the check too.")
-@click.option(
-    "--select",
-    multiple=True,
-    metavar="PREFIX",
-    help="Only report codes starting with PREFIX (repeat or comma-separate).",
-)
-@click.option(
-    "--ignore",
-    multiple=True,
-    metavar="PREFIX",
-    help="Do not report codes starting with PREFIX (repeat or comma-separate).",
-)
+@_select
+@_ignore
 @_clean_errors
 def check(
     path: Path, fmt: str, strict: bool, select: tuple[str, ...], ignore: tuple[str, ...]
@@ -108,8 +112,8 @@ def check(
     """
     selected, ignored = _known_prefixes(select, "--select"), _known_prefixes(ignore, "--ignore")
     _require_folder(path)
-    _course, found = check_course(path)
-    kept = findings.select(found, selected, ignored)
+    course, found = check_course(path)
+    kept = reported(course, found, selected, ignored)
     output = findings.format_findings(kept, fmt)
     if output:
         click.echo(output)
@@ -144,8 +148,10 @@ def check(
     "--timeout",
     type=click.IntRange(min=1),
     default=None,
-    help="Seconds a cell may run (default: _config.yml execute.timeout, or 120).",
+    help="Seconds a cell may run (default: _config.yml execute.timeout, or 30).",
 )
+@_select
+@_ignore
 @_clean_errors
 def build(
     path: Path,
@@ -155,6 +161,8 @@ def build(
     no_execute: bool,
     strict: bool,
     timeout: int | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
 ) -> None:
     """Check, execute and build the course at PATH into _build/ (html, scorm, exercises)."""
     from coursekit.build import BuildOptions, build_course, default_jobs
@@ -167,6 +175,8 @@ def build(
         strict=strict,
         timeout=timeout,
         jobs=jobs or default_jobs(),
+        select=tuple(_known_prefixes(select, "--select")),
+        ignore=tuple(_known_prefixes(ignore, "--ignore")),
     )
     reporter = _TerminalReporter()
     # A stopped CI job sends SIGTERM: clean up (workers, kernels, staging) as for Ctrl-C.

@@ -243,6 +243,7 @@ def _run_one(path: Path, timeout: int) -> dict[str, Any]:
     """Execute one notebook with nbclient: {"ok", "notebook"} or {"ok": False, "message"}."""
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
+    from coursekit.hints import missing_module
     from coursekit.kernels import KernelStartError, run_notebook
 
     nb = nbformat.read(path, as_version=4)
@@ -269,6 +270,8 @@ def _run_one(path: Path, timeout: int) -> dict[str, Any]:
         }
     except CellExecutionError as exc:
         last = f"{exc.ename}: {exc.evalue}".strip().rstrip(":")
+        hint = missing_module(last)
+        last += f" ({hint})" if hint else ""
         return {"ok": False, "message": f"cell {current['index'] + 1} failed: {last}"}
     return {"ok": True, "notebook": nb}
 

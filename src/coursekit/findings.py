@@ -6,6 +6,7 @@ and decides the exit code with `exit_code`.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -57,19 +58,21 @@ CODES: dict[str, tuple[Severity, str]] = {
     "CK121": (E, "a module has no learning objectives"),
     "CK122": (E, "a module duration is not a positive whole number of minutes"),
     "CK123": (E, "a folder under modules/ has no module.yml"),
-    "CK124": (E, "a module folder name is not NN-slug"),
+    "CK124": (W, "a module folder name is not NN-slug"),
+    "CK125": (W, "a module.yml describes no unit (no TOC part starts in its folder)"),
     "CK201": (E, "a notebook is not JSON"),
-    "CK202": (E, "a notebook is invalid per the nbformat schema"),
-    "CK203": (E, "a notebook is older than nbformat 4.5 (no cell ids)"),
+    "CK202": (W, "a notebook is invalid per the nbformat schema"),
+    "CK203": (W, "a notebook is older than nbformat 4.5 (no cell ids)"),
     "CK204": (E, "a notebook has no kernelspec"),
-    "CK205": (E, "a notebook has committed error outputs"),
+    "CK205": (W, "a notebook that the build executes has committed error outputs"),
     "CK206": (W, "a notebook output is over the size limit"),
     "CK301": (E, "a relative link points to nothing"),
     "CK302": (E, "an image points to nothing"),
-    "CK303": (E, "an image has no alt text"),
-    "CK304": (E, "a page has more than one top-level heading"),
+    "CK303": (W, "an image has no alt text"),
+    "CK304": (W, "a page has more than one top-level heading"),
     "CK305": (E, "a cross-reference names an unknown label"),
     "CK306": (W, "a page has no top-level heading"),
+    "CK307": (E, "a link, image or download is a symlink to a file outside the course"),
     "CK400": (E, "an exercise notebook cannot be read"),
     "CK401": (E, "an exercise marker is unbalanced (BEGIN without END or END without BEGIN)"),
     "CK402": (E, "exercise markers are nested"),
@@ -87,6 +90,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "CK457": (W, "a quiz choice has no feedback"),
     "CK458": (W, "no page shows a quiz file"),
     "CK459": (E, "a choice question has fewer than two choices"),
+    "CK460": (W, "a page shows a quiz but _config.yml lacks coursekit.sphinxext"),
     "CK501": (E, "a citation key is absent from the bibliography"),
     "CK502": (E, "the bibliography does not parse"),
     "CK503": (W, "a bibliography entry is never cited"),
@@ -101,15 +105,29 @@ def make(code: str, path: str, line: int, col: int, message: str) -> Finding:
 
 
 def select(
-    findings: Iterable[Finding], select: Sequence[str] = (), ignore: Sequence[str] = ()
+    findings: Iterable[Finding],
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    per_file: Sequence[tuple[str, Sequence[str]]] = (),
 ) -> list[Finding]:
-    """Keep findings whose code starts with a `select` prefix and none of `ignore`."""
+    """Keep findings whose code starts with a `select` prefix and none of `ignore`, and
+    that no `per_file` waiver (glob pattern, code prefixes) covers, like ruff's
+    per-file-ignores."""
     kept = [
         f
         for f in findings
-        if (not select or f.code.startswith(tuple(select))) and not f.code.startswith(tuple(ignore))
+        if (not select or f.code.startswith(tuple(select)))
+        and not f.code.startswith(tuple(ignore))
+        and not _waived(f, per_file)
     ]
     return sorted(set(kept), key=Finding.sort_key)
+
+
+def _waived(finding: Finding, per_file: Sequence[tuple[str, Sequence[str]]]) -> bool:
+    return any(
+        finding.code.startswith(tuple(codes)) and fnmatch.fnmatchcase(finding.path, pattern)
+        for pattern, codes in per_file
+    )
 
 
 def exit_code(findings: Sequence[Finding], strict: bool = False) -> int:

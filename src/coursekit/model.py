@@ -1,4 +1,9 @@
-"""The course model: frozen records of what the course contains and where it came from.
+"""The course model: one frozen picture of the course, built once by `coursekit.loading`.
+
+Everything a check or a stage needs is here, parsed: the configuration, the TOC,
+the units (SCOs), every page with its parsed Markdown or notebook, the quizzes,
+the exercises and the bibliography, with source positions. Checks are pure
+functions of a `Course`; no check and no stage reads a source file again.
 
 Paths are strings relative to the course root in POSIX form (``modules/01-x/intro.md``),
 so findings, manifests and URLs all speak the same language. Records hold only
@@ -13,12 +18,214 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from coursekit import positions
+from coursekit.findings import Finding
+from coursekit.quiz.model import Quiz
+
 PAGE_SUFFIXES = (".md", ".ipynb")
 
 
 class PageKind(StrEnum):
-    MARKDOWN = "markdown"
-    NOTEBOOK = "notebook"
+    MARKDOWN = "markdown"  # a MyST Markdown page
+    NOTEBOOK = "notebook"  # an .ipynb file
+    TEXT_NOTEBOOK = "text-notebook"  # a MyST Markdown notebook or a jupytext format (.Rmd…)
+
+
+# ------------------------------------------------------------------ parsed Markdown
+
+
+@dataclass(frozen=True, slots=True)
+class Pos:
+    """Where something is written: 1-based line and column in a cell (-1: the page text)."""
+
+    cell: int
+    line: int
+    col: int
+
+
+@dataclass(frozen=True, slots=True)
+class Heading:
+    pos: Pos
+    level: int
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A link or an image. `via` is "markdown", "html" or the directive, e.g. "{figure}"."""
+
+    pos: Pos
+    target: str
+    image: bool
+    alt: str = ""
+    via: str = "markdown"
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    """A MyST role such as {ref}`label`; `content` is what is between the backticks."""
+
+    pos: Pos
+    name: str
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    pos: Pos
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Directive:
+    """A ```{name} argument fence (with its options)."""
+
+    pos: Pos
+    name: str
+    argument: str
+    options: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Markup:
+    """What the checks and stages need from one page (every markdown cell of a notebook)."""
+
+    headings: tuple[Heading, ...] = ()
+    links: tuple[Link, ...] = ()
+    roles: tuple[Role, ...] = ()
+    labels: tuple[Label, ...] = ()
+    directives: tuple[Directive, ...] = ()
+    terms: frozenset[str] = frozenset()  # {glossary} terms, lower-cased as Sphinx matches them
+
+    @property
+    def bibliography_all(self) -> bool:
+        """A {bibliography} with :all: cites every entry."""
+        return any(
+            d.name == "bibliography" and any(k == "all" for k, _ in d.options)
+            for d in self.directives
+        )
+
+    @property
+    def title(self) -> str | None:
+        """The text of the first top-level heading (the page title in the book)."""
+        return next((h.text for h in self.headings if h.level == 1), None)
+
+
+# ------------------------------------------------------------------------- pages
+
+
+@dataclass(frozen=True, slots=True)
+class NotebookSource:
+    """A notebook as read: its JSON text and data, and whether nbformat's schema accepts it.
+
+    Positions inside cells are found in the JSON text only when a finding needs one
+    (the walk is slower than the parse), and kept once found.
+    """
+
+    text: str
+    data: dict[str, Any]
+    invalid: tuple[int | None, str] | None = None  # (cell, message) when the schema rejects it
+    _spans: list[positions.CellSpan] = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def cells(self) -> list[Any]:
+        cells = self.data.get("cells")
+        return cells if isinstance(cells, list) else []
+
+    def where(self, pos: Pos) -> tuple[int, int]:
+        """The file position (line, col) of a position inside a cell's source."""
+        span = self._span(pos.cell)
+        return span.line_position(self.text, pos.line, pos.col) if span else (1, 1)
+
+    def cell_start(self, index: int) -> tuple[int, int]:
+        """Where cell `index` (0-based) opens in the notebook file."""
+        span = self._span(index)
+        return positions.line_col(self.text, span.start) if span else (1, 1)
+
+    def _span(self, index: int) -> positions.CellSpan | None:
+        if not self._spans:
+            self._spans.extend(positions.cell_spans(self.text))
+        return self._spans[index] if 0 <= index < len(self._spans) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One file of the book, as the TOC lists it and as it reads."""
+
+    path: str  # with suffix, e.g. "modules/01-x/overview.md"
+    kind: PageKind
+    toc_line: int = 0
+    toc_col: int = 0
+    text: str | None = None  # None: unreadable (see `problems`)
+    markup: Markup | None = None  # None: unreadable, or a notebook the schema rejects
+    notebook: NotebookSource | None = None  # .ipynb pages (and text notebooks once read)
+    problems: tuple[Finding, ...] = ()  # reading problems (CK105, CK201), reported by one check
+    in_toc: bool = True
+
+    @property
+    def docname(self) -> str:
+        return self.path.rsplit(".", 1)[0]
+
+    @property
+    def title(self) -> str | None:
+        return self.markup.title if self.markup else None
+
+    def where(self, pos: Pos) -> tuple[int, int]:
+        """The file position of a position in this page's text or in one of its cells."""
+        if pos.cell < 0 or self.notebook is None:
+            return pos.line, pos.col
+        return self.notebook.where(pos)
+
+
+# ------------------------------------------------------------------- configuration
+
+
+@dataclass(frozen=True, slots=True)
+class ScormSettings:
+    versions: tuple[str, ...] = ("1.2", "2004")
+    mastery_score: int = 80  # percent needed to pass a unit's quiz
+    # "multi": one zip with a SCO per unit; "single": one zip per unit.
+    packages: tuple[str, ...] = ("multi", "single")
+
+
+@dataclass(frozen=True, slots=True)
+class Waiver:
+    """`coursekit.per_file_ignores`: codes (prefixes) not reported for paths matching a glob."""
+
+    pattern: str
+    codes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """What coursekit reads from `_config.yml` (Jupyter Book's own file)."""
+
+    path: str
+    title: str
+    author: str
+    course_id: str  # used for package names and SCORM identifiers
+    description: str = ""
+    language: str = "en"
+    version: str = "1.0"
+    execute_timeout: int = 30  # seconds per cell (Jupyter Book's default)
+    scorm: ScormSettings = field(default_factory=ScormSettings)
+    extensions: tuple[str, ...] = ()  # sphinx.extra_extensions and local_extensions
+    myst_extensions: frozenset[str] = frozenset()  # parse.myst_enable_extensions
+    heading_anchors: int = 0  # parse.myst_heading_anchors: heading levels with anchors
+    custom_formats: tuple[str, ...] = ()  # suffixes from nb_custom_formats (".Rmd", ".py")
+    exclude_patterns: tuple[str, ...] = ()
+    only_build_toc_files: bool = False
+    units_from: str = "auto"  # coursekit.units_from: auto | parts | chapters | book
+    ignore: tuple[str, ...] = ()  # coursekit.ignore: codes never reported
+    waivers: tuple[Waiver, ...] = ()
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def page_suffixes(self) -> tuple[str, ...]:
+        return (*PAGE_SUFFIXES, *self.custom_formats)
+
+
+# ------------------------------------------------------------------------ the TOC
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,87 +247,126 @@ class TocEntry:
             out.extend(child.walk())
         return tuple(out)
 
+    def files(self) -> tuple[str, ...]:
+        """The page paths of this entry and its descendants, in reading order."""
+        return tuple(e.path for e in self.walk() if e.kind == "file" and e.path)
+
+
+@dataclass(frozen=True, slots=True)
+class TocPart:
+    caption: str | None
+    chapters: tuple[TocEntry, ...]
+    line: int = 0
+    col: int = 0
+
 
 @dataclass(frozen=True, slots=True)
 class Toc:
     path: str  # "_toc.yml"
     root: TocEntry | None
-    parts: tuple[tuple[str | None, tuple[TocEntry, ...]], ...] = ()  # (caption, chapters)
+    parts: tuple[TocPart, ...] = ()
+    format: str = "jb-book"
+    has_parts: bool = False  # written with `parts:` (not bare `chapters:`)
 
     def entries(self) -> tuple[TocEntry, ...]:
         """Every entry in reading order, the root first."""
         out: list[TocEntry] = []
         if self.root is not None:
             out.append(self.root)
-        for _caption, chapters in self.parts:
-            for chapter in chapters:
+        for part in self.parts:
+            for chapter in part.chapters:
                 out.extend(chapter.walk())
         return tuple(out)
 
 
-@dataclass(frozen=True, slots=True)
-class ScormSettings:
-    versions: tuple[str, ...] = ("1.2", "2004")
-    mastery_score: int = 80  # percent needed to pass a module quiz
-    # "multi": one zip with a SCO per module; "single": one zip per module.
-    packages: tuple[str, ...] = ("multi", "single")
+# ---------------------------------------------------------------------- the units
 
 
 @dataclass(frozen=True, slots=True)
-class Config:
-    """What coursekit reads from `_config.yml` (Jupyter Book's own file)."""
+class Unit:
+    """One unit of the course: one SCO of a SCORM package, one AU of cmi5.
 
-    path: str
-    title: str
-    author: str
-    course_id: str  # used for package names and SCORM identifiers
-    description: str = ""
-    language: str = "en"
-    version: str = "1.0"
-    execute_timeout: int = 120  # seconds per cell
-    scorm: ScormSettings = field(default_factory=ScormSettings)
-    raw: dict[str, Any] = field(default_factory=dict)
+    A unit is a TOC part (or a top-level chapter, or the whole book) and its pages;
+    a `module.yml` beside its first page, or a `coursekit.units` entry, describes
+    it (id, objectives, duration, quiz, pass mark).
+    """
 
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    path: str  # with suffix, e.g. "modules/01-x/overview.md"
-    kind: PageKind
-    toc_line: int
-    toc_col: int
-    module: str | None = None  # the module folder name, when under modules/
-
-    @property
-    def docname(self) -> str:
-        return self.path.rsplit(".", 1)[0]
-
-
-@dataclass(frozen=True, slots=True)
-class Module:
-    """A folder `modules/NN-slug/` with its `module.yml` and its pages in TOC order."""
-
-    folder: str  # "01-crowdsourcing-to-digital-labor"
-    number: int
     id: str
+    number: int  # 1-based, in reading order
     title: str
-    summary: str
-    objectives: tuple[str, ...]
-    duration: int | None  # minutes; None when invalid (already reported)
-    yaml_path: str
-    id_pos: tuple[int, int] = (1, 1)  # where the id is written (or the file start)
-    quiz: str | None = None  # "modules/NN-slug/quiz.yml" when the module has a quiz
-    pages: tuple[Page, ...] = ()
-    extra: dict[str, Any] = field(default_factory=dict)  # keys other issues add (quiz, …)
+    pages: tuple[Page, ...]
+    summary: str = ""
+    objectives: tuple[str, ...] = ()
+    duration: int | None = None  # minutes
+    mastery_score: int | None = None  # None: the course's coursekit.scorm.mastery_score
+    yaml_path: str | None = None  # the module.yml (or _config.yml) that describes it
+    id_pos: tuple[int, int] = (1, 1)  # where the id is written
+    quiz: str | None = None  # the quiz file its pages show (e.g. "modules/01-x/quiz.yml")
+    folder: str | None = None  # the module folder name under modules/, in coursekit's layout
+    source: str = "module.yml"  # what made it a unit: "module.yml", "config", "part"…
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def dir(self) -> str:
-        return f"modules/{self.folder}"
+        """The folder of the unit's description (or of its first page)."""
+        where = self.yaml_path or (self.pages[0].path if self.pages else "")
+        return where.rsplit("/", 1)[0] if "/" in where else ""
+
+    @property
+    def where(self) -> str:
+        """The file to name in a message about this unit."""
+        return self.yaml_path or (self.pages[0].path if self.pages else "_toc.yml")
+
+
+Module = Unit  # the name coursekit's own layout gives a unit (modules/NN-slug/)
+
+
+# ------------------------------------------------------- exercises and bibliography
+
+
+@dataclass(frozen=True, slots=True)
+class Exercise:
+    """An exercise notebook (`exercises/<unit>/<name>.ipynb`) as read."""
+
+    page: Page  # the notebook, read like a page (not necessarily in the TOC)
+
+    @property
+    def path(self) -> str:
+        return self.page.path
+
+
+@dataclass(frozen=True, slots=True)
+class BibFile:
+    path: str
+    keys: dict[str, tuple[int, int]]  # key → where its entry starts
+    problems: tuple[Finding, ...] = ()  # CK105, CK502
+    parsed: bool = True  # False: keys come from a rough scan, so uncited entries are not reported
 
 
 @dataclass(frozen=True, slots=True)
 class Bibliography:
-    path: str
-    keys: frozenset[str] = frozenset()
+    files: tuple[BibFile, ...] = ()
+
+    @property
+    def path(self) -> str | None:
+        return self.files[0].path if self.files else None
+
+    @property
+    def keys(self) -> frozenset[str]:
+        return frozenset(k for f in self.files for k in f.keys)
+
+
+@dataclass(frozen=True, slots=True)
+class QuizUse:
+    """A page's ```{quiz} directive and the quiz file it names."""
+
+    page: str
+    line: int
+    col: int
+    quiz: str  # relative to the course root
+
+
+# ---------------------------------------------------------------------- the course
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,9 +374,33 @@ class Course:
     root: Path
     config: Config | None
     toc: Toc | None
-    modules: tuple[Module, ...] = ()
+    units: tuple[Unit, ...] = ()
     pages: tuple[Page, ...] = ()  # every TOC page in reading order
     bibliography: Bibliography | None = None
+    quizzes: tuple[Quiz, ...] = ()
+    quiz_uses: tuple[QuizUse, ...] = ()
+    exercises: tuple[Exercise, ...] = ()
+    module_layout: bool = False  # modules/ holds module.yml files (coursekit's own layout)
 
-    def module(self, folder: str) -> Module | None:
-        return next((m for m in self.modules if m.folder == folder), None)
+    @property
+    def modules(self) -> tuple[Unit, ...]:
+        return self.units
+
+    def unit(self, unit_id: str) -> Unit | None:
+        return next((u for u in self.units if u.id == unit_id), None)
+
+    def module(self, folder: str) -> Unit | None:
+        return next((u for u in self.units if u.folder == folder), None)
+
+    def unit_of(self, path: str) -> Unit | None:
+        """The unit whose pages include `path` (or whose folder holds it)."""
+        for unit in self.units:
+            if any(p.path == path for p in unit.pages):
+                return unit
+        return next((u for u in self.units if u.dir and path.startswith(u.dir + "/")), None)
+
+    def quiz(self, path: str) -> Quiz | None:
+        return next((q for q in self.quizzes if q.path == path), None)
+
+    def page(self, path: str) -> Page | None:
+        return next((p for p in self.pages if p.path == path), None)

@@ -7,6 +7,7 @@ and missing required keys (CK104) and returns only the values that passed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -25,9 +26,14 @@ class Field:
         # bool is an int in Python; YAML `yes` must not pass as a number.
         if isinstance(value, bool) and not {bool, object} & set(self.types):
             return False
+        if isinstance(value, str) and CONTROL.search(value):
+            return False  # it would end up in XML, HTML or a terminal
         return isinstance(value, self.types)
 
 
+# C0/C1 control characters (tab and line breaks allowed): XML 1.0 forbids most of them
+# and a terminal obeys them.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 STR = Field((str,), describe="a string")
 REQ_STR = Field((str,), required=True, describe="a string")
 LIST = Field((list,), describe="a list")
@@ -89,14 +95,14 @@ def validate(
                 )
             )
         elif not field.accepts(value):
-            findings.append(
-                doc.finding(
-                    "CK102",
-                    f"{name!r} must be {field.describe}, got {type_name(value)}",
-                    *keys,
-                    name,
+            msg = f"{name!r} must be {field.describe}, got {type_name(value)}"
+            control = CONTROL.search(value) if isinstance(value, str) else None
+            if control is not None:
+                msg = (
+                    f"{name!r} holds the control character U+{ord(control.group()):04X}, "
+                    "which no page, package or terminal can show; remove it"
                 )
-            )
+            findings.append(doc.finding("CK102", msg, *keys, name))
         else:
             valid[str(name)] = value
     for name, field in spec.items():

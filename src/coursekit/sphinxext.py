@@ -27,7 +27,7 @@ from coursekit import __version__
 from coursekit.exercises.editions import cell_label, student_edition
 from coursekit.exercises.files import EXERCISES_DIR, dumps_notebook
 from coursekit.findings import Severity
-from coursekit.quiz.loading import load_quiz, module_id_for
+from coursekit.loading import LoadResult, load_course
 from coursekit.quiz.render import render_quiz
 
 logger = logging.getLogger(__name__)
@@ -51,10 +51,12 @@ class QuizDirective(SphinxDirective):
         rel = posixpath.normpath(posixpath.join(docdir, arg))
         root = Path(self.env.srcdir)
         self.env.note_dependency(str(root / rel))
-        if not (root / rel).is_file():
+        loaded = course_of(self.env.app)
+        quiz = loaded.course.quiz(rel)
+        found = [f for f in loaded.findings if f.path == rel]
+        if quiz is None and not found:
             logger.warning("quiz file %s not found", rel, location=self.get_location())
             return []
-        quiz, found = load_quiz(root, rel)
         for f in found:
             logger.warning(
                 "%s:%d:%d: %s %s",
@@ -69,13 +71,30 @@ class QuizDirective(SphinxDirective):
             )
         if quiz is None or any(f.severity is Severity.ERROR for f in found):
             return []
-        node = quiz_node(quiz_path=rel, module_id=module_id_for(root, rel))
+        page = str(self.env.doc2path(self.env.docname, False))
+        course = loaded.course
+        unit = course.unit_of(page) or course.unit_of(rel)
+        fallback = course.config.course_id if course.config else "course"
+        node = quiz_node(quiz_path=rel, module_id=unit.id if unit else fallback)
         self.set_source_info(node)
         return [node]
 
 
+def course_of(app: Sphinx) -> LoadResult:
+    """The course model, loaded once per Sphinx run (as coursekit check loads it).
+
+    The quiz directive and writer read quizzes and unit ids from it, so the book and
+    the checks always agree on what a quiz says and which unit it scores.
+    """
+    loaded: LoadResult | None = getattr(app, "_coursekit_course", None)
+    if loaded is None:
+        loaded = load_course(Path(app.srcdir))
+        app._coursekit_course = loaded  # type: ignore[attr-defined]
+    return loaded
+
+
 def visit_quiz_html(self: HTML5Translator, node: quiz_node) -> None:
-    quiz, _ = load_quiz(Path(self.builder.srcdir), node["quiz_path"])
+    quiz = course_of(self.builder.app).course.quiz(node["quiz_path"])
     if quiz is not None:
         here = self.builder.current_docname
         base = posixpath.dirname(node["quiz_path"])

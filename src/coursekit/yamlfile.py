@@ -7,6 +7,7 @@ path into the 1-based line and column a person would open.
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,10 +61,13 @@ def _child(node: yaml.Node, k: Key, want_key: bool) -> yaml.Node | None:
 def read_text(root: Path, rel: str, findings: list[Finding]) -> str | None:
     """The file's text, or None with a CK105 finding when it is not UTF-8."""
     try:
-        with open(os.path.join(root, rel), "rb") as file:  # no Path: called per page
-            raw = file.read()
+        raw = _read_regular(os.path.join(root, rel))  # no Path: called per page
     except OSError as exc:
         findings.append(make("CK105", rel, 0, 0, f"cannot read the file: {exc.strerror}"))
+        return None
+    if raw is None:
+        msg = "not a regular file (a FIFO, socket or device); replace it by a file"
+        findings.append(make("CK105", rel, 0, 0, msg))
         return None
     try:
         return raw.decode("utf-8-sig")
@@ -77,6 +81,18 @@ def read_text(root: Path, rel: str, findings: list[Finding]) -> str | None:
             make("CK105", rel, line, col, "the file is not valid UTF-8; save it as UTF-8")
         )
         return None
+
+
+def _read_regular(path: str) -> bytes | None:
+    """The bytes of a regular file, or None for a FIFO, socket or device.
+
+    Opened without blocking, so a FIFO in the course cannot hang the load.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as file:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        return file.read()
 
 
 # libyaml's loader composes a big _toc.yml ten times faster and keeps the same marks.
@@ -102,6 +118,10 @@ def read_yaml(root: Path, rel: str, findings: list[Finding]) -> YamlDoc | None:
         findings.append(make("CK101", rel, 1, 1, f"YAML does not parse: {exc}"))
         return None
     if node is not None:
+        problem = _alias_problem(rel, node)
+        if problem is not None:
+            findings.append(problem)
+            return None
         findings.extend(_duplicate_keys(rel, node))
     return YamlDoc(rel, data, node)
 
@@ -126,6 +146,38 @@ def _parse_error(rel: str, text: str, exc: yaml.MarkedYAMLError) -> Finding:
         where = f"{context.line + 1}:{context.column + 1}"
         problem = f"{problem} ({exc.context} started at {where})"
     return make("CK101", rel, line, col, f"YAML does not parse: {problem}")
+
+
+MAX_NODES = 100_000  # far above any real course file; an alias bomb expands past it
+
+
+def _alias_problem(rel: str, node: yaml.Node) -> Finding | None:
+    """CK101 for an alias that contains itself, or aliases that expand without bound.
+
+    Aliases make the composed graph share nodes: walking it as a tree (as every
+    reader of the data does) could loop or take exponential time.
+    """
+    count = 0
+    stack: list[tuple[yaml.Node, frozenset[int]]] = [(node, frozenset())]
+    while stack:
+        current, ancestors = stack.pop()
+        count += 1
+        if id(current) in ancestors:
+            m = current.start_mark
+            msg = f"an alias (*name) that contains itself, starting at {m.line + 1}:{m.column + 1}"
+            return make("CK101", rel, m.line + 1, m.column + 1, f"YAML does not parse: {msg}")
+        if count > MAX_NODES:
+            msg = (
+                f"the YAML expands to more than {MAX_NODES:,} values through aliases "
+                "(*name); write the values out"
+            )
+            return make("CK101", rel, 1, 1, msg)
+        inner = ancestors | {id(current)}
+        if isinstance(current, yaml.MappingNode):
+            stack.extend((n, inner) for pair in current.value for n in pair)
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend((n, inner) for n in current.value)
+    return None
 
 
 def _duplicate_keys(rel: str, node: yaml.Node) -> list[Finding]:

@@ -1,25 +1,20 @@
 """Every check, by family. A check is a small generator: `Course` in, findings out.
 
+Checks are pure functions of the model `coursekit.loading` built: they never read
+files, execute code, print or keep state between runs.
+
 To add a check: write a generator in the family module it belongs to (or a new
 module), register its code in `coursekit.findings.CODES`, and add it to that
-module's `CHECKS` tuple. Checks never execute code, print, or modify files.
+module's `CHECKS` tuple.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from coursekit.checks import (
-    bibliography,
-    exercises,
-    modules,
-    notebooks,
-    pages,
-    quizzes,
-    sources,
-    structure,
-)
+from coursekit import findings as findings_mod
+from coursekit.checks import bibliography, exercises, notebooks, pages, quizzes, structure
 from coursekit.findings import Finding
 from coursekit.loading import load_course
 from coursekit.model import Course
@@ -28,7 +23,6 @@ Check = Callable[[Course], Iterable[Finding]]
 
 ALL_CHECKS: tuple[Check, ...] = (
     *structure.CHECKS,
-    *modules.CHECKS,
     *notebooks.CHECKS,
     *pages.CHECKS,
     *bibliography.CHECKS,
@@ -38,16 +32,25 @@ ALL_CHECKS: tuple[Check, ...] = (
 
 
 def run_checks(course: Course) -> list[Finding]:
-    """Run every registered check on `course` and collect all findings.
-
-    The checks share one reading of each page (`sources.session`): every notebook
-    and Markdown file is read and parsed once per run.
-    """
-    with sources.session():
-        return [finding for check in ALL_CHECKS for finding in check(course)]
+    """Run every registered check on `course` and collect all findings."""
+    return [finding for check in ALL_CHECKS for finding in check(course)]
 
 
 def check_course(root: Path) -> tuple[Course, list[Finding]]:
     """Load the course at `root` and run every check: what `coursekit check` does."""
     loaded = load_course(root)
     return loaded.course, [*loaded.findings, *run_checks(loaded.course)]
+
+
+def reported(
+    course: Course,
+    found: Iterable[Finding],
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+) -> list[Finding]:
+    """The findings to report: `--select`/`--ignore` and the book's own waivers applied
+    (`coursekit.ignore` and `coursekit.per_file_ignores` in `_config.yml`)."""
+    config = course.config
+    waived = tuple(config.ignore) if config else ()
+    per_file = [(w.pattern, w.codes) for w in config.waivers] if config else []
+    return findings_mod.select(found, select, (*ignore, *waived), per_file)

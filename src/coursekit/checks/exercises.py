@@ -7,70 +7,48 @@ verify` and the build's exercises stage.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
-from coursekit.checks.markup import Pos
-from coursekit.checks.sources import PageSource, memo, page_source
 from coursekit.exercises.editions import has_solution
-from coursekit.exercises.files import find_exercises
 from coursekit.exercises.markers import is_test_cell, scan
 from coursekit.findings import Finding, make
-from coursekit.loading import MODULES_DIR
-from coursekit.model import Course, Page, PageKind
-
-
-@dataclass(frozen=True, slots=True)
-class _Exercise:
-    path: str
-    source: PageSource
-
-
-def _exercises(course: Course) -> list[_Exercise]:
-    def read() -> list[_Exercise]:
-        toc = {p.path: p for p in course.pages}
-        out = []
-        for ex in find_exercises(course.root):
-            page = toc.get(ex.path) or Page(ex.path, PageKind.NOTEBOOK, 0, 0, ex.path.split("/")[1])
-            out.append(_Exercise(ex.path, page_source(course, page)))
-        return out
-
-    return memo(("exercises", str(course.root)), read)
+from coursekit.model import Course, Exercise, Pos
 
 
 def unreadable(course: Course) -> Iterator[Finding]:
     """CK400: an exercise notebook that cannot be read as a notebook."""
-    for ex in _exercises(course):
-        nb = ex.source.notebook
-        if ex.source.text is None or nb is None or not isinstance(nb.get("cells"), list):
-            detail = "; ".join(f.message for f in ex.source.problems) or "no list of cells"
+    for ex in course.exercises:
+        nb = ex.page.notebook
+        if ex.page.text is None or nb is None or not isinstance(nb.data.get("cells"), list):
+            detail = "; ".join(f.message for f in ex.page.problems) or "no list of cells"
             yield make(
                 "CK400", ex.path, 1, 1, f"the exercise cannot be read as a notebook ({detail})"
             )
 
 
-def _readable(course: Course) -> Iterator[_Exercise]:
-    for ex in _exercises(course):
-        nb = ex.source.notebook
-        if nb is not None and isinstance(nb.get("cells"), list):
+def _readable(course: Course) -> Iterator[Exercise]:
+    for ex in course.exercises:
+        nb = ex.page.notebook
+        if nb is not None and isinstance(nb.data.get("cells"), list):
             yield ex
 
 
 def markers(course: Course) -> Iterator[Finding]:
     """CK401–CK403: unbalanced or nested markers, a region in the wrong cell type."""
     for ex in _readable(course):
-        for index, cell in enumerate((ex.source.notebook or {})["cells"]):
+        assert ex.page.notebook is not None
+        for index, cell in enumerate(ex.page.notebook.cells):
             if not isinstance(cell, dict):
                 continue
             for problem in scan(cell)[1]:
-                line, col = ex.source.where(Pos(index, problem.line, 1))
+                line, col = ex.page.where(Pos(index, problem.line, 1))
                 yield make(problem.code, ex.path, line, col, f"cell {index + 1}: {problem.message}")
 
 
 def tests_and_solutions(course: Course) -> Iterator[Finding]:
     """CK404/CK405: an exercise needs a test cell and at least one solution region."""
     for ex in _readable(course):
-        nb = ex.source.notebook or {}
-        cells = [c for c in nb["cells"] if isinstance(c, dict)]
+        assert ex.page.notebook is not None
+        cells = [c for c in ex.page.notebook.cells if isinstance(c, dict)]
         if not any(is_test_cell(c) for c in cells):
             yield make(
                 "CK404",
@@ -94,9 +72,8 @@ def tests_and_solutions(course: Course) -> Iterator[Finding]:
 def placement(course: Course) -> Iterator[Finding]:
     """CK406/CK407: an exercise the book leaves out, or one in no module's folder."""
     in_toc = {p.path for p in course.pages}
-    folders = {m.folder for m in course.modules}
-    modules_dir = course.root / MODULES_DIR
-    for ex in _exercises(course):
+    folders = {u.folder for u in course.units if u.folder}
+    for ex in course.exercises:
         folder = ex.path.split("/")[1]
         if course.toc is not None and ex.path not in in_toc:
             yield make(
@@ -107,7 +84,7 @@ def placement(course: Course) -> Iterator[Finding]:
                 "no _toc.yml entry reaches this exercise, so the book leaves it out; "
                 "add it to its module's sections",
             )
-        if modules_dir.is_dir() and folder not in folders:
+        if course.module_layout and folder not in folders:
             yield make(
                 "CK407",
                 ex.path,

@@ -1,123 +1,107 @@
-"""Checks on what pages say (CK301–CK306), in Markdown pages and notebook markdown cells.
+"""Checks on what pages say (CK301–CK307), in Markdown pages and notebook markdown cells.
 
 Links and images are resolved relative to the page (a leading `/` means the
 course root, as in Sphinx); a link to another page may omit the suffix or use
-`.md`, `.ipynb` or `.html`. Cross-references ({ref}, {numref}, {eq}) must name a
-label defined anywhere in the TOC pages: a `(label)=` target, a directive's
-`:name:` or a math `:label:`. Labels match case-insensitively, as in Sphinx.
-Heading anchors are not labels here (the course does not enable them).
+`.md`, `.ipynb` or `.html`. As in MyST, a link whose target is no file but names a
+label (`[here](calculator)` to a `(calculator)=` target) is a cross-reference.
+Cross-references ({ref}, {numref}, {eq}) must name a label defined anywhere in
+the TOC pages: a `(label)=` target, a directive's `:name:` or a math `:label:`.
+Labels match case-insensitively, as in Sphinx.
 """
 
 from __future__ import annotations
 
 import os
-import posixpath
-import re
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import unquote
 
-from coursekit.checks.markup import Link, role_target
-from coursekit.checks.sources import PageSource, memo, page_sources
+from coursekit import links as linkpaths
 from coursekit.findings import Finding, make
-from coursekit.model import PAGE_SUFFIXES, Course, PageKind
+from coursekit.loading.markdown import role_target
+from coursekit.model import Course, Link, Page, PageKind
 
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 LABEL_ROLES = ("ref", "numref", "eq")
 
 
 def unreadable(course: Course) -> Iterator[Finding]:
     """CK105: a Markdown page that is not UTF-8 text."""
-    for source in page_sources(course):
-        if source.page.kind is PageKind.MARKDOWN:
-            yield from source.problems
+    for page in course.pages:
+        if page.kind is not PageKind.NOTEBOOK:
+            yield from page.problems
 
 
 def dead_links(course: Course) -> Iterator[Finding]:
-    """CK301/CK302: a relative link, {download} or image whose target does not exist."""
-    for source in _parsed(course):
-        for link in source.markup.links if source.markup else ():
-            path = _local_path(link.target)
-            if path is None:
+    """CK301/CK302/CK307: a relative link, {download} or image whose target does not exist,
+    or is a symlink to a file outside the course (its content would be published)."""
+    labels = labels_of(course)
+    suffixes = _suffixes(course)
+    for page in _parsed(course):
+        for link in page.markup.links if page.markup else ():
+            path = linkpaths.local_path(link.target)
+            if path is None or (not link.image and path.lower() in labels):
                 continue
-            problem = _missing(course.root, source.page.path, path, link.image)
+            problem = _missing(course.root, page.path, path, link.image, suffixes)
             if problem is None:
                 continue
-            line, col = source.where(link.pos)
-            code = "CK302" if link.image else "CK301"
+            line, col = page.where(link.pos)
+            code = "CK307" if "symlink" in problem else "CK302" if link.image else "CK301"
             what = "image" if link.image else "link"
-            yield make(
-                code,
-                source.page.path,
-                line,
-                col,
-                f"{what} {link.target!r} points to nothing ({problem})",
-            )
-        yield from _dead_downloads(course, source)
+            msg = f"{what} {link.target!r} points to nothing ({problem})"
+            if code == "CK307":
+                msg = f"{what} {link.target!r} {problem}; copy the file into the course"
+            yield make(code, page.path, line, col, msg)
+        yield from _dead_downloads(course, page, suffixes)
 
 
-def _dead_downloads(course: Course, source: PageSource) -> Iterator[Finding]:
-    """CK301 for {download}`file`: the book copies the file, so it must exist."""
-    for role in source.markup.roles if source.markup else ():
-        path = _local_path(role_target(role.content)) if role.name == "download" else None
-        problem = _missing(course.root, source.page.path, path, True) if path else None
+def _dead_downloads(course: Course, page: Page, suffixes: tuple[str, ...]) -> Iterator[Finding]:
+    """CK301/CK307 for {download}`file`: the book copies the file, so it must exist."""
+    for role in page.markup.roles if page.markup else ():
+        path = linkpaths.local_path(role_target(role.content)) if role.name == "download" else None
+        problem = _missing(course.root, page.path, path, True, suffixes) if path else None
         if problem:
-            line, col = source.where(role.pos)
-            yield make(
-                "CK301",
-                source.page.path,
-                line,
-                col,
-                f"{{download}} {role.content!r} points to nothing ({problem})",
-            )
+            line, col = page.where(role.pos)
+            if "symlink" in problem:
+                msg = f"{{download}} {role.content!r} {problem}; copy the file into the course"
+                yield make("CK307", page.path, line, col, msg)
+            else:
+                msg = f"{{download}} {role.content!r} points to nothing ({problem})"
+                yield make("CK301", page.path, line, col, msg)
 
 
 def missing_alt(course: Course) -> Iterator[Finding]:
-    """CK303: an image without alt text is invisible to screen-reader users."""
-    for source in _parsed(course):
-        for link in source.markup.links if source.markup else ():
+    """CK303 (warning): an image without alt text is invisible to screen-reader users."""
+    for page in _parsed(course):
+        for link in page.markup.links if page.markup else ():
             if link.image and not link.alt:
-                line, col = source.where(link.pos)
-                yield make(
-                    "CK303",
-                    source.page.path,
-                    line,
-                    col,
-                    f"image {link.target!r} has no alt text; {_alt_hint(link)}",
-                )
+                line, col = page.where(link.pos)
+                msg = f"image {link.target!r} has no alt text; {_alt_hint(link)}"
+                yield make("CK303", page.path, line, col, msg)
 
 
 def headings(course: Course) -> Iterator[Finding]:
-    """CK304: one top-level heading per page (it is the page title); CK306: none at all."""
-    for source in _parsed(course):
-        tops = [h for h in source.markup.headings if h.level == 1] if source.markup else []
+    """CK304/CK306 (warnings): one top-level heading per page (it is the page title)."""
+    for page in _parsed(course):
+        tops = [h for h in page.markup.headings if h.level == 1] if page.markup else []
         if not tops:
-            yield make(
-                "CK306",
-                source.page.path,
-                1,
-                1,
-                "the page has no top-level heading (# Title); the book uses it as the page title",
-            )
+            msg = "the page has no top-level heading (# Title); the book uses it as the page title"
+            yield make("CK306", page.path, 1, 1, msg)
         for heading in tops[1:]:
-            line, col = source.where(heading.pos)
-            first_line, _ = source.where(tops[0].pos)
-            yield make(
-                "CK304",
-                source.page.path,
-                line,
-                col,
+            line, col = page.where(heading.pos)
+            first_line, _ = page.where(tops[0].pos)
+            msg = (
                 f"a second top-level heading (the first is on line {first_line}); "
-                "make this one a ## section",
+                "make this one a ## section"
             )
+            yield make("CK304", page.path, line, col, msg)
 
 
 def unknown_references(course: Course) -> Iterator[Finding]:
     """CK305: {ref}/{numref}/{eq} to no label, {doc} to no page, {term} to no glossary term."""
-    labels = memo("labels", lambda: _labels(course))
-    terms = memo("terms", lambda: _terms(course))
-    for source in _parsed(course):
-        for role in source.markup.roles if source.markup else ():
+    labels = labels_of(course)
+    terms = {t for p in _parsed(course) if p.markup for t in p.markup.terms}
+    suffixes = _suffixes(course)
+    for page in _parsed(course):
+        for role in page.markup.roles if page.markup else ():
             target = role_target(role.content)
             problem = None
             if role.name in LABEL_ROLES and target.lower() not in labels:
@@ -125,7 +109,7 @@ def unknown_references(course: Course) -> Iterator[Finding]:
                     f"{{{role.name}}} names the label {target!r}, which no page defines; "
                     f"define it with ({target})= above the target"
                 )
-            elif role.name == "doc" and not _doc_exists(course.root, source.page.path, target):
+            elif role.name == "doc" and not _doc_exists(course.root, page.path, target, suffixes):
                 problem = f"{{doc}} names {target!r}, which is no page of the course"
             elif role.name == "term" and target.lower() not in terms:
                 problem = (
@@ -133,56 +117,47 @@ def unknown_references(course: Course) -> Iterator[Finding]:
                     "add it to glossary.md"
                 )
             if problem:
-                line, col = source.where(role.pos)
-                yield make("CK305", source.page.path, line, col, problem)
+                line, col = page.where(role.pos)
+                yield make("CK305", page.path, line, col, problem)
 
 
-def _parsed(course: Course) -> Iterator[PageSource]:
-    return (s for s in page_sources(course) if s.markup is not None)
+def labels_of(course: Course) -> set[str]:
+    """Every label the TOC pages define, lower-cased as Sphinx matches them."""
+    return {label.name.lower() for p in _parsed(course) if p.markup for label in p.markup.labels}
 
 
-def _labels(course: Course) -> set[str]:
-    return {label.name.lower() for s in _parsed(course) if s.markup for label in s.markup.labels}
+def _parsed(course: Course) -> Iterator[Page]:
+    return (p for p in course.pages if p.markup is not None)
 
 
-def _terms(course: Course) -> set[str]:
-    return {term for s in _parsed(course) if s.markup for term in s.markup.terms}
+def _suffixes(course: Course) -> tuple[str, ...]:
+    return course.config.page_suffixes if course.config else (".md", ".ipynb")
 
 
-def _local_path(target: str) -> str | None:
-    """The file part of a link target, or None for URLs, anchors and empty targets."""
-    target = target.strip()
-    if not target or target.startswith(("#", "//")) or _SCHEME.match(target):
-        return None
-    path = unquote(target.split("#", 1)[0].split("?", 1)[0])
-    return path or None
-
-
-def _resolve(page: str, path: str) -> str:
-    base = "" if path.startswith("/") else posixpath.dirname(page)
-    return posixpath.normpath(posixpath.join(base, path.lstrip("/")))
-
-
-def _missing(root: Path, page: str, path: str, image: bool) -> str | None:
+def _missing(
+    root: Path, page: str, path: str, image: bool, suffixes: tuple[str, ...]
+) -> str | None:
     """Why `path` (written in `page`) finds no file, or None when it does."""
-    rel = _resolve(page, path)
-    if rel == ".." or rel.startswith("../"):
+    rel = linkpaths.resolve(page, path)
+    if linkpaths.outside(rel):
         return "it leads outside the course folder"
     if _is_file(root, rel):
+        if linkpaths.escapes(str(root), rel):
+            return "is a symlink to a file outside the course folder"
         return None
     if not image:
-        stem, suffix = posixpath.splitext(rel)
-        stem = stem if suffix in (".html", *PAGE_SUFFIXES) else rel
-        if any(_is_file(root, stem + s) for s in PAGE_SUFFIXES):
+        stem, suffix = os.path.splitext(rel)
+        stem = stem if suffix in (".html", *suffixes) else rel
+        if any(_is_file(root, stem + s) for s in suffixes):
             return None
     return f"no file {rel}"
 
 
-def _doc_exists(root: Path, page: str, target: str) -> bool:
-    rel = _resolve(page, target)
-    if rel.startswith("../"):
+def _doc_exists(root: Path, page: str, target: str, suffixes: tuple[str, ...]) -> bool:
+    rel = linkpaths.resolve(page, target)
+    if linkpaths.outside(rel):
         return False
-    candidates = [rel] if rel.endswith(PAGE_SUFFIXES) else [rel + s for s in PAGE_SUFFIXES]
+    candidates = [rel] if rel.endswith(suffixes) else [rel + s for s in suffixes]
     return any(_is_file(root, c) for c in candidates)
 
 

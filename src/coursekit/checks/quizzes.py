@@ -1,76 +1,28 @@
 """Checks on quizzes (CK451–CK459): answers, ids, links, and where quizzes are shown.
 
-A quiz is `modules/NN-slug/quiz.yml` (or any YAML file a `{quiz}` directive names).
-Shape problems come from `coursekit.quiz.loading` with the YAML codes CK101–CK104.
+A quiz is any YAML file a `{quiz}` directive names (or a unit's `quiz.yml`), read
+once by `coursekit.loading.quizzes`, which reports shape problems with the YAML
+codes CK101–CK104.
 """
 
 from __future__ import annotations
 
+import math
 import posixpath
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
-from coursekit.checks.sources import memo, page_sources
+from coursekit import links as linkpaths
 from coursekit.findings import Finding, make
-from coursekit.loading import MODULES_DIR, QUIZ_FILE
-from coursekit.model import Course, PageKind
-from coursekit.quiz.loading import load_quiz
+from coursekit.loading.markdown import parse
+from coursekit.model import Course
 from coursekit.quiz.model import Question, QuestionType, Quiz
 
-DIRECTIVE = re.compile(r"^[ \t]*(?:`{3,}|~{3,}|:{3,})[ \t]*\{quiz\}[ \t]*(\S*)", re.MULTILINE)
-MD_LINK = re.compile(r"\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 
-
-@dataclass(frozen=True, slots=True)
-class _Use:
-    page: str  # the page with the directive
-    line: int
-    col: int
-    quiz: str  # the quiz file it names, relative to the root
-
-
-@dataclass(frozen=True, slots=True)
-class _Loaded:
-    uses: tuple[_Use, ...]
-    quizzes: tuple[Quiz, ...]
-    findings: tuple[Finding, ...]
-
-
-def _directive_uses(course: Course) -> list[_Use]:
-    uses = []
-    for source in page_sources(course):
-        if source.page.kind is not PageKind.MARKDOWN or source.text is None:
-            continue
-        for m in DIRECTIVE.finditer(source.text):
-            base = posixpath.dirname(source.page.path)
-            target = posixpath.normpath(posixpath.join(base, m.group(1) or QUIZ_FILE))
-            line = source.text.count("\n", 0, m.start()) + 1
-            uses.append(_Use(source.page.path, line, 1, target))
-    return uses
-
-
-def _loaded(course: Course) -> _Loaded:
-    def load() -> _Loaded:
-        uses = _directive_uses(course)
-        files = {u.quiz for u in uses if (course.root / u.quiz).is_file()}
-        base = course.root / MODULES_DIR
-        if base.is_dir():
-            files |= {p.relative_to(course.root).as_posix() for p in base.glob(f"*/{QUIZ_FILE}")}
-        quizzes, found = [], []
-        for rel in sorted(files):
-            quiz, problems = load_quiz(course.root, rel)
-            found += problems
-            if quiz is not None:
-                quizzes.append(quiz)
-        return _Loaded(tuple(uses), tuple(quizzes), tuple(found))
-
-    return memo(("quizzes", str(course.root)), load)
-
-
-def shape(course: Course) -> Iterator[Finding]:
-    """CK101–CK104 inside quiz files: YAML syntax, types, unknown and missing keys."""
-    yield from _loaded(course).findings
+def _targets(text: str) -> list[str]:
+    """The link targets of a prompt or feedback, read by the pages' own Markdown parser."""
+    if "](" not in text:
+        return []
+    return [link.target for link in parse([(-1, text)]).links]
 
 
 def _at(quiz: Quiz, q: Question, *keys: str | int) -> tuple[int, int]:
@@ -79,7 +31,7 @@ def _at(quiz: Quiz, q: Question, *keys: str | int) -> tuple[int, int]:
 
 def answers(course: Course) -> Iterator[Finding]:
     """CK451/CK454/CK455/CK459: a question must have a right answer a learner can give."""
-    for quiz in _loaded(course).quizzes:
+    for quiz in course.quizzes:
         for q in quiz.questions:
             right = [c for c in q.choices if c.correct]
             if q.type is QuestionType.NUMERIC:
@@ -90,6 +42,14 @@ def answers(course: Course) -> Iterator[Finding]:
                         *_at(quiz, q),
                         f"numeric question {q.id!r} has no `answer`",
                     )
+                elif not math.isfinite(q.answer):
+                    yield make(
+                        "CK451",
+                        quiz.path,
+                        *_at(quiz, q, "answer"),
+                        f"numeric question {q.id!r} has the answer {q.answer}, which no "
+                        "learner can type; give a finite number",
+                    )
                 elif q.tolerance is None:
                     yield make(
                         "CK454",
@@ -97,6 +57,14 @@ def answers(course: Course) -> Iterator[Finding]:
                         *_at(quiz, q, "answer"),
                         f"numeric question {q.id!r} has no `tolerance`; give one (0 for "
                         "an exact whole number) so rounding is not marked wrong",
+                    )
+                elif not (math.isfinite(q.tolerance) and q.tolerance >= 0):
+                    yield make(
+                        "CK454",
+                        quiz.path,
+                        *_at(quiz, q, "tolerance"),
+                        f"numeric question {q.id!r} has the tolerance {q.tolerance}; give a "
+                        "finite number of 0 or more, or right answers are marked wrong",
                     )
                 continue
             if len(q.choices) < 2:
@@ -126,7 +94,7 @@ def answers(course: Course) -> Iterator[Finding]:
 
 def duplicate_ids(course: Course) -> Iterator[Finding]:
     """CK452: question ids (within a quiz) and choice ids (within a question) are unique."""
-    for quiz in _loaded(course).quizzes:
+    for quiz in course.quizzes:
         seen: dict[str, int] = {}
         for q in quiz.questions:
             if q.id in seen:
@@ -153,24 +121,25 @@ def links(course: Course) -> Iterator[Finding]:
     """CK453: `see:` and the links in feedback must name pages of the book."""
     pages = {p.path for p in course.pages}
     pages |= {p.rsplit(".", 1)[0] for p in pages}
-    for quiz in _loaded(course).quizzes:
+    for quiz in course.quizzes:
         base = posixpath.dirname(quiz.path)
         for q in quiz.questions:
             texts: list[tuple[tuple[str | int, ...], str]] = [(("see",), q.see)] if q.see else []
             texts += [
                 ((k,), t)
                 for k, t in (("prompt", q.prompt), ("feedback", q.feedback))
-                for t in MD_LINK.findall(t)
+                for t in _targets(t)
             ]
             texts += [
                 (("choices", c.index, "feedback"), t)
                 for c in q.choices
-                for t in MD_LINK.findall(c.feedback)
+                for t in _targets(c.feedback)
             ]
             for keys, target in texts:
-                if re.match(r"^[a-z][a-z0-9+.-]*:|^#", target):
+                local = linkpaths.local_path(target)
+                if local is None:
                     continue  # a web address or an anchor on the quiz page
-                path = posixpath.normpath(posixpath.join(base, target.partition("#")[0]))
+                path = posixpath.normpath(posixpath.join(base, local))
                 if path not in pages:
                     yield make(
                         "CK453",
@@ -183,7 +152,7 @@ def links(course: Course) -> Iterator[Finding]:
 
 def feedback(course: Course) -> Iterator[Finding]:
     """CK457: a learner who picks a choice should learn why it is right or wrong."""
-    for quiz in _loaded(course).quizzes:
+    for quiz in course.quizzes:
         for q in quiz.questions:
             if q.feedback:
                 continue
@@ -200,8 +169,7 @@ def feedback(course: Course) -> Iterator[Finding]:
 
 def placement(course: Course) -> Iterator[Finding]:
     """CK456/CK458: a `{quiz}` directive naming no file; a quiz file no page shows."""
-    loaded = _loaded(course)
-    for use in loaded.uses:
+    for use in course.quiz_uses:
         if not (course.root / use.quiz).is_file():
             yield make(
                 "CK456",
@@ -210,8 +178,8 @@ def placement(course: Course) -> Iterator[Finding]:
                 use.col,
                 f"the quiz directive names {use.quiz!r}, which does not exist",
             )
-    shown = {u.quiz for u in loaded.uses}
-    for quiz in loaded.quizzes:
+    shown = {u.quiz for u in course.quiz_uses}
+    for quiz in course.quizzes:
         if quiz.path not in shown:
             yield make(
                 "CK458",
@@ -223,4 +191,4 @@ def placement(course: Course) -> Iterator[Finding]:
             )
 
 
-CHECKS = (shape, answers, duplicate_ids, links, feedback, placement)
+CHECKS = (answers, duplicate_ids, links, feedback, placement)

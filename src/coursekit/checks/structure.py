@@ -7,24 +7,27 @@ from collections.abc import Iterator
 
 from coursekit.findings import Finding, make
 from coursekit.loading import MODULES_DIR
-from coursekit.model import PAGE_SUFFIXES, Course
+from coursekit.model import Course
 
 
 def unreached_pages(course: Course) -> Iterator[Finding]:
-    """CK115: a page under modules/ that no TOC entry reaches is invisible in the book."""
-    if course.toc is None:
+    """CK115: a page in a module folder that no TOC entry reaches is invisible in the book.
+
+    Only in coursekit's own layout (`modules/` holding `module.yml` files): elsewhere a
+    folder of that name is the book's business.
+    """
+    if course.toc is None or not course.module_layout or course.config is None:
         return
     reached = {page.path for page in course.pages}
+    suffixes = course.config.page_suffixes
     base = course.root / MODULES_DIR
-    if not base.is_dir():
-        return
     # os.walk on strings: a big course has thousands of files here.
     for folder, dirs, files in os.walk(base):
         dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))  # checkpoints…
         rel_folder = os.path.relpath(folder, course.root).replace(os.sep, "/")
         for name in sorted(files):
             rel = f"{rel_folder}/{name}"
-            if name.startswith((".", "_")) or not name.endswith(PAGE_SUFFIXES) or rel in reached:
+            if name.startswith((".", "_")) or not name.endswith(suffixes) or rel in reached:
                 continue
             yield make(
                 "CK115",
@@ -36,4 +39,24 @@ def unreached_pages(course: Course) -> Iterator[Finding]:
             )
 
 
-CHECKS = (unreached_pages,)
+def quiz_without_extension(course: Course) -> Iterator[Finding]:
+    """CK460: `{quiz}` in a book whose `_config.yml` lacks coursekit's Sphinx extension.
+
+    `coursekit build` always adds it, but a plain `jupyter-book build` would drop the
+    quiz with only an "Unknown directive type" warning, leaving a unit nobody can pass.
+    """
+    if course.config is None or "coursekit.sphinxext" in course.config.extensions:
+        return
+    for use in course.quiz_uses[:1]:
+        yield make(
+            "CK460",
+            use.page,
+            use.line,
+            use.col,
+            "this page shows a quiz, but _config.yml does not list coursekit.sphinxext; "
+            "`coursekit build` adds it, a plain `jupyter-book build` drops the quiz: add "
+            "`coursekit.sphinxext` to `sphinx: extra_extensions`",
+        )
+
+
+CHECKS = (unreached_pages, quiz_without_extension)

@@ -28,6 +28,7 @@ class LaunchPage:
     title: str
     pages: tuple[tuple[str, str], ...]  # (zip path "modules/01-x/overview.html", title)
     has_quiz: bool = False
+    mastery_score: int = 80  # percent to pass its quiz (the unit's own, else the course's)
 
 
 def launch_path(module_id: str) -> str:

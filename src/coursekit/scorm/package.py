@@ -90,9 +90,7 @@ def site_files(html_dir: Path) -> Entries:
 def _launch_page(course: Course, html_dir: Path, site: Entries, module) -> launch.LaunchPage:  # type: ignore[no-untyped-def]
     assert course.config is not None
     if not module.pages:
-        raise BuildError(
-            f"{module.yaml_path}: module {module.id} has no pages in _toc.yml to package"
-        )
+        raise BuildError(f"{module.where}: unit {module.id} has no pages in _toc.yml to package")
     pages = []
     for page in module.pages:
         path = f"{page.docname}.html"
@@ -100,8 +98,17 @@ def _launch_page(course: Course, html_dir: Path, site: Entries, module) -> launc
             raise BuildError(f"{page.path}: {path} is missing from the built site {html_dir}")
         title = launch.page_title(html_dir / path, course.config.title, page.docname)
         pages.append((path, title))
-    title = f"Module {module.number} · {module.title}"
-    return launch.LaunchPage(module.id, title, tuple(pages), has_quiz=module.quiz is not None)
+    # coursekit's own layout numbers its modules; a book's parts keep their captions.
+    title = f"Module {module.number} · {module.title}" if module.folder else module.title
+    # A unit's own pass mark (module.yml `mastery_score`), else the course's.
+    mastery = module.mastery_score
+    return launch.LaunchPage(
+        module.id,
+        title,
+        tuple(pages),
+        has_quiz=module.quiz is not None,
+        mastery_score=course.config.scorm.mastery_score if mastery is None else mastery,
+    )
 
 
 def _entries(
@@ -119,7 +126,7 @@ def _entries(
         generated[f"{launch.RUNTIME_DIR}/{name}"] = Path(str(runtime / name))
     for page in pages:
         html = launch.render(
-            page, scheme.version, config.scorm.mastery_score, config.language, config.course_id
+            page, scheme.version, page.mastery_score, config.language, config.course_id
         )
         generated[launch.launch_path(page.module_id)] = html.encode()
     clash = sorted(set(generated) & set(site))
@@ -140,7 +147,7 @@ def _entries(
                 ncname(p.module_id, "M"),
                 p.title,
                 launch.launch_path(p.module_id),
-                config.scorm.mastery_score if p.has_quiz else None,
+                p.mastery_score if p.has_quiz else None,
             )
             for p in pages
         ),

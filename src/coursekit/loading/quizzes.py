@@ -130,23 +130,3 @@ def _choice(
         feedback=str(c.get("feedback", "")),
         index=j,
     )
-
-
-def module_id_for(root: Path, quiz_rel: str) -> str:
-    """The id of the module whose folder holds `quiz_rel` (module.yml `id`, else its slug).
-
-    Mirrors `coursekit.loading`: a module's id defaults to its folder name without `NN-`.
-    """
-    from coursekit.loading import MODULE_FILE, MODULE_FOLDER
-
-    folder = Path(quiz_rel).parent
-    found: list[Finding] = []
-    doc = (
-        read_yaml(root, (folder / MODULE_FILE).as_posix(), found)
-        if (root / folder / MODULE_FILE).is_file()
-        else None
-    )
-    if doc is not None and isinstance(doc.data, dict) and isinstance(doc.data.get("id"), str):
-        return str(doc.data["id"])
-    match = MODULE_FOLDER.match(folder.name)
-    return match.group(2) if match else folder.name

@@ -1,0 +1,228 @@
+"""`_config.yml` → `Config`: Jupyter Book's own settings as the book reads them, and ours.
+
+Jupyter Book's keys are accepted as Jupyter Book accepts them (`title` and `author`
+are optional there, so they are here). coursekit's own settings live under
+`coursekit:` (course id and metadata, SCORM versions and pass mark, how units are
+made, which check codes are waived where).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from coursekit import schema
+from coursekit.findings import Finding, make
+from coursekit.model import Config, ScormSettings, Waiver
+from coursekit.schema import ANY, LIST, MAP, STR, Field
+from coursekit.yamlfile import Key, YamlDoc, read_yaml
+
+CONFIG_FILE = "_config.yml"
+NUMBER = Field((int, float), describe="a number")
+SCALAR = Field((str, int, float), describe="a string")
+UNITS_FROM = ("auto", "parts", "chapters", "book")
+CODE = re.compile(r"^CK\d{0,3}$")
+
+# Jupyter Book 1.x's own top-level keys, plus our `coursekit` section.
+CONFIG_SPEC: schema.Spec = {
+    "title": STR,
+    "author": STR,
+    "copyright": SCALAR,
+    "logo": STR,
+    "email": STR,
+    "exclude_patterns": LIST,
+    "only_build_toc_files": ANY,
+    "parse": MAP,
+    "execute": MAP,
+    "html": MAP,
+    "bibtex_bibfiles": LIST,
+    "latex": MAP,
+    "launch_buttons": MAP,
+    "repository": MAP,
+    "sphinx": MAP,
+    "description": STR,
+    "coursekit": MAP,
+}
+COURSEKIT_SPEC: schema.Spec = {
+    "id": STR,
+    "description": STR,
+    "language": STR,
+    "version": SCALAR,
+    "scorm": MAP,
+    "units_from": STR,
+    "units": MAP,
+    "ignore": LIST,
+    "per_file_ignores": MAP,
+}
+SCORM_SPEC: schema.Spec = {"versions": LIST, "mastery_score": NUMBER, "packages": LIST}
+
+
+def load_config(root: Path, findings: list[Finding]) -> tuple[Config | None, YamlDoc | None]:
+    """The configuration (None when there is none usable) and its YAML document."""
+    if not (root / CONFIG_FILE).is_file():
+        msg = "no _config.yml here; is this the book's folder? " + _where_is_the_book(root)
+        findings.append(make("CK100", CONFIG_FILE, 0, 0, msg))
+        return None, None
+    doc = read_yaml(root, CONFIG_FILE, findings)
+    if doc is None:
+        return None, None
+    data = schema.expect_mapping(doc, (), doc.data, CONFIG_FILE, findings)
+    if data is None:
+        return None, doc
+    top = schema.validate(doc, (), data, CONFIG_SPEC, CONFIG_FILE, findings)
+    ck = _section(doc, ("coursekit",), top.get("coursekit", {}), COURSEKIT_SPEC, findings)
+    sc = _section(doc, ("coursekit", "scorm"), ck.get("scorm", {}), SCORM_SPEC, findings)
+    title = top.get("title") or _title_from_folder(root)
+    execute = top.get("execute", {})
+    timeout = execute.get("timeout", 30) if isinstance(execute, dict) else 30
+    parse = top.get("parse", {})
+    sphinx = top.get("sphinx", {})
+    config = Config(
+        path=CONFIG_FILE,
+        title=title,
+        author=top.get("author", ""),
+        course_id=_course_id(doc, ck, title, findings),
+        description=ck.get("description", top.get("description", "")),
+        language=ck.get("language", "en"),
+        version=str(ck.get("version", "1.0")),
+        execute_timeout=timeout if type(timeout) is int and timeout > 0 else 30,
+        scorm=_scorm_settings(doc, sc, findings),
+        extensions=_extensions(sphinx),
+        myst_extensions=_myst_extensions(parse),
+        heading_anchors=_int(parse.get("myst_heading_anchors") if isinstance(parse, dict) else 0),
+        custom_formats=_custom_formats(sphinx),
+        exclude_patterns=tuple(p for p in top.get("exclude_patterns", []) if isinstance(p, str)),
+        only_build_toc_files=top.get("only_build_toc_files") is True,
+        units_from=_units_from(doc, ck, findings),
+        ignore=_codes(doc, ("coursekit", "ignore"), ck.get("ignore", []), findings),
+        waivers=_waivers(doc, ck.get("per_file_ignores", {}), findings),
+        raw=data,
+    )
+    return config, doc
+
+
+def _where_is_the_book(root: Path) -> str:
+    """A hint: a book in a sub-folder (`book/`, `docs/`…), or how to start one."""
+    found = sorted(p.parent.name for p in root.glob(f"*/{CONFIG_FILE}") if p.is_file())
+    found = [f for f in found if (root / f / "_toc.yml").is_file()]
+    if found:
+        book = found[0]
+        return f"the book seems to be in {book}/: give that folder (`coursekit build {book}`)"
+    return "(`coursekit init` starts a new course)"
+
+
+def _section(
+    doc: YamlDoc, keys: tuple[Key, ...], value: Any, spec: schema.Spec, findings: list[Finding]
+) -> dict[str, Any]:
+    what = ".".join(map(str, keys))
+    return schema.validate(doc, keys, value, spec, what, findings) if value else {}
+
+
+def _title_from_folder(root: Path) -> str:
+    return root.name.replace("-", " ").replace("_", " ").strip().capitalize() or "Course"
+
+
+def slug(text: str) -> str:
+    """A lower-case identifier made of `text`'s letters and digits joined by dashes."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "course"
+
+
+def _course_id(doc: YamlDoc, ck: dict[str, Any], title: str, findings: list[Finding]) -> str:
+    given = ck.get("id")
+    if given is None:
+        return slug(title)
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", given) or ".." in given:
+        msg = (
+            f"coursekit.id names the packages and SCORM identifiers, so it must be "
+            f"letters, digits, '.', '_' and '-' only, got {given!r}"
+        )
+        findings.append(doc.finding("CK102", msg, "coursekit", "id"))
+        return slug(given)
+    return given
+
+
+def _scorm_settings(doc: YamlDoc, sc: dict[str, Any], findings: list[Finding]) -> ScormSettings:
+    versions = tuple(str(v) for v in sc.get("versions", ("1.2", "2004")))
+    bad = [v for v in versions if v not in ("1.2", "2004")]
+    if bad or not versions:
+        msg = f"coursekit.scorm.versions must list '1.2' and/or '2004', got {bad}"
+        findings.append(doc.finding("CK102", msg, "coursekit", "scorm", "versions"))
+        versions = tuple(v for v in versions if v in ("1.2", "2004")) or ("1.2", "2004")
+    mastery = sc.get("mastery_score", 80)
+    if not 0 <= mastery <= 100:
+        msg = f"coursekit.scorm.mastery_score must be 0–100, got {mastery}"
+        findings.append(doc.finding("CK102", msg, "coursekit", "scorm", "mastery_score"))
+        mastery = 80
+    packages = tuple(str(v) for v in sc.get("packages", ("multi", "single")))
+    if not packages or any(p not in ("multi", "single") for p in packages):
+        msg = f"coursekit.scorm.packages must list 'multi' and/or 'single', got {list(packages)}"
+        findings.append(doc.finding("CK102", msg, "coursekit", "scorm", "packages"))
+        packages = tuple(p for p in packages if p in ("multi", "single")) or ("multi", "single")
+    return ScormSettings(versions=versions, mastery_score=int(mastery), packages=packages)
+
+
+def _extensions(sphinx: Any) -> tuple[str, ...]:
+    if not isinstance(sphinx, dict):
+        return ()
+    names: list[str] = []
+    for key in ("extra_extensions", "local_extensions"):
+        value = sphinx.get(key)
+        if isinstance(value, list):
+            names += [v for v in value if isinstance(v, str)]
+        elif isinstance(value, dict):  # local_extensions: {name: path}
+            names += [k for k in value if isinstance(k, str)]
+    return tuple(names)
+
+
+def _myst_extensions(parse: Any) -> frozenset[str]:
+    value = parse.get("myst_enable_extensions") if isinstance(parse, dict) else None
+    if isinstance(value, list):
+        return frozenset(v for v in value if isinstance(v, str))
+    return frozenset()
+
+
+def _custom_formats(sphinx: Any) -> tuple[str, ...]:
+    config = sphinx.get("config") if isinstance(sphinx, dict) else None
+    formats = config.get("nb_custom_formats") if isinstance(config, dict) else None
+    if not isinstance(formats, dict):
+        return ()
+    return tuple(s for s in formats if isinstance(s, str) and s.startswith("."))
+
+
+def _int(value: Any) -> int:
+    return value if type(value) is int and value > 0 else 0
+
+
+def _units_from(doc: YamlDoc, ck: dict[str, Any], findings: list[Finding]) -> str:
+    value = ck.get("units_from", "auto")
+    if value in UNITS_FROM:
+        return str(value)
+    msg = f"coursekit.units_from must be one of {', '.join(UNITS_FROM)}, got {value!r}"
+    findings.append(doc.finding("CK102", msg, "coursekit", "units_from"))
+    return "auto"
+
+
+def _codes(
+    doc: YamlDoc, keys: tuple[Key, ...], value: Any, findings: list[Finding]
+) -> tuple[str, ...]:
+    good = []
+    for i, code in enumerate(value if isinstance(value, list) else ()):
+        if isinstance(code, str) and CODE.match(code):
+            good.append(code)
+        else:
+            msg = f"a rule code such as CK303 (or a prefix such as CK3) is expected, got {code!r}"
+            findings.append(doc.finding("CK102", msg, *keys, i))
+    return tuple(good)
+
+
+def _waivers(doc: YamlDoc, value: Any, findings: list[Finding]) -> tuple[Waiver, ...]:
+    waivers = []
+    for pattern, codes in value.items() if isinstance(value, dict) else ():
+        keys = ("coursekit", "per_file_ignores", pattern)
+        if not isinstance(codes, list):
+            msg = f"per_file_ignores[{pattern!r}] must be a list of rule codes"
+            findings.append(doc.finding("CK102", msg, *keys))
+            continue
+        waivers.append(Waiver(str(pattern), _codes(doc, keys, codes, findings)))
+    return tuple(waivers)

@@ -1,0 +1,430 @@
+"""MyST Markdown → `Markup`: headings, links, images, roles, labels and directives, with positions.
+
+One parser: markdown-it-py set up by myst-parser's own `create_md_parser`, with the
+MyST extensions the book enables (`parse.myst_enable_extensions`), so a construct
+is a link, a role or code here exactly when it is one in the book. Block structure
+comes from the full block parse; markdown-it's inline parser then runs on the
+blocks whose text can hold a link, an image, a role or an `<img>` (``](``,
+``}` ``, ``<img``, or any ``[`` where the page defines references), since the
+others cannot yield anything the checks look at.
+
+The bodies of directives whose content is Markdown (``{note}``, ``{figure}``…) are
+parsed the same way, since Sphinx parses them too; headings inside them are not
+page headings. Positions are 1-based (line, col) within the text given;
+`Pos.cell` says which notebook cell the text came from (-1 for a Markdown page).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from markdown_it import MarkdownIt
+from markdown_it.parser_block import ParserBlock
+from markdown_it.rules_block import StateBlock
+from markdown_it.token import Token
+
+from coursekit.model import Directive, Heading, Label, Link, Markup, Pos, Role
+
+# Directives whose body is Markdown (parsed for links, images and labels too).
+MARKDOWN_BODY = frozenset(
+    {
+        "admonition",
+        "attention",
+        "caution",
+        "danger",
+        "error",
+        "hint",
+        "important",
+        "note",
+        "seealso",
+        "tip",
+        "warning",
+        "margin",
+        "sidebar",
+        "topic",
+        "dropdown",
+        "epigraph",
+        "pull-quote",
+        "highlights",
+        "figure",
+        "table",
+        "list-table",
+        "container",
+        "div",
+        "card",
+        "grid-item",
+        "grid-item-card",
+        "tab-item",
+        "tab-set",
+        "exercise",
+        "solution",
+        "glossary",
+    }
+)
+IMAGE_DIRECTIVES = ("image", "figure")
+# Jupyter Book 1.x's default `myst_enable_extensions`, used when the book sets none.
+DEFAULT_EXTENSIONS = frozenset({"colon_fence", "dollarmath", "linkify", "substitution", "tasklist"})
+# What can open a construct the checks read: an inline link or image `](`, a role
+# `{name}` + backtick, an `<img` tag, an autolink; with reference definitions, any `[`.
+_INLINE_TRIGGERS = re.compile(r"[\[`<{]")
+# markdown-it's `text` rule skips these characters one Python step at a time; the
+# same run found by one regex (the tests check the set is still markdown-it's).
+TEXT_TERMINATORS = frozenset("\n!#$%&*+-:<=>@[\\]^_`{}~")
+_TEXT_RUN = re.compile("[^" + re.escape("".join(sorted(TEXT_TERMINATORS))) + "]+")
+_DIRECTIVE = re.compile(r"^\{([^}\s]+)\}\s*(.*)$")
+_OPTION = re.compile(r"^\s*:([\w-]+):\s*(.*)$")
+_YAML_OPTION = re.compile(r"^\s*([\w-]+)\s*:\s*(.*)$")
+_IMG_TAG = re.compile(r"<img\b(?P<attrs>[^>]*)>", re.I)
+_ATTR = re.compile(
+    r"""(?P<name>[\w-]+)\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^\s>]+))"""
+)
+
+
+@functools.lru_cache(maxsize=8)
+def parser(extensions: frozenset[str] = DEFAULT_EXTENSIONS) -> MarkdownIt:
+    """markdown-it as MyST sets it up for these extensions (inline parsing left to us)."""
+    from markdown_it.renderer import RendererHTML
+    from myst_parser.config.main import MdParserConfig
+    from myst_parser.parsers.mdit import create_md_parser
+
+    config = MdParserConfig(enable_extensions=_known(extensions))
+    md = create_md_parser(config, RendererHTML)
+    block = _BlockParser()
+    block.ruler = md.block.ruler  # the rules the plugins added
+    md.block = block
+    # Of the core chain, only normalize and block: inline runs per block below, only
+    # where it can find something; linkify, word counts, task lists and text joins
+    # change nothing the checks read (an autolink is always a web address).
+    md.core.ruler.enableOnly(["normalize", "block"])
+    md.inline.ruler.disable(["linkify", "footnote_ref", "entity"], ignoreInvalid=True)
+    md.inline.ruler.at("text", _text_run)
+    md.options["maxNesting"] = 50  # a hostile page cannot nest without bound
+    return md
+
+
+# ------------------------------------------------------------- the fast paths
+
+
+def _text_run(state: Any, silent: bool) -> bool:
+    """markdown-it's `text` inline rule, the run of plain characters found by a regex."""
+    match = _TEXT_RUN.match(state.src, state.pos, state.posMax)
+    if match is None:
+        return False
+    if not silent:
+        state.pending += match.group()
+    state.pos = match.end()
+    return True
+
+
+# markdown-it's StateBlock builds its line tables in a Python loop over every
+# character, and its `text` rule walks plain text one character at a time: together
+# over a third of `coursekit check` on a big course (benchmarks/bench_check.py).
+# These do the same with str.split and a regex; the tests compare them with
+# markdown-it's own on every course text and on random inputs.
+
+
+class _LineTables(StateBlock):
+    """markdown-it's block state, with its line tables built line by line.
+
+    The same tables as StateBlock's, quirks included (a last line of only blanks
+    without a newline is dropped).
+    """
+
+    def __init__(self, src: str, md: MarkdownIt, env: Any, tokens: list[Token]) -> None:
+        super().__init__("", md, env, tokens)
+        self.src = src
+        begins, ends, shifts, counts = [], [], [], []
+        start, lines = 0, src.split("\n")
+        for i, line in enumerate(lines):
+            last = i == len(lines) - 1
+            indent = len(line) - len(line.lstrip(" \t"))
+            if not (last and indent == len(line)):
+                begins.append(start)
+                ends.append(start + len(line))
+                shifts.append(indent)
+                counts.append(_expanded(line[:indent]))
+            start += len(line) + 1
+        self.bMarks = [*begins, len(src)]
+        self.eMarks = [*ends, len(src)]
+        self.tShift = [*shifts, 0]
+        self.sCount = [*counts, 0]
+        self.bsCount = [0] * len(self.bMarks)
+        self.lineMax = len(begins)
+
+
+def _expanded(indent: str) -> int:
+    if "\t" not in indent:
+        return len(indent)
+    offset = 0
+    for char in indent:
+        offset += 4 - offset % 4 if char == "\t" else 1
+    return offset
+
+
+class _BlockParser(ParserBlock):
+    def parse(
+        self, src: str, md: MarkdownIt, env: Any, outTokens: list[Token]
+    ) -> list[Token] | None:  # noqa: N803 (upstream name)
+        if not src:
+            return None
+        state = _LineTables(src, md, env, outTokens)
+        self.tokenize(state, state.line, state.lineMax)
+        return state.tokens
+
+
+def _known(extensions: frozenset[str]) -> set[str]:
+    """The extensions myst-parser accepts (a typo or a missing linkify is Sphinx's to
+    report; here it must not stop the checks)."""
+    from myst_parser.config.main import MdParserConfig
+
+    kept = set(extensions)
+    while True:
+        try:
+            MdParserConfig(enable_extensions=kept)
+        except ValueError as exc:  # "items not recognised: {...}"
+            unknown = {e for e in kept if repr(e) in str(exc)}
+            if not unknown:
+                return set()
+            kept -= unknown
+            continue
+        break
+    if "linkify" in kept:
+        try:
+            import linkify_it  # noqa: F401
+        except ImportError:
+            kept.discard("linkify")
+    return kept
+
+
+def parse(chunks: Iterable[tuple[int, str]], extensions: frozenset[str] | None = None) -> Markup:
+    """Parse each (cell, text) chunk into one `Markup`; use cell -1 for a Markdown page."""
+    md = parser(extensions if extensions is not None else DEFAULT_EXTENSIONS)
+    out = _Collected()
+    for cell, text in chunks:
+        _Chunk(md, out, cell, text.splitlines()).blocks(text, 0, nested=False)
+    return out.freeze()
+
+
+@dataclass(slots=True)
+class _Collected:
+    headings: list[Heading] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+    roles: list[Role] = field(default_factory=list)
+    labels: list[Label] = field(default_factory=list)
+    directives: list[Directive] = field(default_factory=list)
+    terms: set[str] = field(default_factory=set)
+
+    def freeze(self) -> Markup:
+        return Markup(
+            tuple(self.headings),
+            tuple(self.links),
+            tuple(self.roles),
+            tuple(self.labels),
+            tuple(self.directives),
+            frozenset(self.terms),
+        )
+
+
+@dataclass(slots=True)
+class _Chunk:
+    md: MarkdownIt
+    out: _Collected
+    cell: int
+    lines: list[str]
+
+    def pos(self, line_idx: int, col0: int) -> Pos:
+        return Pos(self.cell, line_idx + 1, col0 + 1)
+
+    def line(self, idx: int) -> str:
+        return self.lines[idx] if 0 <= idx < len(self.lines) else ""
+
+    def blocks(self, text: str, line0: int, nested: bool) -> None:
+        """Walk the block tokens of `text`, whose first line is chunk line `line0`."""
+        env: dict[str, object] = {}
+        tokens = self.md.parse(text, env)
+        heading: int | None = None
+        for tok in tokens:
+            start = line0 + (tok.map[0] if tok.map else 0)
+            if tok.type == "heading_open" and not nested and tok.level == 0:
+                heading = int(tok.tag[1])
+                src = self.line(start)
+                col = src.find("#") if tok.markup.startswith("#") else len(src) - len(src.lstrip())
+                self.out.headings.append(Heading(self.pos(start, max(col, 0)), heading))
+            elif tok.type == "inline":
+                text_of = self.inline(tok, start, env)
+                if heading is not None:
+                    last = self.out.headings[-1]
+                    self.out.headings[-1] = Heading(last.pos, last.level, text_of)
+                    heading = None
+            elif tok.type == "myst_target":
+                src = self.line(start)
+                label = Label(self.pos(start, max(src.find("("), 0)), tok.content.strip())
+                self.out.labels.append(label)
+            elif tok.type == "math_block_label":  # $$ … $$ (label)
+                self.out.labels.append(Label(self.pos(start, 0), tok.info.strip()))
+            elif tok.type in ("fence", "colon_fence"):
+                self.directive(tok, start)
+            elif tok.type == "html_block":
+                self.html(tok.content, start, tok.content)
+
+    def directive(self, tok: Token, start: int) -> None:
+        """A fence opening on chunk line `start`: a ```{directive} or plain code."""
+        match = _DIRECTIVE.match(tok.info.strip())
+        if match is None:
+            return  # a plain code block
+        name, arg = match.group(1), match.group(2).strip()
+        body = tok.content.splitlines()
+        options, first_body = _options(body)
+        fence_line = self.line(start)
+        where = self.pos(start, max(fence_line.find("{"), 0))
+        self.out.directives.append(Directive(where, name, arg, tuple(options.items())))
+        if name in IMAGE_DIRECTIVES and arg:
+            col = fence_line.find(arg)
+            at = self.pos(start, col if col >= 0 else 0)
+            self.out.links.append(Link(at, arg, True, options.get("alt", ""), "{" + name + "}"))
+        if "name" in options:
+            self.out.labels.append(Label(where, options["name"]))
+        if name == "math" and "label" in options:
+            self.out.labels.append(Label(where, options["label"]))
+        if name == "glossary":
+            self.out.terms |= _glossary_terms(body[first_body:])
+            return
+        if name in MARKDOWN_BODY or name.startswith("prf:"):
+            self.blocks("\n".join(body[first_body:]), start + 1 + first_body, nested=True)
+
+    def inline(self, tok: Token, start: int, env: dict[str, object]) -> str:
+        """Roles, links and images of a block's inline text; returns its plain text."""
+        content = tok.content
+        if not (_INLINE_TRIGGERS.search(content) or ("[" in content and env.get("references"))):
+            return content
+        children: list[Token] = []
+        self.md.inline.parse(content, self.md, env, children)
+        cursor, words = 0, []
+        for child in children:
+            cursor = self.child(child, content, start, cursor)
+            if child.type in ("text", "code_inline"):
+                words.append(child.content)
+        return "".join(words)
+
+    def child(self, child: Token, content: str, start: int, cursor: int) -> int:
+        """Record one inline token; returns where the next one is looked for."""
+        if child.type == "link_open":
+            href = str(child.attrs.get("href", ""))
+            at = _find_link(content, href, cursor, image=False)
+            self.out.links.append(Link(self.at(content, at, start), _raw(href), False))
+            return at + 1
+        if child.type == "image":
+            src = str(child.attrs.get("src", ""))
+            at = _find_link(content, src, cursor, image=True)
+            alt = "".join(c.content for c in child.children or ())
+            link = Link(self.at(content, at, start), _raw(src), True, alt.strip())
+            self.out.links.append(link)
+            return at + 1
+        if child.type == "myst_role":
+            name = str(child.meta.get("name", ""))
+            at = content.find("{" + name + "}", cursor)
+            at = at if at >= 0 else cursor
+            role = Role(self.at(content, at, start), name, child.content.strip())
+            self.out.roles.append(role)
+            return at + 1
+        if child.type == "html_inline":
+            at = content.find(child.content, cursor)
+            self.html(child.content, start, content, base=at if at >= 0 else cursor)
+        return cursor
+
+    def html(self, text: str, start: int, content: str, base: int = 0) -> None:
+        """`<img>` tags in raw HTML: their src and alt."""
+        for m in _IMG_TAG.finditer(text):
+            attrs = {
+                a.group("name").lower(): a.group("dq") or a.group("sq") or a.group("bare") or ""
+                for a in _ATTR.finditer(m.group("attrs"))
+            }
+            pos = self.at(content, base + m.start(), start)
+            link = Link(pos, attrs.get("src", ""), True, attrs.get("alt", "").strip(), "html")
+            self.out.links.append(link)
+
+    def at(self, content: str, offset: int, start: int) -> Pos:
+        """The chunk position of `offset` in a block's text whose first line is `start`.
+
+        markdown-it strips each line's indentation (and list or quote markers) from
+        a block's text, so the column is found by locating the text's line in the source.
+        """
+        offset = max(0, min(offset, len(content)))
+        row = content.count("\n", 0, offset)
+        bol = content.rfind("\n", 0, offset) + 1
+        eol = content.find("\n", offset)
+        text_line = content[bol : eol if eol >= 0 else len(content)]
+        src = self.line(start + row)
+        base = src.find(text_line) if text_line else 0
+        return self.pos(start + row, (base if base >= 0 else 0) + offset - bol)
+
+
+def _raw(url: str) -> str:
+    """A link target as written: markdown-it percent-encodes what it stores."""
+    from mdurl import decode
+
+    return decode(url)
+
+
+def _find_link(content: str, url: str, cursor: int, image: bool) -> int:
+    """Where the `[` (or `![`) of the link to `url` starts in `content`."""
+    close = -1
+    for written in dict.fromkeys((_raw(url), url)):
+        close = content.find("](" + written, cursor)
+        if close < 0:
+            close = content.find("](<" + written, cursor)
+        if close >= 0:
+            break
+    if close < 0:  # a reference-style link or an autolink: the next bracket will do
+        found = content.find("![" if image else "[", cursor)
+        return found if found >= 0 else cursor
+    depth, i = 0, close
+    while i > cursor:
+        i -= 1
+        if content[i] == "]":
+            depth += 1
+        elif content[i] == "[":
+            if depth == 0:
+                break
+            depth -= 1
+    return i - 1 if image and i > 0 and content[i - 1] == "!" else i
+
+
+def _options(body: list[str]) -> tuple[dict[str, str], int]:
+    """A directive's `:key: value` (or `---` YAML) options and where its body starts."""
+    options: dict[str, str] = {}
+    if body and body[0].strip() == "---":
+        for i, line in enumerate(body[1:], start=1):
+            if line.strip() == "---":
+                return options, i + 1
+            m = _YAML_OPTION.match(line)
+            if m:
+                options[m.group(1)] = m.group(2).strip().strip("\"'")
+        return options, len(body)
+    i = 0
+    while i < len(body):
+        m = _OPTION.match(body[i])
+        if m is None:
+            break
+        options[m.group(1)] = m.group(2).strip()
+        i += 1
+    return options, i
+
+
+def _glossary_terms(body: list[str]) -> set[str]:
+    """Terms of a {glossary}: the unindented lines (definitions are indented)."""
+    terms = set()
+    for line in body:
+        if line.strip() and not line[0].isspace() and not _OPTION.match(line):
+            terms.add(line.split(" : ")[0].strip().lower())
+    return terms
+
+
+def role_target(content: str) -> str:
+    """`title <target>` → `target`; a bare `target` stays as it is."""
+    m = re.match(r"^(.*?)\s*<([^<>]+)>$", content, re.S)
+    return (m.group(2) if m else content).strip()

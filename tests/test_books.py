@@ -1,0 +1,127 @@
+"""coursekit on books it did not write: the shapes Jupyter Book 1.x users have.
+
+Each book under `tests/fixtures/books/` was written for these tests in one shape
+a teacher's existing book has (a jb-article of MyST Markdown notebooks with maths;
+a jb-book with execution off, committed error outputs, old notebooks, label links
+and a chapter folder called `modules/`; jupytext `.Rmd` pages; a book in a
+sub-folder of its repository). `coursekit check` must report no error on any of
+them (Jupyter Book builds them all), and the units must be the book's own parts,
+chapters or whole book.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, run_cli
+from coursekit.loading import load_course
+
+BOOKS = REPO / "tests" / "fixtures" / "books"
+SHAPES = {
+    # book folder: [(unit id, title, pages)]
+    "article-myst-maths": [("small-article", "Small Article", 3)],
+    "book-execution-off": [("calculating", "Calculating", 2), ("practice", "Practice", 1)],
+    "book-rmd": [("counting", "Counting", 1), ("summing", "Summing", 1)],
+    "repo-with-book/book": [("start", "Start", 2), ("finish", "Finish", 1)],
+}
+
+
+@pytest.mark.parametrize("book", sorted(SHAPES))
+def test_check_reports_no_error_on_a_book_jupyter_book_builds(book: str) -> None:
+    result = run_cli("check", BOOKS / book)
+    assert "Traceback" not in result.stderr
+    assert result.returncode == 0, result.stdout
+    assert " 0 error(s)" in result.stderr or "clean" in result.stderr
+
+
+@pytest.mark.parametrize("book", sorted(SHAPES))
+def test_units_are_the_books_own_parts_chapters_or_whole(book: str) -> None:
+    course = load_course(BOOKS / book).course
+    assert [(u.id, u.title, len(u.pages)) for u in course.units] == SHAPES[book]
+
+
+def test_execution_off_keeps_committed_errors_and_old_formats_as_warnings() -> None:
+    result = run_cli("check", "--strict", BOOKS / "book-execution-off")
+    codes = sorted({line.split()[1] for line in result.stdout.splitlines()})
+    # Not CK205: the book is not executed, so its error outputs are what readers see.
+    assert codes == ["CK203", "CK303", "CK304"]
+    assert result.returncode == 1  # --strict turns the warnings into a failure
+
+
+def test_a_folder_called_modules_is_not_coursekits_layout_without_module_yml() -> None:
+    course = load_course(BOOKS / "book-execution-off").course
+    assert not course.module_layout
+    assert [u.source for u in course.units] == ["toc", "toc"]
+
+
+def test_label_links_resolve_like_sphinx(tmp_path: Path) -> None:
+    """`[here](calculator)` to a `(calculator)=` target is a reference; a typo is not."""
+    book = tmp_path / "book"
+    (book / "chapters").mkdir(parents=True)
+    for name in ("_config.yml", "_toc.yml", "intro.md"):
+        (book / name).write_bytes((BOOKS / "book-execution-off" / name).read_bytes())
+    for path in (BOOKS / "book-execution-off").rglob("*.ipynb"):
+        target = book / path.relative_to(BOOKS / "book-execution-off")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(path.read_bytes())
+    intro = book / "intro.md"
+    intro.write_text(intro.read_text().replace("](calculator)", "](calculater)"))
+    result = run_cli("check", "--select", "CK301", book)
+    assert result.stdout.splitlines() == [
+        "intro.md:3:27: CK301 link 'calculater' points to nothing (no file calculater)"
+    ]
+
+
+def test_a_book_in_a_sub_folder_is_found_by_the_hint() -> None:
+    result = run_cli("check", BOOKS / "repo-with-book")
+    assert result.returncode == 1
+    assert "the book seems to be in book/" in result.stdout
+
+
+def test_waivers_in_config_and_on_the_command_line(tmp_path: Path) -> None:
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "_toc.yml").write_text("format: jb-book\nroot: intro\n")
+    (book / "intro.md").write_text("# Intro\n\n![](a.png)\n\n# Second\n")
+    (book / "a.png").write_bytes(b"\x89PNG\r\n")
+    (book / "_config.yml").write_text(
+        "title: T\ncoursekit:\n  ignore: [CK304]\n  per_file_ignores:\n    '*.md': [CK303]\n"
+    )
+    assert run_cli("check", "--strict", book).returncode == 0
+    (book / "_config.yml").write_text("title: T\n")
+    assert run_cli("check", "--strict", "--ignore", "CK303,CK304", book).returncode == 0
+    assert run_cli("check", "--strict", "--ignore", "CK303", book).returncode == 1
+
+
+def _copy_book(tmp_path: Path, name: str) -> Path:
+    import shutil
+
+    return Path(shutil.copytree(BOOKS / name, tmp_path / "book"))
+
+
+def test_a_missing_book_extension_is_named_with_its_package(tmp_path: Path) -> None:
+    book = _copy_book(tmp_path, "repo-with-book/book")
+    with (book / "_config.yml").open("a") as config:
+        config.write("sphinx:\n  extra_extensions: [sphinx_no_such_tabs]\n")
+    result = run_cli("build", "--only", "html", "--no-execute", book)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "the Sphinx extension sphinx_no_such_tabs" in result.stderr
+    assert "pip install sphinx-no-such-tabs" in result.stderr
+
+
+def test_a_missing_notebook_import_is_named_with_its_package(tmp_path: Path) -> None:
+    import json
+
+    book = _copy_book(tmp_path, "repo-with-book/book")
+    notebook = book / "next-chapter" / "finish.ipynb"
+    nb = json.loads(notebook.read_text())
+    nb["cells"][1]["source"] = "import sklearn_not_installed_here"
+    notebook.write_text(json.dumps(nb))
+    result = run_cli("build", "--only", "html", book)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "next-chapter/finish.ipynb: cell 2 failed: ModuleNotFoundError" in result.stderr
+    assert "pip install sklearn-not-installed-here" in result.stderr
