@@ -1,6 +1,6 @@
 # Two commands on a fresh machine: `make course` and `make test`.
-# Both create .venv when it is missing and reinstall only when pyproject.toml
-# or constraints.txt changed, so a second run starts at once.
+# Both create .venv when it is missing and reinstall only when pyproject.toml,
+# constraints.txt or binder/requirements.txt changed, so a second run starts at once.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -8,6 +8,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 LMS_DEPS := tests/lms/node_modules/.installed  # scorm-again for the SCORM tests
 OPENEDX  := tests/openedx/.venv/.installed  # the Open edX SCORM XBlock + SDK, in its own venv
+COURSE_REQS := binder/requirements.txt          # what the bundled course's notebooks import
 
 .PHONY: course test check lint typecheck bench clean
 
@@ -36,8 +37,10 @@ clean:
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
-	$(PIP) install -c constraints.txt -e .
+# The tool (its own ranges) and the bundled course's notebook stack, both held at the
+# tested versions by constraints.txt.
+$(VENV)/.installed: pyproject.toml constraints.txt $(COURSE_REQS) | $(BIN)/python
+	$(PIP) install -c constraints.txt -e . -r $(COURSE_REQS)
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml constraints.txt $(VENV)/.installed

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from browser import serve, watch
 from conftest import REPO, BuiltCourse
@@ -53,6 +54,11 @@ def test_search_finds_a_word_of_the_course(built_course: BuiltCourse, page) -> N
     assert not seen.problems(), seen.problems()
 
 
+def _config(root: Path) -> dict:  # type: ignore[type-arg]
+    """The course's `_config.yml`, as Jupyter Book reads it."""
+    return yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8")) or {}
+
+
 def test_reader_features_are_on_notebook_pages(built_course: BuiltCourse, page) -> None:
     course = load_course(built_course.root).course
     notebooks = [
@@ -69,6 +75,12 @@ def test_reader_features_are_on_notebook_pages(built_course: BuiltCourse, page) 
         response = page.request.get(url)
         assert response.ok and b'"cells"' in response.body(), url
         launch = page.locator('a[href*="mybinder.org"], a[href*="colab.research.google.com"]')
-        assert launch.count() >= 1, "no launch button"
-        assert page.locator('a[href*="github.com/coursekit/coursekit"]').count() >= 1
+        repo = (_config(built_course.root).get("repository") or {}).get("url")
+        if repo:
+            assert launch.count() >= 1, "no launch button"
+            assert page.locator(f'a[href^="{repo}"]').count() >= 1, "no repository link"
+        else:  # without a repository a launch button or repository link leads nowhere
+            assert launch.count() == 0, "a launch button, but no repository to launch"
+            placeholder = page.locator('a[href*="github.com/coursekit/coursekit"]')
+            assert placeholder.count() == 0, "a link to a placeholder repository"
     assert not seen.problems(), seen.problems()

@@ -125,3 +125,66 @@ def test_a_missing_notebook_import_is_named_with_its_package(tmp_path: Path) -> 
     assert "Traceback" not in result.stderr
     assert "next-chapter/finish.ipynb: cell 2 failed: ModuleNotFoundError" in result.stderr
     assert "pip install sklearn-not-installed-here" in result.stderr
+
+
+CDN = ("cdn.jsdelivr.net", "cdnjs.cloudflare.com", "unpkg.com", "polyfill.io")
+
+
+@pytest.fixture(scope="module", params=sorted(SHAPES))
+def built_book(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Each fixture book copied and built with `coursekit build` (all outputs)."""
+    import shutil
+
+    book = Path(shutil.copytree(BOOKS / request.param, tmp_path_factory.mktemp("b") / "book"))
+    result = run_cli("build", book)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+    return book
+
+
+@pytest.mark.slow
+def test_each_book_builds_to_an_offline_site_and_valid_scorm(built_book: Path) -> None:
+    import zipfile
+
+    from lxml import etree
+
+    from coursekit.scorm.manifest import SCHEMES
+    from coursekit.scorm.validate import validate_manifest
+
+    course = load_course(built_book).course
+    assert course.config is not None
+    html = built_book / "_build" / "html"
+    for page in html.rglob("*.html"):
+        text = page.read_text(encoding="utf-8", errors="replace")
+        assert not any(host in text for host in CDN), f"{page} loads from a CDN"
+    for version, scheme in SCHEMES.items():
+        path = built_book / "_build" / "scorm" / f"{course.config.course_id}-{scheme.suffix}.zip"
+        with zipfile.ZipFile(path) as zf:
+            manifest = zf.read("imsmanifest.xml")
+        validate_manifest(manifest, scheme, path.name)  # raises on an invalid manifest
+        items = etree.fromstring(manifest).iter("{*}item")
+        titles = [i.findtext("{*}title") for i in items]
+        assert len(titles) == len(course.units), (version, titles)
+
+
+def test_a_bad_execution_setting_is_a_check_error_at_its_line(tmp_path: Path) -> None:
+    book = _copy_book(tmp_path, "repo-with-book/book")
+    config = book / "_config.yml"
+    config.write_text(
+        config.read_text().replace("execute_notebooks: auto", "execute_notebooks: sometimes")
+    )
+    result = run_cli("check", book)
+    assert result.returncode == 1
+    assert result.stdout.startswith("_config.yml:4:22: CK102 execute.execute_notebooks")
+
+
+def test_committed_errors_are_content_where_the_book_would_not_run_the_notebook(
+    tmp_path: Path,
+) -> None:
+    """In `auto`, a notebook whose code cells all have outputs is not run: no CK205."""
+    book = _copy_book(tmp_path, "book-execution-off")
+    config = book / "_config.yml"
+    config.write_text(config.read_text().replace('"off"', "auto"))
+    assert "CK205" not in run_cli("check", book).stdout
+    config.write_text(config.read_text().replace("auto", "force"))
+    assert "chapters/errors.ipynb:" in run_cli("check", "--select", "CK205", book).stdout

@@ -354,3 +354,150 @@ def test_notebook_reads_its_data_by_relative_path_from_its_module(path):
     for target in READS.findall(code):
         assert not Path(target).is_absolute(), f"{_rel(path)} reads {target} by absolute path"
         assert (path.parent / target).is_file(), f"{_rel(path)} reads {target}, which is missing"
+
+
+# ------------------------------------------------------- citations everywhere (issue 12)
+
+EXERCISES = sorted((REPO / "exercises").glob("*/*.ipynb"))
+QUIZZES = sorted(MODULES.glob("*/quiz.yml"))
+
+
+@pytest.mark.parametrize("path", [*ROOT_PAGES, *EXERCISES], ids=_rel)
+def test_root_pages_and_exercises_cite_only_bibliography_keys(path):
+    """intro, glossary, bibliography and the exercises: every cited key is an entry."""
+    unknown = sorted({k for k in _cited_keys(_markdown_of(path)) if k.lower() not in BIB_KEYS})
+    assert not unknown, f"{_rel(path)} cites keys missing from references.bib: {unknown}"
+
+
+def _quiz(path: Path) -> dict:
+    import yaml
+
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def _quiz_texts(quiz: dict) -> list[str]:
+    texts = []
+    for q in quiz.get("questions") or []:
+        texts += [str(q.get(k, "")) for k in ("prompt", "feedback")]
+        for c in q.get("choices") or []:
+            texts += (
+                [str(c.get(k, "")) for k in ("text", "feedback")]
+                if isinstance(c, dict)
+                else [str(c)]
+            )
+    return texts
+
+
+@pytest.mark.parametrize("path", QUIZZES, ids=_rel)
+def test_quizzes_name_sources_in_words_never_by_key(path):
+    """A quiz does not render {cite} roles, so a key there would reach the learner raw;
+    and a key written bare (e.g. "casilli2016trump") is no citation a reader can follow."""
+    text = "\n".join(_quiz_texts(_quiz(path)))
+    assert not CITE.search(text), f"{_rel(path)} uses a {{cite}} role, which quizzes do not render"
+    bare = sorted(k for k in BIB_KEYS if re.search(rf"\b{re.escape(k)}\b", text, re.IGNORECASE))
+    assert not bare, f"{_rel(path)} names sources by BibTeX key: {bare}"
+
+
+# ------------------------------------------------------------ assessment (issue 12)
+
+
+@pytest.mark.parametrize("module", MODULE_DIRS, ids=_rel)
+def test_every_objective_is_assessed_by_a_quiz_question(module):
+    objectives = _module_yml(module)["objectives"]
+    quiz = _quiz(module / "quiz.yml")
+    named: dict[int, list[str]] = {}
+    for q in quiz["questions"]:
+        for number in q.get("objectives") or []:
+            assert isinstance(number, int) and 1 <= number <= len(objectives), (
+                f"{_rel(module)}/quiz.yml: question {q['id']!r} names objective {number!r}, "
+                f"but module.yml lists {len(objectives)}"
+            )
+            named.setdefault(number, []).append(q["id"])
+    unassessed = [f"{n}. {o}" for n, o in enumerate(objectives, 1) if n not in named]
+    assert not unassessed, f"{_rel(module)}: objectives no question assesses: {unassessed}"
+    assert 8 <= len(quiz["questions"]) <= 10, f"{_rel(module)}: 8-10 questions"
+
+
+def _choice_questions(quiz: dict) -> list[tuple[str, list[dict]]]:
+    return [
+        (q["type"], [c if isinstance(c, dict) else {"text": c} for c in q["choices"]])
+        for q in quiz["questions"]
+        if q.get("choices")
+    ]
+
+
+@pytest.mark.parametrize("path", QUIZZES, ids=_rel)
+def test_the_right_answer_is_neither_usually_first_nor_usually_longest(path):
+    """The page shuffles choices per attempt, but without JavaScript, in print or in an
+    LMS preview, the choices appear in the order of quiz.yml: a learner must not be
+    able to score by always picking the first or the longest choice."""
+    questions = _choice_questions(_quiz(path))
+    first = sum(bool(choices[0].get("correct")) for _, choices in questions)
+    assert first <= len(questions) // 2, (
+        f"{_rel(path)}: the right answer is listed first in {first} of {len(questions)} questions"
+    )
+    singles = [choices for kind, choices in questions if kind == "single"]
+    longest = 0
+    for choices in singles:
+        lengths = [len(str(c["text"])) for c in choices]
+        right = next(i for i, c in enumerate(choices) if c.get("correct"))
+        longest += lengths[right] == max(lengths) and lengths.count(max(lengths)) == 1
+    assert longest <= len(singles) // 2, (
+        f"{_rel(path)}: the right answer is the longest choice in {longest} of "
+        f"{len(singles)} single-choice questions"
+    )
+
+
+def test_the_quiz_script_shuffles_choices_per_attempt():
+    """The other half of the rule above: the rendered quiz does not show quiz.yml's order."""
+    script = (REPO / "src/coursekit/quiz/static/coursekit-quiz.js").read_text(encoding="utf-8")
+    assert "sessionStorage" in script and "function shuffle(" in script
+    assert re.search(r"onReset[\s\S]*shuffle\(form, attemptSeed\(form, true\)\)", script), (
+        "Start again must draw a new order"
+    )
+
+
+# ------------------------------------------------------------- pages and charts (issue 12)
+
+READINGS = [p for m in MODULE_DIRS for p in sorted(m.glob("*.md")) if p.name not in NOT_READINGS]
+
+
+@pytest.mark.parametrize("path", READINGS, ids=_rel)
+def test_each_reading_opens_with_its_questions_and_objectives(path):
+    lines = path.read_text(encoding="utf-8").splitlines()
+    body = [line for line in lines[1:] if line.strip()]
+    opening = " ".join(body[:12]).lower()
+    assert "question" in opening and "objective" in opening, (
+        f"{_rel(path)} does not open with its questions and objectives"
+    )
+
+
+LOG_SCALE = re.compile(r"""set_[xy]scale\(\s*["']log|[xy]scale\s*=\s*["']log|log[xy]?\s*=\s*True""")
+BARS = re.compile(r"\.(bar|barh)\(|kind\s*=\s*[\"']barh?[\"']|\.plot\.barh?\(")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_rel)
+def test_no_bar_chart_on_a_log_scale(path):
+    """A bar's length is what a reader compares; on a log axis it means nothing."""
+    bad = [
+        i
+        for i, cell in _chart_cells(path)
+        if BARS.search(cell.source) and LOG_SCALE.search(cell.source)
+    ]
+    assert not bad, f"{_rel(path)}: cells {bad} draw bars on a log scale; use dots or a table"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_rel)
+def test_chart_labels_do_not_show_bibtex_keys(path):
+    """Sources on a chart read author-year: a chart cell neither writes a key of
+    references.bib nor puts the data's `source` column on the figure without mapping it
+    to an author-year label (a `CITED_AS`-style table)."""
+    leaked = []
+    for i, cell in _chart_cells(path):
+        if any(re.search(rf"['\"]{re.escape(k)}['\"]", cell.source) for k in BIB_KEYS):
+            leaked.append(f"cell {i}: a BibTeX key is written into the chart cell")
+        if re.search(r"""\[\s*["']source["']\s*\]""", cell.source) and not re.search(
+            r"CITED_AS|cited_as|author_year", cell.source
+        ):
+            leaked.append(f"cell {i}: the `source` column goes onto the chart unmapped")
+    assert not leaked, f"{_rel(path)}:\n" + "\n".join(leaked)

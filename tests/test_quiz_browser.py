@@ -49,6 +49,31 @@ def tab_to(page, element_id: str) -> None:  # type: ignore[no-untyped-def]
     pytest.fail(f"Tab never reached #{element_id}")
 
 
+def arrow_to(page, element_id: str) -> None:  # type: ignore[no-untyped-def]
+    """With the focus in a radio group, press ArrowDown until `element_id` is focused.
+
+    Choices are shown in a shuffled order, so where a choice sits is not known in advance.
+    """
+    for _ in range(10):
+        if page.evaluate("document.activeElement && document.activeElement.id") == element_id:
+            return
+        page.keyboard.press("ArrowDown")
+    pytest.fail(f"ArrowDown never reached #{element_id}")
+
+
+def shown_first(page, question: str) -> str:  # type: ignore[no-untyped-def]
+    """The input id of the first choice the page shows for `question`."""
+    return f"ck-demo-quiz-{question}-{shown_order(page, question)[0]}"
+
+
+def shown_order(page, question: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """The choice ids of `question` in the order the page shows them."""
+    return page.evaluate(
+        f"[...document.querySelectorAll('#ck-demo-quiz-{question} .ck-choice')]"
+        ".map((c) => c.dataset.choice)"
+    )
+
+
 def feedback(page, question: str) -> str:  # type: ignore[no-untyped-def]
     return page.locator(f"#ck-demo-quiz-{question} .ck-feedback").inner_text()
 
@@ -61,13 +86,12 @@ def test_quiz_answered_with_the_keyboard_shows_feedback_and_score_and_fires_the_
             "window.__scores = []; window.addEventListener('coursekit:quiz-score',"
             " (e) => window.__scores.push(e.detail))"
         )
-        tab_to(page, FIRST_ANSWER)
+        tab_to(page, shown_first(page, "rate"))  # Tab enters the radio group at its top
+        arrow_to(page, FIRST_ANSWER)
         page.keyboard.press("Space")  # Q1 "Three dollars": right
-        page.keyboard.press("Tab")  # Q2, first checkbox
+        tab_to(page, "ck-demo-quiz-unpaid-a")  # Q2's checkboxes, in their shown order
         page.keyboard.press("Space")  # one of the two right answers only: wrong
-        for _ in range(3):  # past the two other checkboxes, into Q3's text box
-            page.keyboard.press("Tab")
-        assert page.evaluate("document.activeElement.id") == "ck-demo-quiz-hours-input"
+        tab_to(page, "ck-demo-quiz-hours-input")  # past the other checkboxes, into Q3
         page.keyboard.type("45,2")  # a decimal comma, within the tolerance of 0.5: right
         page.keyboard.press("Tab")
         assert page.evaluate("document.activeElement.className") == "ck-submit"
@@ -128,8 +152,8 @@ def test_quiz_is_labelled_for_screen_readers(page, site):
 def test_feedback_link_leads_to_the_page_that_teaches_it(page, site):
     with serve(site) as base:
         page.goto(f"{base}/{QUIZ_PAGE}")
-        tab_to(page, FIRST_ANSWER)
-        page.keyboard.press("ArrowDown")  # selects "Five dollars", the wrong one
+        tab_to(page, shown_first(page, "rate"))
+        arrow_to(page, "ck-demo-quiz-rate-b")  # an arrow key selects: "Five dollars", wrong
         page.locator(".ck-submit").press("Enter")
         link = page.locator("#ck-demo-quiz-rate .ck-feedback a", has_text="Rates of pay").first
         link.focus()
@@ -180,3 +204,26 @@ def test_inside_a_frame_the_score_is_posted_to_the_parent(page, site, tmp_path):
             "scaled": pytest.approx(2 / 3),
         }
     ]
+
+
+def test_choices_are_shuffled_per_attempt_and_stable_within_one(page, site):
+    """One order per attempt: a reload keeps it, "Start again" draws a new one."""
+    with serve(site) as base:
+        page.goto(f"{base}/{QUIZ_PAGE}")
+        first = shown_order(page, "unpaid")
+        page.reload()
+        assert shown_order(page, "unpaid") == first, "a reload is the same attempt"
+        orders = {tuple(first)}
+        for _ in range(12):  # 3 choices: 6 orders; 12 new attempts all alike is ~1e-9
+            page.locator(".ck-reset").click()
+            last = shown_order(page, "unpaid")
+            orders.add(tuple(last))
+        page.reload()
+        kept = shown_order(page, "unpaid")
+        seed = page.evaluate(
+            "Object.keys(sessionStorage).filter((k) => k.startsWith('coursekit-quiz-order:'))"
+        )
+    assert sorted(first) == ["a", "b", "c"], "shuffling neither loses nor adds choices"
+    assert len(orders) > 1, "Start again never changed the order"
+    assert kept == last, "after a reload the last attempt's order is kept"
+    assert len(seed) == 1, "one seed per quiz page, in sessionStorage"

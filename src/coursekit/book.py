@@ -4,8 +4,9 @@ The only module of coursekit (with the Sphinx extension `coursekit.sphinxext`)
 that imports jupyter_book or sphinx. It runs the same configuration a plain
 `jupyter-book build .` would, with a few overrides so that the build:
 
-- reads executed notebooks from the cache the execute stage filled (and so
-  never executes anything: a notebook missing from the cache is an error);
+- reads executed notebooks from the cache the execute stage filled, and shows
+  the notebooks it did not run (`kept`) with their stored outputs, and so never
+  executes anything (see `coursekit.execute` for each `execute_notebooks` mode);
 - writes nowhere but the folders it is given (HTML, doctrees, myst-nb's
   `jupyter_execute` folder all land in the build's staging area).
 """
@@ -13,6 +14,7 @@ that imports jupyter_book or sphinx. It runs the same configuration a plain
 from __future__ import annotations
 
 import functools
+import glob
 import io
 import re
 from collections.abc import Iterator, Sequence
@@ -37,12 +39,15 @@ def build_book(
     cache_dir: Path | None,
     exclude: Sequence[str] = (),
     jobs: int = 1,
+    kept: Sequence[str] = (),
 ) -> BookResult:
     """Build the HTML book of the course at `root` into `html_dir`.
 
     `cache_dir`: the jupyter-cache to read executed notebooks from; None builds from
-    the outputs stored in the notebooks (`--no-execute`). `exclude`: extra Sphinx
-    exclude patterns (e.g. the output folder when it lies inside the course).
+    the outputs stored in the notebooks (`--no-execute`, `execute_notebooks: off`).
+    `kept`: notebooks (relative paths) the execute stage did not run, shown with
+    their stored outputs. `exclude`: extra Sphinx exclude patterns (e.g. the output
+    folder when it lies inside the course).
     """
     from jupyter_book.config import get_final_config
     from sphinx.application import Sphinx
@@ -56,14 +61,11 @@ def build_book(
         use_external_toc=True,
     )
     sphinx_config["exclude_patterns"] = [*sphinx_config.get("exclude_patterns", []), *exclude]
-    if cache_dir is None:
-        sphinx_config["nb_execution_mode"] = "off"
-    else:
-        sphinx_config["nb_execution_mode"] = "cache"
-        sphinx_config["nb_execution_cache_path"] = str(cache_dir)
-        # The execute stage ran everything; a notebook not in the cache would mean
-        # a bug, and myst-nb must then fail loudly rather than run it again.
-        sphinx_config["nb_execution_raise_on_error"] = True
+    sphinx_config.update(
+        _execution_settings(
+            root, cache_dir, kept, sphinx_config.get("nb_execution_excludepatterns", [])
+        )
+    )
     status, warning = io.StringIO(), io.StringIO()
     try:
         with _plugin_lookups_cached(), patch_docutils(str(root)), docutils_namespace():
@@ -94,6 +96,31 @@ def build_book(
     ran = [line for line in status.getvalue().splitlines() if "Executing notebook" in line]
     extra = [f"WARNING: the book stage executed a notebook itself: {line}" for line in ran]
     return BookResult(html_dir, tuple([*_warnings(warning.getvalue()), *extra]))
+
+
+def _execution_settings(
+    root: Path, cache_dir: Path | None, kept: Sequence[str], patterns: Sequence[str]
+) -> dict[str, object]:
+    """myst-nb's settings: read the execute stage's cache, run nothing.
+
+    Every notebook page is either in the cache (the execute stage ran it) or in
+    `kept`, excluded from execution by its own absolute path (myst-nb matches the
+    patterns against it, so an escaped full path matches that file only). The
+    book's own `patterns` stay, for notebooks Sphinx reads outside the TOC.
+    """
+    if cache_dir is None:
+        return {"nb_execution_mode": "off"}
+    return {
+        "nb_execution_mode": "cache",
+        "nb_execution_cache_path": str(cache_dir),
+        "nb_execution_excludepatterns": [
+            *patterns,
+            *(glob.escape((root / rel).as_posix()) for rel in kept),
+        ],
+        # A notebook neither cached nor kept would mean a bug; should myst-nb run
+        # it anyway, a failure must stop the build (and book.py reports the run).
+        "nb_execution_raise_on_error": True,
+    }
 
 
 def _missing_extension(exc: Exception) -> None:

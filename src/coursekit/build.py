@@ -31,7 +31,8 @@ import coursekit
 from coursekit import findings as findings_mod
 from coursekit.checks import check_course, reported
 from coursekit.errors import BuildError, CourseError
-from coursekit.execute import ExecuteEvent, execute_notebooks, notebooks_to_execute
+from coursekit.execsettings import ExecuteSettings
+from coursekit.execute import ExecuteEvent, cache_folder, execute_notebooks, select_notebooks
 from coursekit.findings import Finding
 from coursekit.model import Course
 from coursekit.outputs import BuildLock, Outputs, tree_size
@@ -100,6 +101,7 @@ class BuildSummary:
     stage_seconds: dict[str, float] = field(default_factory=dict)
     executed: tuple[str, ...] = ()
     cached: tuple[str, ...] = ()
+    kept: tuple[str, ...] = ()  # notebooks shown with their stored outputs (settings say so)
     findings: tuple[Finding, ...] = ()
     book_warnings: tuple[str, ...] = ()
     up_to_date: bool = False
@@ -118,7 +120,7 @@ def build_course(root: Path, options: BuildOptions, reporter: Reporter) -> Build
         with timer("load and check"):
             course = load_and_check(root, options, summary)
         fingerprint = _fingerprint(root, out_dir, options, wanted)
-        if _up_to_date(out_dir, fingerprint, wanted):
+        if _up_to_date(out_dir, fingerprint, wanted) and not _forced(course, options):
             summary.up_to_date = True
             _measure(out_dir, wanted, summary)
             summary.seconds = time.monotonic() - start
@@ -176,23 +178,33 @@ def execute(
     reporter: Reporter,
     summary: BuildSummary,
 ) -> None:
-    """Run the notebooks that changed into the jupyter-cache the book reads."""
+    """Run the notebooks the book's settings say to run into the jupyter-cache the book reads."""
     if not wanted & {"html", "scorm"}:
         return  # only the exercises: they run their own notebooks
     if not options.execute:
         reporter.note("--no-execute: the book shows the outputs stored in the notebooks")
         return
-    notebooks = notebooks_to_execute(course.root, [p.path for p in course.pages])
-    config_timeout = course.config.execute_timeout if course.config else 120
+    settings = book_execute_settings(course)
+    if settings.mode == "off":
+        reporter.note("execute_notebooks is off: the book shows the notebooks' stored outputs")
+        return
+    selection = select_notebooks(course.root, [p.path for p in course.pages], settings)
+    summary.kept = selection.kept
     result = execute_notebooks(
         course.root,
-        notebooks,
-        out_dir / CACHE_DIR,
+        selection.run,
+        cache_folder(course.root, out_dir, settings),
         jobs=options.jobs,
-        timeout=options.timeout or config_timeout,
+        timeout=options.timeout or settings.timeout,
         on_event=reporter.notebook,
+        settings=settings,
     )
     summary.executed, summary.cached = result.executed, result.cached
+
+
+def book_execute_settings(course: Course) -> ExecuteSettings:
+    """The book's execution settings (a bad one was a check error, which stopped the build)."""
+    return course.config.execute if course.config else ExecuteSettings()
 
 
 def build_exercises(
@@ -220,11 +232,14 @@ def build_html(
     from coursekit.book import build_book
 
     html_dir = outputs.stage("html")
+    settings = book_execute_settings(course)
+    reads_cache = options.execute and settings.mode != "off"
     result = build_book(
         course.root,
         html_dir,
         outputs.scratch("book"),
-        cache_dir=out_dir / CACHE_DIR if options.execute else None,
+        cache_dir=cache_folder(course.root, out_dir, settings) if reads_cache else None,
+        kept=summary.kept,
         exclude=_inside(course.root, out_dir),
         jobs=options.jobs,
     )
@@ -342,6 +357,11 @@ def input_files(base: Path, out_dir: Path) -> Iterator[Path]:
         for name in filenames:
             if not name.endswith((".pyc", ".tmp")):
                 yield here / name
+
+
+def _forced(course: Course, options: BuildOptions) -> bool:
+    """`execute_notebooks: force`: every build runs every notebook, changed or not."""
+    return options.execute and book_execute_settings(course).mode == "force"
 
 
 def _up_to_date(out_dir: Path, fingerprint: str, wanted: set[str]) -> bool:

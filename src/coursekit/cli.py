@@ -220,6 +220,24 @@ def new_module_command(title: str, path: Path) -> None:
 
 @cli.command()
 @course_path
+@click.option("--title", default=None, help="The course title (default: from the folder name).")
+@_clean_errors
+def init(path: Path, title: str | None) -> None:
+    """Start a course in PATH (default: here): config, TOC and a first module to edit."""
+    from coursekit.scaffold import init_course
+
+    made = init_course(path, title)
+    for file in made.files:
+        click.echo(f"wrote {file}")
+    click.echo(
+        f"next: edit {path / '_config.yml'} and modules/, then `coursekit check {path}` "
+        f"and `coursekit build {path}`",
+        err=True,
+    )
+
+
+@cli.command()
+@course_path
 @click.option(
     "--port",
     type=click.IntRange(0, 65535),
@@ -324,7 +342,7 @@ def _print_summary(summary: Any) -> None:
         click.echo(
             f"built in {summary.seconds:.1f} s ({stages}); "
             f"notebooks executed: {len(summary.executed)}, unchanged: "
-            f"{len(summary.cached)}",
+            f"{len(summary.cached)}, stored outputs kept: {len(summary.kept)}",
             err=True,
         )
     for name, size in summary.outputs.items():

@@ -1,9 +1,30 @@
-"""The execute stage: run the course notebooks in parallel into the jupyter-cache.
+"""The execute stage: run the book's notebooks in parallel into the jupyter-cache.
 
-The book stage reads the same cache (myst-nb's `execute_notebooks: cache` mode),
-finds every notebook already executed there, and so never runs code itself.
-A notebook whose code cells and kernelspec did not change since its last
-successful run is matched in the cache (jupyter-cache's hash) and not run again.
+Which notebooks run follows the book's own `execute:` settings, with Jupyter
+Book's meaning (`coursekit.execsettings`), and ONE mechanism serves every mode:
+the execute stage puts what it ran into the jupyter-cache, and the book stage
+reads the book in myst-nb's `cache` mode with every notebook the execute stage
+did not run excluded from execution by its exact path, so each notebook page is
+either found in the cache or shown with its stored outputs, and the book stage
+never runs code itself. Per mode:
+
+- `off`: nothing runs; the book is built in myst-nb's `off` mode and shows the
+  committed outputs (error outputs included) as content.
+- `auto` (Jupyter Book's default): a notebook with a code cell without outputs
+  runs (myst-nb's test); one whose code cells all have outputs keeps them.
+- `cache`: every notebook runs unless the cache holds a run of the same code
+  cells and kernelspec (jupyter-cache's hash); stored outputs are ignored.
+- `force`: every notebook runs on every build, whatever the cache or the file holds.
+
+`auto` reuses a cached run of the same code too: the outputs are those a fresh
+run gives, without paying for it again. In every mode the notebooks matching
+`execute.exclude_patterns` (matched as myst-nb matches them) and those under
+`exercises/` (the exercises stage runs them) keep their stored outputs.
+`allow_errors`, `timeout`, `run_in_temp` and the `raises-exception` /
+`skip-execution` cell tags (nbclient's own) apply to each run. MyST Markdown
+notebooks and `nb_custom_formats` pages are read into notebooks by myst-nb's
+and their own readers (`coursekit.nbread`), run like `.ipynb`, and stored in
+the cache under their own path, where the book stage finds them.
 
 Notebooks run in `jobs` long-lived worker processes (`python -m coursekit.execute`,
 which import nbclient once), each notebook in a fresh kernel, so a notebook that
@@ -23,16 +44,19 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import nbformat
 
 from coursekit.errors import BuildError
+from coursekit.execsettings import ExecuteSettings
+from coursekit.nbread import is_notebook_page, read_notebook
 
 # Pages under exercises/ are executed (and self-checked) by the exercises stage.
 NOT_EXECUTED_HERE = ("exercises/",)
 POLL_SECONDS = 0.05
+DEFAULT_CACHE = ".jupyter_cache"  # inside the output folder
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +74,14 @@ class ExecuteEvent:
 class ExecuteResult:
     executed: tuple[str, ...]  # notebooks run by this build
     cached: tuple[str, ...]  # notebooks found unchanged in the cache
+
+
+@dataclass(frozen=True, slots=True)
+class NotebookSelection:
+    """The notebook pages the execute stage runs, and those that keep their stored outputs."""
+
+    run: tuple[str, ...]
+    kept: tuple[str, ...]
 
 
 class _Worker:
@@ -76,11 +108,11 @@ class _Worker:
         self.out = tmp / f"worker-{index}.result.json"
         self.started = 0.0
 
-    def run(self, root: Path, notebook: str, timeout: int) -> None:
-        """Send one notebook to the worker."""
+    def run(self, notebook: str, task: dict[str, Any]) -> None:
+        """Send one notebook (its task, from `_task`) to the worker."""
         self.out.unlink(missing_ok=True)
         self.notebook, self.started = notebook, time.monotonic()
-        task = {"path": str(root / notebook), "out": str(self.out), "timeout": timeout}
+        task = {**task, "out": str(self.out)}
         assert self.process.stdin is not None
         # A worker that died meanwhile is reported by `finished`/`verdict` with its log.
         with contextlib.suppress(BrokenPipeError):
@@ -106,9 +138,66 @@ class _Worker:
                 self.process.stdin.close()
 
 
-def notebooks_to_execute(root: Path, pages: Sequence[str]) -> list[str]:
-    """The `.ipynb` pages the execute stage runs (exercises are not among them)."""
-    return [p for p in pages if p.endswith(".ipynb") and not p.startswith(NOT_EXECUTED_HERE)]
+def select_notebooks(
+    root: Path, pages: Sequence[str], settings: ExecuteSettings
+) -> NotebookSelection:
+    """Split the notebook pages among `pages` into those that run and those kept as they are.
+
+    Pages that are not notebooks (plain Markdown) are in neither list.
+    """
+    run: list[str] = []
+    kept: list[str] = []
+    for rel in pages:
+        if not is_notebook_page(root, rel, settings):
+            continue  # plain Markdown: nothing to run, nothing to keep
+        # Only `auto` mode looks at the outputs, so only it reads the whole notebook.
+        nb = read_notebook(root, rel, settings) if settings.mode == "auto" else None
+        (kept if kept_reason(root, rel, nb, settings) else run).append(rel)
+    return NotebookSelection(tuple(run), tuple(kept))
+
+
+def cache_folder(root: Path, out_dir: Path, settings: ExecuteSettings) -> Path:
+    """The jupyter-cache to fill: `execute.cache` when it lies inside the output folder.
+
+    Anywhere else it would be written outside `_build/`; then (and when unset)
+    the cache is `.jupyter_cache` in the output folder, Jupyter Book's default place.
+    """
+    if settings.cache:
+        configured = (root / settings.cache).resolve()
+        if configured.is_relative_to(out_dir.resolve()):
+            return configured
+    return out_dir / DEFAULT_CACHE
+
+
+def kept_reason(
+    root: Path, rel: str, nb: nbformat.NotebookNode | None, settings: ExecuteSettings
+) -> str | None:
+    """Why notebook `rel` keeps its stored outputs rather than run, or None when it runs.
+
+    `nb` (the page read as a notebook) is needed only in `auto` mode.
+    """
+    reason = kept_unread(root, rel, settings)
+    if reason or settings.mode != "auto":
+        return reason
+    if nb is not None and not any(
+        len(cell.get("outputs", [])) == 0 for cell in nb.cells if cell.cell_type == "code"
+    ):
+        return "execute_notebooks is auto and every code cell has outputs"
+    return None
+
+
+def kept_unread(root: Path, rel: str, settings: ExecuteSettings) -> str | None:
+    """The reasons to keep `rel`'s stored outputs that need no look inside it."""
+    if settings.mode == "off":
+        return "execute_notebooks is off"
+    if rel.startswith(NOT_EXECUTED_HERE):
+        return "the exercises stage runs it"
+    # myst-nb matches each pattern against the page's absolute POSIX path, from the right.
+    path = PurePosixPath((root / rel).as_posix())
+    for pattern in settings.exclude_patterns:
+        if path.match(pattern):
+            return f"execute.exclude_patterns has {pattern!r}"
+    return None
 
 
 def execute_notebooks(
@@ -119,21 +208,26 @@ def execute_notebooks(
     jobs: int,
     timeout: int,
     on_event: Callable[[ExecuteEvent], None],
+    settings: ExecuteSettings | None = None,
 ) -> ExecuteResult:
     """Execute `notebooks` (paths relative to `root`) into the jupyter-cache at `cache_dir`.
 
-    Raises `BuildError` naming the notebook, cell and error when one fails; the
-    other running notebooks are stopped then. Successful ones stay cached.
+    `settings`: the book's (`force` ignores the cache; `allow_errors`, `run_in_temp`
+    and the readers of text notebooks apply); `timeout` is the one to use (the CLI's
+    or the book's). Raises `BuildError` naming the notebook, cell and error when one
+    fails; the other running notebooks are stopped then. Successful ones stay cached.
     """
     from jupyter_cache import get_cache
 
+    settings = settings or ExecuteSettings()
+    cache_dir.mkdir(parents=True, exist_ok=True)  # `force` may store before it ever looks
     cache = get_cache(str(cache_dir))
     total = len(notebooks)
     todo: list[tuple[str, nbformat.NotebookNode]] = []
     cached: list[str] = []
     for rel in notebooks:
-        nb = _read(root, rel)
-        if _in_cache(cache, nb):
+        nb = _read(root, rel, settings)
+        if settings.mode != "force" and _in_cache(cache, nb):
             cached.append(rel)
             on_event(ExecuteEvent("cached", rel, len(cached), total))
         else:
@@ -147,7 +241,9 @@ def execute_notebooks(
             while pending or any(w.notebook for w in workers):
                 for worker in workers:
                     if worker.notebook is None and pending:
-                        worker.run(root, pending.pop(0), timeout)
+                        rel = pending.pop(0)
+                        task = _task(Path(tmp), root, rel, sources[rel], timeout, settings)
+                        worker.run(rel, task)
                         on_event(
                             ExecuteEvent(
                                 "start", worker.notebook or "", len(cached) + len(executed), total
@@ -167,11 +263,30 @@ def execute_notebooks(
     return ExecuteResult(tuple(executed), tuple(cached))
 
 
-def _read(root: Path, rel: str) -> nbformat.NotebookNode:
-    try:
-        return nbformat.read(root / rel, as_version=4)
-    except Exception as exc:  # nbformat raises many types for a bad file
-        raise BuildError(f"{rel}: cannot read the notebook: {exc}") from exc
+def _read(root: Path, rel: str, settings: ExecuteSettings) -> nbformat.NotebookNode:
+    nb = read_notebook(root, rel, settings)
+    if nb is None:
+        raise BuildError(f"{rel}: not a notebook (no reader for it, or no notebook front matter)")
+    return nb
+
+
+def _task(
+    tmp: Path,
+    root: Path,
+    rel: str,
+    nb: nbformat.NotebookNode,
+    timeout: int,
+    settings: ExecuteSettings,
+) -> dict[str, Any]:
+    """What a worker needs to run `rel`: the notebook as read (text formats included)."""
+    path = tmp / (rel.replace("/", "__") + ".ipynb")
+    nbformat.write(nb, path)
+    return {
+        "path": str(path),
+        "cwd": "" if settings.run_in_temp else str((root / rel).parent),
+        "timeout": timeout,
+        "allow_errors": settings.allow_errors,
+    }
 
 
 def _in_cache(cache, nb: nbformat.NotebookNode) -> bool:  # type: ignore[no-untyped-def]
@@ -239,7 +354,7 @@ def _signal(process: subprocess.Popen[bytes], sig: int) -> None:
 # ------------------------------------------------------------------- the worker
 
 
-def _run_one(path: Path, timeout: int) -> dict[str, Any]:
+def _run_one(path: Path, cwd: Path, timeout: int, allow_errors: bool) -> dict[str, Any]:
     """Execute one notebook with nbclient: {"ok", "notebook"} or {"ok": False, "message"}."""
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
@@ -254,26 +369,36 @@ def _run_one(path: Path, timeout: int) -> dict[str, Any]:
 
     kernel = nb.metadata.get("kernelspec", {}).get("name", "python3")
     try:
-        run_notebook(nb, path.parent, timeout, kernel, on_cell_start=on_cell_start)
+        run_notebook(
+            nb, cwd, timeout, kernel, allow_errors=allow_errors, on_cell_start=on_cell_start
+        )
     except KernelStartError as exc:
         return {"ok": False, "message": f"the {kernel!r} kernel could not start ({exc})"}
     except CellTimeoutError:
         return {
             "ok": False,
-            "message": f"cell {current['index'] + 1} did not finish within the "
+            "message": f"{_cell(nb, current['index'])} did not finish within the "
             f"{timeout} s timeout (raise execute.timeout in _config.yml or pass --timeout)",
         }
     except DeadKernelError:
         return {
             "ok": False,
-            "message": f"the kernel died while running cell {current['index'] + 1}",
+            "message": f"the kernel died while running {_cell(nb, current['index'])}",
         }
     except CellExecutionError as exc:
         last = f"{exc.ename}: {exc.evalue}".strip().rstrip(":")
         hint = missing_module(last)
         last += f" ({hint})" if hint else ""
-        return {"ok": False, "message": f"cell {current['index'] + 1} failed: {last}"}
+        return {"ok": False, "message": f"{_cell(nb, current['index'])} failed: {last}"}
     return {"ok": True, "notebook": nb}
+
+
+def _cell(nb: nbformat.NotebookNode, index: int) -> str:
+    """ "cell 3", with the line it starts on in a MyST Markdown notebook (its source map)."""
+    lines = nb.metadata.get("source_map")
+    if isinstance(lines, list) and index < len(lines):
+        return f"cell {index + 1} (line {lines[index] + 1})"
+    return f"cell {index + 1}"
 
 
 def _serve_tasks() -> None:
@@ -281,7 +406,12 @@ def _serve_tasks() -> None:
     for line in sys.stdin:
         task = json.loads(line)
         out = Path(task["out"])
-        verdict = _run_one(Path(task["path"]), int(task["timeout"]))
+        with contextlib.ExitStack() as stack:
+            # run_in_temp: an empty folder of its own, as myst-nb gives it.
+            cwd = task["cwd"] or stack.enter_context(tempfile.TemporaryDirectory())
+            verdict = _run_one(
+                Path(task["path"]), Path(cwd), int(task["timeout"]), bool(task["allow_errors"])
+            )
         partial = out.with_suffix(".partial")
         partial.write_text(json.dumps(verdict), encoding="utf-8")
         partial.replace(out)  # whole or absent: the build polls for it

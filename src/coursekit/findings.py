@@ -91,6 +91,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     "CK458": (W, "no page shows a quiz file"),
     "CK459": (E, "a choice question has fewer than two choices"),
     "CK460": (W, "a page shows a quiz but _config.yml lacks coursekit.sphinxext"),
+    "CK461": (W, "a module objective is assessed by no quiz question"),
+    "CK462": (W, "a quiz question names an objective its module does not have"),
     "CK501": (E, "a citation key is absent from the bibliography"),
     "CK502": (E, "the bibliography does not parse"),
     "CK503": (W, "a bibliography entry is never cited"),

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from coursekit import positions
+from coursekit.execsettings import ExecuteSettings
 from coursekit.findings import Finding
 from coursekit.quiz.model import Quiz
 
@@ -207,7 +208,7 @@ class Config:
     description: str = ""
     language: str = "en"
     version: str = "1.0"
-    execute_timeout: int = 30  # seconds per cell (Jupyter Book's default)
+    execute: ExecuteSettings = field(default_factory=ExecuteSettings)  # as the book reads them
     scorm: ScormSettings = field(default_factory=ScormSettings)
     extensions: tuple[str, ...] = ()  # sphinx.extra_extensions and local_extensions
     myst_extensions: frozenset[str] = frozenset()  # parse.myst_enable_extensions
@@ -219,6 +220,11 @@ class Config:
     ignore: tuple[str, ...] = ()  # coursekit.ignore: codes never reported
     waivers: tuple[Waiver, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def execute_timeout(self) -> int:
+        """Seconds a cell may run (Jupyter Book's `execute.timeout`, default 30)."""
+        return self.execute.timeout
 
     @property
     def page_suffixes(self) -> tuple[str, ...]:
@@ -297,6 +303,7 @@ class Unit:
     pages: tuple[Page, ...]
     summary: str = ""
     objectives: tuple[str, ...] = ()
+    objectives_pos: tuple[tuple[int, int], ...] = ()  # where each objective is written
     duration: int | None = None  # minutes
     mastery_score: int | None = None  # None: the course's coursekit.scorm.mastery_score
     yaml_path: str | None = None  # the module.yml (or _config.yml) that describes it

@@ -1,21 +1,29 @@
-"""`coursekit new module "Title"`: a new module folder that checks clean.
+"""`coursekit init` and `coursekit new module "Title"`: course parts that check clean.
 
-Writes `modules/NN-slug/` (the next free number) with `module.yml` and
-`overview.md`, and adds the module to `_toc.yml` as a new part after the last
-module, editing the file as text so its comments and layout stay as they were.
+`init` copies the starter course (`starter/`: config, TOC, one module with a
+reading, a notebook, an exercise and a quiz) into a new or empty folder. `new
+module` writes `modules/NN-slug/` (the next free number) with `module.yml` and
+`overview.md`, and adds it to `_toc.yml` after the last module, editing the file
+as text so its comments and layout stay as they were.
 """
 
 from __future__ import annotations
 
+import datetime
 import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeGuard
 
 import yaml
 
 from coursekit.errors import CourseError, UsageError
 from coursekit.loading import MODULE_FOLDER, MODULES_DIR, TOC_FILE
+
+STARTER = Path(__file__).parent / "starter"  # the course `coursekit init` writes
+BOOK_FILES = ("_config.yml", TOC_FILE)
+GITIGNORE = "_build/\n.venv/\n.ipynb_checkpoints/\n"
 
 MODULE_YML = """\
 id: {slug}
@@ -34,6 +42,72 @@ OVERVIEW_MD = """\
 What this module covers, why it matters, and how its pages fit together.
 Add pages beside this one and list them under this module in `_toc.yml`.
 """
+
+
+@dataclass(frozen=True, slots=True)
+class NewCourse:
+    root: Path  # the course folder
+    files: tuple[Path, ...]  # every file written
+
+
+def init_course(root: Path, title: str | None = None) -> NewCourse:
+    """Write the starter course into `root` (created if missing); refuse to touch a book.
+
+    Raises `CourseError` when `root` already holds `_config.yml` or `_toc.yml`, or any
+    file the starter would write: nothing is ever written over a file.
+    """
+    _refuse_a_book(root)
+    title = (title or _title_from(root)).strip()
+    if not slugify(title):
+        raise UsageError("give the course a title with at least one letter or digit")
+    # __TITLE_YAML__ before __TITLE__, which is a prefix of it.
+    words = {
+        "__TITLE_YAML__": _yaml_str(title),
+        "__TITLE__": title,
+        "__COURSE_ID__": slugify(title),
+        "__YEAR__": str(datetime.date.today().year),
+    }
+    plan = [(src, root / src.relative_to(STARTER)) for src in _starter_files()]
+    taken = [str(dest.relative_to(root)) for _src, dest in plan if dest.exists()]
+    if taken:
+        raise CourseError(
+            f"{root} already has {', '.join(taken)}; coursekit init writes no file over another"
+        )
+    texts = [(src.read_text(encoding="utf-8"), dest) for src, dest in plan]
+    gitignore = root / ".gitignore"
+    if not gitignore.exists():  # a repository's own .gitignore stays as it is
+        texts.append((GITIGNORE, gitignore))
+    for text, dest in texts:
+        for word, value in words.items():
+            text = text.replace(word, value)
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise CourseError(f"cannot write {dest}: {exc.strerror or exc}") from exc
+    return NewCourse(root, tuple(dest for _text, dest in texts))
+
+
+def _refuse_a_book(root: Path) -> None:
+    if root.exists() and not root.is_dir():
+        raise UsageError(f"{root} is a file; give a folder for the new course")
+    for name in BOOK_FILES:
+        if (root / name).exists():
+            raise CourseError(
+                f"{root / name} exists: {root} is a book already, and coursekit init only "
+                "starts a course in a new or empty folder; to add a module to it, run "
+                '`coursekit new module "Title"` there'
+            )
+
+
+def _starter_files() -> list[Path]:
+    return sorted(p for p in STARTER.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+
+
+def _title_from(root: Path) -> str:
+    """ "my-first-course" → "My first course"; the teacher edits it in _config.yml."""
+    words = re.sub(r"[-_]+", " ", root.resolve().name).strip()
+    return words[:1].upper() + words[1:] if slugify(words) else "My course"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,34 +161,49 @@ def _yaml_str(text: str) -> str:
 
 
 def _with_toc_entry(text: str, folder: str, number: int, title: str) -> str:
-    """`_toc.yml` with a part for the new module after the last part holding a module."""
+    """`_toc.yml` with the new module after the last one, as the TOC is laid out.
+
+    A TOC with `parts:` gets a new part. A TOC with only `chapters:` (what
+    `jupyter-book create` writes) gets a new top-level chapter: in a book without
+    parts each chapter is a unit, so the existing chapters stay as they are.
+    """
     try:
         node = yaml.compose(text)
     except yaml.YAMLError as exc:
         raise CourseError(
             f"{TOC_FILE} does not parse ({exc}); fix it first (`coursekit check` shows where)"
         ) from exc
-    parts = _value(node, "parts")
-    lines = text.splitlines(keepends=True)
-    if not isinstance(parts, yaml.SequenceNode) or not parts.value:
-        raise CourseError(
-            f"{TOC_FILE} has no `parts:` list; add the module by hand: "
-            f"a part with the chapter modules/{folder}/overview"
+    page = f"{MODULES_DIR}/{folder}/overview"
+    parts, chapters = _value(node, "parts"), _value(node, "chapters")
+    if _block_list(parts):
+        caption = _yaml_str(f"Module {number} · {title}")
+        return _insert_item(
+            text, parts, [f"- caption: {caption}", "  chapters:", f"    - file: {page}"]
         )
+    if _block_list(chapters) and parts is None:
+        return _insert_item(text, chapters, [f"- file: {page}"])
+    raise CourseError(
+        f"{TOC_FILE} has no `parts:` or `chapters:` list written one item a line (a jb-article "
+        f"is one unit); add the module by hand: a part or chapter with the file {page}"
+    )
+
+
+def _block_list(node: yaml.Node | None) -> TypeGuard[yaml.SequenceNode]:
+    return isinstance(node, yaml.SequenceNode) and bool(node.value) and not node.flow_style
+
+
+def _insert_item(text: str, items: yaml.SequenceNode, entry: list[str]) -> str:
+    """`text` with `entry` (lines of one list item) after the last item naming a module."""
     after = next(
-        (p for p in reversed(parts.value) if f"{MODULES_DIR}/" in _source(text, p)), parts.value[-1]
+        (p for p in reversed(items.value) if f"{MODULES_DIR}/" in _source(text, p)),
+        items.value[-1],
     )
-    indent = " " * (after.start_mark.column - 2)
-    caption = _yaml_str(f"Module {number} · {title}")
-    entry = (
-        f"{indent}- caption: {caption}\n"
-        f"{indent}  chapters:\n"
-        f"{indent}    - file: {MODULES_DIR}/{folder}/overview\n"
-    )
+    indent = " " * (after.start_mark.column - 2)  # the column of the item's dash
+    lines = text.splitlines(keepends=True)
     end = _end_line(lines, after.end_mark.line)
     if end and not lines[end - 1].endswith("\n"):
         lines[end - 1] += "\n"
-    lines.insert(end, entry)
+    lines.insert(end, "".join(f"{indent}{line}\n" for line in entry))
     return "".join(lines)
 
 

@@ -14,7 +14,15 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from coursekit import findings as findings_mod
-from coursekit.checks import bibliography, exercises, notebooks, pages, quizzes, structure
+from coursekit.checks import (
+    assessment,
+    bibliography,
+    exercises,
+    notebooks,
+    pages,
+    quizzes,
+    structure,
+)
 from coursekit.findings import Finding
 from coursekit.loading import load_course
 from coursekit.model import Course
@@ -28,6 +36,7 @@ ALL_CHECKS: tuple[Check, ...] = (
     *bibliography.CHECKS,
     *exercises.CHECKS,
     *quizzes.CHECKS,
+    *assessment.CHECKS,
 )
 
 

@@ -136,20 +136,20 @@ def _outputs(
 
 
 def executes(course: Course, page: Page) -> bool:
-    """Whether the build replaces this notebook's committed outputs by running it."""
-    raw = course.config.raw if course.config else {}
-    execute = raw.get("execute") if isinstance(raw.get("execute"), dict) else {}
-    assert isinstance(execute, dict)
-    if execute.get("execute_notebooks", "auto") in ("off", False):
-        return False
-    if execute.get("allow_errors") is True:
-        return False  # errors are then part of the page, by the author's choice
-    patterns = execute.get("exclude_patterns")
-    if isinstance(patterns, list):
-        from fnmatch import fnmatch
+    """Whether the build replaces this notebook's committed outputs by running it,
+    by the rules the execute stage follows (`coursekit.execute.kept_unread`)."""
+    from coursekit.execute import kept_unread
 
-        if any(isinstance(p, str) and fnmatch(page.path, p) for p in patterns):
-            return False
+    if course.config is None or page.notebook is None:
+        return False
+    settings = course.config.execute
+    if settings.allow_errors or kept_unread(course.root, page.path, settings):
+        return False  # errors are then part of the page, by the author's choice
+    if settings.mode == "auto":  # myst-nb runs only notebooks with a code cell without outputs
+        return any(
+            isinstance(c, dict) and c.get("cell_type") == "code" and not c.get("outputs")
+            for c in page.notebook.cells
+        )
     return True
 
 

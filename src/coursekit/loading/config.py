@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from coursekit import schema
+from coursekit.execsettings import ExecuteSettings, SettingsError, execute_settings
 from coursekit.findings import Finding, make
 from coursekit.model import Config, ScormSettings, Waiver
 from coursekit.schema import ANY, LIST, MAP, STR, Field
@@ -74,8 +75,7 @@ def load_config(root: Path, findings: list[Finding]) -> tuple[Config | None, Yam
     ck = _section(doc, ("coursekit",), top.get("coursekit", {}), COURSEKIT_SPEC, findings)
     sc = _section(doc, ("coursekit", "scorm"), ck.get("scorm", {}), SCORM_SPEC, findings)
     title = top.get("title") or _title_from_folder(root)
-    execute = top.get("execute", {})
-    timeout = execute.get("timeout", 30) if isinstance(execute, dict) else 30
+    execute = _execute(doc, data, findings)
     parse = top.get("parse", {})
     sphinx = top.get("sphinx", {})
     config = Config(
@@ -86,7 +86,7 @@ def load_config(root: Path, findings: list[Finding]) -> tuple[Config | None, Yam
         description=ck.get("description", top.get("description", "")),
         language=ck.get("language", "en"),
         version=str(ck.get("version", "1.0")),
-        execute_timeout=timeout if type(timeout) is int and timeout > 0 else 30,
+        execute=execute,
         scorm=_scorm_settings(doc, sc, findings),
         extensions=_extensions(sphinx),
         myst_extensions=_myst_extensions(parse),
@@ -110,6 +110,17 @@ def _where_is_the_book(root: Path) -> str:
         book = found[0]
         return f"the book seems to be in {book}/: give that folder (`coursekit build {book}`)"
     return "(`coursekit init` starts a new course)"
+
+
+def _execute(doc: YamlDoc, data: dict[str, Any], findings: list[Finding]) -> ExecuteSettings:
+    """The execution settings, as Jupyter Book reads them; each bad one is a CK102."""
+    try:
+        return execute_settings(data)
+    except SettingsError as exc:
+        for problem in exc.problems:
+            msg = f"{'.'.join(problem.keys)}: {problem.message}"
+            findings.append(doc.finding("CK102", msg, *problem.keys))
+        return ExecuteSettings()
 
 
 def _section(

@@ -17,6 +17,7 @@ from coursekit.loading import markdown, notebooks
 from coursekit.model import Config, Page, PageKind
 from coursekit.yamlfile import read_text
 
+MARKDOWN_LIKE = (".md", ".Rmd", ".rmd", ".qmd", ".markdown")
 # A MyST Markdown notebook, as myst-nb recognises one: front matter with a kernelspec.
 _MYST_NOTEBOOK = re.compile(r"\A---\s*\n(?:.*\n)*?\s*kernelspec\s*:", re.M)
 
@@ -49,6 +50,10 @@ def read_page(root: Path, page: Page, config: Config | None) -> Page:
     kind = page.kind
     if kind is PageKind.MARKDOWN and _MYST_NOTEBOOK.match(text):
         kind = PageKind.TEXT_NOTEBOOK
+    if not page.path.endswith(MARKDOWN_LIKE):
+        # A script format (`.py` percent…): its Markdown sits in comments, and a reading
+        # without positions would point findings at the wrong lines; the TOC checks it.
+        return replace(page, kind=kind, text=text, problems=tuple(problems))
     markup = markdown.parse([(-1, text)], extensions)
     return replace(page, kind=kind, text=text, markup=markup, problems=tuple(problems))
 

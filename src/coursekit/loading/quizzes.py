@@ -38,6 +38,7 @@ QUESTION_SPEC: schema.Spec = {
     "unit": STR,
     "feedback": TEXT,
     "see": STR,
+    "objectives": LIST,
 }
 CHOICE_SPEC: schema.Spec = {"id": TEXT, "text": REQ_TEXT, "correct": BOOL, "feedback": TEXT}
 TYPES = ", ".join(t.value for t in QuestionType)
@@ -109,7 +110,34 @@ def _question(doc: YamlDoc, i: int, item: Any, findings: list[Finding]) -> Quest
         unit=q.get("unit", ""),
         feedback=str(q.get("feedback", "")),
         see=q.get("see", ""),
+        objectives=_objectives(doc, keys, q.get("objectives", []), findings),
     )
+
+
+def _objectives(
+    doc: YamlDoc, keys: tuple[str | int, ...], items: list[Any], findings: list[Finding]
+) -> tuple[int, ...]:
+    """The objective numbers a question assesses; each must be a whole number of 1 or more.
+
+    Whether a number names an objective of the module is `coursekit.checks.assessment`'s
+    business: the quiz file alone does not know how many objectives there are.
+    """
+    numbers = []
+    for j, item in enumerate(items):
+        if isinstance(item, int) and not isinstance(item, bool) and item >= 1:
+            numbers.append(item)
+            continue
+        findings.append(
+            doc.finding(
+                "CK102",
+                "objectives must be a list of objective numbers (1 for the module's first "
+                f"objective), got {item!r}",
+                *keys,
+                "objectives",
+                j,
+            )
+        )
+    return tuple(numbers)
 
 
 def _choice(

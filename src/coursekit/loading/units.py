@@ -229,6 +229,7 @@ def _unit(
         pages=unit_pages,
         summary=valid.get("summary", ""),
         objectives=_objectives(doc, keys, valid, findings),
+        objectives_pos=_objective_positions(doc, keys, valid),
         duration=_duration(doc, keys, desc.data, findings),
         mastery_score=_mastery(doc, keys, valid, findings),
         yaml_path=doc.path,
@@ -308,6 +309,20 @@ def _objectives(
             msg = f"objective {i + 1} must be a non-empty sentence, got {got}"
             findings.append(doc.finding("CK121", msg, *keys, "objectives", i))
     return tuple(good)
+
+
+def _objective_positions(
+    doc: YamlDoc, keys: tuple[Key, ...], valid: dict[str, Any]
+) -> tuple[tuple[int, int], ...]:
+    """Line and column of each objective `_objectives` keeps, in the same order."""
+    value = valid.get("objectives")
+    if not isinstance(value, list):
+        return ()
+    return tuple(
+        doc.where(*keys, "objectives", i)
+        for i, item in enumerate(value)
+        if isinstance(item, str) and item.strip()
+    )
 
 
 def _duration(

@@ -39,6 +39,8 @@ class Question:
     unit: str = ""
     feedback: str = ""  # the explanation, shown after any answer
     see: str = ""  # the page that teaches it, relative to the quiz file
+    # 1-based numbers into the module's `objectives` list; () when the key is absent
+    objectives: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

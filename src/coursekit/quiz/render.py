@@ -95,7 +95,7 @@ def _question(quiz: Quiz, q: Question, number: int, resolve: Resolver) -> str:
         for c in q.choices:
             cid = _slug(base, c.id)
             out += [
-                f'<div class="ck-choice" data-choice="{escape(c.id)}">',
+                f'<div class="ck-choice" data-choice="{escape(c.id)}" data-index="{c.index}">',
                 f'<input type="{kind}" id="{cid}" name="{base}" value="{escape(c.id)}"'
                 f' aria-describedby="{base}-feedback"'
                 f' data-correct="{"true" if c.correct else "false"}">',

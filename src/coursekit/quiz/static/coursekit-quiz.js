@@ -6,6 +6,11 @@
  * and, inside a frame,
  *   window.parent.postMessage({type: "coursekit:quiz-score", ...detail}, "*")
  * with detail = {module, quiz, raw, min: 0, max, scaled: raw / max}.
+ *
+ * Choices are shown in a shuffled order: one order per attempt, kept while the attempt
+ * lasts (a reload shows the same order) and drawn again on "Start again". The seed of
+ * the order is stored in sessionStorage per page and quiz; ids, labels and grading do
+ * not depend on the order.
  * A static file with no inline code, so LMS Content-Security-Policies allow it.
  * Nothing here makes a network request.
  */
@@ -59,7 +64,9 @@
       nodes.push(para("ck-verdict", right ? "Correct." : "Not quite."));
     }
     if (!right) {
+      // Listed in the authored order, whatever order the choices were shown in.
       var answers = inputs.filter(function (i) { return i.dataset.correct === "true"; })
+        .sort(function (a, b) { return a.parentNode.dataset.index - b.parentNode.dataset.index; })
         .map(function (i) { return textOf(labelFor(i)); });
       var lead = answers.length > 1 ? "The right answers: " : "The right answer: ";
       nodes.push(para("ck-answer", lead + answers.join("; ") + "."));
@@ -151,8 +158,62 @@
     report(form, score.raw, score.max);
   }
 
+  /* A small seeded generator (mulberry32): the same seed gives the same order. */
+  function generator(seed) {
+    var a = seed >>> 0;
+    return function () {
+      a = (a + 0x6d2b79f5) >>> 0;
+      var t = a;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+
+  function hash(text) { // FNV-1a, so each question gets its own order from one seed
+    var h = 0x811c9dc5;
+    for (var i = 0; i < text.length; i++) {
+      h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+    }
+    return h;
+  }
+
+  function seedKey(form) {
+    return "coursekit-quiz-order:" + window.location.pathname + ":" + form.dataset.quiz;
+  }
+
+  /* The attempt's seed: the stored one, or a new one when `fresh` or none is stored. */
+  function attemptSeed(form, fresh) {
+    var seed = null;
+    try {
+      if (!fresh) seed = window.sessionStorage.getItem(seedKey(form));
+    } catch (e) { /* storage refused (e.g. a sandboxed frame): a seed for this view only */ }
+    if (seed === null || !/^\d+$/.test(seed)) {
+      seed = String(Math.floor(Math.random() * 4294967296));
+      try { window.sessionStorage.setItem(seedKey(form), seed); } catch (e) { /* as above */ }
+    }
+    return parseInt(seed, 10);
+  }
+
+  /* Put each question's choices in the order the seed gives (Fisher-Yates). */
+  function shuffle(form, seed) {
+    form.querySelectorAll("fieldset.ck-question").forEach(function (fieldset) {
+      var box = fieldset.querySelector(".ck-choices");
+      if (!box) return;
+      var random = generator(seed ^ hash(fieldset.dataset.question || ""));
+      var items = Array.prototype.slice.call(box.querySelectorAll(":scope > .ck-choice"));
+      items.sort(function (a, b) { return a.dataset.index - b.dataset.index; });
+      for (var i = items.length - 1; i > 0; i--) {
+        var j = Math.floor(random() * (i + 1));
+        var t = items[i]; items[i] = items[j]; items[j] = t;
+      }
+      items.forEach(function (item) { box.appendChild(item); });
+    });
+  }
+
   function onReset(event) {
     var form = event.currentTarget;
+    shuffle(form, attemptSeed(form, true)); // a new attempt: a new order
     form.classList.remove("ck-submitted");
     form.querySelectorAll(".ck-feedback, .ck-score").forEach(function (el) {
       el.textContent = "";
@@ -168,6 +229,7 @@
 
   function init() {
     document.querySelectorAll("form.ck-quiz").forEach(function (form) {
+      shuffle(form, attemptSeed(form, false));
       form.addEventListener("submit", onSubmit);
       form.addEventListener("reset", onReset);
     });
