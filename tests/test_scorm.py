@@ -33,7 +33,9 @@ ODD_NAME = "downloads/notes été #1.txt"  # a site file whose URL needs percent
 class Tiny:
     course: Course
     html: Path
-    zips: dict[str, Path]  # version → zip
+    zips: dict[str, Path]  # version → the multi-SCO zip
+    written: list[Path]  # every zip `package` wrote, in its order
+    singles: dict[tuple[str, str], Path]  # (version, module id) → that module's own zip
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +45,15 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Tiny:
     (site / ODD_NAME).parent.mkdir()
     (site / ODD_NAME).write_text("notes\n", encoding="utf-8")
     course = load_course(root).course
-    written = package(course, site, root / "_scorm")
-    return Tiny(course, site, dict(zip(VERSIONS, written, strict=True)))
+    out = root / "_scorm"
+    written = package(course, site, out)
+    zips = {v: out / f"tiny-{SCHEMES[v].suffix}.zip" for v in VERSIONS}
+    singles = {
+        (v, ident): out / f"tiny-{ident}-{SCHEMES[v].suffix}.zip"
+        for v in VERSIONS
+        for ident, _, _ in MODULES.values()
+    }
+    return Tiny(course, site, zips, written, singles)
 
 
 def _manifest(tiny: Tiny, version: str) -> etree._Element:
@@ -58,14 +67,53 @@ def _names(tiny: Tiny, version: str) -> list[str]:
 
 
 def test_both_versions_are_written_with_course_id_names(tiny: Tiny) -> None:
-    assert [p.name for p in tiny.zips.values()] == ["tiny-scorm12.zip", "tiny-scorm2004.zip"]
+    """By default: the multi-SCO zip, then one zip per module, for each version."""
+    assert [p.name for p in tiny.written] == [
+        "tiny-scorm12.zip",
+        "tiny-first-steps-scorm12.zip",
+        "tiny-second-thoughts-scorm12.zip",
+        "tiny-scorm2004.zip",
+        "tiny-first-steps-scorm2004.zip",
+        "tiny-second-thoughts-scorm2004.zip",
+    ]
 
 
-def test_only_the_configured_versions_are_written(tiny: Tiny, tmp_path: Path) -> None:
-    config = dataclasses.replace(tiny.course.config, scorm=ScormSettings(versions=("2004",)))
+@pytest.mark.parametrize(
+    ("versions", "packages", "expected"),
+    [
+        (("2004",), ("multi",), ["tiny-scorm2004.zip"]),
+        (("1.2",), ("single",),
+         ["tiny-first-steps-scorm12.zip", "tiny-second-thoughts-scorm12.zip"]),
+    ],
+)  # fmt: skip
+def test_only_the_configured_versions_and_packages_are_written(
+    tiny: Tiny, tmp_path: Path, versions: tuple[str], packages: tuple[str], expected: list[str]
+) -> None:
+    scorm = ScormSettings(versions=versions, packages=packages)
+    config = dataclasses.replace(tiny.course.config, scorm=scorm)
     course = dataclasses.replace(tiny.course, config=config)
-    assert [p.name for p in package(course, tiny.html, tmp_path)] == ["tiny-scorm2004.zip"]
-    assert [p.name for p in tmp_path.iterdir()] == ["tiny-scorm2004.zip"]
+    assert [p.name for p in package(course, tiny.html, tmp_path)] == expected
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(expected)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_each_single_sco_zip_launches_its_own_module_and_passes_the_xsds(
+    tiny: Tiny, version: str
+) -> None:
+    for ident, title, _ in MODULES.values():
+        with zipfile.ZipFile(tiny.singles[version, ident]) as zf:
+            manifest, names = zf.read("imsmanifest.xml"), zf.namelist()
+        validate_manifest(manifest, SCHEMES[version], "single.zip")
+        check_rules(manifest, names, SCHEMES[version], "single.zip")
+        scos = items(manifest, version)
+        assert [(s.launch, s.title.endswith(title)) for s in scos] == [
+            (f"scorm/launch-{ident}.html", True)
+        ]
+        # Only its own launch page, and the whole site so the book's links still work.
+        assert [n for n in names if n.startswith("scorm/launch-")] == [scos[0].launch]
+        assert {n for n in _names(tiny, version) if not n.startswith("scorm/launch-")} <= set(
+            names
+        ) | {"imsmanifest.xml"}
 
 
 @pytest.mark.parametrize(
@@ -196,8 +244,9 @@ def test_packages_are_byte_identical_across_builds(tiny: Tiny, tmp_path: Path) -
     copy = tmp_path / "html"
     shutil.copytree(tiny.html, copy)  # new mtimes and inode order: must not matter
     again = package(tiny.course, copy, tmp_path / "again")
-    for version, path in zip(VERSIONS, again, strict=True):
-        assert path.read_bytes() == tiny.zips[version].read_bytes()
+    assert [p.name for p in again] == [p.name for p in tiny.written]
+    for path, first in zip(again, tiny.written, strict=True):  # multi and single zips alike
+        assert path.read_bytes() == first.read_bytes(), path.name
     with zipfile.ZipFile(again[0]) as zf:
         infos = zf.infolist()
     assert [i.filename for i in infos] == sorted(i.filename for i in infos)
@@ -333,7 +382,8 @@ def test_1_2_items_carry_the_pass_mark_of_modules_with_a_quiz(tiny: Tiny, tmp_pa
     """A 1.2 LMS shows the pass mark and hands it to the SCO; only quiz modules have one."""
     first, *rest = tiny.course.modules
     with_quiz = dataclasses.replace(first, quiz=f"{first.dir}/quiz.yml")
-    course = dataclasses.replace(tiny.course, units=(with_quiz, *rest))
+    config = dataclasses.replace(tiny.course.config, scorm=ScormSettings(packages=("multi",)))
+    course = dataclasses.replace(tiny.course, units=(with_quiz, *rest), config=config)
     assert course.config is not None
     for version, path in zip(VERSIONS, package(course, tiny.html, tmp_path), strict=True):
         with zipfile.ZipFile(path) as zf:

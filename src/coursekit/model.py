@@ -185,6 +185,8 @@ class Page:
 class ScormSettings:
     versions: tuple[str, ...] = ("1.2", "2004")
     mastery_score: int = 80  # percent needed to pass a unit's quiz
+    # "multi": one zip with a SCO per unit; "single": one zip per unit.
+    packages: tuple[str, ...] = ("multi", "single")
 
 
 @dataclass(frozen=True, slots=True)

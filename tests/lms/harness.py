@@ -35,12 +35,14 @@ CMI = {
     "1.2": {
         "location": "cmi.core.lesson_location",
         "set": "LMSSetValue",
+        "get": "LMSGetValue",
         "init": "LMSInitialize",
         "finish": "LMSFinish",
     },
     "2004": {
         "location": "cmi.location",
         "set": "SetValue",
+        "get": "GetValue",
         "init": "Initialize",
         "finish": "Terminate",
     },
@@ -221,15 +223,17 @@ def module_pages(page, version: str) -> list[str]:  # type: ignore[no-untyped-de
     return sco.eval_on_selector_all("#ck-pages a", "els => els.map(a => a.dataset.ckPage)")
 
 
-def launch(page, base: str, version: str, item: Item) -> int:  # type: ignore[no-untyped-def]
-    """Open `item`'s launch page in the LMS frame, wait until a page is shown.
+def launch(page, base: str, version: str, item: Item, wait: bool = True, **options) -> int:  # type: ignore[no-untyped-def]
+    """Open `item`'s launch page in the LMS frame, wait until a page is bookmarked.
 
+    `options` go to `lms.launch` (delay, shared, noEntry, terminated: see lms.js).
     Returns the index of this launch's first call in `lms.calls`.
     """
     start = len(calls_since(page, 0))
     url = f"{base}/pkg/{item.launch}"
-    page.evaluate("([v, u]) => window.lms.launch(v, u)", [version, url])
-    wait_location_set(page, version, None, start)
+    page.evaluate("([v, u, o]) => window.lms.launch(v, u, o)", [version, url, options])
+    if wait:
+        wait_location_set(page, version, None, start)
     return start
 
 

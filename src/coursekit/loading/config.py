@@ -56,7 +56,7 @@ COURSEKIT_SPEC: schema.Spec = {
     "ignore": LIST,
     "per_file_ignores": MAP,
 }
-SCORM_SPEC: schema.Spec = {"versions": LIST, "mastery_score": NUMBER}
+SCORM_SPEC: schema.Spec = {"versions": LIST, "mastery_score": NUMBER, "packages": LIST}
 
 
 def load_config(root: Path, findings: list[Finding]) -> tuple[Config | None, YamlDoc | None]:
@@ -167,7 +167,12 @@ def _scorm_settings(doc: YamlDoc, sc: dict[str, Any], findings: list[Finding]) -
         msg = f"coursekit.scorm.mastery_score must be 0–100, got {mastery}"
         findings.append(doc.finding("CK102", msg, "coursekit", "scorm", "mastery_score"))
         mastery = 80
-    return ScormSettings(versions=versions, mastery_score=int(mastery))
+    packages = tuple(str(v) for v in sc.get("packages", ("multi", "single")))
+    if not packages or any(p not in ("multi", "single") for p in packages):
+        msg = f"coursekit.scorm.packages must list 'multi' and/or 'single', got {list(packages)}"
+        findings.append(doc.finding("CK102", msg, "coursekit", "scorm", "packages"))
+        packages = tuple(p for p in packages if p in ("multi", "single")) or ("multi", "single")
+    return ScormSettings(versions=versions, mastery_score=int(mastery), packages=packages)
 
 
 def _extensions(sphinx: Any) -> tuple[str, ...]:

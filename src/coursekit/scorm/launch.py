@@ -28,6 +28,7 @@ class LaunchPage:
     title: str
     pages: tuple[tuple[str, str], ...]  # (zip path "modules/01-x/overview.html", title)
     has_quiz: bool = False
+    mastery_score: int = 80  # percent to pass its quiz (the unit's own, else the course's)
 
 
 def launch_path(module_id: str) -> str:
@@ -48,8 +49,14 @@ def page_title(html_file: Path, site_title: str, fallback: str) -> str:
     return title or fallback
 
 
-def render(page: LaunchPage, version: str, mastery_score: int, language: str) -> str:
-    """The launch page's HTML (for `version` "1.2" or "2004")."""
+def render(
+    page: LaunchPage, version: str, mastery_score: int, language: str, course_id: str
+) -> str:
+    """The launch page's HTML (for `version` "1.2" or "2004").
+
+    The course and module ids key what the runtime saves in the LMS, so SCOs that
+    share one store (as some LMSs keep per package) never read each other's data.
+    """
     e = html.escape
     items = "\n".join(
         f'        <li><a href="../{href(path)}" target="ck-frame" data-ck-page="{e(path)}">'
@@ -65,8 +72,8 @@ def render(page: LaunchPage, version: str, mastery_score: int, language: str) ->
   <link rel="stylesheet" href="coursekit-scorm.css">
   <script src="coursekit-scorm.js" defer></script>
 </head>
-<body data-ck-scorm="{e(version)}" data-ck-module="{e(page.module_id)}"
-      data-ck-mastery="{mastery_score}">
+<body data-ck-scorm="{e(version)}" data-ck-course="{e(course_id)}"
+      data-ck-module="{e(page.module_id)}" data-ck-mastery="{mastery_score}">
   <header class="ck-bar">
     <h1>{e(page.title)}</h1>
     <button type="button" id="ck-prev">Previous</button>
@@ -78,7 +85,7 @@ def render(page: LaunchPage, version: str, mastery_score: int, language: str) ->
 {items}
       </ol>
     </details>
-    <span id="ck-tracking"></span>
+    <span id="ck-tracking" role="status"></span>
   </header>
   <iframe id="ck-frame" name="ck-frame" title="{e(page.title)}"></iframe>
 </body>

@@ -18,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 
 from coursekit.errors import BuildError
-from coursekit.model import Course
+from coursekit.model import Config, Course
 from coursekit.scorm import launch
 from coursekit.scorm.manifest import SCHEMES, PackagePlan, Scheme, Sco, build_manifest, ncname
 from coursekit.scorm.validate import MANIFEST, check_rules, schema_dir, validate_manifest
@@ -38,10 +38,13 @@ WINDOWS_BAD_CHARS = re.compile(r'[\\:*?"<>|\x00-\x1f]')
 
 
 def package(course: Course, html_dir: Path, out_dir: Path) -> list[Path]:
-    """Write `<course_id>-scorm12.zip` / `-scorm2004.zip` (per config) into `out_dir`.
+    """Write the SCORM zips `config.scorm` asks for into `out_dir`.
 
-    `html_dir` is the built site (`_build/html`). Returns the zips written, in the
-    order of `config.scorm.versions`. Raises BuildError naming the broken rule.
+    Per version ("1.2" → `scorm12`, "2004" → `scorm2004`): with `packages` holding
+    "multi", `<course_id>-scorm12.zip`, one SCO per module; with "single", one zip per
+    module, `<course_id>-<module id>-scorm12.zip`, for players that only launch a
+    package's first SCO. `html_dir` is the built site (`_build/html`). Returns the
+    zips written. Raises BuildError naming the broken rule.
     """
     config = course.config
     if config is None:
@@ -58,10 +61,24 @@ def package(course: Course, html_dir: Path, out_dir: Path) -> list[Path]:
     # One after the other: lxml cannot build the XSD validators on two threads at once.
     for version in config.scorm.versions:
         scheme = SCHEMES[version]
-        zip_path = out_dir / f"{config.course_id}-{scheme.suffix}.zip"
-        write_zip(_entries(course, site, pages, scheme), zip_path)
-        written.append(zip_path)
+        for package_id, title, scos in _packages(config, pages):
+            zip_path = out_dir / f"{package_id}-{scheme.suffix}.zip"
+            write_zip(_entries(config, site, scos, scheme, package_id, title), zip_path)
+            written.append(zip_path)
     return written
+
+
+def _packages(
+    config: Config, pages: list[launch.LaunchPage]
+) -> list[tuple[str, str, list[launch.LaunchPage]]]:
+    """(package id, title, SCOs) of each zip to write, per `config.scorm.packages`."""
+    wanted = config.scorm.packages
+    found = []
+    if "multi" in wanted:
+        found.append((config.course_id, config.title, pages))
+    if "single" in wanted:
+        found += [(f"{config.course_id}-{p.module_id}", p.title, [p]) for p in pages]
+    return found
 
 
 def site_files(html_dir: Path) -> Entries:
@@ -163,24 +180,34 @@ def _launch_page(course: Course, html_dir: Path, site: Entries, module) -> launc
         pages.append((path, title))
     # coursekit's own layout numbers its modules; a book's parts keep their captions.
     title = f"Module {module.number} · {module.title}" if module.folder else module.title
-    return launch.LaunchPage(module.id, title, tuple(pages), has_quiz=module.quiz is not None)
+    # A unit's own pass mark (module.yml `mastery_score`), else the course's.
+    mastery = module.mastery_score
+    return launch.LaunchPage(
+        module.id,
+        title,
+        tuple(pages),
+        has_quiz=module.quiz is not None,
+        mastery_score=course.config.scorm.mastery_score if mastery is None else mastery,
+    )
 
 
 def _entries(
-    course: Course, site: Entries, pages: list[launch.LaunchPage], scheme: Scheme
+    config: Config,
+    site: Entries,
+    pages: list[launch.LaunchPage],
+    scheme: Scheme,
+    package_id: str,
+    title: str,
 ) -> Entries:
-    """All zip entries of one package, the manifest validated and included."""
-    config = course.config
-    assert config is not None
+    """All zip entries of one package (the SCOs `pages`), the manifest validated and included."""
     generated: Entries = {}
     runtime = resources.files("coursekit.scorm") / "runtime"
     for name in launch.RUNTIME_FILES:
         generated[f"{launch.RUNTIME_DIR}/{name}"] = Path(str(runtime / name))
-    # A unit's own pass mark (module.yml `mastery_score`), else the course's.
-    default = config.scorm.mastery_score
-    mastery = {u.id: default if u.mastery_score is None else u.mastery_score for u in course.units}
     for page in pages:
-        html = launch.render(page, scheme.version, mastery[page.module_id], config.language)
+        html = launch.render(
+            page, scheme.version, page.mastery_score, config.language, config.course_id
+        )
         generated[launch.launch_path(page.module_id)] = html.encode()
     clash = sorted(set(generated) & set(site))
     if clash:
@@ -190,8 +217,8 @@ def _entries(
         p.name: p for p in sorted(schema_dir(scheme).iterdir()) if p.suffix in (".xsd", ".dtd")
     }
     plan = PackagePlan(
-        course_id=config.course_id,
-        title=config.title,
+        course_id=package_id,
+        title=title,
         description=config.description,
         language=config.language,
         version=config.version,
@@ -200,7 +227,7 @@ def _entries(
                 ncname(p.module_id, "M"),
                 p.title,
                 launch.launch_path(p.module_id),
-                mastery[p.module_id] if p.has_quiz else None,
+                p.mastery_score if p.has_quiz else None,
             )
             for p in pages
         ),
@@ -208,7 +235,7 @@ def _entries(
         control=tuple(control),
     )
     manifest = build_manifest(plan, scheme)
-    zip_name = f"{config.course_id}-{scheme.suffix}.zip"
+    zip_name = f"{package_id}-{scheme.suffix}.zip"
     validate_manifest(manifest, scheme, zip_name)
     entries.update(control)
     entries[MANIFEST] = manifest

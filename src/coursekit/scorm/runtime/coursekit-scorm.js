@@ -5,15 +5,22 @@
  * The launch page lists the module's pages (#ck-pages links) and shows them in a
  * frame (#ck-frame). This script:
  *   - finds the LMS API (SCORM 1.2 `API`, 2004 `API_1484_11`): the parent
- *     windows first, then the opener's, a bounded number of levels each;
- *   - initialises once, marks the SCO incomplete on first launch and completed
- *     when every page of the module has been shown in the frame;
+ *     windows first, then the opener's; an LMS may create it after the SCO has
+ *     loaded, so it looks again, with backoff, for a few seconds before deciding
+ *     there is no LMS (the pages work meanwhile, and are recorded once found);
+ *   - initialises once, marks the SCO incomplete on its first launch and
+ *     completed when every page of the module has been shown in the frame;
  *   - records the module's quiz score, posted by a framed page as
  *     {type: "coursekit:quiz-score", module, quiz, raw, min, max, scaled},
  *     and sets passed/failed against the mastery score;
- *   - bookmarks the current page (location) and what was seen (suspend_data),
- *     and resumes there on relaunch;
- *   - reports the session time and finishes exactly once when the page goes away.
+ *   - bookmarks the current page (location) and what was seen (suspend_data,
+ *     keyed by course and module: an LMS may keep one store for several SCOs),
+ *     and resumes there whenever the LMS hands that data back, whatever
+ *     `entry` says; it never lowers a completion or success the LMS holds;
+ *   - writes exit and session time with every record (the last requests of an
+ *     unloading page are often lost) and finishes exactly once;
+ *   - on an LMS error, logs GetLastError/GetErrorString and tells the learner.
+ * In browse/review mode it writes nothing (it only initialises and terminates).
  * With no LMS, navigation works and nothing is recorded; nothing throws.
  * No eval, no inline handlers, no requests of its own.
  */
@@ -21,27 +28,56 @@
   "use strict";
 
   var MAX_LEVELS = 10; // how far up the window tree (and the opener's) to look for the API
+  var LOOKUP_MS = 5000; // how long to keep looking for an API that is not there yet
+  var FIRST_RETRY_MS = 25; // then 50, 100, … capped at MAX_RETRY_MS
+  var MAX_RETRY_MS = 1000;
   var SUSPEND_LIMIT = { "1.2": 4096, "2004": 64000 }; // characters allowed by each standard
+  var FORMAT = 2; // version of the suspend_data layout
+  // 1.2 lesson_status by how far the learner got; a status is never replaced by a lower one.
+  var RANK12 = { "": 0, "not attempted": 0, "browsed": 0, "incomplete": 1, "completed": 2, "failed": 2, "passed": 3 };
 
   var VERSIONS = {
     "1.2": {
       api: "API", init: "LMSInitialize", get: "LMSGetValue", set: "LMSSetValue",
-      commit: "LMSCommit", finish: "LMSFinish",
-      entry: "cmi.core.entry", mode: "cmi.core.lesson_mode", status: "cmi.core.lesson_status",
+      commit: "LMSCommit", finish: "LMSFinish", error: "LMSGetLastError", text: "LMSGetErrorString",
+      mode: "cmi.core.lesson_mode", status: "cmi.core.lesson_status",
       location: "cmi.core.lesson_location", exit: "cmi.core.exit",
-      session: "cmi.core.session_time", score: "cmi.core.score"
+      session: "cmi.core.session_time", normalExit: ""
     },
     "2004": {
       api: "API_1484_11", init: "Initialize", get: "GetValue", set: "SetValue",
-      commit: "Commit", finish: "Terminate",
-      entry: "cmi.entry", mode: "cmi.mode", status: "cmi.completion_status",
+      commit: "Commit", finish: "Terminate", error: "GetLastError", text: "GetErrorString",
+      mode: "cmi.mode", status: "cmi.completion_status",
       location: "cmi.location", exit: "cmi.exit",
-      session: "cmi.session_time", score: "cmi.score"
+      session: "cmi.session_time", normalExit: "normal"
     }
   };
 
+  function pad(n, width) { var s = String(n); while (s.length < width) { s = "0" + s; } return s; }
+
+  /* A duration in milliseconds as SCORM wants it: 1.2 "HHHH:MM:SS.SS" (CMITimespan),
+   * 2004 "PT#H#M#S" (ISO 8601). Rounded to hundredths first, so 59.996 s is
+   * 1 minute, never "60" seconds. */
+  function formatDuration(ms, version) {
+    var cs = Math.max(0, Math.round(Number(ms) / 10) || 0);
+    var h = Math.floor(cs / 360000), m = Math.floor((cs % 360000) / 6000), rest = cs % 6000;
+    var s = Math.floor(rest / 100) + "." + pad(rest % 100, 2);
+    if (version === "1.2") {
+      if (h > 9999) { return "9999:59:59.99"; } // the largest CMITimespan
+      return pad(h, 2) + ":" + pad(m, 2) + ":" + pad(s, 5);
+    }
+    return "PT" + h + "H" + m + "M" + s + "S";
+  }
+
+  // For the tests (and curious authors): the formatter, run as the SCO runs it.
+  var exported = { formatDuration: formatDuration };
+  if (typeof window !== "undefined") { window.coursekitScorm = exported; }
+  if (typeof module !== "undefined" && module.exports) { module.exports = exported; }
+  if (typeof document === "undefined" || !document.body) { return; }
+
   var body = document.body;
   var version = body.getAttribute("data-ck-scorm") === "2004" ? "2004" : "1.2";
+  var courseId = body.getAttribute("data-ck-course") || "";
   var moduleId = body.getAttribute("data-ck-module") || "";
   var mastery = Number(body.getAttribute("data-ck-mastery") || "80") / 100;
   var frame = document.getElementById("ck-frame");
@@ -53,13 +89,15 @@
 
   var names = VERSIONS[version];
   var api = null; // the LMS API object, once initialised
-  var tracked = false; // whether this session may change status and score (mode "normal")
+  var tracked = false; // whether this session may write (mode "normal")
   var finished = false;
+  var moved = false; // the learner navigated before the LMS answered: do not jump to the bookmark
   var started = new Date().getTime();
   var current = 0; // index of the page in the frame
   var seen = links.map(function () { return false; });
-  var quizzes = {}; // quiz id -> [raw, max]
-  var status = "";
+  var quizzes = {}; // "<module>/<quiz id>" -> [raw, max], the best result of each quiz
+  var held = { status: "", success: "" }; // the best the LMS or this SCO recorded so far
+  var warned = false;
 
   function findIn(win) {
     for (var level = 0; win && level < MAX_LEVELS; level++) {
@@ -83,12 +121,32 @@
     return found;
   }
 
-  // Every LMS call goes through these two, so a misbehaving LMS never breaks the page.
+  function say(text) { tracking.textContent = text; }
+
+  // An LMS call failed: log what the LMS says about it, and tell the learner once.
+  function lmsError(what, from) {
+    var code = "", text = "";
+    try { code = String(from[names.error]()); } catch (e) { code = "?"; }
+    try { text = String(from[names.text](code)); } catch (e) { text = ""; }
+    if (window.console && console.warn) {
+      console.warn("coursekit SCORM: " + what + " failed, LMS error " + code + (text ? " (" + text + ")" : ""));
+    }
+    if (!warned) {
+      warned = true;
+      say("Your progress may not be saved: the LMS reported an error (" + code + (text ? ": " + text : "") + ").");
+    }
+  }
+
+  // Every LMS call goes through these, so a misbehaving LMS never breaks the page.
   function call(method) {
     var args = Array.prototype.slice.call(arguments, 1);
     if (!api) { return ""; }
-    try { return String(api[names[method]].apply(api, args)); } catch (e) { return ""; }
+    var result;
+    try { result = String(api[names[method]].apply(api, args)); } catch (e) { result = "false"; }
+    if (result === "false" && method !== "get") { lmsError(names[method] + "(" + (args[0] || "") + ")", api); }
+    return result;
   }
+  // 2004 LMSs answer "" with error 403 for elements never set: that is an empty value, not a failure.
   function get(element) { return call("get", element); }
   function set(element, value) { return call("set", element, String(value)); }
 
@@ -98,31 +156,35 @@
     for (var i = 0; i < links.length; i++) {
       if (pageKey(i) === key) { return i; }
     }
-    return /^\d+$/.test(key) && Number(key) < links.length ? Number(key) : -1;
+    return -1;
   }
 
   function suspendData() {
-    var data = { v: 1, seen: seen.map(function (s) { return s ? "1" : "0"; }).join(""), q: quizzes };
+    var data = { v: FORMAT, c: courseId, m: moduleId, seen: seen.map(function (s) { return s ? "1" : "0"; }).join(""), q: quizzes };
     var text = JSON.stringify(data);
     if (text.length > SUSPEND_LIMIT[version]) { // keep the total, drop the per-quiz detail
       data.q = { total: totals() };
       text = JSON.stringify(data);
     }
     if (text.length > SUSPEND_LIMIT[version]) { // a module of thousands of pages: keep progress only
-      text = JSON.stringify({ v: 1, done: seen.every(Boolean), q: data.q });
+      text = JSON.stringify({ v: FORMAT, c: courseId, m: moduleId, done: seen.every(Boolean), q: data.q });
     }
     return text;
   }
 
+  /* What the LMS handed back, if it is this module's. Returns "ours", "empty", or
+   * "foreign" (another SCO's data: the LMS keeps one store for several SCOs). */
   function restore(text) {
+    if (!text) { return "empty"; }
     var data;
-    try { data = JSON.parse(text); } catch (e) { return; }
-    if (!data || data.v !== 1) { return; }
+    try { data = JSON.parse(text); } catch (e) { return "foreign"; }
+    if (!data || data.v !== FORMAT || data.c !== courseId || data.m !== moduleId) { return "foreign"; }
     if (typeof data.seen === "string") {
       seen = seen.map(function (s, i) { return s || data.seen.charAt(i) === "1"; });
     }
     if (data.done === true) { seen = seen.map(function () { return true; }); }
     if (data.q && typeof data.q === "object") { quizzes = data.q; }
+    return "ours";
   }
 
   function totals() {
@@ -136,86 +198,126 @@
 
   function round(x) { return Math.round(x * 10000) / 10000; }
 
+  function complete() { return seen.every(Boolean) || held.status === "completed"; }
+  function passedNow() {
+    var total = totals();
+    return total[1] > 0 && total[0] / total[1] >= mastery;
+  }
+  function finishedModule() { // nothing left to do: every page seen, and the quiz passed if any
+    var scored = totals()[1] > 0 || held.success !== "";
+    return complete() && (!scored || passedNow() || held.success === "passed");
+  }
+
+  // Exit and session time go with every record: the requests of an unloading page are often lost.
+  function closing() {
+    set(names.session, formatDuration(new Date().getTime() - started, version));
+    set(names.exit, finishedModule() ? names.normalExit : "suspend");
+  }
+
+  function status12() {
+    var total = totals();
+    var next = total[1] > 0 ? (passedNow() ? "passed" : "failed") : (complete() ? "completed" : "incomplete");
+    if (held.success === "passed") { next = "passed"; }
+    return RANK12[next] >= (RANK12[held.status] || 0) ? next : held.status;
+  }
+
   // What the LMS should hold now; written only in "normal" mode.
   function record() {
     if (!api || !tracked) { return; }
-    var all = seen.every(Boolean);
     var total = totals();
     var scored = total[1] > 0;
     var scaled = scored ? total[0] / total[1] : 0;
     set(names.location, pageKey(current).length <= 255 ? pageKey(current) : String(current));
-    set("cmi.suspend_data", suspendData());
+    set("cmi.suspend_data", suspendData()); // if rejected, the learner is told (see call)
     if (version === "1.2") {
-      var next = scored ? (scaled >= mastery ? "passed" : "failed") : (all ? "completed" : "incomplete");
-      var settled = ["completed", "passed", "failed"].indexOf(status) >= 0;
-      if (next !== status && !(next === "incomplete" && settled)) { set(names.status, next); status = next; }
+      var next = status12();
+      if (next !== held.status) { set(names.status, next); held.status = next; }
+      if (next === "passed" || next === "failed") { held.success = next; }
       if (scored) {
         set("cmi.core.score.raw", round(scaled * 100)); // 1.2 LMSs read raw as a percentage
         set("cmi.core.score.min", 0);
         set("cmi.core.score.max", 100);
       }
     } else {
-      if (all && status !== "completed") { set(names.status, "completed"); status = "completed"; }
-      set("cmi.progress_measure", round(seen.filter(Boolean).length / seen.length));
+      if (complete() && held.status !== "completed") { set(names.status, "completed"); held.status = "completed"; }
+      // Completed stays completed: progress is 1 then, even if the pages seen were lost.
+      set("cmi.progress_measure", complete() ? 1 : round(seen.filter(Boolean).length / seen.length));
       if (scored) {
+        var success = passedNow() || held.success === "passed" ? "passed" : "failed";
         set("cmi.score.raw", total[0]);
         set("cmi.score.min", 0);
         set("cmi.score.max", total[1]);
         set("cmi.score.scaled", round(scaled));
-        set("cmi.success_status", scaled >= mastery ? "passed" : "failed");
+        if (success !== held.success) { set("cmi.success_status", success); held.success = success; }
       }
     }
+    closing();
     call("commit", "");
   }
 
-  function start() {
-    api = findApi();
-    if (!api || call("init", "") !== "true") {
-      api = null;
-      tracking.textContent = "Progress is not recorded here (no LMS found).";
-      return 0;
+  // What the LMS holds about this SCO, before anything is written.
+  function readHeld(mine) {
+    var status = get(names.status);
+    var success = version === "2004" ? get("cmi.success_status") : "";
+    if (version === "1.2" && (status === "passed" || status === "failed")) { success = status; }
+    if (mine === "foreign") { // another SCO's result in a shared store: not ours to keep
+      held = { status: "", success: "" };
+      return;
     }
+    held.status = status;
+    held.success = success === "passed" || success === "failed" ? success : "";
+  }
+
+  function connected(found) {
+    api = found;
+    if (call("init", "") !== "true") { api = null; return -1; }
     var mode = get(names.mode);
     tracked = mode === "normal" || mode === "";
-    tracking.textContent = tracked ? "" : "Progress is not recorded in " + mode + " mode.";
-    var resuming = get(names.entry) === "resume";
-    status = get(names.status);
+    if (!tracked) {
+      say("Progress is not recorded in " + mode + " mode.");
+      return -1;
+    }
     if (version === "1.2") {
       var lmsMastery = get("cmi.student_data.mastery_score");
       if (/^\d+(\.\d+)?$/.test(lmsMastery)) { mastery = Number(lmsMastery) / 100; }
     }
-    var at = -1;
-    // 2004 LMSs raise "not initialized" for unset elements: read them only on resume.
-    if (resuming || version === "1.2") {
-      restore(get("cmi.suspend_data"));
-      at = indexOfKey(get(names.location));
-    }
-    if (tracked && (status === "not attempted" || status === "unknown" || status === "")) {
+    var mine = restore(get("cmi.suspend_data"));
+    readHeld(mine);
+    var at = mine === "foreign" ? -1 : indexOfKey(get(names.location));
+    var first = mine !== "ours" && (held.status === "" || held.status === "not attempted" || held.status === "unknown");
+    if (first) {
       set(names.status, "incomplete");
-      status = "incomplete";
-      call("commit", "");
+      held.status = "incomplete";
+      if (mine === "foreign" && version === "2004") { set("cmi.success_status", "unknown"); }
     }
-    return at >= 0 ? at : 0;
+    closing();
+    call("commit", "");
+    return at;
   }
 
-  function pad(n, width) { var s = String(n); while (s.length < width) { s = "0" + s; } return s; }
-
-  function sessionTime() {
-    var seconds = Math.max(0, (new Date().getTime() - started) / 1000);
-    var h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
-    if (version === "1.2") { // HHHH:MM:SS.SS
-      return pad(Math.min(h, 9999), 2) + ":" + pad(m, 2) + ":" + pad(s.toFixed(2), 5);
+  function connect(delay) {
+    var found = findApi();
+    if (!found) {
+      if (new Date().getTime() - started + delay > LOOKUP_MS) {
+        say("Progress is not recorded here (no LMS found).");
+        return;
+      }
+      window.setTimeout(function () { connect(Math.min(delay * 2, MAX_RETRY_MS)); }, delay);
+      return;
     }
-    return "PT" + h + "H" + m + "M" + s.toFixed(2) + "S"; // ISO 8601 duration
+    var bookmark = connected(found);
+    if (!api) { return; }
+    if (bookmark > 0 && !moved) { go(bookmark); } else { record(); }
   }
 
   function finish() {
     if (finished) { return; }
     finished = true;
     if (!api) { return; }
-    set(names.session, sessionTime());
-    if (tracked) { set(names.exit, "suspend"); } // keep the bookmark for the next launch
-    call("commit", "");
+    if (tracked) {
+      closing();
+      call("commit", "");
+    }
     call("finish", "");
     api = null;
   }
@@ -257,19 +359,24 @@
     if (!d || d.type !== "coursekit:quiz-score" || (d.module && d.module !== moduleId)) { return; }
     var raw = Number(d.raw), max = Number(d.max);
     if (!isFinite(raw) || !isFinite(max) || max <= 0 || raw < 0 || raw > max) { return; }
-    quizzes[String(d.quiz || "quiz")] = [raw, max];
+    var key = moduleId + "/" + String(d.quiz || "quiz");
+    var before = quizzes[key];
+    // A retake never lowers what was recorded: the best result of each quiz counts.
+    if (!before || raw / max >= Number(before[0]) / Number(before[1])) { quizzes[key] = [raw, max]; }
     record();
   }
 
   if (!frame || links.length === 0) { return; }
-  prevButton.addEventListener("click", function () { go(current - 1); });
-  nextButton.addEventListener("click", function () { go(current + 1); });
+  function user(step) { return function () { moved = true; step(); }; }
+  prevButton.addEventListener("click", user(function () { go(current - 1); }));
+  nextButton.addEventListener("click", user(function () { go(current + 1); }));
   links.forEach(function (a, i) {
-    a.addEventListener("click", function (event) { event.preventDefault(); go(i); });
+    a.addEventListener("click", function (event) { event.preventDefault(); moved = true; go(i); });
   });
   frame.addEventListener("load", framed);
   window.addEventListener("message", receive);
   window.addEventListener("pagehide", finish);
   window.addEventListener("beforeunload", finish);
-  go(start());
+  go(0);
+  connect(FIRST_RETRY_MS);
 })();
