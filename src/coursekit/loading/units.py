@@ -74,7 +74,7 @@ def load_units(
     findings: list[Finding],
 ) -> tuple[tuple[Unit, ...], bool]:
     """The units, in reading order, and whether `modules/` is coursekit's layout."""
-    groups = _groups(toc, config.units_from if config else "auto")
+    groups = _groups(toc, config.units_from if config else "auto", config.title if config else None)
     layout = _module_layout(root)
     configured = _configured(config, config_doc, findings)
     described: list[tuple[_Group, _Description | None]] = []
@@ -98,7 +98,7 @@ def load_units(
 # ------------------------------------------------------------------- the groups
 
 
-def _groups(toc: Toc | None, units_from: str) -> list[_Group]:
+def _groups(toc: Toc | None, units_from: str, title: str | None) -> list[_Group]:
     if toc is None:
         return []
     mode = units_from
@@ -106,7 +106,7 @@ def _groups(toc: Toc | None, units_from: str) -> list[_Group]:
         mode = "book" if toc.format == "jb-article" else "parts" if toc.has_parts else "chapters"
     if mode == "book":
         files = tuple(e.path for e in toc.entries() if e.kind == "file" and e.path)
-        return [_Group(None, files)] if files else []
+        return [_Group(title, files)] if files else []  # the book's own title
     if mode == "parts":
         found = [_Group(p.caption, _files(p.chapters)) for p in toc.parts]
     else:

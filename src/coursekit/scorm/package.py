@@ -76,7 +76,8 @@ def _packages(
     found = []
     if "multi" in wanted:
         found.append((config.course_id, config.title, pages))
-    if "single" in wanted:
+    # With one unit the multi-SCO zip already is the single-SCO one.
+    if "single" in wanted and (len(pages) > 1 or "multi" not in wanted):
         found += [(f"{config.course_id}-{p.module_id}", p.title, [p]) for p in pages]
     return found
 
