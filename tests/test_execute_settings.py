@@ -79,9 +79,9 @@ def run_book(root: Path, selection: NotebookSelection) -> BookResult:
     out = root / "_build"
     return build_book(
         root,
-        out / "html",
-        out / "scratch",
+        out / "work",
         cache_dir=None if settings.mode == "off" else cache_folder(root, out, settings),
+        key="test",
         kept=selection.kept,
     )
 

@@ -155,11 +155,8 @@ def _list_defaults() -> dict[str, object]:
     """Sphinx's own settings whose default is a list or a dict (one object per process)."""
     from sphinx.config import Config
 
-    return {
-        name: opt[0]
-        for name, opt in Config.config_values.items()
-        if isinstance(opt[0], list | dict)
-    }
+    defaults = {name: getattr(opt, "default", None) for name, opt in Config.config_values.items()}
+    return {name: value for name, value in defaults.items() if isinstance(value, list | dict)}
 
 
 def _only_toc_files(root: Path, sphinx_config: dict[str, object]) -> None:
