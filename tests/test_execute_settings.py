@@ -132,7 +132,8 @@ def test_a_bad_setting_stops_the_build_with_the_key_and_no_traceback(tmp_path: P
     root = copy_book("myst-md", tmp_path, execute_notebooks="sometimes")
     result = run_cli("build", root, "--only", "html")
     assert result.returncode == 1
-    assert "_config.yml: execute.execute_notebooks: must be one of off, auto" in result.stderr
+    # A check error now, at its line, before anything is built.
+    assert "CK102 execute.execute_notebooks: must be one of off, auto" in result.stderr
     assert "Traceback" not in result.stderr
 
 
