@@ -224,6 +224,7 @@ def execute_notebooks(
     with tempfile.TemporaryDirectory(prefix=".execute-", dir=cache_dir.parent) as tmp:
         # Started before the cache is read: their Python and nbclient load meanwhile.
         workers = [_Worker(Path(tmp), i) for i in range(min(max(1, jobs), len(notebooks)))]
+        started = list(workers)  # every one is waited for at the end, idle surplus too
         try:
             cache = get_cache(str(cache_dir))
             total = len(notebooks)
@@ -263,7 +264,7 @@ def execute_notebooks(
                         )
                 time.sleep(POLL_SECONDS)
         finally:
-            _stop(workers)
+            _stop(started)
     return ExecuteResult(tuple(executed), tuple(cached))
 
 
