@@ -71,7 +71,8 @@ def _files(folder: Path) -> dict[str, tuple[int, int]]:
 
 def _summary(stderr: str) -> dict[str, int]:
     match = re.search(
-        r"notebooks executed: (\d+), unchanged: (\d+); pages read: (\d+), "
+        r"notebooks executed: (\d+), unchanged: (\d+), stored outputs kept: \d+; "
+        r"pages read: (\d+), "
         r"site files changed: (\d+)",
         stderr,
     )
