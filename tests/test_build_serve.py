@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import queue
 import re
 import signal
 import subprocess
@@ -21,23 +22,50 @@ OVERVIEW = "modules/01-demo/overview.md"
 
 
 class Serve:
-    """A running `coursekit serve`, its stderr read line by line."""
+    """A running `coursekit serve`, its stderr read line by line on a thread.
+
+    A thread, so that a serve that stops printing fails the test at its deadline
+    instead of blocking a read forever; stdout is discarded so that it can never
+    fill a pipe nobody reads.
+    """
 
     def __init__(self, root: Path) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "coursekit", "serve", str(root), "--port", "0"],
-            stdout=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
         )
         self.seen = ""
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.pump = threading.Thread(target=self._pump, daemon=True)
+        self.pump.start()
+
+    def stop(self) -> None:
+        """Ctrl-C, as a user stops it; then close the pipe the thread read."""
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(timeout=60)
+        finally:
+            self.process.kill()  # a no-op once it has ended
+            self.pump.join(timeout=10)
+            assert self.process.stderr is not None
+            self.process.stderr.close()
+
+    def _pump(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.lines.put(line)
+        self.lines.put(None)  # the stream closed: serve ended
 
     def read_until(self, pattern: str, timeout: float = 120) -> str:
-        assert self.process.stderr is not None
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            line = self.process.stderr.readline()
-            if not line and self.process.poll() is not None:
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = self.lines.get(timeout=left)
+            except queue.Empty:
+                break
+            if line is None:
                 break
             self.seen += line
             match = re.search(pattern, line)
@@ -54,8 +82,7 @@ def serving(root: Path) -> Iterator[tuple[Serve, str]]:
         url = serve.read_until(r"http://127\.0\.0\.1:\d+/")
         yield serve, url
     finally:
-        serve.process.send_signal(signal.SIGINT)
-        serve.process.communicate(timeout=60)
+        serve.stop()
     assert serve.process.returncode == 130
 
 

@@ -283,12 +283,11 @@ def serve(path: Path, port: int, jobs: int | None) -> None:
     import threading
 
     from coursekit.build import BuildOptions, build_course, default_jobs
-    from coursekit.serve import LiveReload, http_server, watch
+    from coursekit.serve import LiveReload, http_server, rebuild_on_save, watching
 
     _require_folder(path)
     options = BuildOptions(only="html", jobs=jobs or default_jobs())
     reporter = _TerminalReporter()
-    _print_summary(build_course(path, options, reporter))
     out = (path / "_build").resolve()
 
     def on_build(outcome: Any) -> None:
@@ -302,12 +301,14 @@ def serve(path: Path, port: int, jobs: int | None) -> None:
             click.echo("rebuilt; the open pages reload", err=True)
 
     stop, live = threading.Event(), LiveReload()
-    with http_server(out / "html", "127.0.0.1", port, live) as url:
-        click.echo(f"serving {url} (Ctrl-C to stop); watching {path.resolve()}", err=True)
-        try:
-            watch(path, options, reporter, on_build, stop, live)
-        finally:
-            stop.set()
+    # Watching starts before the first build: a save made while it runs is rebuilt after it.
+    with watching(path, out, stop) as saves:
+        first = build_course(path, options, reporter)
+        reporter.close()
+        _print_summary(first)
+        with http_server(out / "html", "127.0.0.1", port, live) as url:
+            click.echo(f"serving {url} (Ctrl-C to stop); watching {path.resolve()}", err=True)
+            rebuild_on_save(saves, path, options, reporter, on_build, live)
 
 
 class _TerminalReporter:

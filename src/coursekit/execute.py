@@ -255,8 +255,9 @@ def execute_notebooks(
                             )
                         )
                     elif worker.finished():
-                        rel, seconds = worker.notebook or "", time.monotonic() - worker.started
-                        _store(cache, root, rel, worker.verdict(), sources[rel], seconds)
+                        rel, verdict = worker.notebook or "", worker.verdict()
+                        seconds = verdict.get("seconds", time.monotonic() - worker.started)
+                        _store(cache, root, rel, verdict, sources[rel], seconds)
                         worker.notebook = None
                         executed.append(rel)
                         on_event(
@@ -436,9 +437,13 @@ def _serve_tasks() -> None:
         with contextlib.ExitStack() as stack:
             # run_in_temp: an empty folder of its own, as myst-nb gives it.
             cwd = task["cwd"] or stack.enter_context(tempfile.TemporaryDirectory())
+            began = time.monotonic()
             verdict = _run_one(
                 Path(task["path"]), Path(cwd), int(task["timeout"]), bool(task["allow_errors"])
             )
+            # Timed here, not by the build: a worker still importing nbclient when its
+            # first task came would make that notebook look long.
+            verdict["seconds"] = time.monotonic() - began
         partial = out.with_suffix(".partial")
         partial.write_text(json.dumps(verdict), encoding="utf-8")
         partial.replace(out)  # whole or absent: the build polls for it

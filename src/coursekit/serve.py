@@ -17,6 +17,7 @@ cleanly, as in `coursekit build`); the web server runs on a thread of its own.
 from __future__ import annotations
 
 import asyncio
+import queue
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -133,19 +134,37 @@ def watched_paths(root: Path, out_dir: Path) -> tuple[list[Path], Callable[[Any,
     return [root, *folders], counts
 
 
-def watch(
+@contextmanager
+def watching(root: Path, out_dir: Path, stop: threading.Event) -> Iterator[Iterator[set[Any]]]:
+    """Start watching now; yield the batches of saves, from then on.
+
+    Started before the first build, so that a save made while it runs (or just
+    after, before the server is up) is seen and rebuilt, never lost.
+    """
+    paths, counts = watched_paths(root, out_dir)
+    batches: queue.Queue[set[Any]] = queue.Queue()
+    top, folders = paths[0], paths[1:]
+    threads = [_pump(batches, [top], counts, stop, recursive=False)]
+    if folders:
+        threads.append(_pump(batches, folders, counts, stop, recursive=True))
+    try:
+        yield _batches(batches, stop)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=5)
+
+
+def rebuild_on_save(
+    saves: Iterator[set[Any]],
     root: Path,
     options: BuildOptions,
     reporter: Reporter,
     on_build: Callable[[BuildSummary | CourseKitError], None],
-    stop: threading.Event,
     live: LiveReload | None = None,
 ) -> None:
-    """Rebuild after every save until `stop` is set; report each outcome, reload the pages."""
-    out_dir = (options.out or root / "_build").resolve()
-    paths, counts = watched_paths(root, out_dir)
-    top, folders = paths[0], paths[1:]
-    for changes in _merged(top, folders, counts, stop):
+    """Rebuild after every batch of saves; report each outcome, reload the pages."""
+    for changes in saves:
         if not changes:
             continue
         try:
@@ -158,17 +177,17 @@ def watch(
             live.reload()
 
 
-def _merged(
-    top: Path, folders: list[Path], counts: Callable[[Any, str], bool], stop: threading.Event
-) -> Iterator[set[Any]]:
-    """Changes to the files of `top` and anywhere under `folders`, as batches of saves."""
-    import queue
-
+def _pump(
+    batches: queue.Queue[set[Any]],
+    paths: list[Path],
+    counts: Callable[[Any, str], bool],
+    stop: threading.Event,
+    *,
+    recursive: bool,
+) -> threading.Thread:
     import watchfiles
 
-    batches: queue.Queue[set[Any]] = queue.Queue()
-
-    def pump(paths: list[Path], recursive: bool) -> None:
+    def run() -> None:
         for changes in watchfiles.watch(
             *paths,
             watch_filter=counts,
@@ -181,16 +200,18 @@ def _merged(
         ):
             batches.put(changes)
 
-    threads = [threading.Thread(target=pump, args=([top], False), daemon=True)]
-    if folders:
-        threads.append(threading.Thread(target=pump, args=(folders, True), daemon=True))
-    for thread in threads:
-        thread.start()
+    thread = threading.Thread(target=run, name="coursekit-watch", daemon=True)
+    thread.start()
+    return thread
+
+
+def _batches(batches: queue.Queue[set[Any]], stop: threading.Event) -> Iterator[set[Any]]:
+    """The saves, a batch per rebuild: those made during a build make one batch."""
     while not stop.is_set():
         try:
             changes = batches.get(timeout=0.5)
         except queue.Empty:
             continue
-        while not batches.empty():  # saves that came in during the last build: one rebuild
+        while not batches.empty():
             changes |= batches.get_nowait()
         yield changes
