@@ -16,6 +16,7 @@ import yaml
 
 from conftest import run_cli
 from coursebuilder import make_course, snapshot
+from coursekit.loading import load_course
 
 JUPYTER_BOOK = Path(sys.executable).parent / "jupyter-book"
 
@@ -65,7 +66,8 @@ def test_a_module_added_as_a_chapter_is_its_own_sco(tmp_path: Path) -> None:
     assert built.returncode == 0, built.stdout + built.stderr
     page = root / "_build/html/modules/02-second-steps/overview.html"
     assert "Second steps" in page.read_text(encoding="utf-8")
-    (package,) = (root / "_build/scorm").glob("*-scorm2004.zip")
+    # The course's package (both units), beside each unit's own.
+    package = root / "_build/scorm" / f"{load_course(root).course.config.course_id}-scorm2004.zip"
     with zipfile.ZipFile(package) as zf:
         manifest = zf.read("imsmanifest.xml").decode()
     assert "scorm/launch-demo.html" in manifest

@@ -30,6 +30,7 @@ from lms.harness import (
     suspend,
     unzip,
     wait_location_set,
+    wait_seen,
     walk,
     watch_runtime,
     watch_site,
@@ -178,6 +179,7 @@ def test_suspend_data_stays_under_the_scorm12_limit(page, tmp_path: Path, tiny_z
         page.goto(f"{base}/lms/lms.html")
         item = items((pkg / "imsmanifest.xml").read_bytes(), "1.2")[1]
         start = launch(page, base, "1.2", item)
+        wait_seen(page, "1.2", 0, start)  # the content page is there to post from
         page.frame(name="ck-frame").evaluate(
             """m => { for (let i = 0; i < 400; i++) window.parent.postMessage({
                 type: "coursekit:quiz-score", module: m, quiz: "a-rather-long-quiz-id-" + i,

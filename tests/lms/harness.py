@@ -247,6 +247,21 @@ def wait_location_set(page, version: str, key: str | None, since: int) -> None: 
     )
 
 
+def wait_seen(page, version: str, index: int, since: int) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the SCO recorded page `index` as seen: it has loaded in the content frame.
+
+    The bookmark alone is not enough: it is set when the page is asked for, before
+    it loads (a quiz on it cannot be answered yet, and it is not seen yet).
+    """
+    page.wait_for_function(
+        "([m, index, since]) => window.lms.calls.slice(since).some(c => c.method === m"
+        " && c.args[0] === 'cmi.suspend_data' && (JSON.parse(c.args[1] || '{}').seen || '')"
+        ".charAt(index) === '1')",
+        arg=[CMI[version]["set"], index, since],
+        timeout=15000,
+    )
+
+
 def walk(page, version: str, since: int, answer_quizzes: bool = True) -> tuple[float, float] | None:  # type: ignore[no-untyped-def]
     """Go through every page of the SCO with Next, answering quiz forms through their UI."""
     keys = module_pages(page, version)
@@ -256,6 +271,7 @@ def walk(page, version: str, since: int, answer_quizzes: bool = True) -> tuple[f
         if index:
             sco.click("#ck-next")
         wait_location_set(page, version, key, since)
+        wait_seen(page, version, index, since)
         content = page.frame(name="ck-frame")
         if answer_quizzes and content.query_selector("form.ck-quiz"):
             raw, mx = answer(content)
