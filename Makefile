@@ -15,8 +15,10 @@ COURSE_REQS := binder/requirements.txt          # what the bundled course's note
 course: $(VENV)/.installed
 	$(BIN)/coursekit build .
 
+# Two pytest workers (pytest-xdist): the builds the tests run use one core each.
+TEST_WORKERS ?= 2
 test: $(VENV)/.installed-test $(LMS_DEPS) $(OPENEDX)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 check: $(VENV)/.installed
 	$(BIN)/coursekit check --strict .
