@@ -60,6 +60,7 @@ CACHE_DIR = ".jupyter_cache"
 WORK_DIR = ".cache"  # under the output folder: what incremental builds keep
 BOOK_WORK = f"{WORK_DIR}/book"  # Sphinx's environment, doctrees and HTML
 SELFCHECK_CACHE = f"{WORK_DIR}/selfcheck"  # verdicts of the exercise self-checks
+DEFLATE_CACHE = f"{WORK_DIR}/zip"  # each site file deflated once, for every zip
 SCORM_KEY_FILE = f"{WORK_DIR}/scorm-key.txt"  # what the published zips were made from
 NOTEBOOKS_FILE = f"{WORK_DIR}/notebooks.json"  # size and mtime of notebooks all in the cache
 BOOK_TOOLS = ("jupyter-book", "sphinx", "myst-nb", "sphinx-book-theme", "sphinxcontrib-bibtex")
@@ -367,7 +368,7 @@ def package_scorm(
         return
     from coursekit.scorm import package
 
-    package(course, site.html_dir, outputs.stage("scorm"))
+    package(course, site.html_dir, outputs.stage("scorm"), cache_dir=out_dir / DEFLATE_CACHE)
     outputs.on_commit(lambda: _write_text(key_file, key))
 
 

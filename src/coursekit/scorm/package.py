@@ -13,18 +13,15 @@ from __future__ import annotations
 import os
 import re
 import stat
-import zipfile
 from importlib import resources
 from pathlib import Path
 
 from coursekit.errors import BuildError
 from coursekit.model import Config, Course
-from coursekit.scorm import launch
+from coursekit.scorm import launch, zipwriter
 from coursekit.scorm.manifest import SCHEMES, PackagePlan, Scheme, Sco, build_manifest, ncname
 from coursekit.scorm.validate import MANIFEST, check_rules, schema_dir, validate_manifest
 
-FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can hold: no build date leaks in
-FILE_MODE = 0o100644 << 16  # regular file, rw-r--r--, whatever the umask was
 # Already-compressed formats are stored as they are: deflating them again costs time, saves nothing.
 STORED_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".woff", ".woff2", ".zip", ".gz"}
 
@@ -37,14 +34,17 @@ WINDOWS_RESERVED = re.compile(r"(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?", re.
 WINDOWS_BAD_CHARS = re.compile(r'[\\:*?"<>|\x00-\x1f]')
 
 
-def package(course: Course, html_dir: Path, out_dir: Path) -> list[Path]:
+def package(
+    course: Course, html_dir: Path, out_dir: Path, cache_dir: Path | None = None
+) -> list[Path]:
     """Write the SCORM zips `config.scorm` asks for into `out_dir`.
 
     Per version ("1.2" → `scorm12`, "2004" → `scorm2004`): with `packages` holding
     "multi", `<course_id>-scorm12.zip`, one SCO per module; with "single", one zip per
     module, `<course_id>-<module id>-scorm12.zip`, for players that only launch a
     package's first SCO. `html_dir` is the built site (`_build/html`). Returns the
-    zips written. Raises BuildError naming the broken rule.
+    zips written. Raises BuildError naming the broken rule. Each file is deflated
+    once for all the zips; `cache_dir` keeps the deflated files for the next call.
     """
     config = course.config
     if config is None:
@@ -58,13 +58,16 @@ def package(course: Course, html_dir: Path, out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
 
     written = []
+    compressor = zipwriter.Compressor(cache_dir)
     # One after the other: lxml cannot build the XSD validators on two threads at once.
     for version in config.scorm.versions:
         scheme = SCHEMES[version]
         for package_id, title, scos in _packages(config, pages):
             zip_path = out_dir / f"{package_id}-{scheme.suffix}.zip"
-            write_zip(_entries(config, site, scos, scheme, package_id, title), zip_path)
+            entries = _entries(config, site, scos, scheme, package_id, title)
+            write_zip(entries, zip_path, compressor)
             written.append(zip_path)
+    compressor.prune()
     return written
 
 
@@ -244,20 +247,22 @@ def _entries(
     return entries
 
 
-def write_zip(entries: Entries, zip_path: Path) -> None:
+def write_zip(
+    entries: Entries, zip_path: Path, compressor: zipwriter.Compressor | None = None
+) -> None:
     """Write `entries` deterministically to `zip_path` (via a temporary file, then rename)."""
+    compressor = compressor or zipwriter.Compressor()
     tmp = zip_path.with_name(f".{zip_path.name}.tmp")
     try:
-        with zipfile.ZipFile(tmp, "w") as zf:
-            for name in sorted(entries):
-                content = entries[name]
-                data = content if isinstance(content, bytes) else content.read_bytes()
-                info = zipfile.ZipInfo(name, FIXED_TIME)
-                info.external_attr = FILE_MODE
-                info.create_system = 3  # Unix, so the mode above is honoured
-                stored = Path(name).suffix.lower() in STORED_SUFFIXES
-                info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
-                zf.writestr(info, data)
+        members = (
+            compressor.member(
+                name,
+                content if isinstance(content, bytes) else content.read_bytes(),
+                stored=Path(name).suffix.lower() in STORED_SUFFIXES,
+            )
+            for name, content in sorted(entries.items())
+        )
+        zipwriter.write(members, tmp)
         os.replace(tmp, zip_path)
     finally:
         tmp.unlink(missing_ok=True)
