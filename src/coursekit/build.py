@@ -161,14 +161,15 @@ def build_course(root: Path, options: BuildOptions, reporter: Reporter) -> Build
             return summary
         outputs = Outputs(out_dir)
         try:
-            with timer("execute"):
-                execute(course, out_dir, options, wanted, reporter, summary)
-            # The exercises' self-checks run kernels while Sphinx, which uses one core,
-            # builds the book and the zips are packed: none reads what another writes.
+            # The exercises' self-checks run their kernels meanwhile: while the notebooks
+            # execute, while Sphinx (on one core) builds the book and the zips are
+            # packed. None reads what another writes.
             _import_shared_modules()
             with timer.background(
                 "exercises", build_exercises, course, outputs, out_dir, options, wanted, summary
             ):
+                with timer("execute"):
+                    execute(course, out_dir, options, wanted, reporter, summary)
                 with timer("book"):
                     site = build_html(course, outputs, out_dir, options, wanted, summary)
                 with timer("package"):
@@ -450,7 +451,13 @@ class _StageTimer:
         # A daemon: on Ctrl-C the build exits without waiting for the self-checks.
         thread = threading.Thread(target=run, name=f"coursekit-{name}", daemon=True)
         thread.start()
-        yield
+        try:
+            yield
+        except KeyboardInterrupt:
+            raise
+        except BaseException:
+            thread.join()  # a failed build: nothing may still write into its staging
+            raise
         thread.join()
         if errors:
             raise errors[0]
