@@ -171,9 +171,25 @@ def _only_toc_files(root: Path, sphinx_config: dict[str, object]) -> None:
 
     toc = root / str(sphinx_config.get("external_toc_path") or "_toc.yml")
     site_map = parse_toc_yaml(str(toc))
-    patterns = [f"{glob.escape(docname)}.*" for docname in site_map]
+    # A TOC may name its files with their suffix (`root: intro.md`), which Sphinx drops.
+    suffixes = tuple(_source_suffixes(sphinx_config))
+    patterns = [f"{glob.escape(_docname(name, suffixes))}.*" for name in site_map]
     sphinx_config["include_patterns"] = sorted({*patterns, *site_map.globs()})
     sphinx_config["external_toc_exclude_missing"] = False
+
+
+def _source_suffixes(sphinx_config: dict[str, object]) -> list[str]:
+    """The suffixes Sphinx reads as sources: its own, myst-nb's and `nb_custom_formats`'."""
+    found = [".rst", ".md", ".ipynb", ".myst"]
+    for setting in ("source_suffix", "nb_custom_formats"):
+        value = sphinx_config.get(setting)
+        if isinstance(value, dict | list):
+            found += [str(suffix) for suffix in value]
+    return found
+
+
+def _docname(name: str, suffixes: tuple[str, ...]) -> str:
+    return next((name[: -len(s)] for s in suffixes if s and name.endswith(s)), name)
 
 
 def _start_afresh_unless(work: Path, key: str) -> None:
