@@ -164,7 +164,7 @@ def check(
 )
 @click.option(
     "--only",
-    type=click.Choice(["html", "scorm", "exercises"]),
+    type=click.Choice(["html", "scorm", "cmi5", "exercises"]),
     default=None,
     help="Build only this output (and what it needs).",
 )
