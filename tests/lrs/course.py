@@ -71,7 +71,11 @@ def make_cmi5_course(root: Path) -> Path:
             else:
                 text = f"# {title}: {name}\n\nSome text about {name}.\n"
             (unit / f"{name}.md").write_text(text, encoding="utf-8")
-        toc += [f'  - caption: "{title}"', "    chapters:", f"      - file: modules/{folder}/{pages[0]}"]
+        toc += [
+            f'  - caption: "{title}"',
+            "    chapters:",
+            f"      - file: modules/{folder}/{pages[0]}",
+        ]
         toc.append("        sections:")
         toc += [f"          - file: modules/{folder}/{name}" for name in pages[1:]]
     (root / "_toc.yml").write_text("\n".join(toc) + "\n", encoding="utf-8")

@@ -99,7 +99,9 @@ def prepare(lms: Lms, ralph: Ralph, au: Au, registration: str, mode: str = "Norm
         }
     )
     _send_launched(ralph, learner, activity_id, registration, session, mode)
-    return Launch(au, registration, activity_id, session, learner, key, f"{lms.base}/au/{au.url}?{query}")
+    return Launch(
+        au, registration, activity_id, session, learner, key, f"{lms.base}/au/{au.url}?{query}"
+    )
 
 
 def _send_launched(
@@ -183,7 +185,9 @@ def wait_for_verb(page, ralph: Ralph, launch: Launch, verb: str) -> list[dict]: 
     deadline = time.monotonic() + 30
     while True:
         found = [
-            s for s in ralph.statements(launch.registration) if s["object"]["id"] == launch.activity_id
+            s
+            for s in ralph.statements(launch.registration)
+            if s["object"]["id"] == launch.activity_id
         ]
         if any(s["verb"]["id"] == VERB + verb for s in found) or time.monotonic() > deadline:
             return found

@@ -118,7 +118,10 @@ def _check_texts(course: Course) -> None:
     """Refuse (BuildError naming the file) text cmi5.xml (XML) could not hold."""
     config = course.config
     assert config is not None
-    texts = [("_config.yml", "title", config.title), ("_config.yml", "description", config.description)]
+    texts = [
+        ("_config.yml", "title", config.title),
+        ("_config.yml", "description", config.description),
+    ]
     for unit in course.units:
         texts += [(unit.where, "title", unit.title), (unit.where, "summary", unit.summary)]
     for where, field, text in texts:
