@@ -160,3 +160,18 @@ def test_browse_and_review_record_no_progress_or_result(
     found = wait_for_verb(page, ralph, launch, "terminated")
     assert verbs(found) == ["launched", "initialized", "terminated"]
     _assert_context(found, launch)
+
+
+def test_without_a_cmi5_launch_the_pages_work_and_nothing_is_sent(
+    page, course: Path, package: Path, lms: Lms
+) -> None:
+    au = read_aus(package)[0]
+    problems = watch(page)
+    page.goto(f"{lms.base}/au/{au.url}")
+    page.wait_for_function(
+        "t => document.getElementById('ck-tracking').textContent === t",
+        arg="Progress is not recorded here (not launched by a cmi5 LMS).",
+    )
+    walk(page, course)
+    assert "out of" in page.frame(name="ck-frame").inner_text(".ck-score")
+    assert problems.problems() == []
