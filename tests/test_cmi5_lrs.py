@@ -175,3 +175,34 @@ def test_without_a_cmi5_launch_the_pages_work_and_nothing_is_sent(
     walk(page, course)
     assert "out of" in page.frame(name="ck-frame").inner_text(".ck-score")
     assert problems.problems() == []
+
+
+def test_a_relaunch_resumes_and_never_repeats_completed_or_passed(
+    page, course: Path, package: Path, lms: Lms, ralph: Ralph
+) -> None:
+    """Failed, then relaunched in the same registration and passed: one completed, one passed."""
+    registration = str(uuid.uuid4())
+    au = next(a for a in read_aus(package) if a.mastery is not None)
+    first = prepare(lms, ralph, au, registration)
+    _open(page, first)
+    walk(page, course, answers="wrong")
+    wait_for_verb(page, ralph, first, "failed")
+    page.goto("about:blank")
+    wait_for_verb(page, ralph, first, "terminated")
+
+    second = prepare(lms, ralph, au, registration)  # a new session, the same registration
+    problems = _open(page, second)
+    walk(page, course)
+    mine = wait_for_verb(page, ralph, second, "terminated")
+    assert verbs(mine) == ["launched", "initialized", "passed", "terminated"]
+    assert verbs(ralph.statements(registration)).count("completed") == 1
+    assert verbs(ralph.statements(registration)).count("passed") == 1
+    _assert_context(mine, second)
+    assert problems == []
+
+    third = prepare(lms, ralph, au, registration)  # done: a review sends no result again
+    _open(page, third)
+    walk(page, course)
+    page.goto("about:blank")
+    mine = wait_for_verb(page, ralph, third, "terminated")
+    assert verbs(mine) == ["launched", "initialized", "terminated"]

@@ -6,7 +6,7 @@ Ralph has no State API and sends no CORS headers, so one small server serves:
 - `/fetch/<key>`: the cmi5 fetch URL, POSTed once per launch for the auth token
   (`{"auth-token": <Ralph's Basic credentials>}`; a second POST gets the spec's error);
 - `/xapi/activities/state`: the State API, in memory, where the LMS writes
-  `LMS.LaunchData` before the launch;
+  `LMS.LaunchData` before the launch (and the AU keeps its own progress);
 - `/xapi/agents/profile`: the learner's cmi5LearnerPreferences;
 - every other `/xapi/...` request (the statements): proxied to Ralph's `/xAPI/...`.
 """
@@ -116,8 +116,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         return (q.get("activityId", ""), agent, q.get("registration", ""), q.get("stateId", ""))
 
     def _state_get(self) -> None:
+        key = self._state_key()
+        if not key[3]:  # no stateId: the ids of the documents kept for this activity and agent
+            with self.lms.lock:
+                ids = [k[3] for k in self.lms.state if k[:3] == key[:3]]
+            self._send(200, json.dumps(ids).encode(), "application/json")
+            return
         with self.lms.lock:
-            doc = self.lms.state.get(self._state_key())
+            doc = self.lms.state.get(key)
         if doc is None:
             self._send(404, b"", "text/plain")
         else:

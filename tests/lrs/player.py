@@ -176,19 +176,25 @@ def answer(content, quiz: dict, answers: str) -> None:  # type: ignore[no-untype
     content.wait_for_function("() => document.querySelector('.ck-score').textContent !== ''")
 
 
+def session_statements(ralph: Ralph, launch: Launch) -> list[dict]:
+    """The statements of this launch's session (its session id), in the order stored."""
+    return [
+        s
+        for s in ralph.statements(launch.registration)
+        if s["object"]["id"] == launch.activity_id
+        and s["context"].get("extensions", {}).get(SESSION) == launch.session
+    ]
+
+
 def wait_for_verb(page, ralph: Ralph, launch: Launch, verb: str) -> list[dict]:  # type: ignore[no-untyped-def]
-    """The AU's statements once `verb` is among them (Ralph is polled; 30 s at most).
+    """The session's statements once `verb` is among them (Ralph is polled; 30 s at most).
 
     It waits with Playwright, not time.sleep: the page's requests go through the
     test's route handler (browser.watch), which runs only while Playwright does.
     """
     deadline = time.monotonic() + 30
     while True:
-        found = [
-            s
-            for s in ralph.statements(launch.registration)
-            if s["object"]["id"] == launch.activity_id
-        ]
+        found = session_statements(ralph, launch)
         if any(s["verb"]["id"] == VERB + verb for s in found) or time.monotonic() > deadline:
             return found
         page.wait_for_timeout(200)

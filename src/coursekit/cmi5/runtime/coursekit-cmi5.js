@@ -20,6 +20,10 @@
  *     CompletedAndPassed, CompletedOrPassed; NotApplicable: every page seen and the
  *     quiz passed, if any), or when the learner leaves the page (pagehide), which
  *     ever comes first; after it nothing more is sent.
+ * What this registration already got (pages seen, the best quiz results, whether
+ * completed/passed/failed were sent) is kept in the State API, stateId
+ * "coursekit.progress", written after each statement: a relaunch resumes it and
+ * never sends a second "completed" or "passed" for the same registration.
  * In Browse and Review launch modes it sends only "initialized" and "terminated"
  * (cmi5 forbids completed/passed/failed there) and says so in the bar.
  * The terminated of a closing page goes with `fetch(..., {keepalive: true})`, which the
@@ -31,6 +35,8 @@
   "use strict";
 
   var VERBS = "http://adlnet.gov/expapi/verbs/";
+  var STATE_ID = "coursekit.progress"; // the AU's own State API document
+  var FORMAT = 1;
   var CMI5_CATEGORY = "https://w3id.org/xapi/cmi5/context/categories/cmi5";
 
   var body = document.body;
@@ -77,6 +83,44 @@
     return queue;
   }
 
+  function stateParams() {
+    var params = cmi5.getLaunchParameters();
+    return { agent: params.actor, activityId: params.activityId, registration: params.registration, stateId: STATE_ID };
+  }
+
+  // What the LMS kept from earlier sessions of this registration, if it is this unit's.
+  function restore(saved) {
+    if (!saved || saved.v !== FORMAT || saved.unit !== moduleId) { return; }
+    if (typeof saved.seen === "string") {
+      seen = seen.map(function (s, i) { return s || saved.seen.charAt(i) === "1"; });
+    }
+    if (saved.quizzes && typeof saved.quizzes === "object") { quizzes = saved.quizzes; }
+    sent.completed = saved.completed === true;
+    sent.passed = saved.passed === true;
+    // "failed" is once per session (cmi5 9.3.5): a new session may fail again.
+  }
+
+  // The saved document, or null. Its id is looked up in the list first: a GET of a
+  // document that is not there is a 404, which browsers log as an error.
+  function loadState() {
+    var list = stateParams();
+    delete list.stateId;
+    return cmi5.xapi.getStates(list).then(function (r) {
+      if (!Array.isArray(r.data) || r.data.indexOf(STATE_ID) < 0) { return null; }
+      return cmi5.xapi.getState(stateParams()).then(function (d) { return d.data; });
+    }).catch(function (error) { failed("reading the saved progress", error); return null; });
+  }
+
+  function save() {
+    var state = {
+      v: FORMAT, unit: moduleId, seen: seen.map(function (s) { return s ? "1" : "0"; }).join(""),
+      quizzes: quizzes, completed: sent.completed, passed: sent.passed, failed: sent.failed
+    };
+    var request = stateParams();
+    request.state = state;
+    return cmi5.xapi.setState(request);
+  }
+
   function percentSeen() {
     return Math.round(100 * seen.filter(Boolean).length / seen.length);
   }
@@ -117,12 +161,12 @@
     seen[index] = true;
     if (!normal) { return; }
     var percent = percentSeen();
-    send("progressed", function () { return cmi5.progress(percent); });
+    send("progressed", function () { return cmi5.progress(percent).then(save); });
     if (percent === 100 && !sent.completed) {
       send("completed", function () {
         if (sent.completed) { return null; }
         sent.completed = true;
-        return cmi5.complete();
+        return cmi5.complete().then(save);
       });
     }
     queue.then(finishIfDone);
@@ -136,13 +180,13 @@
       send("passed", function () {
         if (sent.passed) { return null; }
         sent.passed = true;
-        return cmi5.pass(score);
+        return cmi5.pass(score).then(save);
       });
     } else if (!sent.failed) {
       send("failed", function () {
         if (sent.failed || sent.passed) { return null; }
         sent.failed = true;
-        return cmi5.fail(score);
+        return cmi5.fail(score).then(save);
       });
     }
     queue.then(finishIfDone);
@@ -207,6 +251,8 @@
     try { client = new Cmi5(); } catch (error) { failed("reading the launch URL", error); return; }
     client.initialize().then(function () {
       cmi5 = client;
+      return loadState();
+    }).then(function (saved) {
       var data = cmi5.getLaunchData() || {};
       normal = data.launchMode === "Normal";
       if (data.moveOn) { moveOn = data.moveOn; }
@@ -215,6 +261,7 @@
       // What was seen before the LMS answered counts too.
       var before = seen.slice();
       seen = seen.map(function () { return false; });
+      if (normal) { restore(saved); }
       before.forEach(function (s, i) { if (s) { pageSeen(i); } });
     }).catch(function (error) { failed("starting the session", error); });
   }
