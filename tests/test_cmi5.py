@@ -210,3 +210,18 @@ def test_the_bundled_course_has_one_au_per_module(built_course: BuiltCourse) -> 
     names = _names(zips[0])
     assert all(au.findtext("c:url", namespaces=NS) in names for au in _aus(doc))
     assert all(au.get("masteryScore") for au in _aus(doc))  # every module has a quiz
+
+
+def test_a_rebuild_rewrites_the_zip_only_when_what_it_reads_changed(tmp_path: Path) -> None:
+    root = make_cmi5_course(tmp_path / "course")
+    assert run_cli("build", root, "--only", "cmi5", cwd=root).returncode == 0
+    before = _zip(root).read_bytes()
+    again = run_cli("build", root, "--only", "cmi5", cwd=root)
+    assert "nothing changed since the last build" in again.stderr
+    assert _zip(root).read_bytes() == before
+    module = root / "modules" / "01-reading" / "module.yml"
+    module.write_text(module.read_text().replace("mastery_score: 50", "mastery_score: 75"))
+    edited = run_cli("build", root, "--only", "cmi5", cwd=root)
+    assert edited.returncode == 0, edited.stderr
+    reading, _more = _aus(_structure(_zip(root)))
+    assert reading.get("masteryScore") == "0.75"
