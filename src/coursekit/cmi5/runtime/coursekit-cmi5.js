@@ -57,7 +57,6 @@
   var cmi5 = null; // the @xapi/cmi5 client, once initialised
   var normal = false; // launchMode Normal: progress and results may be sent
   var queue = Promise.resolve(); // statements go one after the other, in order
-  var started = new Date();
   var current = 0;
   var seen = links.map(function () { return false; });
   var quizzes = {}; // quiz id -> [raw, max], its best result
