@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from browser import watch
-from conftest import run_cli
+from conftest import BuiltCourse, run_cli
 from lrs.course import make_cmi5_course
 from lrs.lms import Lms, serve_lms
 from lrs.player import (
@@ -206,3 +206,27 @@ def test_a_relaunch_resumes_and_never_repeats_completed_or_passed(
     page.goto("about:blank")
     mine = wait_for_verb(page, ralph, third, "terminated")
     assert verbs(mine) == ["launched", "initialized", "terminated"]
+
+
+@pytest.mark.slow
+def test_the_bundled_courses_first_module_passes_against_ralph(
+    page, built_course: BuiltCourse, ralph: Ralph, tmp_path: Path
+) -> None:
+    with zipfile.ZipFile(built_course.out / "cmi5" / "digital-labor-cmi5.zip") as zf:
+        zf.extractall(tmp_path)
+    au = read_aus(tmp_path)[0]
+    registration = str(uuid.uuid4())
+    with serve_lms(tmp_path, ralph.url, ralph.auth_token) as lms:
+        launch = prepare(lms, ralph, au, registration)
+        _open(page, launch)
+        walk(page, built_course.root)
+        found = wait_for_verb(page, ralph, launch, "terminated")
+    names = verbs(found)
+    assert names[:2] == ["launched", "initialized"]
+    assert names[-3:] == ["completed", "passed", "terminated"] or names[-3:] == [
+        "passed",
+        "completed",
+        "terminated",
+    ]
+    assert set(names[2:-3]) == {"progressed"}
+    _assert_context(found, launch)
