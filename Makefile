@@ -8,6 +8,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 LMS_DEPS := tests/lms/node_modules/.installed  # scorm-again for the SCORM tests
 OPENEDX  := tests/openedx/.venv/.installed  # the Open edX SCORM XBlock + SDK, in its own venv
+RALPH    := tests/lrs/.venv/.installed  # Ralph, the LRS of the cmi5 tests, in its own venv
 COURSE_REQS := binder/requirements.txt          # what the bundled course's notebooks import
 
 .PHONY: course test check lint typecheck bench clean
@@ -17,7 +18,7 @@ course: $(VENV)/.installed
 
 # Two pytest workers (pytest-xdist): the builds the tests run use one core each.
 TEST_WORKERS ?= 2
-test: $(VENV)/.installed-test $(LMS_DEPS) $(OPENEDX)
+test: $(VENV)/.installed-test $(LMS_DEPS) $(OPENEDX) $(RALPH)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 check: $(VENV)/.installed
@@ -61,4 +62,11 @@ $(LMS_DEPS): tests/lms/package.json tests/lms/package-lock.json
 $(OPENEDX): tests/openedx/requirements.txt
 	$(PYTHON) -m venv tests/openedx/.venv
 	tests/openedx/.venv/bin/python -m pip --disable-pip-version-check -q install -r $<
+	touch $@
+
+# The cmi5 tests store their statements in Ralph (ralph-malph, fs backend), a real LRS.
+# Its own venv: its FastAPI/pydantic pins are not the course tools'. Under tests/ too.
+$(RALPH): tests/lrs/requirements.txt
+	$(PYTHON) -m venv tests/lrs/.venv
+	tests/lrs/.venv/bin/python -m pip --disable-pip-version-check -q install -r $<
 	touch $@

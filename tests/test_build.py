@@ -31,7 +31,7 @@ def test_the_build_says_what_it_built(built_course: BuiltCourse) -> None:
     assert summary, err
     for stage in ("load and check", "execute", "exercises", "book", "package"):
         assert re.search(rf"{stage} [\d.]+ s", summary.group(1)), stage
-    for output in ("html", "scorm", "exercises"):
+    for output in ("html", "scorm", "cmi5", "exercises"):
         assert re.search(rf"{re.escape(str(built_course.out / output))}  [\d.]+ MB", err)
 
 

@@ -54,7 +54,8 @@ from coursekit.outputs import (
     tree_size,
 )
 
-OUTPUTS = ("html", "scorm", "exercises")
+OUTPUTS = ("html", "scorm", "cmi5", "exercises")
+SITE_OUTPUTS = {"html", "scorm", "cmi5"}  # the outputs made of the built book
 FINGERPRINT_FILE = ".fingerprint.json"
 CACHE_DIR = ".jupyter_cache"
 WORK_DIR = ".cache"  # under the output folder: what incremental builds keep
@@ -62,6 +63,7 @@ BOOK_WORK = f"{WORK_DIR}/book"  # Sphinx's environment, doctrees and HTML
 SELFCHECK_CACHE = f"{WORK_DIR}/selfcheck"  # verdicts of the exercise self-checks
 DEFLATE_CACHE = f"{WORK_DIR}/zip"  # each site file deflated once, for every zip
 SCORM_KEY_FILE = f"{WORK_DIR}/scorm-key.txt"  # what the published zips were made from
+CMI5_KEY_FILE = f"{WORK_DIR}/cmi5-key.txt"  # what the published cmi5 zip was made from
 NOTEBOOKS_FILE = f"{WORK_DIR}/notebooks.json"  # size and mtime of notebooks all in the cache
 BOOK_TOOLS = ("jupyter-book", "sphinx", "myst-nb", "sphinx-book-theme", "sphinxcontrib-bibtex")
 # Editor backups and swap files: never an input, whatever folder they are in.
@@ -174,6 +176,7 @@ def build_course(root: Path, options: BuildOptions, reporter: Reporter) -> Build
                     site = build_html(course, outputs, out_dir, options, wanted, summary)
                 with timer("package"):
                     package_scorm(course, site, outputs, out_dir, wanted, summary)
+                    package_cmi5(course, site, outputs, out_dir, wanted)
             outputs.commit()
         finally:
             outputs.discard()
@@ -231,7 +234,7 @@ def execute(
     summary: BuildSummary,
 ) -> None:
     """Run the notebooks the book's settings say to run into the jupyter-cache the book reads."""
-    if not wanted & {"html", "scorm"}:
+    if not wanted & SITE_OUTPUTS:
         return  # only the exercises: they run their own notebooks
     if not options.execute:
         reporter.note("--no-execute: the book shows the outputs stored in the notebooks")
@@ -322,7 +325,7 @@ def build_html(
     changed; the site is then staged from it, sharing every unchanged file with
     the published `_build/html` and copying only the changed ones.
     """
-    if not wanted & {"html", "scorm"}:
+    if not wanted & SITE_OUTPUTS:
         return None
     from coursekit.book import build_book
 
@@ -370,6 +373,25 @@ def package_scorm(
     from coursekit.scorm import package
 
     package(course, site.html_dir, outputs.stage("scorm"), cache_dir=out_dir / DEFLATE_CACHE)
+    outputs.on_commit(lambda: _write_text(key_file, key))
+
+
+def package_cmi5(
+    course: Course, site: Site | None, outputs: Outputs, out_dir: Path, wanted: set[str]
+) -> None:
+    """The cmi5 zip, made from the HTML site (coursekit.cmi5); reused as the SCORM zips are.
+
+    With `coursekit.cmi5.enabled: false` the published `cmi5/` is an empty folder.
+    """
+    if "cmi5" not in wanted or site is None:
+        return
+    key = _scorm_key(course, site)
+    key_file = out_dir / CMI5_KEY_FILE
+    if (out_dir / "cmi5").is_dir() and _read_text(key_file) == key:
+        return
+    from coursekit.cmi5 import package
+
+    package(course, site.html_dir, outputs.stage("cmi5"), cache_dir=out_dir / DEFLATE_CACHE)
     outputs.on_commit(lambda: _write_text(key_file, key))
 
 

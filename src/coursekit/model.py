@@ -189,6 +189,19 @@ class ScormSettings:
     packages: tuple[str, ...] = ("multi", "single")
 
 
+# cmi5's moveOn values: what an AU must report for the LMS to count it as done.
+MOVE_ON = ("NotApplicable", "Passed", "Completed", "CompletedAndPassed", "CompletedOrPassed")
+
+
+@dataclass(frozen=True, slots=True)
+class Cmi5Settings:
+    """`coursekit.cmi5`: whether a cmi5 zip is made, the course's IRI, the units' moveOn."""
+
+    enabled: bool = True
+    iri: str | None = None  # None: urn:coursekit:<course id>
+    move_on: str = "auto"  # auto: CompletedAndPassed with a quiz, else Completed
+
+
 @dataclass(frozen=True, slots=True)
 class Waiver:
     """`coursekit.per_file_ignores`: codes (prefixes) not reported for paths matching a glob."""
@@ -210,6 +223,7 @@ class Config:
     version: str = "1.0"
     execute: ExecuteSettings = field(default_factory=ExecuteSettings)  # as the book reads them
     scorm: ScormSettings = field(default_factory=ScormSettings)
+    cmi5: Cmi5Settings = field(default_factory=Cmi5Settings)
     extensions: tuple[str, ...] = ()  # sphinx.extra_extensions and local_extensions
     myst_extensions: frozenset[str] = frozenset()  # parse.myst_enable_extensions
     heading_anchors: int = 0  # parse.myst_heading_anchors: heading levels with anchors

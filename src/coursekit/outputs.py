@@ -38,8 +38,8 @@ STAGING_PREFIX = ".staging-"
 PUBLISHED_FILE = ".cache/published.json"  # what each published tree was made from
 MARKER_FILE = ".coursekit-output"
 # What coursekit itself puts in an output folder: one holding nothing else is ours.
-OWN_ENTRIES = {"html", "scorm", "exercises", LOCK_FILE, MARKER_FILE, ".jupyter_cache", ".cache"}
 OWN_FILES = (LOCK_FILE, MARKER_FILE, ".jupyter_cache", ".cache")
+OWN_ENTRIES = {"html", "scorm", "cmi5", "exercises", *OWN_FILES}
 OWN_PREFIXES = (STAGING_PREFIX, ".fingerprint", ".exercises-")
 JUPYTER_BOOK_ENTRIES = {"jupyter_execute", ".doctrees", "latex"}
 COURSE_SOURCES = ("_config.yml", "_toc.yml", "modules", "module.yml", "intro.md")

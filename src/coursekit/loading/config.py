@@ -15,6 +15,7 @@ from typing import Any
 from coursekit import schema
 from coursekit.execsettings import ExecuteSettings, SettingsError, execute_settings
 from coursekit.findings import Finding, make
+from coursekit.loading.cmi5 import cmi5_settings
 from coursekit.model import Config, ScormSettings, Waiver
 from coursekit.schema import ANY, LIST, MAP, STR, Field
 from coursekit.yamlfile import Key, YamlDoc, read_yaml
@@ -51,6 +52,7 @@ COURSEKIT_SPEC: schema.Spec = {
     "language": STR,
     "version": SCALAR,
     "scorm": MAP,
+    "cmi5": ANY,  # checked by coursekit.loading.cmi5
     "units_from": STR,
     "units": MAP,
     "ignore": LIST,
@@ -88,6 +90,7 @@ def load_config(root: Path, findings: list[Finding]) -> tuple[Config | None, Yam
         version=str(ck.get("version", "1.0")),
         execute=execute,
         scorm=_scorm_settings(doc, sc, findings),
+        cmi5=cmi5_settings(doc, ck.get("cmi5"), findings),
         extensions=_extensions(sphinx),
         myst_extensions=_myst_extensions(parse),
         heading_anchors=_int(parse.get("myst_heading_anchors") if isinstance(parse, dict) else 0),

@@ -1,0 +1,63 @@
+"""The launch page of each AU: the SCORM launch page's bar and frame, with the cmi5 runtime.
+
+Like the SCORM one it holds no script of its own (an LMS's Content-Security-Policy
+may forbid inline code): it loads the vendored cmi5 client (`xapi-cmi5.js`) and
+`coursekit-cmi5.js`, and passes what the runtime needs as `data-` attributes and
+the list of page links. Without JavaScript the links still open each page.
+"""
+
+from __future__ import annotations
+
+import html
+
+from coursekit.scorm.launch import LaunchPage
+from coursekit.scorm.manifest import href
+
+RUNTIME_DIR = "cmi5"  # zip folder of the launch pages and the runtime files
+RUNTIME_FILES = ("xapi-cmi5.js", "coursekit-cmi5.js", "LICENSE-xapi-cmi5.md")
+STYLE = "coursekit-cmi5.css"  # the SCORM launch pages' stylesheet, under this name
+
+
+def launch_path(unit_id: str) -> str:
+    """The zip path of a unit's AU launch page."""
+    return f"{RUNTIME_DIR}/launch-{unit_id}.html"
+
+
+def render(page: LaunchPage, move_on: str, language: str, course_id: str) -> str:
+    """The AU launch page's HTML."""
+    e = html.escape
+    items = "\n".join(
+        f'        <li><a href="../{href(path)}" target="ck-frame" data-ck-page="{e(path)}">'
+        f"{e(title)}</a></li>"
+        for path, title in page.pages
+    )
+    mastery = page.mastery_score if page.has_quiz else ""
+    return f"""<!DOCTYPE html>
+<html lang="{e(language)}">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>{e(page.title)}</title>
+  <link rel="stylesheet" href="{STYLE}">
+  <script src="xapi-cmi5.js" defer></script>
+  <script src="coursekit-cmi5.js" defer></script>
+</head>
+<body data-ck-cmi5="1" data-ck-course="{e(course_id)}" data-ck-module="{e(page.module_id)}"
+      data-ck-mastery="{mastery}" data-ck-move-on="{e(move_on)}">
+  <header class="ck-bar">
+    <h1>{e(page.title)}</h1>
+    <button type="button" id="ck-prev">Previous</button>
+    <span id="ck-position" aria-live="polite"></span>
+    <button type="button" id="ck-next">Next</button>
+    <details>
+      <summary>Pages</summary>
+      <ol id="ck-pages">
+{items}
+      </ol>
+    </details>
+    <span id="ck-tracking" role="status"></span>
+  </header>
+  <iframe id="ck-frame" name="ck-frame" title="{e(page.title)}"></iframe>
+</body>
+</html>
+"""

@@ -1,0 +1,138 @@
+"""The cmi5 zip: the whole built site, an AU launch page per unit, the runtime, `cmi5.xml`.
+
+`_build/cmi5/<course id>-cmi5.zip`. The zip is made as the SCORM zips are
+(`coursekit.scorm.package`: the same site files, entry-name rules and
+deterministic writing), with `cmi5.xml` at its root instead of a manifest. The
+structure is validated (the spec's XSD, ids, AU URLs) before anything is written.
+
+Which `moveOn` each AU gets: `coursekit.cmi5.move_on`, default `auto`, which is
+`CompletedAndPassed` for a unit with a quiz and `Completed` for one without. A
+unit without a quiz can never pass, so it is `Completed` whatever the setting.
+Its `masteryScore` is the unit's pass mark (`mastery_score` in `module.yml`, else
+`coursekit.scorm.mastery_score`), as a fraction.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from coursekit.cmi5 import launch
+from coursekit.cmi5.structure import STRUCTURE, Au, Structure, build_structure, validate_structure
+from coursekit.errors import BuildError
+from coursekit.model import Config, Course
+from coursekit.scorm import launch as scorm_launch
+from coursekit.scorm import zipwriter
+from coursekit.scorm.package import (
+    XML_BAD,
+    Entries,
+    _launch_page,
+    check_entry_names,
+    site_files,
+    write_zip,
+)
+
+NEEDS_PASS = {"Passed", "CompletedAndPassed", "CompletedOrPassed"}
+
+
+def zip_name(config: Config) -> str:
+    return f"{config.course_id}-cmi5.zip"
+
+
+def course_iri(config: Config) -> str:
+    """The course's IRI: `coursekit.cmi5.iri`, else a URN made of `coursekit.id`."""
+    return config.cmi5.iri or f"urn:coursekit:{config.course_id}"
+
+
+def move_on(config: Config, has_quiz: bool) -> str:
+    wanted = config.cmi5.move_on
+    if not has_quiz:
+        return "Completed" if wanted == "auto" or wanted in NEEDS_PASS else wanted
+    return "CompletedAndPassed" if wanted == "auto" else wanted
+
+
+def package(
+    course: Course, html_dir: Path, out_dir: Path, cache_dir: Path | None = None
+) -> list[Path]:
+    """Write the cmi5 zip into `out_dir` (nothing when `coursekit.cmi5.enabled` is false).
+
+    Returns the zips written. Raises BuildError naming the broken rule or file.
+    `cache_dir` holds the site files already deflated for the SCORM zips (shared,
+    so never pruned from here).
+    """
+    config = course.config
+    if config is None:
+        raise BuildError("_config.yml: cannot package cmi5 without a valid configuration")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if not config.cmi5.enabled:
+        return []
+    site = site_files(html_dir)
+    check_entry_names(site)
+    _check_texts(course)
+    pages = [_launch_page(course, html_dir, site, unit) for unit in course.units]
+    if not pages:
+        raise BuildError("_toc.yml: the course has no units to package as cmi5 AUs")
+    zip_path = out_dir / zip_name(config)
+    write_zip(_entries(course, config, site, pages), zip_path, zipwriter.Compressor(cache_dir))
+    return [zip_path]
+
+
+def _entries(
+    course: Course, config: Config, site: Entries, pages: list[scorm_launch.LaunchPage]
+) -> Entries:
+    generated: Entries = {}
+    runtime = resources.files("coursekit.cmi5") / "runtime"
+    for name in launch.RUNTIME_FILES:
+        generated[f"{launch.RUNTIME_DIR}/{name}"] = Path(str(runtime / name))
+    style = resources.files("coursekit.scorm") / "runtime" / "coursekit-scorm.css"
+    generated[f"{launch.RUNTIME_DIR}/{launch.STYLE}"] = Path(str(style))
+    summaries = {unit.id: unit.summary for unit in course.units}
+    aus = []
+    for page in pages:
+        moves = move_on(config, page.has_quiz)
+        html = launch.render(page, moves, config.language, config.course_id)
+        generated[launch.launch_path(page.module_id)] = html.encode()
+        aus.append(
+            Au(
+                id=f"{course_iri(config)}/au/{page.module_id}",
+                title=page.title,
+                description=summaries.get(page.module_id, ""),
+                url=launch.launch_path(page.module_id),
+                move_on=moves,
+                mastery_score=page.mastery_score if page.has_quiz else None,
+            )
+        )
+    clash = sorted(set(generated) & set(site))
+    if clash:
+        raise BuildError(f"{clash[0]}: the site already has a file where the cmi5 runtime goes")
+    entries: Entries = {**site, **generated}
+    plan = Structure(
+        course_id=course_iri(config),
+        title=config.title,
+        description=config.description,
+        language=config.language,
+        aus=tuple(aus),
+    )
+    xml = build_structure(plan)
+    entries[STRUCTURE] = xml
+    validate_structure(xml, sorted(entries), zip_name(config))
+    return entries
+
+
+def _check_texts(course: Course) -> None:
+    """Refuse (BuildError naming the file) text cmi5.xml (XML) could not hold."""
+    config = course.config
+    assert config is not None
+    texts = [
+        ("_config.yml", "title", config.title),
+        ("_config.yml", "description", config.description),
+    ]
+    for unit in course.units:
+        texts += [(unit.where, "title", unit.title), (unit.where, "summary", unit.summary)]
+    for where, field, text in texts:
+        bad = XML_BAD.search(text or "")
+        if bad:
+            raise BuildError(
+                f"{where}: the {field} holds the control character {bad.group()!r} "
+                f"(at position {bad.start() + 1}), which cmi5.xml (XML) cannot hold; remove it"
+            )

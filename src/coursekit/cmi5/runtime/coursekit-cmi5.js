@@ -1,0 +1,320 @@
+/*
+ * coursekit cmi5 runtime: loaded (deferred, after the vendored `xapi-cmi5.js`, which
+ * defines the global `Cmi5` of @xapi/cmi5) by every AU launch page
+ * `cmi5/launch-<unit>.html`.
+ *
+ * The launch page lists the unit's pages (#ck-pages links) and shows them in a frame
+ * (#ck-frame), as the SCORM launch page does. When the LMS launched it the cmi5 way
+ * (`endpoint`, `fetch`, `actor`, `registration`, `activityId` in the URL), @xapi/cmi5
+ * POSTs the fetch URL once for the auth token, reads `LMS.LaunchData` from the State
+ * API and sends "initialized"; then this script sends, in this order and one at a time:
+ *   - "progressed" each time a page of the unit is seen for the first time, with the
+ *     percentage of its pages seen (result extension .../result/extensions/progress);
+ *   - "completed" once every page of the unit has been seen;
+ *   - "passed" or "failed" when the unit's quiz is submitted (the framed quiz page
+ *     posts {type: "coursekit:quiz-score", module, quiz, raw, max}, as it does for
+ *     SCORM; the best result of each quiz counts, the unit's score is their sum),
+ *     against LaunchData's masteryScore, else the unit's own pass mark; never a
+ *     second "passed", never "failed" after "passed" or twice in a session;
+ *   - "terminated" once the unit is done as its moveOn says (Completed, Passed,
+ *     CompletedAndPassed, CompletedOrPassed; NotApplicable: every page seen and the
+ *     quiz passed, if any), or when the learner leaves the page (pagehide), which
+ *     ever comes first; after it nothing more is sent.
+ * What this registration already got (pages seen, the best quiz results, whether
+ * completed/passed/failed were sent) is kept in the State API, stateId
+ * "coursekit.progress", written after each statement: a relaunch resumes it and
+ * never sends a second "completed" or "passed" for the same registration.
+ * In Browse and Review launch modes it sends only "initialized" and "terminated"
+ * (cmi5 forbids completed/passed/failed there) and says so in the bar.
+ * The terminated of a closing page goes with `fetch(..., {keepalive: true})`, which the
+ * browser completes after the page is gone (an XHR, which @xapi/cmi5 uses, is cancelled).
+ * With no cmi5 launch (the zip opened from disk or any web server) the pages work
+ * and nothing is sent. No eval, no inline handlers, nothing loaded from elsewhere.
+ */
+(function () {
+  "use strict";
+
+  var VERBS = "http://adlnet.gov/expapi/verbs/";
+  var STATE_ID = "coursekit.progress"; // the AU's own State API document
+  var FORMAT = 1;
+  var CMI5_CATEGORY = "https://w3id.org/xapi/cmi5/context/categories/cmi5";
+
+  var body = document.body;
+  var frame = document.getElementById("ck-frame");
+  var links = Array.prototype.slice.call(document.querySelectorAll("#ck-pages a"));
+  var prevButton = document.getElementById("ck-prev");
+  var nextButton = document.getElementById("ck-next");
+  var position = document.getElementById("ck-position");
+  var tracking = document.getElementById("ck-tracking");
+  if (!frame || links.length === 0) { return; }
+
+  var moduleId = body.getAttribute("data-ck-module") || "";
+  var ownMastery = body.getAttribute("data-ck-mastery");
+  var hasQuiz = ownMastery !== null && ownMastery !== "";
+  var mastery = hasQuiz ? Number(ownMastery) / 100 : null;
+  var moveOn = body.getAttribute("data-ck-move-on") || "NotApplicable";
+
+  var cmi5 = null; // the @xapi/cmi5 client, once initialised
+  var normal = false; // launchMode Normal: progress and results may be sent
+  var queue = Promise.resolve(); // statements go one after the other, in order
+  var current = 0;
+  var seen = links.map(function () { return false; });
+  var quizzes = {}; // quiz id -> [raw, max], its best result
+  var sent = { completed: false, passed: false, failed: false, terminated: false };
+  var warned = false;
+
+  function say(text) { tracking.textContent = text; }
+
+  function failed(what, error) {
+    if (window.console && console.warn) { console.warn("coursekit cmi5: " + what + " failed", error); }
+    if (!warned) {
+      warned = true;
+      say("Your progress may not be saved: the LMS did not accept it (" + what + ").");
+    }
+  }
+
+  // Run `step` (which returns a promise) after every statement queued before it.
+  function send(what, step) {
+    queue = queue.then(function () {
+      if (!cmi5 || sent.terminated) { return null; }
+      return step();
+    }).catch(function (error) { failed(what, error); });
+    return queue;
+  }
+
+  function stateParams() {
+    var params = cmi5.getLaunchParameters();
+    return { agent: params.actor, activityId: params.activityId, registration: params.registration, stateId: STATE_ID };
+  }
+
+  // What the LMS kept from earlier sessions of this registration, if it is this unit's.
+  function restore(saved) {
+    if (!saved || saved.v !== FORMAT || saved.unit !== moduleId) { return; }
+    if (typeof saved.seen === "string") {
+      seen = seen.map(function (s, i) { return s || saved.seen.charAt(i) === "1"; });
+    }
+    if (saved.quizzes && typeof saved.quizzes === "object") { quizzes = saved.quizzes; }
+    sent.completed = saved.completed === true;
+    sent.passed = saved.passed === true;
+    // "failed" is once per session (cmi5 9.3.5): a new session may fail again.
+  }
+
+  // The saved document, or null. Its id is looked up in the list first: a GET of a
+  // document that is not there is a 404, which browsers log as an error.
+  function loadState() {
+    var list = stateParams();
+    delete list.stateId;
+    return cmi5.xapi.getStates(list).then(function (r) {
+      if (!Array.isArray(r.data) || r.data.indexOf(STATE_ID) < 0) { return null; }
+      return cmi5.xapi.getState(stateParams()).then(function (d) { return d.data; });
+    }).catch(function (error) { failed("reading the saved progress", error); return null; });
+  }
+
+  function save() {
+    var state = {
+      v: FORMAT, unit: moduleId, seen: seen.map(function (s) { return s ? "1" : "0"; }).join(""),
+      quizzes: quizzes, completed: sent.completed, passed: sent.passed, failed: sent.failed
+    };
+    var request = stateParams();
+    request.state = state;
+    return cmi5.xapi.setState(request);
+  }
+
+  function percentSeen() {
+    return Math.round(100 * seen.filter(Boolean).length / seen.length);
+  }
+
+  function totals() {
+    var raw = 0, max = 0;
+    Object.keys(quizzes).forEach(function (id) { raw += quizzes[id][0]; max += quizzes[id][1]; });
+    return [raw, max];
+  }
+
+  function done() {
+    var completed = sent.completed, passed = sent.passed;
+    switch (moveOn) {
+      case "Completed": return completed;
+      case "Passed": return passed;
+      case "CompletedAndPassed": return completed && passed;
+      case "CompletedOrPassed": return completed || passed;
+      default: return completed && (!hasQuiz || passed);
+    }
+  }
+
+  function terminate() {
+    send("terminated", function () {
+      sent.terminated = true; // set first: nothing may follow it, even if it fails
+      return cmi5.terminate();
+    });
+  }
+
+  function finishIfDone() {
+    if (normal && done()) {
+      say("Done: your result is recorded.");
+      terminate();
+    }
+  }
+
+  function pageSeen(index) {
+    if (seen[index]) { return; }
+    seen[index] = true;
+    if (!normal) { return; }
+    var percent = percentSeen();
+    send("progressed", function () { return cmi5.progress(percent).then(save); });
+    if (percent === 100 && !sent.completed) {
+      send("completed", function () {
+        if (sent.completed) { return null; }
+        sent.completed = true;
+        return cmi5.complete().then(save);
+      });
+    }
+    queue.then(finishIfDone);
+  }
+
+  function scored() {
+    var total = totals();
+    if (!normal || mastery === null || total[1] <= 0 || sent.passed) { return; }
+    var score = { scaled: total[0] / total[1], raw: total[0], min: 0, max: total[1] };
+    if (score.scaled >= mastery) {
+      send("passed", function () {
+        if (sent.passed) { return null; }
+        sent.passed = true;
+        return cmi5.pass(score).then(save);
+      });
+    } else if (!sent.failed) {
+      send("failed", function () {
+        if (sent.failed || sent.passed) { return null; }
+        sent.failed = true;
+        return cmi5.fail(score).then(save);
+      });
+    }
+    queue.then(finishIfDone);
+  }
+
+  // The terminated of a closing page: keepalive fetch, which outlives the page.
+  function terminateOnLeaving() {
+    if (!cmi5 || sent.terminated) { return; }
+    sent.terminated = true;
+    var params = cmi5.getLaunchParameters();
+    var data = cmi5.getLaunchData();
+    var context = JSON.parse(JSON.stringify(data.contextTemplate || {}));
+    context.registration = params.registration;
+    context.contextActivities = context.contextActivities || {};
+    context.contextActivities.category = (context.contextActivities.category || []).concat(
+      [{ id: CMI5_CATEGORY, objectType: "Activity" }]);
+    var statement = {
+      id: newId(),
+      actor: params.actor,
+      verb: { id: VERBS + "terminated", display: { "en-US": "terminated" } },
+      object: { objectType: "Activity", id: params.activityId },
+      result: { duration: duration(new Date() - cmi5.getInitializedDate()) },
+      context: context,
+      timestamp: new Date().toISOString()
+    };
+    try {
+      fetch(params.endpoint.replace(/\/?$/, "/") + "statements", {
+        method: "POST",
+        keepalive: true,
+        headers: {
+          "Authorization": "Basic " + cmi5.getAuthToken(),
+          "Content-Type": "application/json",
+          "X-Experience-API-Version": "1.0.3"
+        },
+        body: JSON.stringify(statement)
+      });
+    } catch (error) { failed("terminated", error); }
+  }
+
+  function newId() {
+    if (window.crypto && crypto.randomUUID) { return crypto.randomUUID(); }
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    var hex = Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join("");
+    return hex.slice(0, 8) + "-" + hex.slice(8, 12) + "-" + hex.slice(12, 16) + "-" + hex.slice(16, 20) + "-" + hex.slice(20);
+  }
+
+  function duration(ms) {
+    var cs = Math.max(0, Math.round(ms / 10));
+    var h = Math.floor(cs / 360000), m = Math.floor((cs % 360000) / 6000), s = (cs % 6000) / 100;
+    return "PT" + h + "H" + m + "M" + s + "S";
+  }
+
+  function connect() {
+    if (typeof Cmi5 === "undefined" || !Cmi5.isCmiAvailable) {
+      say("Progress is not recorded here (not launched by a cmi5 LMS).");
+      return;
+    }
+    var client;
+    try { client = new Cmi5(); } catch (error) { failed("reading the launch URL", error); return; }
+    client.initialize().then(function () {
+      cmi5 = client;
+      return loadState();
+    }).then(function (saved) {
+      var data = cmi5.getLaunchData() || {};
+      normal = data.launchMode === "Normal";
+      if (data.moveOn) { moveOn = data.moveOn; }
+      if (typeof data.masteryScore === "number") { mastery = data.masteryScore; }
+      if (!normal) { say("Progress is not recorded in " + data.launchMode + " mode."); }
+      // What was seen before the LMS answered counts too.
+      var before = seen.slice();
+      seen = seen.map(function () { return false; });
+      if (normal) { restore(saved); }
+      before.forEach(function (s, i) { if (s) { pageSeen(i); } });
+    }).catch(function (error) { failed("starting the session", error); });
+  }
+
+  function show(index) {
+    current = index;
+    prevButton.disabled = index <= 0;
+    nextButton.disabled = index >= links.length - 1;
+    position.textContent = "Page " + (index + 1) + " of " + links.length;
+    links.forEach(function (a, i) {
+      if (i === index) { a.setAttribute("aria-current", "page"); } else { a.removeAttribute("aria-current"); }
+    });
+  }
+
+  function go(index) {
+    if (index < 0 || index >= links.length) { return; }
+    show(index);
+    frame.src = links[index].href;
+  }
+
+  // A page counts as seen once it has loaded in the frame, however the learner got there.
+  function framed() {
+    var index = current;
+    try {
+      var here = frame.contentWindow.location.href.split("#")[0];
+      if (here === "about:blank") { return; }
+      var found = links.map(function (a) { return a.href.split("#")[0]; }).indexOf(here);
+      if (found < 0) { return; } // a page outside this unit: nothing to record
+      index = found;
+    } catch (e) { /* file:// pages are opaque to each other: trust our own navigation */ }
+    show(index);
+    pageSeen(index);
+  }
+
+  function receive(event) {
+    var d = event.data;
+    if (event.source !== frame.contentWindow || event.origin !== window.location.origin) { return; }
+    if (!d || d.type !== "coursekit:quiz-score" || (d.module && d.module !== moduleId)) { return; }
+    var raw = Number(d.raw), max = Number(d.max);
+    if (!isFinite(raw) || !isFinite(max) || max <= 0 || raw < 0 || raw > max) { return; }
+    var key = String(d.quiz || "quiz");
+    var before = quizzes[key];
+    if (!before || raw / max >= before[0] / before[1]) { quizzes[key] = [raw, max]; }
+    scored();
+  }
+
+  prevButton.addEventListener("click", function () { go(current - 1); });
+  nextButton.addEventListener("click", function () { go(current + 1); });
+  links.forEach(function (a, i) {
+    a.addEventListener("click", function (event) { event.preventDefault(); go(i); });
+  });
+  frame.addEventListener("load", framed);
+  window.addEventListener("message", receive);
+  window.addEventListener("pagehide", terminateOnLeaving);
+  go(0);
+  connect();
+})();

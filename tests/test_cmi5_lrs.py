@@ -1,0 +1,232 @@
+"""The cmi5 package's AUs in Chromium, launched as a cmi5 LMS launches them, against Ralph.
+
+The test plays the LMS (tests/lrs/): it reads the zip's cmi5.xml, makes a
+registration, writes LMS.LaunchData to its State API, hands out a one-time fetch
+URL whose token is Ralph's Basic credentials, sends "launched" and opens the AU's
+URL. The AU's statements go (through the same origin) to Ralph, a real LRS
+(ralph-malph, file-system backend), and the tests read them back from Ralph's
+`GET /xAPI/statements?registration=...`, as an LMS report would.
+"""
+
+from __future__ import annotations
+
+import uuid
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from browser import watch
+from conftest import BuiltCourse, run_cli
+from lrs.course import make_cmi5_course
+from lrs.lms import Lms, serve_lms
+from lrs.player import (
+    CMI5,
+    MASTERY,
+    MOVEON,
+    PROGRESS,
+    SESSION,
+    Launch,
+    prepare,
+    read_aus,
+    verbs,
+    wait_for_verb,
+    walk,
+)
+from lrs.ralph_lrs import Ralph, require_ralph, run_ralph
+
+pytestmark = pytest.mark.browser
+DEFINED = {"initialized", "completed", "passed", "failed", "terminated"}  # cmi5 defined, by the AU
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small course, built once with `coursekit build --only cmi5`."""
+    require_ralph()
+    root = make_cmi5_course(tmp_path_factory.mktemp("cmi5") / "course")
+    result = run_cli("build", root, "--only", "cmi5", cwd=root)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return root
+
+
+@pytest.fixture(scope="module")
+def package(course: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    dest = tmp_path_factory.mktemp("cmi5-zip")
+    with zipfile.ZipFile(course / "_build" / "cmi5" / "tiny-cmi5-cmi5.zip") as zf:
+        zf.extractall(dest)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def ralph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ralph]:
+    with run_ralph(tmp_path_factory.mktemp("ralph")) as lrs:
+        yield lrs
+
+
+@pytest.fixture(scope="module")
+def lms(package: Path, ralph: Ralph) -> Iterator[Lms]:
+    with serve_lms(package, ralph.url, ralph.auth_token) as server:
+        yield server
+
+
+def _open(page, launch: Launch) -> list[str]:  # type: ignore[no-untyped-def]
+    problems = watch(page)
+    page.goto(launch.url)
+    page.wait_for_selector("#ck-position:not(:empty)")
+    return problems.problems()
+
+
+def _assert_context(statements: list[dict], launch: Launch) -> None:
+    """Every statement of the AU carries the launch's registration, session and activity."""
+    for s in statements:
+        context = s["context"]
+        assert context["registration"] == launch.registration
+        assert context["extensions"][SESSION] == launch.session
+        assert s["object"]["id"] == launch.activity_id
+        assert s["actor"]["account"] == launch.actor["account"]
+        categories = {c["id"] for c in context.get("contextActivities", {}).get("category", [])}
+        verb = s["verb"]["id"].rsplit("/", 1)[-1]
+        assert (CMI5 in categories) == (verb in DEFINED | {"launched"}), verb
+        assert (MOVEON in categories) == (verb in {"completed", "passed", "failed"}), verb
+
+
+def test_each_au_reports_initialized_progressed_completed_passed_terminated(
+    page, course: Path, package: Path, lms: Lms, ralph: Ralph
+) -> None:
+    registration = str(uuid.uuid4())  # one registration: the learner's enrolment in the course
+    for au in read_aus(package):
+        launch = prepare(lms, ralph, au, registration)
+        problems = _open(page, launch)
+        walk(page, course)
+        found = wait_for_verb(page, ralph, launch, "terminated")
+        progress = [s for s in found if verbs([s]) == ["progressed"]]
+        pages = len(page.query_selector_all("#ck-pages a"))
+        expected = ["launched", "initialized", *["progressed"] * pages, "completed"]
+        expected += ["passed"] if au.mastery is not None else []
+        assert verbs(found) == [*expected, "terminated"], au.id
+        assert [s["result"]["extensions"][PROGRESS] for s in progress] == [
+            round(100 * (i + 1) / pages) for i in range(pages)
+        ]
+        _assert_context(found, launch)
+        completed = next(s for s in found if verbs([s]) == ["completed"])
+        assert completed["result"]["completion"] is True
+        if au.mastery is not None:
+            passed = next(s for s in found if verbs([s]) == ["passed"])
+            assert passed["result"]["success"] is True
+            assert passed["result"]["score"]["scaled"] == 1
+            assert passed["context"]["extensions"][MASTERY] == au.mastery
+        assert lms.fetches[launch.fetch_key] == 1  # the fetch URL was POSTed exactly once
+        assert problems == []
+        assert page.inner_text("#ck-tracking") == "Done: your result is recorded."
+
+
+def test_wrong_answers_give_failed_and_leaving_terminates(
+    page, course: Path, package: Path, lms: Lms, ralph: Ralph
+) -> None:
+    registration = str(uuid.uuid4())
+    au = next(a for a in read_aus(package) if a.mastery is not None)
+    launch = prepare(lms, ralph, au, registration)
+    _open(page, launch)
+    walk(page, course, answers="wrong")
+    wait_for_verb(page, ralph, launch, "failed")
+    page.goto("about:blank")  # the learner leaves: a failed unit is not done, so no terminated yet
+    found = wait_for_verb(page, ralph, launch, "terminated")
+    assert verbs(found) == ["launched", "initialized", "progressed", "progressed", "progressed"] + [
+        "completed",
+        "failed",
+        "terminated",
+    ]
+    failed = next(s for s in found if verbs([s]) == ["failed"])
+    assert failed["result"]["success"] is False
+    assert failed["result"]["score"]["scaled"] < au.mastery
+    _assert_context(found, launch)
+
+
+@pytest.mark.parametrize("mode", ["Browse", "Review"])
+def test_browse_and_review_record_no_progress_or_result(
+    page, course: Path, package: Path, lms: Lms, ralph: Ralph, mode: str
+) -> None:
+    registration = str(uuid.uuid4())
+    au = next(a for a in read_aus(package) if a.mastery is not None)
+    launch = prepare(lms, ralph, au, registration, mode=mode)
+    _open(page, launch)
+    page.wait_for_function(
+        "t => document.getElementById('ck-tracking').textContent === t",
+        arg=f"Progress is not recorded in {mode} mode.",
+    )
+    walk(page, course)
+    page.goto("about:blank")
+    found = wait_for_verb(page, ralph, launch, "terminated")
+    assert verbs(found) == ["launched", "initialized", "terminated"]
+    _assert_context(found, launch)
+
+
+def test_without_a_cmi5_launch_the_pages_work_and_nothing_is_sent(
+    page, course: Path, package: Path, lms: Lms
+) -> None:
+    au = read_aus(package)[0]
+    problems = watch(page)
+    page.goto(f"{lms.base}/au/{au.url}")
+    page.wait_for_function(
+        "t => document.getElementById('ck-tracking').textContent === t",
+        arg="Progress is not recorded here (not launched by a cmi5 LMS).",
+    )
+    walk(page, course)
+    assert "out of" in page.frame(name="ck-frame").inner_text(".ck-score")
+    assert problems.problems() == []
+
+
+def test_a_relaunch_resumes_and_never_repeats_completed_or_passed(
+    page, course: Path, package: Path, lms: Lms, ralph: Ralph
+) -> None:
+    """Failed, then relaunched in the same registration and passed: one completed, one passed."""
+    registration = str(uuid.uuid4())
+    au = next(a for a in read_aus(package) if a.mastery is not None)
+    first = prepare(lms, ralph, au, registration)
+    _open(page, first)
+    walk(page, course, answers="wrong")
+    wait_for_verb(page, ralph, first, "failed")
+    page.goto("about:blank")
+    wait_for_verb(page, ralph, first, "terminated")
+
+    second = prepare(lms, ralph, au, registration)  # a new session, the same registration
+    problems = _open(page, second)
+    walk(page, course)
+    mine = wait_for_verb(page, ralph, second, "terminated")
+    assert verbs(mine) == ["launched", "initialized", "passed", "terminated"]
+    assert verbs(ralph.statements(registration)).count("completed") == 1
+    assert verbs(ralph.statements(registration)).count("passed") == 1
+    _assert_context(mine, second)
+    assert problems == []
+
+    third = prepare(lms, ralph, au, registration)  # done: a review sends no result again
+    _open(page, third)
+    walk(page, course)
+    page.goto("about:blank")
+    mine = wait_for_verb(page, ralph, third, "terminated")
+    assert verbs(mine) == ["launched", "initialized", "terminated"]
+
+
+@pytest.mark.slow
+def test_the_bundled_courses_first_module_passes_against_ralph(
+    page, built_course: BuiltCourse, ralph: Ralph, tmp_path: Path
+) -> None:
+    with zipfile.ZipFile(built_course.out / "cmi5" / "digital-labor-cmi5.zip") as zf:
+        zf.extractall(tmp_path)
+    au = read_aus(tmp_path)[0]
+    registration = str(uuid.uuid4())
+    with serve_lms(tmp_path, ralph.url, ralph.auth_token) as lms:
+        launch = prepare(lms, ralph, au, registration)
+        _open(page, launch)
+        walk(page, built_course.root)
+        found = wait_for_verb(page, ralph, launch, "terminated")
+    names = verbs(found)
+    assert names[:2] == ["launched", "initialized"]
+    assert names[-3:] == ["completed", "passed", "terminated"] or names[-3:] == [
+        "passed",
+        "completed",
+        "terminated",
+    ]
+    assert set(names[2:-3]) == {"progressed"}
+    _assert_context(found, launch)
