@@ -193,3 +193,14 @@ def test_committed_errors_are_content_where_the_book_would_not_run_the_notebook(
     assert "CK205" not in run_cli("check", book).stdout
     config.write_text(config.read_text().replace("auto", "force"))
     assert "chapters/errors.ipynb:" in run_cli("check", "--select", "CK205", book).stdout
+
+
+def test_with_execution_off_the_summary_counts_the_notebooks_shown_as_stored(
+    tmp_path: Path,
+) -> None:
+    book = _copy_book(tmp_path, "book-execution-off")
+    result = run_cli("build", book, "--only", "html")
+    assert result.returncode == 0, result.stderr
+    assert "execute_notebooks is off" in result.stderr
+    # Its three notebooks: none run, all shown as committed.
+    assert "notebooks executed: 0, unchanged: 0, stored outputs kept: 3;" in result.stderr

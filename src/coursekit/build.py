@@ -45,6 +45,7 @@ from coursekit.execsettings import ExecuteSettings
 from coursekit.execute import ExecuteEvent, cache_folder, execute_notebooks, select_notebooks
 from coursekit.findings import Finding
 from coursekit.model import Course
+from coursekit.nbread import is_notebook_page
 from coursekit.outputs import (
     BuildLock,
     Outputs,
@@ -236,12 +237,12 @@ def execute(
     """Run the notebooks the book's settings say to run into the jupyter-cache the book reads."""
     if not wanted & SITE_OUTPUTS:
         return  # only the exercises: they run their own notebooks
-    if not options.execute:
-        reporter.note("--no-execute: the book shows the outputs stored in the notebooks")
-        return
     settings = book_execute_settings(course)
-    if settings.mode == "off":
-        reporter.note("execute_notebooks is off: the book shows the notebooks' stored outputs")
+    if not options.execute or settings.mode == "off":
+        why = "--no-execute" if not options.execute else "execute_notebooks is off"
+        reporter.note(f"{why}: the book shows the outputs stored in the notebooks")
+        pages = [p.path for p in course.pages]
+        summary.kept = tuple(p for p in pages if is_notebook_page(course.root, p, settings))
         return
     selection = select_notebooks(course.root, [p.path for p in course.pages], settings)
     summary.kept = selection.kept
