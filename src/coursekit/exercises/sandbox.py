@@ -133,10 +133,12 @@ def _bwrap_prefix(workdir: Path) -> list[str]:
             argv += ["--ro-bind", top, top]
     if Path("/etc/ld.so.cache").exists():
         argv += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
+    # The empty /tmp first: a Python installed under /tmp (a venv in a clone there)
+    # is then bound on top of it instead of hidden by it.
+    argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     for root in _python_roots():
         if not root.is_relative_to("/usr"):
             argv += ["--ro-bind", str(root), str(root)]
-    argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     argv += ["--bind", str(workdir), SANDBOX_HOME, "--chdir", SANDBOX_HOME]
     return argv
 
