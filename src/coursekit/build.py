@@ -53,8 +53,9 @@ from coursekit.outputs import (
     mark_out_dir,
     tree_size,
 )
+from coursekit.pdf import build_pdf, wanted_outputs
 
-OUTPUTS = ("html", "scorm", "exercises")
+OUTPUTS = ("html", "scorm", "exercises", "pdf")
 FINGERPRINT_FILE = ".fingerprint.json"
 CACHE_DIR = ".jupyter_cache"
 WORK_DIR = ".cache"  # under the output folder: what incremental builds keep
@@ -109,7 +110,7 @@ def default_jobs() -> int:
 @dataclass(frozen=True, slots=True)
 class BuildOptions:
     out: Path | None = None  # default: <course>/_build
-    only: str | None = None  # "html" | "scorm" | "exercises"
+    only: str | None = None  # "html" | "scorm" | "exercises" | "pdf"
     jobs: int = field(default_factory=default_jobs)
     execute: bool = True
     strict: bool = False
@@ -152,6 +153,7 @@ def build_course(root: Path, options: BuildOptions, reporter: Reporter) -> Build
             for note in check_file_kinds(root, out_dir):
                 reporter.note(note)
             course = load_and_check(root, options, summary)
+            wanted = wanted_outputs(course, wanted, options.only)  # `coursekit: pdf: false`
         fingerprint = _fingerprint(course, out_dir, options, wanted)
         if _up_to_date(out_dir, fingerprint, wanted) and not _forced(course, options):
             summary.up_to_date = True
@@ -172,6 +174,8 @@ def build_course(root: Path, options: BuildOptions, reporter: Reporter) -> Build
                     site = build_html(course, outputs, out_dir, options, wanted, summary)
                 with timer("package"):
                     package_scorm(course, site, outputs, out_dir, wanted, summary)
+                with timer("pdf"):
+                    build_pdf(course, outputs, out_dir, options, wanted, summary, reporter)
             outputs.commit()
         finally:
             outputs.discard()
@@ -229,7 +233,7 @@ def execute(
     summary: BuildSummary,
 ) -> None:
     """Run the notebooks the book's settings say to run into the jupyter-cache the book reads."""
-    if not wanted & {"html", "scorm"}:
+    if not wanted & {"html", "scorm", "pdf"}:
         return  # only the exercises: they run their own notebooks
     if not options.execute:
         reporter.note("--no-execute: the book shows the outputs stored in the notebooks")

@@ -164,7 +164,7 @@ def check(
 )
 @click.option(
     "--only",
-    type=click.Choice(["html", "scorm", "exercises"]),
+    type=click.Choice(["html", "scorm", "exercises", "pdf"]),
     default=None,
     help="Build only this output (and what it needs).",
 )
@@ -195,7 +195,7 @@ def build(
     select: tuple[str, ...],
     ignore: tuple[str, ...],
 ) -> None:
-    """Check, execute and build the course at PATH into _build/ (html, scorm, exercises)."""
+    """Check, execute and build the course at PATH into _build/ (html, scorm, exercises, pdf)."""
     from coursekit.build import BuildOptions, build_course, default_jobs
 
     _require_folder(path)

@@ -38,7 +38,8 @@ STAGING_PREFIX = ".staging-"
 PUBLISHED_FILE = ".cache/published.json"  # what each published tree was made from
 MARKER_FILE = ".coursekit-output"
 # What coursekit itself puts in an output folder: one holding nothing else is ours.
-OWN_ENTRIES = {"html", "scorm", "exercises", LOCK_FILE, MARKER_FILE, ".jupyter_cache", ".cache"}
+OWN_OUTPUTS = {"html", "scorm", "exercises", "pdf"}
+OWN_ENTRIES = OWN_OUTPUTS | {LOCK_FILE, MARKER_FILE, ".jupyter_cache", ".cache"}
 OWN_FILES = (LOCK_FILE, MARKER_FILE, ".jupyter_cache", ".cache")
 OWN_PREFIXES = (STAGING_PREFIX, ".fingerprint", ".exercises-")
 JUPYTER_BOOK_ENTRIES = {"jupyter_execute", ".doctrees", "latex"}
@@ -98,6 +99,8 @@ def _ours(path: Path) -> bool:
         return inside <= {"student", "teacher"}
     if name == "scorm":
         return all(n.endswith((".zip", ".zip.tmp")) for n in inside)
+    if name == "pdf":
+        return all(n.endswith(".pdf") for n in inside)
     return "index.html" in inside or not inside  # html
 
 
