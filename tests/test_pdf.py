@@ -162,6 +162,13 @@ def test_the_pdf_can_be_turned_off(tmp_path: Path) -> None:
     assert alone.returncode == 1 and "turned off" in alone.stderr
 
 
+def test_pdf_settings_are_checked(tmp_path: Path) -> None:
+    root = _tiny(tmp_path, "coursekit:\n  pdf:\n    enabled: maybe\n    colour: red\n")
+    result = run_cli("check", root)
+    assert "_config.yml:11:14: CK102 'enabled' must be true or false" in result.stdout
+    assert "_config.yml:12:5: CK103 unknown key 'colour' in coursekit.pdf" in result.stdout
+
+
 def _page_text(path: Path) -> str:
     """A page's text: a notebook's cell sources, any other page as it is."""
     text = path.read_text(encoding="utf-8")
