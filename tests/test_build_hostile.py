@@ -233,12 +233,12 @@ def test_a_cell_printing_30_mb_makes_a_small_page_that_says_so(odd_build: dict) 
 
 @pytest.fixture
 def small_disk(tmp_path: Path):
-    """A 24 MB tmpfs (real ENOSPC and EROFS); root and mount(8) only."""
+    """A 48 MB tmpfs (real ENOSPC and EROFS): one build fits (the PDF's work tree too)."""
     mount = tmp_path / "disk"
     mount.mkdir()
     if os.geteuid() != 0 or not shutil.which("mount"):
         pytest.skip("needs root to mount a tmpfs")
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(mount)])
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", str(mount)])
     if done.returncode != 0:
         pytest.skip("cannot mount a tmpfs here")
     try:
