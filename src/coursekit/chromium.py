@@ -20,6 +20,7 @@ import select
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +59,13 @@ READY = """(async () => {
   await document.fonts.ready;
   return document.title;
 })()"""
+# Copies first, so that neither pipe is closed by being put in the other's place.
+PLACE_FDS = (
+    "import os, sys; i, o = int(sys.argv[1]), int(sys.argv[2]); a, b = os.dup(i), os.dup(o); "
+    "os.dup2(a, 3); os.dup2(b, 4); [os.close(fd) for fd in {i, o, a, b} - {3, 4}]; "
+    "os.set_inheritable(3, True); os.set_inheritable(4, True); "  # dup2(3, 3) leaves it as is
+    "os.execv(sys.argv[3], sys.argv[3:])"
+)
 FOOTER = (
     '<div style="width:100%;font-size:8pt;color:#555;text-align:center;">'
     '<span class="pageNumber"></span> / <span class="totalPages"></span></div>'
@@ -148,12 +156,13 @@ class _Browser:
         flags = [*FLAGS, f"--user-data-dir={self.profile}"]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             flags.append("--no-sandbox")  # Chromium refuses to run as root with its sandbox
-        # Chromium reads the protocol on fd 3 and writes on fd 4: the shell puts them there.
-        shell = f'exec "$0" "$@" 3<&{its_input} 4>&{its_output} {its_input}<&- {its_output}>&-'
+        # Chromium reads the protocol on fd 3 and writes on fd 4; a small Python puts the
+        # pipes there (a shell's `3<&N` takes one-digit fds only) and becomes Chromium.
+        place = [sys.executable, "-c", PLACE_FDS, str(its_input), str(its_output)]
         log = (self.profile / "chromium.log").open("wb")
         try:
             self.process = subprocess.Popen(
-                ["/bin/sh", "-c", shell, str(self.chromium), *flags, "about:blank"],
+                [*place, str(self.chromium), *flags, "about:blank"],
                 pass_fds=(its_input, its_output),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
