@@ -88,3 +88,15 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture(scope="session")
+def demo_book(tmp_path_factory: pytest.TempPathFactory) -> BuiltCourse:
+    """tests/demobook.py's book (a quiz, an exercise, a DataFrame), built ONCE by the CLI."""
+    from demobook import make_demo_book
+
+    root = make_demo_book(tmp_path_factory.mktemp("demo-book") / "course")
+    result = run_cli("build", root, cwd=root)
+    if result.returncode != 0:
+        pytest.fail(f"coursekit build of the demo book failed:\n{result.stdout}\n{result.stderr}")
+    return BuiltCourse(root, root / "_build", result)

@@ -148,7 +148,7 @@ def built_book(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
 
 
 @pytest.mark.slow
-def test_each_book_builds_to_an_offline_site_and_valid_scorm(built_book: Path) -> None:
+def test_each_book_builds_to_an_offline_site_valid_scorm_and_a_pdf(built_book: Path) -> None:
     import zipfile
 
     from lxml import etree
@@ -170,6 +170,7 @@ def test_each_book_builds_to_an_offline_site_and_valid_scorm(built_book: Path) -
         items = etree.fromstring(manifest).iter("{*}item")
         titles = [i.findtext("{*}title") for i in items]
         assert len(titles) == len(course.units), (version, titles)
+    assert (built_book / "_build" / "pdf" / f"{course.config.course_id}.pdf").is_file()
 
 
 def test_a_bad_execution_setting_is_a_check_error_at_its_line(tmp_path: Path) -> None:

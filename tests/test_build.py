@@ -29,9 +29,9 @@ def test_the_build_says_what_it_built(built_course: BuiltCourse) -> None:
     err = built_course.result.stderr
     summary = re.search(r"built in [\d.]+ s \((.*)\)", err)
     assert summary, err
-    for stage in ("load and check", "execute", "exercises", "book", "package"):
+    for stage in ("load and check", "execute", "exercises", "book", "package", "pdf"):
         assert re.search(rf"{stage} [\d.]+ s", summary.group(1)), stage
-    for output in ("html", "scorm", "cmi5", "exercises"):
+    for output in ("html", "scorm", "cmi5", "exercises", "pdf"):
         assert re.search(rf"{re.escape(str(built_course.out / output))}  [\d.]+ MB", err)
 
 

@@ -233,12 +233,12 @@ def test_a_cell_printing_30_mb_makes_a_small_page_that_says_so(odd_build: dict) 
 
 @pytest.fixture
 def small_disk(tmp_path: Path):
-    """A 32 MB tmpfs (real ENOSPC and EROFS); root and mount(8) only."""
+    """A 64 MB tmpfs (real ENOSPC and EROFS): one build fits, cmi5 zip and PDF work tree too."""
     mount = tmp_path / "disk"
     mount.mkdir()
     if os.geteuid() != 0 or not shutil.which("mount"):
         pytest.skip("needs root to mount a tmpfs")
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", str(mount)])
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(mount)])
     if done.returncode != 0:
         pytest.skip("cannot mount a tmpfs here")
     try:

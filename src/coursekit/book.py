@@ -61,6 +61,7 @@ def build_book(
     exclude: Sequence[str] = (),
     jobs: int = 1,
     kept: Sequence[str] = (),
+    builder: str = HTML,
 ) -> BookResult:
     """Build the HTML book of the course at `root` in the work tree `work` (`work/html`).
 
@@ -73,6 +74,8 @@ def build_book(
     did not run, shown with their stored outputs. `exclude`: extra Sphinx exclude
     patterns (e.g. the output folder when it lies inside the course). A build that
     failed or was interrupted in `work` makes the next one write every page again.
+    `builder`: Sphinx's builder, `html` or `singlehtml` (the PDF edition's one page,
+    in `work/singlehtml`); each needs a work tree of its own.
     """
     from sphinx.application import Sphinx
     from sphinx.util.docutils import docutils_namespace, patch_docutils
@@ -89,9 +92,9 @@ def build_book(
             app = Sphinx(
                 srcdir=str(root),
                 confdir=None,
-                outdir=str(work / HTML),
+                outdir=str(work / builder),
                 doctreedir=str(work / DOCTREES),
-                buildername="html",
+                buildername=builder,
                 confoverrides=sphinx_config,
                 status=status,
                 warning=warning,
@@ -111,7 +114,7 @@ def build_book(
         ) from exc
     if app.statuscode:
         raise BuildError(f"the book stage failed:\n{_tail(warning.getvalue())}")
-    _forget_removed(work / HTML, navigation.removed)
+    _forget_removed(work / builder, navigation.removed)
     _record_inputs(work, app)
     incomplete.unlink()
     # myst-nb logs this when it runs a notebook itself (one missing from the cache):
@@ -119,7 +122,7 @@ def build_book(
     ran = [line for line in status.getvalue().splitlines() if "Executing notebook" in line]
     extra = [f"WARNING: the book stage executed a notebook itself: {line}" for line in ran]
     warnings = _remember_warnings(work, app, navigation.read, _warnings(warning.getvalue()))
-    return BookResult(work / HTML, tuple([*warnings, *extra]), tuple(navigation.read))
+    return BookResult(work / builder, tuple([*warnings, *extra]), tuple(navigation.read))
 
 
 def book_config(

@@ -54,9 +54,11 @@ from coursekit.outputs import (
     mark_out_dir,
     tree_size,
 )
+from coursekit.pdf import build_pdf, wanted_outputs
 
-OUTPUTS = ("html", "scorm", "cmi5", "exercises")
+OUTPUTS = ("html", "scorm", "cmi5", "exercises", "pdf")
 SITE_OUTPUTS = {"html", "scorm", "cmi5"}  # the outputs made of the built book
+EXECUTED_OUTPUTS = SITE_OUTPUTS | {"pdf"}  # the outputs that show executed notebooks
 FINGERPRINT_FILE = ".fingerprint.json"
 CACHE_DIR = ".jupyter_cache"
 WORK_DIR = ".cache"  # under the output folder: what incremental builds keep
@@ -113,7 +115,7 @@ def default_jobs() -> int:
 @dataclass(frozen=True, slots=True)
 class BuildOptions:
     out: Path | None = None  # default: <course>/_build
-    only: str | None = None  # "html" | "scorm" | "exercises"
+    only: str | None = None  # "html" | "scorm" | "cmi5" | "exercises" | "pdf"
     jobs: int = field(default_factory=default_jobs)
     execute: bool = True
     strict: bool = False
@@ -156,6 +158,7 @@ def build_course(root: Path, options: BuildOptions, reporter: Reporter) -> Build
             for note in check_file_kinds(root, out_dir):
                 reporter.note(note)
             course = load_and_check(root, options, summary)
+            wanted = wanted_outputs(course, wanted, options.only)  # `coursekit: pdf: false`
         fingerprint = _fingerprint(course, out_dir, options, wanted)
         if _up_to_date(out_dir, fingerprint, wanted) and not _forced(course, options):
             summary.up_to_date = True
@@ -178,6 +181,8 @@ def build_course(root: Path, options: BuildOptions, reporter: Reporter) -> Build
                 with timer("package"):
                     package_scorm(course, site, outputs, out_dir, wanted, summary)
                     package_cmi5(course, site, outputs, out_dir, wanted)
+                with timer("pdf"):
+                    build_pdf(course, outputs, out_dir, options, wanted, summary, reporter)
             outputs.commit()
         finally:
             outputs.discard()
@@ -235,7 +240,7 @@ def execute(
     summary: BuildSummary,
 ) -> None:
     """Run the notebooks the book's settings say to run into the jupyter-cache the book reads."""
-    if not wanted & SITE_OUTPUTS:
+    if not wanted & EXECUTED_OUTPUTS:
         return  # only the exercises: they run their own notebooks
     settings = book_execute_settings(course)
     if not options.execute or settings.mode == "off":

@@ -164,7 +164,7 @@ def check(
 )
 @click.option(
     "--only",
-    type=click.Choice(["html", "scorm", "cmi5", "exercises"]),
+    type=click.Choice(["html", "scorm", "cmi5", "exercises", "pdf"]),
     default=None,
     help="Build only this output (and what it needs).",
 )
@@ -195,7 +195,7 @@ def build(
     select: tuple[str, ...],
     ignore: tuple[str, ...],
 ) -> None:
-    """Check, execute and build the course at PATH into _build/ (html, scorm, cmi5, exercises)."""
+    """Check, execute and build the course at PATH into _build/ (every output, or --only one)."""
     from coursekit.build import BuildOptions, build_course, default_jobs
 
     _require_folder(path)

@@ -203,6 +203,14 @@ class Cmi5Settings:
 
 
 @dataclass(frozen=True, slots=True)
+class PdfSettings:
+    """`coursekit.pdf`: the PDF edition, printed by Chromium (not a Python dependency)."""
+
+    enabled: bool = True
+    chromium: str = "/usr/bin/chromium"  # the browser that prints it (Debian's)
+
+
+@dataclass(frozen=True, slots=True)
 class Waiver:
     """`coursekit.per_file_ignores`: codes (prefixes) not reported for paths matching a glob."""
 
@@ -224,6 +232,7 @@ class Config:
     execute: ExecuteSettings = field(default_factory=ExecuteSettings)  # as the book reads them
     scorm: ScormSettings = field(default_factory=ScormSettings)
     cmi5: Cmi5Settings = field(default_factory=Cmi5Settings)
+    pdf: PdfSettings = field(default_factory=PdfSettings)
     extensions: tuple[str, ...] = ()  # sphinx.extra_extensions and local_extensions
     myst_extensions: frozenset[str] = frozenset()  # parse.myst_enable_extensions
     heading_anchors: int = 0  # parse.myst_heading_anchors: heading levels with anchors

@@ -39,7 +39,7 @@ PUBLISHED_FILE = ".cache/published.json"  # what each published tree was made fr
 MARKER_FILE = ".coursekit-output"
 # What coursekit itself puts in an output folder: one holding nothing else is ours.
 OWN_FILES = (LOCK_FILE, MARKER_FILE, ".jupyter_cache", ".cache")
-OWN_ENTRIES = {"html", "scorm", "cmi5", "exercises", *OWN_FILES}
+OWN_ENTRIES = {"html", "scorm", "cmi5", "exercises", "pdf", *OWN_FILES}
 OWN_PREFIXES = (STAGING_PREFIX, ".fingerprint", ".exercises-")
 JUPYTER_BOOK_ENTRIES = {"jupyter_execute", ".doctrees", "latex"}
 COURSE_SOURCES = ("_config.yml", "_toc.yml", "modules", "module.yml", "intro.md")
@@ -98,6 +98,8 @@ def _ours(path: Path) -> bool:
         return inside <= {"student", "teacher"}
     if name == "scorm":
         return all(n.endswith((".zip", ".zip.tmp")) for n in inside)
+    if name == "pdf":
+        return all(n.endswith(".pdf") for n in inside)
     return "index.html" in inside or not inside  # html
 
 

@@ -7,7 +7,8 @@ Listed in `_config.yml` under `sphinx: extra_extensions`, so a plain
   the quiz's static script and style sheet (no inline code: LMS CSPs forbid it);
 - every notebook under `exercises/` is turned into its student edition when Sphinx
   reads it, and the `_sources/` copy behind the download button is rewritten to
-  the student edition too, so no solution reaches the site.
+  the student edition too, so no solution reaches the site;
+- every page passes axe-core (`coursekit.a11y`, loaded from here).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 from sphinx.writers.html5 import HTML5Translator
 
-from coursekit import __version__
+from coursekit import __version__, printedition
 from coursekit.exercises.editions import cell_label, student_edition
 from coursekit.exercises.files import EXERCISES_DIR, dumps_notebook
 from coursekit.findings import Severity
@@ -94,13 +95,21 @@ def course_of(app: Sphinx) -> LoadResult:
 
 
 def visit_quiz_html(self: HTML5Translator, node: quiz_node) -> None:
-    quiz = course_of(self.builder.app).course.quiz(node["quiz_path"])
+    course = course_of(self.builder.app).course
+    quiz = course.quiz(node["quiz_path"])
     if quiz is not None:
         here = self.builder.current_docname
         base = posixpath.dirname(node["quiz_path"])
-        self.body.append(
-            render_quiz(quiz, node["module_id"], lambda t: _resolve(self.builder, here, base, t))
-        )
+
+        def resolve(target: str) -> tuple[str, str] | None:
+            return _resolve(self.builder, here, base, target)
+
+        if printedition.is_print(self.builder):
+            unit = course.unit(node["module_id"])
+            where = printedition.unit_title(unit) if unit else ""
+            self.body.append(printedition.print_quiz(self.builder, quiz, where, resolve))
+        else:
+            self.body.append(render_quiz(quiz, node["module_id"], resolve))
     raise nodes.SkipNode
 
 
@@ -114,7 +123,9 @@ def _resolve(builder: Any, here: str, base: str, target: str) -> tuple[str, str]
     env = builder.env
     if docname not in env.all_docs:
         return None
-    href = builder.get_relative_uri(here, docname) + (f"#{anchor}" if anchor else "")
+    href = builder.get_relative_uri(here, docname)
+    if anchor:  # the single-page builder's page links are anchors already
+        href = f"{href.partition('#')[0]}#{anchor}"
     title = env.titles[docname].astext() if docname in env.titles else docname
     return href, title
 
@@ -192,12 +203,19 @@ def on_page_context(
         buttons[:] = [b for b in buttons if b.get("label") != "launch-buttons"]
 
 
+def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """The print edition's one page: each unit starts with its title (and a new sheet)."""
+    if printedition.is_print(app.builder) and docname == app.config.root_doc:
+        printedition.mark_units(app, doctree, course_of(app).course)
+
+
 def on_config_inited(app: Sphinx, config: Any) -> None:
     config.html_static_path.append(str(STATIC))
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
     """Register the quiz directive, its assets and the exercise rewriting."""
+    app.setup_extension("coursekit.a11y")
     app.add_node(
         quiz_node,
         html=(visit_quiz_html, None),
@@ -214,4 +232,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("build-finished", on_build_finished)
     # After sphinx-book-theme adds its launch buttons (priority 501).
     app.connect("html-page-context", on_page_context, priority=900)
+    # The PDF edition (singlehtml builder only): see coursekit.printedition.
+    app.connect("builder-inited", printedition.on_builder_inited)
+    app.connect("doctree-resolved", on_doctree_resolved)
+    app.connect("html-page-context", printedition.on_page_context, priority=900)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}

@@ -16,7 +16,7 @@ from coursekit import schema
 from coursekit.execsettings import ExecuteSettings, SettingsError, execute_settings
 from coursekit.findings import Finding, make
 from coursekit.loading.cmi5 import cmi5_settings
-from coursekit.model import Config, ScormSettings, Waiver
+from coursekit.model import Config, PdfSettings, ScormSettings, Waiver
 from coursekit.schema import ANY, LIST, MAP, STR, Field
 from coursekit.yamlfile import Key, YamlDoc, read_yaml
 
@@ -57,8 +57,10 @@ COURSEKIT_SPEC: schema.Spec = {
     "units": MAP,
     "ignore": LIST,
     "per_file_ignores": MAP,
+    "pdf": Field((dict, bool), describe="a mapping (enabled, chromium) or false"),
 }
 SCORM_SPEC: schema.Spec = {"versions": LIST, "mastery_score": NUMBER, "packages": LIST}
+PDF_SPEC: schema.Spec = {"enabled": Field((bool,), describe="true or false"), "chromium": STR}
 
 
 def load_config(root: Path, findings: list[Finding]) -> tuple[Config | None, YamlDoc | None]:
@@ -91,6 +93,7 @@ def load_config(root: Path, findings: list[Finding]) -> tuple[Config | None, Yam
         execute=execute,
         scorm=_scorm_settings(doc, sc, findings),
         cmi5=cmi5_settings(doc, ck.get("cmi5"), findings),
+        pdf=_pdf_settings(doc, ck.get("pdf", {}), findings),
         extensions=_extensions(sphinx),
         myst_extensions=_myst_extensions(parse),
         heading_anchors=_int(parse.get("myst_heading_anchors") if isinstance(parse, dict) else 0),
@@ -176,6 +179,14 @@ def _scorm_settings(doc: YamlDoc, sc: dict[str, Any], findings: list[Finding]) -
         findings.append(doc.finding("CK102", msg, "coursekit", "scorm", "packages"))
         packages = tuple(p for p in packages if p in ("multi", "single")) or ("multi", "single")
     return ScormSettings(versions=versions, mastery_score=int(mastery), packages=packages)
+
+
+def _pdf_settings(doc: YamlDoc, value: Any, findings: list[Finding]) -> PdfSettings:
+    """`coursekit.pdf`: `false` (no PDF), `true`, or a mapping of `enabled` and `chromium`."""
+    if isinstance(value, bool):
+        return PdfSettings(enabled=value)
+    pdf = _section(doc, ("coursekit", "pdf"), value, PDF_SPEC, findings)
+    return PdfSettings(**pdf)
 
 
 def _extensions(sphinx: Any) -> tuple[str, ...]:

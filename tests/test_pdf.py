@@ -1,0 +1,219 @@
+"""The PDF edition, read back with pdftotext (poppler-utils) as a reader would see it.
+
+Most tests read the demo book's PDF (tests/demobook.py: two units, a quiz, an
+exercise with solutions and a mark scheme, a DataFrame, a very long code line);
+tiny courses check the settings and a missing Chromium; one slow test reads the
+bundled course's PDF.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from browser import require_chromium
+from conftest import EXERCISE_SECRETS, BuiltCourse, run_cli
+from coursebuilder import make_course
+from coursekit.loading import load_course
+from demobook import LONG_FIRST, LONG_LAST, UNIT_TITLES
+
+pytestmark = pytest.mark.browser
+APPENDIX = re.compile(r"^Answers to the quizzes$", re.MULTILINE)
+QUESTIONS = (
+    "Five cents a minute is how much an hour?",
+    "Which of these lower the effective hourly rate?",
+    "How many dollars is 18 hours at 2.5 dollars an hour?",
+)
+# Feedback and explanations of the demo quiz: answers, for the appendix only.
+ANSWERS = (
+    "Right: 5 × 60 = 300 cents.",
+    "Only time that is worked but not paid lowers it.",
+    "18 × 2.5 = 45.",
+    "The right answer",
+)
+
+
+def pages_of(pdf: Path) -> list[str]:
+    """The text of each page of `pdf`, in reading order."""
+    if shutil.which("pdftotext") is None:
+        pytest.fail("pdftotext is missing: apt-get install poppler-utils")
+    text = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return text.split("\f")
+
+
+def flat(text: str) -> str:
+    """On one line, with typographic quotes as typed (MyST's smartquotes make them)."""
+    plain = text.translate(str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'"}))
+    return " ".join(plain.split())
+
+
+@pytest.fixture(scope="module")
+def demo_pages(demo_book: BuiltCourse) -> list[str]:
+    require_chromium()
+    pdf = demo_book.out / "pdf" / "demo.pdf"
+    assert pdf.is_file(), demo_book.result.stderr
+    return pages_of(pdf)
+
+
+def test_every_unit_and_page_title_is_in_the_pdf(demo_book: BuiltCourse, demo_pages) -> None:
+    text = flat("\n".join(demo_pages))
+    course = load_course(demo_book.root).course
+    titles = [p.title for p in course.pages]
+    assert len(titles) == 7 and all(titles)
+    missing = [t for t in [*UNIT_TITLES, *titles] if t and flat(t) not in text]
+    assert missing == []
+
+
+def test_each_unit_starts_a_new_page_with_its_title(demo_pages) -> None:
+    for title in UNIT_TITLES:
+        starts = [p for p in demo_pages if p.strip().startswith(title)]
+        assert len(starts) == 1, f"no page starts with {title!r}"
+
+
+def test_exercises_are_the_student_edition(demo_pages) -> None:
+    text = "\n".join(demo_pages)
+    assert "YOUR CODE HERE" in text and "YOUR ANSWER HERE" in text
+    leaked = [s for s in [*EXERCISE_SECRETS, "BEGIN SOLUTION", "MARK SCHEME"] if s in text]
+    assert leaked == []
+
+
+def test_quiz_questions_come_first_and_answers_only_in_the_appendix(demo_pages) -> None:
+    text = "\n".join(demo_pages)
+    headings = list(APPENDIX.finditer(text))
+    assert len(headings) == 1, "one appendix heading"
+    before, after = flat(text[: headings[0].start()]), flat(text[headings[0].end() :])
+    assert [q for q in QUESTIONS if q not in before] == []
+    assert [a for a in ANSWERS if a in before] == [], "an answer printed before the appendix"
+    assert [a for a in ANSWERS if a not in after] == []
+
+
+def test_long_code_lines_wrap_instead_of_being_cut(demo_pages) -> None:
+    lines = "\n".join(demo_pages).splitlines()
+    first = [i for i, line in enumerate(lines) if LONG_FIRST in line]
+    last = [i for i, line in enumerate(lines) if LONG_LAST in line]
+    assert first and last, "the whole code line is printed"
+    assert last[0] > first[0], "it goes on on the next lines"
+
+
+def test_no_navigation_chrome_is_printed(demo_pages) -> None:
+    text = "\n".join(demo_pages)
+    chrome = ["Ctrl", "Skip to main content", "Search", "Color mode", "Course navigation"]
+    assert [c for c in chrome if c in text] == []
+    assert "repository" not in text.lower() and "binder" not in text.lower()
+
+
+def test_the_dataframe_is_printed(demo_pages) -> None:
+    text = flat("\n".join(demo_pages))
+    assert "country" in text and "Kenya" in text and "45" in text
+
+
+def _tiny(tmp_path: Path, coursekit_yaml: str = "") -> Path:
+    root = make_course(tmp_path / "course", {})
+    if coursekit_yaml:
+        config = root / "_config.yml"
+        config.write_text(config.read_text(encoding="utf-8") + coursekit_yaml, encoding="utf-8")
+    return root
+
+
+def test_only_pdf_builds_the_pdf_alone(tmp_path: Path) -> None:
+    require_chromium()
+    root = _tiny(tmp_path)
+    result = run_cli("build", root, "--only", "pdf")
+    assert result.returncode == 0, result.stderr
+    out = root / "_build"
+    assert [p.name for p in (out / "pdf").iterdir()] == ["tiny-course.pdf"]
+    assert not (out / "html").exists() and not (out / "scorm").exists()
+    assert "Tiny course" in "".join(pages_of(out / "pdf" / "tiny-course.pdf"))
+    again = run_cli("build", root, "--only", "pdf")
+    assert again.returncode == 0 and "up to date" in again.stderr + again.stdout
+
+
+def test_a_missing_chromium_says_what_to_do_and_the_rest_is_built(tmp_path: Path) -> None:
+    root = _tiny(tmp_path, "coursekit:\n  pdf:\n    chromium: /nowhere/chromium\n")
+    result = run_cli("build", root)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "apt-get install chromium" in result.stderr
+    assert "coursekit: pdf: false" in result.stderr
+    out = root / "_build"
+    assert (out / "html" / "intro.html").is_file() and (out / "scorm").is_dir()
+    assert not (out / "pdf").exists()
+    alone = run_cli("build", root, "--only", "pdf")
+    assert alone.returncode == 1 and "Traceback" not in alone.stderr
+    assert "apt-get install chromium" in alone.stderr
+
+
+def test_the_pdf_can_be_turned_off(tmp_path: Path) -> None:
+    root = _tiny(tmp_path, "coursekit:\n  pdf: false\n")
+    result = run_cli("build", root)
+    assert result.returncode == 0, result.stderr
+    assert not (root / "_build" / "pdf").exists() and "chromium" not in result.stderr.lower()
+    alone = run_cli("build", root, "--only", "pdf")
+    assert alone.returncode == 1 and "turned off" in alone.stderr
+
+
+def test_pdf_settings_are_checked(tmp_path: Path) -> None:
+    root = _tiny(tmp_path, "coursekit:\n  pdf:\n    enabled: maybe\n    colour: red\n")
+    result = run_cli("check", root)
+    assert "_config.yml:11:14: CK102 'enabled' must be true or false" in result.stdout
+    assert "_config.yml:12:5: CK103 unknown key 'colour' in coursekit.pdf" in result.stdout
+
+
+def _page_text(path: Path) -> str:
+    """A page's text: a notebook's cell sources, any other page as it is."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix != ".ipynb":
+        return text
+    return "\n".join("".join(cell["source"]) for cell in json.loads(text)["cells"])
+
+
+def _solution_lines(root: Path) -> list[str]:
+    """Lines inside the exercises' solution and mark-scheme markers (what students lack)."""
+    found = []
+    for path in sorted((root / "exercises").rglob("*.ipynb")):
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            source = "".join(cell["source"])
+            for block in re.findall(
+                r"### BEGIN SOLUTION(.*?)### END SOLUTION|=== BEGIN MARK SCHEME ===(.*?)"
+                r"=== END MARK SCHEME ===",
+                source,
+                re.DOTALL,
+            ):
+                lines = "".join(block).splitlines()
+                found += [flat(line) for line in lines if len(line.strip()) > 12]
+    return found
+
+
+@pytest.mark.slow
+def test_the_bundled_course_pdf(built_course: BuiltCourse) -> None:
+    require_chromium()
+    pdf = built_course.out / "pdf" / "digital-labor.pdf"
+    assert pdf.is_file(), built_course.result.stderr
+    pages = pages_of(pdf)
+    text = flat("\n".join(pages))
+    course = load_course(built_course.root).course
+    titles = [f"Module {u.number} · {u.title}" for u in course.units]
+    titles += [p.title.replace("*", "").replace("`", "") for p in course.pages if p.title]
+    assert [t for t in titles if flat(t) not in text] == []
+    # A line the readings show too (`if keep_gender:`) is no secret of the exercises.
+    readings = flat(
+        "\n".join(
+            _page_text(built_course.root / p.path)
+            for p in course.pages
+            if not p.path.startswith("exercises/")
+        )
+    )
+    solutions = [s for s in _solution_lines(built_course.root) if s not in readings]
+    assert len(solutions) > 10, "the bundled exercises have solutions"
+    assert [s for s in solutions if s in text] == []
+    assert len(APPENDIX.findall("\n".join(pages))) == 1
