@@ -85,12 +85,14 @@ def build_pdf(
     key = _print_key(page.parent, chromium)
     published = out_dir / OUTPUT / pdf_name(course)
     key_file = out_dir / PDF_KEY_FILE
-    if published.is_file() and _read(key_file) == key:
+    from coursekit.build import _read_text, _write_text
+
+    if published.is_file() and _read_text(key_file) == key:
         return  # the published PDF was printed from this very page
     staged = outputs.stage(OUTPUT) / pdf_name(course)
     with _served(page.parent) as base:
         print_pdf(chromium, f"{base}/{page.name}", staged, outputs.scratch("chromium"))
-    outputs.on_commit(lambda: _write(key_file, key))
+    outputs.on_commit(lambda: _write_text(key_file, key))
 
 
 def _single_page(
@@ -152,15 +154,3 @@ def _served(folder: Path) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join()
-
-
-def _read(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8")
-    except OSError:
-        return None
-
-
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
