@@ -7,6 +7,7 @@ first, times on its copy:
 1. a cold build (`_build/` removed first);                        goal <= 0.6x
 2. a no-op rebuild (nothing changed);                             goal <= 1 s
 3. one reading edited (a sentence appended);                      goal <= 0.5x, < 5 s quiet
+   and again with `--only html` (what `coursekit serve` rebuilds: the author's preview);
 4. one notebook's code cell edited (counts notebooks executed);   goal 1 notebook, <= 1.0x
 5. one quiz.yml edited (the quiz title changed).
 
@@ -50,6 +51,7 @@ GOALS = {
     "cold": "ratio <= 0.6",
     "no-op": "coursekit <= 1 s",
     "reading edited": "ratio <= 0.5, coursekit < 5 s on a quiet machine",
+    "reading, html only": "(the preview: coursekit --only html, as serve rebuilds)",
     "code cell edited": "1 notebook executed, ratio <= 1.0",
     "quiz.yml edited": "(no goal)",
 }
@@ -91,6 +93,10 @@ def append_sentence(course: Path, pair: int) -> None:
         handle.write(f"\nA sentence added by the benchmark, pair {pair}.\n")
 
 
+def append_sentence_again(course: Path, pair: int) -> None:
+    append_sentence(course, pair + 1000)
+
+
 def edit_code_cell(course: Path, pair: int) -> None:
     path = course / NOTEBOOK
     nb = json.loads(path.read_text(encoding="utf-8"))
@@ -118,13 +124,15 @@ def remove_build(course: Path) -> None:
     shutil.rmtree(course / "_build", ignore_errors=True)
 
 
-Step = tuple[str, Callable[[Path, int], None] | None]
+Step = tuple[str, Callable[[Path, int], None] | None, list[str]]
+HTML_ONLY = ["--only", "html"]  # what `coursekit serve` rebuilds: an author's preview
 STEPS: list[Step] = [
-    ("cold", None),
-    ("no-op", None),
-    ("reading edited", append_sentence),
-    ("code cell edited", edit_code_cell),
-    ("quiz.yml edited", edit_quiz),
+    ("cold", None, []),
+    ("no-op", None, []),
+    ("reading edited", append_sentence, []),
+    ("reading, html only", append_sentence_again, HTML_ONLY),
+    ("code cell edited", edit_code_cell, []),
+    ("quiz.yml edited", edit_quiz, []),
 ]
 
 
@@ -133,7 +141,7 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=3, help="pairs of runs per measurement")
     args = parser.parse_args()
     results: dict[str, list[tuple[float, float, int, int, float, float]]] = {
-        name: [] for name, _ in STEPS
+        name: [] for name, _, _ in STEPS
     }
     with tempfile.TemporaryDirectory(prefix="bench-build-") as tmp:
         ours = copy_course(Path(tmp) / "coursekit")
@@ -141,14 +149,14 @@ def main() -> None:
         print(f"course copies in {tmp}; {args.pairs} pairs; load {os.getloadavg()[0]:.1f}")
         timed(COURSEKIT, ours)  # warm-up: OS file cache, matplotlib's font cache
         for pair in range(1, args.pairs + 1):
-            for name, edit in STEPS:
+            for name, edit, options in STEPS:
                 if name == "cold":
                     remove_build(ours)
                     remove_build(theirs)
                 elif edit is not None:
                     edit(ours, pair)
                     edit(theirs, pair)
-                runs = [(COURSEKIT, ours), (JUPYTER_BOOK, theirs)]
+                runs = [(COURSEKIT + options, ours), (JUPYTER_BOOK, theirs)]
                 if pair % 2 == 0:  # alternate which tool goes first
                     runs.reverse()
                 out = {str(cwd): timed(command, cwd) for command, cwd in runs}
@@ -156,7 +164,7 @@ def main() -> None:
                 executed = (coursekit_executed(a_out), jupyter_book_executed(b_out))
                 results[name].append((a, b, *executed, a_cpu, b_cpu))
                 print(
-                    f"  pair {pair} {name:17s} coursekit {a:6.1f} s (cpu {a_cpu:5.1f}, "
+                    f"  pair {pair} {name:18s} coursekit {a:6.1f} s (cpu {a_cpu:5.1f}, "
                     f"{executed[0]} nb)   jupyter-book {b:6.1f} s (cpu {b_cpu:5.1f}, "
                     f"{executed[1]} nb)   ratio {a / b:.2f}   load {os.getloadavg()[0]:.1f}",
                     flush=True,
@@ -168,7 +176,7 @@ def main() -> None:
         executed = sorted({r[2] for r in rows})
         cpu = [r[4] / r[5] for r in rows]
         print(
-            f"  {name:17s} coursekit {statistics.median(ck):6.1f} s ({min(ck):.1f}-{max(ck):.1f})"
+            f"  {name:18s} coursekit {statistics.median(ck):6.1f} s ({min(ck):.1f}-{max(ck):.1f})"
             f"   jupyter-book {statistics.median(jb):6.1f} s ({min(jb):.1f}-{max(jb):.1f})"
             f"   ratio {statistics.median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f})"
             f"   cpu ratio {statistics.median(cpu):.2f}   coursekit cpu "
