@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import html
 
-from coursekit.scorm.launch import LaunchPage
-from coursekit.scorm.manifest import href
+from coursekit.scorm.launch import LaunchPage, navigation
 
 RUNTIME_DIR = "cmi5"  # zip folder of the launch pages and the runtime files
 RUNTIME_FILES = ("xapi-cmi5.js", "coursekit-cmi5.js", "LICENSE-xapi-cmi5.md")
@@ -26,11 +25,6 @@ def launch_path(unit_id: str) -> str:
 def render(page: LaunchPage, move_on: str, language: str, course_id: str) -> str:
     """The AU launch page's HTML."""
     e = html.escape
-    items = "\n".join(
-        f'        <li><a href="../{href(path)}" target="ck-frame" data-ck-page="{e(path)}">'
-        f"{e(title)}</a></li>"
-        for path, title in page.pages
-    )
     mastery = page.mastery_score if page.has_quiz else ""
     return f"""<!DOCTYPE html>
 <html lang="{e(language)}">
@@ -44,20 +38,7 @@ def render(page: LaunchPage, move_on: str, language: str, course_id: str) -> str
 </head>
 <body data-ck-cmi5="1" data-ck-course="{e(course_id)}" data-ck-module="{e(page.module_id)}"
       data-ck-mastery="{mastery}" data-ck-move-on="{e(move_on)}">
-  <header class="ck-bar">
-    <h1>{e(page.title)}</h1>
-    <button type="button" id="ck-prev">Previous</button>
-    <span id="ck-position" aria-live="polite"></span>
-    <button type="button" id="ck-next">Next</button>
-    <details>
-      <summary>Pages</summary>
-      <ol id="ck-pages">
-{items}
-      </ol>
-    </details>
-    <span id="ck-tracking" role="status"></span>
-  </header>
-  <iframe id="ck-frame" name="ck-frame" title="{e(page.title)}"></iframe>
+{navigation(page)}
 </body>
 </html>
 """

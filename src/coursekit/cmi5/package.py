@@ -24,10 +24,10 @@ from coursekit.model import Config, Course
 from coursekit.scorm import launch as scorm_launch
 from coursekit.scorm import zipwriter
 from coursekit.scorm.package import (
-    XML_BAD,
     Entries,
     _launch_page,
     check_entry_names,
+    refuse_xml_bad,
     site_files,
     write_zip,
 )
@@ -129,10 +129,4 @@ def _check_texts(course: Course) -> None:
     ]
     for unit in course.units:
         texts += [(unit.where, "title", unit.title), (unit.where, "summary", unit.summary)]
-    for where, field, text in texts:
-        bad = XML_BAD.search(text or "")
-        if bad:
-            raise BuildError(
-                f"{where}: the {field} holds the control character {bad.group()!r} "
-                f"(at position {bad.start() + 1}), which cmi5.xml (XML) cannot hold; remove it"
-            )
+    refuse_xml_bad(texts, "cmi5.xml (XML)")

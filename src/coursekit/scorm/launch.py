@@ -58,11 +58,6 @@ def render(
     share one store (as some LMSs keep per package) never read each other's data.
     """
     e = html.escape
-    items = "\n".join(
-        f'        <li><a href="../{href(path)}" target="ck-frame" data-ck-page="{e(path)}">'
-        f"{e(title)}</a></li>"
-        for path, title in page.pages
-    )
     return f"""<!DOCTYPE html>
 <html lang="{e(language)}">
 <head>
@@ -74,7 +69,24 @@ def render(
 </head>
 <body data-ck-scorm="{e(version)}" data-ck-course="{e(course_id)}"
       data-ck-module="{e(page.module_id)}" data-ck-mastery="{mastery_score}">
-  <header class="ck-bar">
+{navigation(page)}
+</body>
+</html>
+"""
+
+
+def navigation(page: LaunchPage) -> str:
+    """The bar (previous, position, next, the page list) and the frame pages open in.
+
+    The SCORM and cmi5 launch pages share it, and their runtimes find it by these ids.
+    """
+    e = html.escape
+    items = "\n".join(
+        f'        <li><a href="../{href(path)}" target="ck-frame" data-ck-page="{e(path)}">'
+        f"{e(title)}</a></li>"
+        for path, title in page.pages
+    )
+    return f"""  <header class="ck-bar">
     <h1>{e(page.title)}</h1>
     <button type="button" id="ck-prev">Previous</button>
     <span id="ck-position" aria-live="polite"></span>
@@ -87,7 +99,4 @@ def render(
     </details>
     <span id="ck-tracking" role="status"></span>
   </header>
-  <iframe id="ck-frame" name="ck-frame" title="{e(page.title)}"></iframe>
-</body>
-</html>
-"""
+  <iframe id="ck-frame" name="ck-frame" title="{e(page.title)}"></iframe>"""

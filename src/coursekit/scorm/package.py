@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
@@ -161,13 +162,17 @@ def check_xml_texts(course: Course) -> None:
         ("_config.yml", "description", config.description),
     ]
     texts += [(m.yaml_path or "_toc.yml", "title", m.title) for m in course.modules]
+    refuse_xml_bad(texts, "the SCORM manifest (XML)")
+
+
+def refuse_xml_bad(texts: Sequence[tuple[str, str, str | None]], document: str) -> None:
+    """Raise BuildError for the first (file, field, text) holding what XML cannot hold."""
     for where, field, text in texts:
         bad = XML_BAD.search(text or "")
         if bad:
             raise BuildError(
                 f"{where}: the {field} holds the control character {bad.group()!r} "
-                f"(at position {bad.start() + 1}), which the SCORM manifest (XML) cannot "
-                "hold; remove it"
+                f"(at position {bad.start() + 1}), which {document} cannot hold; remove it"
             )
 
 
