@@ -260,11 +260,7 @@ def write_zip(
     tmp = zip_path.with_name(f".{zip_path.name}.tmp")
     try:
         members = (
-            compressor.member(
-                name,
-                content if isinstance(content, bytes) else content.read_bytes(),
-                stored=Path(name).suffix.lower() in STORED_SUFFIXES,
-            )
+            compressor.member(name, content, Path(name).suffix.lower() in STORED_SUFFIXES)
             for name, content in sorted(entries.items())
         )
         zipwriter.write(members, tmp)

@@ -17,7 +17,7 @@ import hashlib
 import struct
 import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from coursekit.errors import BuildError
@@ -50,8 +50,18 @@ class Compressor:
         self.folder = folder
         self.seen: dict[str, bytes] = {}
         self.used: set[str] = set()
+        self.files: dict[Path, Member] = {}  # a site file is read and hashed once, not per zip
 
-    def member(self, name: str, content: bytes, stored: bool) -> Member:
+    def member(self, name: str, content: bytes | Path, stored: bool) -> Member:
+        """`content` as zip member `name`: its bytes, or the file to read them from."""
+        if isinstance(content, bytes):
+            return self._member(name, content, stored)
+        known = self.files.get(content)
+        if known is None:
+            known = self.files[content] = self._member(name, content.read_bytes(), stored)
+        return replace(known, name=name)
+
+    def _member(self, name: str, content: bytes, stored: bool) -> Member:
         if stored:
             return Member(name, STORED, zlib.crc32(content), len(content), content)
         key = hashlib.sha256(content).hexdigest()
