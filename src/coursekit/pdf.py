@@ -70,6 +70,8 @@ def build_pdf(
     reporter: Reporter,
 ) -> None:
     """Build the single-page book and print it; a missing Chromium is a warning only."""
+    from coursekit.build import _read_text, _write_text  # build imports this module
+
     if OUTPUT not in wanted:
         return
     try:
@@ -85,8 +87,6 @@ def build_pdf(
     key = _print_key(page.parent, chromium)
     published = out_dir / OUTPUT / pdf_name(course)
     key_file = out_dir / PDF_KEY_FILE
-    from coursekit.build import _read_text, _write_text
-
     if published.is_file() and _read_text(key_file) == key:
         return  # the published PDF was printed from this very page
     staged = outputs.stage(OUTPUT) / pdf_name(course)
