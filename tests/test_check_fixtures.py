@@ -106,6 +106,24 @@ def test_download_and_image_symlinks_leading_outside(tmp_path):
     assert reported(result.stdout) == ["intro.md:3:5: CK307", "intro.md:5:1: CK307"]
 
 
+def test_an_image_in_a_folder_symlinked_outside(tmp_path):
+    """A folder that is a symlink to outside the course leaks every file in it."""
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "chart.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    course = tmp_path / "course"
+    (course / "img").mkdir(parents=True)
+    (course / "img" / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (course / "_config.yml").write_text("title: T\n")
+    (course / "_toc.yml").write_text("format: jb-book\nroot: intro\n")
+    (course / "intro.md").write_text(
+        "# Intro\n\n![A logo](img/logo.png)\n\n![A chart](data/chart.png)\n"
+    )
+    (course / "data").symlink_to(tmp_path / "elsewhere")
+    result = run_cli("check", course)
+    assert result.returncode == 1
+    assert reported(result.stdout) == ["intro.md:5:1: CK307"]
+
+
 def test_check_changes_no_file(tmp_path):
     """`check` only reads: every file keeps its bytes and its modification time."""
 

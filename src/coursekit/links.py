@@ -41,8 +41,40 @@ def outside(rel: str) -> bool:
     return rel == ".." or rel.startswith("../")
 
 
-def escapes(root: str, rel: str) -> bool:
-    """Whether the file `rel` is (or passes through) a symlink to outside `root`."""
-    real = os.path.realpath(os.path.join(root, rel))
-    base = os.path.realpath(root)
-    return not (real == base or real.startswith(base.rstrip(os.sep) + os.sep))
+class Files:
+    """The files under a course root, each asked about once: is it there, does it escape.
+
+    A check that resolves thousands of links asks about the same few folders again
+    and again; `realpath` walks every component with a system call, so the real
+    path of each folder is found once and only a file that is itself a symlink is
+    resolved on its own. Make one per check run: the answers are not kept longer.
+    """
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = os.fspath(root)
+        self._real_root = os.path.realpath(self.root)
+        self._inside = self._real_root.rstrip(os.sep) + os.sep
+        self._real_dirs: dict[str, str] = {}
+        self._is_file: dict[str, bool] = {}
+
+    def is_file(self, rel: str) -> bool:
+        """Whether `rel` (from the root, resolved) is a file, following symlinks."""
+        known = self._is_file.get(rel)
+        if known is None:
+            known = self._is_file[rel] = os.path.isfile(os.path.join(self.root, rel))
+        return known
+
+    def escapes(self, rel: str) -> bool:
+        """Whether the file `rel` is (or passes through) a symlink to outside the root."""
+        full = os.path.join(self.root, rel)
+        if os.path.islink(full):
+            real = os.path.realpath(full)
+        else:
+            real = os.path.join(self._real_dir(os.path.dirname(rel)), os.path.basename(full))
+        return not (real == self._real_root or real.startswith(self._inside))
+
+    def _real_dir(self, rel: str) -> str:
+        real = self._real_dirs.get(rel)
+        if real is None:
+            real = self._real_dirs[rel] = os.path.realpath(os.path.join(self.root, rel))
+        return real

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 from coursekit import links as linkpaths
 from coursekit.findings import Finding, make
@@ -35,12 +34,13 @@ def dead_links(course: Course) -> Iterator[Finding]:
     or is a symlink to a file outside the course (its content would be published)."""
     labels = labels_of(course)
     suffixes = _suffixes(course)
+    files = linkpaths.Files(course.root)
     for page in _parsed(course):
         for link in page.markup.links if page.markup else ():
             path = linkpaths.local_path(link.target)
             if path is None or (not link.image and path.lower() in labels):
                 continue
-            problem = _missing(course.root, page.path, path, link.image, suffixes)
+            problem = _missing(files, page.path, path, link.image, suffixes)
             if problem is None:
                 continue
             line, col = page.where(link.pos)
@@ -50,14 +50,16 @@ def dead_links(course: Course) -> Iterator[Finding]:
             if code == "CK307":
                 msg = f"{what} {link.target!r} {problem}; copy the file into the course"
             yield make(code, page.path, line, col, msg)
-        yield from _dead_downloads(course, page, suffixes)
+        yield from _dead_downloads(files, page, suffixes)
 
 
-def _dead_downloads(course: Course, page: Page, suffixes: tuple[str, ...]) -> Iterator[Finding]:
+def _dead_downloads(
+    files: linkpaths.Files, page: Page, suffixes: tuple[str, ...]
+) -> Iterator[Finding]:
     """CK301/CK307 for {download}`file`: the book copies the file, so it must exist."""
     for role in page.markup.roles if page.markup else ():
         path = linkpaths.local_path(role_target(role.content)) if role.name == "download" else None
-        problem = _missing(course.root, page.path, path, True, suffixes) if path else None
+        problem = _missing(files, page.path, path, True, suffixes) if path else None
         if problem:
             line, col = page.where(role.pos)
             if "symlink" in problem:
@@ -100,6 +102,7 @@ def unknown_references(course: Course) -> Iterator[Finding]:
     labels = labels_of(course)
     terms = {t for p in _parsed(course) if p.markup for t in p.markup.terms}
     suffixes = _suffixes(course)
+    files = linkpaths.Files(course.root)
     for page in _parsed(course):
         for role in page.markup.roles if page.markup else ():
             target = role_target(role.content)
@@ -109,7 +112,7 @@ def unknown_references(course: Course) -> Iterator[Finding]:
                     f"{{{role.name}}} names the label {target!r}, which no page defines; "
                     f"define it with ({target})= above the target"
                 )
-            elif role.name == "doc" and not _doc_exists(course.root, page.path, target, suffixes):
+            elif role.name == "doc" and not _doc_exists(files, page.path, target, suffixes):
                 problem = f"{{doc}} names {target!r}, which is no page of the course"
             elif role.name == "term" and target.lower() not in terms:
                 problem = (
@@ -135,34 +138,30 @@ def _suffixes(course: Course) -> tuple[str, ...]:
 
 
 def _missing(
-    root: Path, page: str, path: str, image: bool, suffixes: tuple[str, ...]
+    files: linkpaths.Files, page: str, path: str, image: bool, suffixes: tuple[str, ...]
 ) -> str | None:
     """Why `path` (written in `page`) finds no file, or None when it does."""
     rel = linkpaths.resolve(page, path)
     if linkpaths.outside(rel):
         return "it leads outside the course folder"
-    if _is_file(root, rel):
-        if linkpaths.escapes(str(root), rel):
+    if files.is_file(rel):
+        if files.escapes(rel):
             return "is a symlink to a file outside the course folder"
         return None
     if not image:
         stem, suffix = os.path.splitext(rel)
         stem = stem if suffix in (".html", *suffixes) else rel
-        if any(_is_file(root, stem + s) for s in suffixes):
+        if any(files.is_file(stem + s) for s in suffixes):
             return None
     return f"no file {rel}"
 
 
-def _doc_exists(root: Path, page: str, target: str, suffixes: tuple[str, ...]) -> bool:
+def _doc_exists(files: linkpaths.Files, page: str, target: str, suffixes: tuple[str, ...]) -> bool:
     rel = linkpaths.resolve(page, target)
     if linkpaths.outside(rel):
         return False
     candidates = [rel] if rel.endswith(suffixes) else [rel + s for s in suffixes]
-    return any(_is_file(root, c) for c in candidates)
-
-
-def _is_file(root: Path, rel: str) -> bool:
-    return os.path.isfile(os.path.join(root, rel))  # strings, not Paths: called per link
+    return any(files.is_file(c) for c in candidates)
 
 
 def _alt_hint(link: Link) -> str:
