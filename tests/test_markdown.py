@@ -200,3 +200,197 @@ def test_the_text_rule_stops_where_markdown_its_own_stops():
 
     upstream = importlib.import_module("markdown_it.rules_inline.text")
     assert set(upstream._TerminatorChars) == TEXT_TERMINATORS
+
+
+# Pieces random inline texts are made of: every construct the fast inline path
+# reads, and the characters that should send it back to markdown-it.
+_PIECES = (
+    "a",
+    " ",
+    "\n",
+    "text ",
+    "[",
+    "]",
+    "(",
+    ")",
+    "`",
+    "``",
+    "!",
+    "{",
+    "}",
+    "*",
+    "_",
+    "~",
+    "\\",
+    "<",
+    ">",
+    "$",
+    "&amp;",
+    '"t"',
+    "#",
+    ":",
+    "a.md",
+    "b c.md",
+    "%20",
+    "caf\u00e9",
+    "javascript:x",
+    "https://x.org/a?b=c",
+    "{ref}",
+    "{cite:p}",
+    "{term}",
+    "{bad name}",
+    "[the page](a.md)",
+    "![a chart](img/c.png)",
+    "{doc}`intro`",
+    "`code [x](y.md)`",
+    "{ref}`m1 <label>`",
+    "[x](<a b.md>)",
+    '[x](a.md "title")',
+    "[*em*](e.md)",
+    "![*alt*](i.png)",
+    "![](e.png)",
+    "[](empty.md)",
+    "{{ sub }}",
+    "``{ref}`x` ``",
+)
+
+
+def _inline_children(md, content: str) -> list[tuple]:
+    """What the checks read of markdown-it's own inline tokens for `content`."""
+    from markdown_it.token import Token
+
+    tokens: list[Token] = []
+    md.inline.parse(content, md, {}, tokens)
+    return [_reading(t) for t in tokens if t.type in ("link_open", "image", "myst_role")]
+
+
+def _reading(tok) -> tuple:
+    if tok.type == "link_open":
+        return ("link", tok.attrs["href"])
+    if tok.type == "image":
+        return ("image", tok.attrs["src"], "".join(c.content for c in tok.children or ()))
+    return ("role", tok.meta["name"], tok.content)
+
+
+def test_the_fast_inline_path_reads_what_markdown_it_reads():
+    """Wherever the regex path answers, it finds markdown-it's links, images and roles,
+    in order, with the same targets, alt texts and role contents."""
+    import random
+
+    from coursekit.loading.markdown import _plain_inline, parser
+
+    md = parser(DEFAULT_EXTENSIONS)
+    rnd = random.Random(11)
+    texts = [*chunks_from_files(), *PROSE]
+    texts += ["".join(rnd.choices(_PIECES, k=rnd.randint(1, 12))) for _ in range(6000)]
+    answered = 0
+    for text in texts:
+        fast = _plain_inline(md, text)
+        if fast is None:
+            continue
+        answered += 1
+        assert [_reading(t) for t in fast] == _inline_children(md, text), text
+    # The path must really be taken, for random texts and for the course's own prose.
+    assert answered > len(texts) // 5
+    prose = "See [the overview](overview.md), {ref}`label` and ![A chart](c.png) {cite:p}`k`."
+    assert _plain_inline(md, prose) is not None
+
+
+# Lines random block texts are made of: the blocks the fast block path splits, and
+# those it must leave to markdown-it.
+_LINES = (
+    "",
+    " ",
+    "Text with [a link](a.md).",
+    "More text {ref}`x`",
+    "# Title",
+    "## Two ##",
+    "### Three #not",
+    "#######",
+    "#no",
+    "# ",
+    "#",
+    "(label)=",
+    "(la bel)=  ",
+    "()=",
+    "(x)",
+    "```",
+    "````",
+    "```{figure} img.png",
+    "```python",
+    "```{note} a|b",
+    "``` x ```",
+    "  ```",
+    "    ```",
+    "```` ",
+    ":alt: a chart",
+    ":::{note}",
+    ":::",
+    "- item",
+    "* item",
+    "1. one",
+    "> quote",
+    "---",
+    "===",
+    "a | b",
+    "--|--",
+    "    indented code",
+    "  Lazy line",
+    "<div>",
+    "$$",
+    "$$ (eq)",
+    "[ref]: https://x.org",
+    "%comment",
+    "+++",
+    "\tTab",
+    "Caf\u00e9 au lait",
+    "\u00e9t\u00e9 2016",
+    "2016 was",
+    "~~~",
+    ": definition",
+    "{{ sub }}",
+)
+
+
+def _block_reading(tokens) -> list[tuple]:
+    kept = ("heading_open", "inline", "myst_target", "fence", "colon_fence", "html_block")
+    return [
+        (t.type, t.map, t.content, t.info, t.markup, t.tag, t.level if t.type != "inline" else 0)
+        for t in tokens
+        if t.type in kept or t.type == "math_block_label"
+    ]
+
+
+def test_the_fast_block_path_splits_as_markdown_it_splits():
+    """Wherever the line splitter answers, it gives markdown-it's headings, paragraphs,
+    targets and fences with the same lines, texts, info strings and levels."""
+    import random
+
+    from coursekit.loading.markdown import _plain_blocks, parser
+
+    md = parser(DEFAULT_EXTENSIONS)
+    rnd = random.Random(5)
+    texts = [*chunks_from_files(), *PROSE]
+    plain = [line for line in _LINES if _plain_blocks(line) is not None]
+    weights = [8 if line in plain else 1 for line in _LINES]  # mostly plain texts
+    texts += ["\n".join(rnd.choices(_LINES, weights, k=rnd.randint(1, 10))) for _ in range(6000)]
+    texts += [text + "\n" for text in texts[-500:]]
+    answered = 0
+    for text in texts:
+        fast = _plain_blocks(text)
+        if fast is None:
+            continue
+        answered += 1
+        assert _block_reading(fast) == _block_reading(md.parse(text, {})), text
+    assert answered > len(texts) // 6
+
+
+def test_the_fast_paths_change_nothing_a_check_reads(monkeypatch):
+    """The whole `Markup` of every course text is the same with both fast paths off."""
+    from coursekit.loading import markdown
+
+    texts = chunks_from_files()
+    fast = [markdown.parse([(2, text)]) for text in texts]
+    monkeypatch.setattr(markdown, "_plain_blocks", lambda text: None)
+    monkeypatch.setattr(markdown, "_plain_inline", lambda md, content: None)
+    assert [markdown.parse([(2, text)]) for text in texts] == fast

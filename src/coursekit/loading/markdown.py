@@ -8,6 +8,14 @@ blocks whose text can hold a link, an image, a role or an `<img>` (``](``,
 ``}` ``, ``<img``, or any ``[`` where the page defines references), since the
 others cannot yield anything the checks look at.
 
+Two fast paths stand in front of markdown-it, because `benchmarks/bench_check.py`
+showed them needed (the parse was 60% of `coursekit check`): `_plain_blocks` splits
+a text made only of headings, paragraphs, targets and backtick fences, and
+`_plain_inline` reads a text holding only plain links, images, roles and code
+spans. Each gives markdown-it's own tokens or, at the first thing it does not know,
+None, and markdown-it does the work; tests/test_markdown.py compares them with
+markdown-it on every course text and thousands of random ones.
+
 The bodies of directives whose content is Markdown (``{note}``, ``{figure}``…) are
 parsed the same way, since Sphinx parses them too; headings inside them are not
 page headings. Positions are 1-based (line, col) within the text given;
@@ -245,7 +253,9 @@ class _Chunk:
     def blocks(self, text: str, line0: int, nested: bool) -> None:
         """Walk the block tokens of `text`, whose first line is chunk line `line0`."""
         env: dict[str, object] = {}
-        tokens = self.md.parse(text, env)
+        tokens = _plain_blocks(text)
+        if tokens is None:
+            tokens = self.md.parse(text, env)
         heading: int | None = None
         for tok in tokens:
             start = line0 + (tok.map[0] if tok.map else 0)
@@ -255,7 +265,7 @@ class _Chunk:
                 col = src.find("#") if tok.markup.startswith("#") else len(src) - len(src.lstrip())
                 self.out.headings.append(Heading(self.pos(start, max(col, 0)), heading))
             elif tok.type == "inline":
-                text_of = self.inline(tok, start, env)
+                text_of = self.inline(tok, start, env, text=heading is not None)
                 if heading is not None:
                     last = self.out.headings[-1]
                     self.out.headings[-1] = Heading(last.pos, last.level, text_of)
@@ -296,13 +306,16 @@ class _Chunk:
         if name in MARKDOWN_BODY or name.startswith("prf:"):
             self.blocks("\n".join(body[first_body:]), start + 1 + first_body, nested=True)
 
-    def inline(self, tok: Token, start: int, env: dict[str, object]) -> str:
-        """Roles, links and images of a block's inline text; returns its plain text."""
+    def inline(self, tok: Token, start: int, env: dict[str, object], text: bool) -> str:
+        """Roles, links and images of a block's inline text; returns its plain text
+        when `text` is asked for (a heading's), else ""."""
         content = tok.content
         if not (_INLINE_TRIGGERS.search(content) or ("[" in content and env.get("references"))):
             return content
-        children: list[Token] = []
-        self.md.inline.parse(content, self.md, env, children)
+        children = None if text else _plain_inline(self.md, content)
+        if children is None:
+            children = []
+            self.md.inline.parse(content, self.md, env, children)
         cursor, words = 0, []
         for child in children:
             cursor = self.child(child, content, start, cursor)
@@ -361,6 +374,154 @@ class _Chunk:
         src = self.line(start + row)
         base = src.find(text_line) if text_line else 0
         return self.pos(start + row, (base if base >= 0 else 0) + offset - bol)
+
+
+# The fast block path: most texts are headings, paragraphs, `(label)=` targets and
+# backtick fences, each starting at column 0, which `_plain_blocks` splits as
+# markdown-it does. Any other line that starts a block (a list, a quote, a table
+# row, HTML, maths, an indented line, a `:::` fence, a reference…), a paragraph line
+# that does not start with a letter, a tab, or a fence left open gives None, and
+# markdown-it parses the text. A paragraph line starting with a letter cannot open
+# or end any block construct, nor a table row (whose next line would start with `|`,
+# `-` or `:`).
+_FENCE_OPEN = re.compile(r"(`{3,})([^`|]*)")
+_FENCE_CLOSE = re.compile(r" {0,3}(`{3,}) *")
+_UNSAFE = ("\t", "\r", "\0")  # tabs count to four, and the others are rewritten
+
+
+def _plain_blocks(text: str) -> list[Token] | None:
+    """The block tokens markdown-it gives for `text` (those the walk reads), when it
+    holds only plain blocks; None when markdown-it must look."""
+    if any(c in text for c in _UNSAFE):
+        return None
+    lines = text.split("\n")
+    tokens: list[Token] = []
+    i, end = 0, len(lines)
+    while i < end:
+        line = lines[i]
+        first = line[:1]
+        if not line.strip(" "):
+            i += 1
+        elif first.isalpha():
+            j = i + 1
+            while j < end and lines[j][:1].isalpha():
+                j += 1
+            if j < end and lines[j].strip(" "):
+                return None  # something may interrupt the paragraph
+            content = "\n".join(lines[i:j]).strip()
+            tokens.append(Token("inline", "", 0, content=content, map=[i, j], level=1))
+            i = j
+        elif first == "#":
+            if not _plain_heading(line, i, tokens):
+                return None
+            i += 1
+        elif first == "(":
+            label = line.strip()
+            if not (label.endswith(")=") and label[1:-2]):
+                return None
+            tokens.append(Token("myst_target", "", 0, content=label[1:-2], map=[i, i + 1]))
+            i += 1
+        elif first == "`" and (fence := _FENCE_OPEN.fullmatch(line)):
+            close = _fence_end(lines, i, len(fence.group(1)))
+            if close is None:
+                return None
+            body = "".join(f"{body_line}\n" for body_line in lines[i + 1 : close])
+            info, markup = fence.group(2), fence.group(1)
+            tok = Token("fence", "code", 0, info=info, content=body, markup=markup)
+            tok.map = [i, close + 1]
+            tokens.append(tok)
+            i = close + 1
+        else:
+            return None
+    return tokens
+
+
+def _plain_heading(line: str, i: int, tokens: list[Token]) -> bool:
+    """An ATX heading at column 0, cut as markdown-it's `heading` rule cuts it."""
+    level = len(line) - len(line.lstrip("#"))
+    if level > 6 or (len(line) > level and line[level] != " "):
+        return False
+    stop = max(level, len(line.rstrip(" ")))
+    tail = stop
+    while tail > level and line[tail - 1] == "#":
+        tail -= 1
+    if tail > level and line[tail - 1] == " ":
+        stop = tail
+    where = [i, i + 1]
+    tokens.append(Token("heading_open", f"h{level}", 1, markup="#" * level, map=where))
+    tokens.append(Token("inline", "", 0, content=line[level:stop].strip(), map=where, level=1))
+    return True
+
+
+def _fence_end(lines: list[str], start: int, length: int) -> int | None:
+    """The line closing a backtick fence opened on line `start`, or None if none does."""
+    for j in range(start + 1, len(lines)):
+        close = _FENCE_CLOSE.fullmatch(lines[j])
+        if close and len(close.group(1)) >= length:
+            return j
+    return None
+
+
+# The fast inline path: most prose holds only plain links, images, roles and code
+# spans, which a few regexes find as markdown-it's own rules do. `_plain_inline`
+# stops at every character that could start anything else (an escape, HTML or an
+# autolink, maths, a substitution, a link with a title or a nested bracket…) and
+# gives None, and then markdown-it parses the text (tests/test_markdown.py compares
+# the two on every course text and on random inputs).
+_SCAN = re.compile(r"[`{\[!<\\$]")
+_CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)", re.S)  # a run, then one as long
+_ROLE_NAME = re.compile(r"\{([a-zA-Z0-9_\-+:]+)\}`")  # as mdit_py_plugins' myst_role
+_PLAIN_LINK = re.compile(r"\[([^\[\]`{}<>\\$]*)\]\(([^\s()<>\\`&\x00-\x1f\x7f]*)\)")
+_PLAIN_ALT = re.compile(r"[^\n*_~]*")  # alt text that is one text token
+
+
+def _plain_inline(md: MarkdownIt, content: str) -> list[Token] | None:
+    """The link, image and role tokens markdown-it would give for `content`, when
+    it holds nothing but plain ones; None when markdown-it must look."""
+    found: list[Token] = []
+    pos = 0
+    while (m := _SCAN.search(content, pos)) is not None:
+        at, char = m.start(), m.group()
+        if char == "`":
+            span = _CODE_SPAN.match(content, at)
+            if span is None:
+                return None
+            pos = span.end()
+        elif char == "{":
+            role = _ROLE_NAME.match(content, at)
+            if role is None:
+                return None
+            ticks = role.end() - 1
+            run = ticks
+            while run < len(content) and content[run] == "`":
+                run += 1
+            close = content.find("`" * (run - ticks), run + 1)
+            if run == len(content) or close < 0:
+                return None
+            body = content[run:close].replace("\n", " ")
+            found.append(Token("myst_role", "", 0, content=body, meta={"name": role.group(1)}))
+            pos = close + run - ticks
+        elif char == "!" and not content.startswith("[", at + 1):
+            pos = at + 1
+        elif char in "[!":
+            image = char == "!"
+            link = _PLAIN_LINK.match(content, at + image)
+            if link is None:
+                return None
+            href = md.normalizeLink(link.group(2))
+            if not md.validateLink(href):
+                return None
+            if not image:
+                found.append(Token("link_open", "a", 1, attrs={"href": href}))
+            elif _PLAIN_ALT.fullmatch(alt := link.group(1)):
+                text = Token("text", "", 0, content=alt)
+                found.append(Token("image", "img", 0, attrs={"src": href}, children=[text]))
+            else:
+                return None
+            pos = link.end()
+        else:
+            return None
+    return found
 
 
 def _raw(url: str) -> str:
