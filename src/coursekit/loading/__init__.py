@@ -18,7 +18,10 @@ errors, types, keys, TOC targets). What the files *say* is judged by the checks
 
 from __future__ import annotations
 
+import gc
 import posixpath
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,7 +63,26 @@ class LoadResult:
 
 def load_course(root: Path) -> LoadResult:
     """Read the course at `root`; never raises for a bad course."""
-    root = root.resolve()
+    with _collector_paused():
+        return _load(root.resolve())
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Loading makes hundreds of thousands of small objects (notebook JSON, tokens,
+    records) and no reference cycles; Python's cycle collector would walk them all
+    again and again as they pile up (about a tenth of `coursekit check` on 2,000 +
+    2,000 files, benchmarks/bench_check.py). It runs again once the load is done."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _load(root: Path) -> LoadResult:
     findings: list[Finding] = []
     if not root.is_dir():
         findings.append(make("CK100", str(root), 0, 0, "not a folder; give the book's folder"))
