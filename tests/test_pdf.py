@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from browser import require_chromium
+from browser import CHROMIUM, require_chromium
 from conftest import EXERCISE_SECRETS, BuiltCourse, run_cli
 from coursebuilder import make_course
 from coursekit.loading import load_course
@@ -217,3 +217,50 @@ def test_the_bundled_course_pdf(built_course: BuiltCourse) -> None:
     assert len(solutions) > 10, "the bundled exercises have solutions"
     assert [s for s in solutions if s in text] == []
     assert len(APPENDIX.findall("\n".join(pages))) == 1
+
+
+def test_a_stopped_print_ends_its_browser(tmp_path: Path) -> None:
+    """The build prints while it builds the site; stopping it (Ctrl-C, a failed stage)
+    stops Chromium within a second or so, and leaves none of its processes running."""
+    import threading
+
+    from coursekit.chromium import PrintError, print_pdf
+    from coursekit.pdf import _served
+
+    require_chromium()
+    site = tmp_path / "site"
+    site.mkdir()
+    # A page that never gets ready to print: its MathJax never finishes starting.
+    (site / "index.html").write_text(
+        "<html><body><script>window.MathJax = {startup: {promise: new Promise(() => {})}};"
+        "</script><p>Waiting</p></body></html>"
+    )
+    profile, cancel, errors = tmp_path / "profile", threading.Event(), []
+
+    def run() -> None:
+        with _served(site) as base:
+            try:
+                print_pdf(
+                    Path(CHROMIUM), f"{base}/index.html", tmp_path / "x.pdf", profile, 60, cancel
+                )
+            except PrintError as exc:
+                errors.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=4)
+    assert thread.is_alive(), "the page should still be waiting to print"
+    cancel.set()
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+    assert errors and "the build stopped" in str(errors[0])
+    assert not (tmp_path / "x.pdf").exists()
+    left = [p for p in Path("/proc").glob("[0-9]*") if _runs_with(p, str(profile))]
+    assert left == []
+
+
+def _runs_with(proc: Path, text: str) -> bool:
+    try:
+        return text in (proc / "cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return False

@@ -32,7 +32,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -54,7 +54,7 @@ from coursekit.outputs import (
     mark_out_dir,
     tree_size,
 )
-from coursekit.pdf import build_pdf, wanted_outputs
+from coursekit.pdf import PrintJob, merge_warnings, prepare_pdf, wanted_outputs
 
 OUTPUTS = ("html", "scorm", "cmi5", "exercises", "pdf")
 SITE_OUTPUTS = {"html", "scorm", "cmi5"}  # the outputs made of the built book
@@ -134,6 +134,7 @@ class BuildSummary:
     kept: tuple[str, ...] = ()  # notebooks shown with their stored outputs (settings say so)
     findings: tuple[Finding, ...] = ()
     book_warnings: tuple[str, ...] = ()
+    pdf_warnings: tuple[str, ...] = ()  # of the PDF's single-page build
     up_to_date: bool = False
     seconds: float = 0.0  # wall clock (stages may overlap)
     pages_read: tuple[str, ...] = ()  # pages the book stage (re-)read
@@ -169,20 +170,25 @@ def build_course(root: Path, options: BuildOptions, reporter: Reporter) -> Build
         try:
             # The exercises' self-checks run their kernels meanwhile: while the notebooks
             # execute, while Sphinx (on one core) builds the book and the zips are
-            # packed. None reads what another writes.
+            # packed. Chromium prints the PDF while the site is built and packed. None
+            # reads what another writes.
             _import_shared_modules()
             with timer.background(
                 "exercises", build_exercises, course, outputs, out_dir, options, wanted, summary
             ):
                 with timer("execute"):
                     execute(course, out_dir, options, wanted, reporter, summary)
-                with timer("book"):
-                    site = build_html(course, outputs, out_dir, options, wanted, summary)
-                with timer("package"):
-                    package_scorm(course, site, outputs, out_dir, wanted, summary)
-                    package_cmi5(course, site, outputs, out_dir, wanted)
                 with timer("pdf"):
-                    build_pdf(course, outputs, out_dir, options, wanted, summary, reporter)
+                    printing = prepare_pdf(
+                        course, outputs, out_dir, options, wanted, summary, reporter
+                    )
+                with _printing(timer, printing):
+                    with timer("book"):
+                        site = build_html(course, outputs, out_dir, options, wanted, summary)
+                    merge_warnings(summary, options)
+                    with timer("package"):
+                        package_scorm(course, site, outputs, out_dir, wanted, summary)
+                        package_cmi5(course, site, outputs, out_dir, wanted)
             outputs.commit()
         finally:
             outputs.discard()
@@ -190,6 +196,13 @@ def build_course(root: Path, options: BuildOptions, reporter: Reporter) -> Build
         _measure(out_dir, wanted, summary)
     summary.seconds = time.monotonic() - start
     return summary
+
+
+def _printing(timer: _StageTimer, job: PrintJob | None) -> AbstractContextManager[None]:
+    """Chromium printing the PDF during the block (nothing when there is nothing to print)."""
+    if job is None:
+        return nullcontext()
+    return timer.background("pdf print", job.run, cancel=job.cancel)
 
 
 def _import_shared_modules() -> None:
@@ -465,8 +478,18 @@ class _StageTimer:
         self.summary, self.reporter = summary, reporter
 
     @contextmanager
-    def background(self, name: str, stage: Callable[..., None], *args: Any) -> Iterator[None]:
-        """Run `stage(*args)` in a thread during the block; its error is raised after it."""
+    def background(
+        self,
+        name: str,
+        stage: Callable[..., None],
+        *args: Any,
+        cancel: threading.Event | None = None,
+    ) -> Iterator[None]:
+        """Run `stage(*args)` in a thread during the block; its error is raised after it.
+
+        On Ctrl-C the thread is not waited for, unless it can be told to stop (`cancel`):
+        then it is told, and given a few seconds to clean up (end its processes).
+        """
         errors: list[BaseException] = []
 
         def run() -> None:
@@ -482,8 +505,13 @@ class _StageTimer:
         try:
             yield
         except KeyboardInterrupt:
+            if cancel is not None:
+                cancel.set()
+                thread.join(timeout=15)
             raise
         except BaseException:
+            if cancel is not None:
+                cancel.set()  # its work is lost with the build: no need to finish it
             thread.join()  # a failed build: nothing may still write into its staging
             raise
         thread.join()

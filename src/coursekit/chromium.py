@@ -21,6 +21,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,9 +93,19 @@ def find_chromium(path: str) -> Path:
     return Path(found)
 
 
-def print_pdf(chromium: Path, url: str, pdf: Path, profile: Path, timeout: float = 300) -> None:
-    """Load `url` in a headless `chromium` and print it to the file `pdf`."""
-    with _Browser(chromium, profile, timeout) as browser:
+def print_pdf(
+    chromium: Path,
+    url: str,
+    pdf: Path,
+    profile: Path,
+    timeout: float = 300,
+    cancel: threading.Event | None = None,
+) -> None:
+    """Load `url` in a headless `chromium` and print it to the file `pdf`.
+
+    `cancel`, once set, stops the printing (PrintError) and ends the browser.
+    """
+    with _Browser(chromium, profile, timeout, cancel or threading.Event()) as browser:
         target = browser.call("Target.createTarget", url="about:blank")["targetId"]
         attached = browser.call("Target.attachToTarget", targetId=target, flatten=True)
         session = attached["sessionId"]
@@ -140,6 +151,7 @@ class _Browser:
     chromium: Path
     profile: Path
     timeout: float
+    cancel: threading.Event
     process: subprocess.Popen[bytes] | None = None
     deadline: float = 0.0
     _to_browser: int = -1
@@ -243,7 +255,9 @@ class _Browser:
                     f"Chromium did not print the book within {self.timeout:.0f} s; "
                     "the page may wait on something that never loads"
                 )
-            ready, _, _ = select.select([self._from_browser], [], [], left)
+            if self.cancel.is_set():
+                raise PrintError("the PDF was not printed: the build stopped")
+            ready, _, _ = select.select([self._from_browser], [], [], min(left, 0.2))
             if not ready:
                 continue
             chunk = os.read(self._from_browser, 1 << 20)

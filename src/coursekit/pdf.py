@@ -7,8 +7,9 @@ extensions, the execute stage's cache) in a work tree of its own,
 that builder `coursekit.printedition` makes the page a printed book (print
 style sheet, unit breaks, quiz answers in an appendix) and exercises are the
 student edition, as on the site. The page is then served on 127.0.0.1 and printed
-by Chromium (`coursekit.chromium`); the PDF is printed again only when the page,
-its assets or the browser changed.
+by Chromium (`coursekit.chromium`) while the site is built and packed (a
+`PrintJob`, run in a thread by the build); the PDF is printed again only when the
+page, its assets or the browser changed.
 
 Chromium is not a Python dependency. Without it the stage says how to install it
 or turn the PDF off (`coursekit: pdf: false`) and the other outputs are built as
@@ -24,6 +25,7 @@ import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -60,7 +62,27 @@ def pdf_name(course: Course) -> str:
     return f"{course.config.course_id if course.config else 'course'}.pdf"
 
 
-def build_pdf(
+@dataclass
+class PrintJob:
+    """What is left to do once the single page is built: Chromium prints it.
+
+    It runs in a thread while the site is built and packed (Chromium is a process
+    of its own, so both cores work); `cancel` stops it (Ctrl-C).
+    """
+
+    chromium: Path
+    page: Path
+    staged: Path
+    profile: Path
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+    def run(self) -> None:
+        with _served(self.page.parent) as base:
+            url = f"{base}/{self.page.name}"
+            print_pdf(self.chromium, url, self.staged, self.profile, cancel=self.cancel)
+
+
+def prepare_pdf(
     course: Course,
     outputs: Outputs,
     out_dir: Path,
@@ -68,12 +90,14 @@ def build_pdf(
     wanted: set[str],
     summary: BuildSummary,
     reporter: Reporter,
-) -> None:
-    """Build the single-page book and print it; a missing Chromium is a warning only."""
+) -> PrintJob | None:
+    """Build the single-page book; return the printing still to do, or None when
+    there is nothing to print (no PDF wanted, no Chromium, or the published PDF was
+    printed from this very page). A missing Chromium is a warning only."""
     from coursekit.build import _read_text, _write_text  # build imports this module
 
     if OUTPUT not in wanted:
-        return
+        return None
     try:
         chromium = find_chromium(pdf_settings(course).chromium)
     except ChromiumMissing as exc:
@@ -82,17 +106,25 @@ def build_pdf(
         reporter.note(f"warning: {exc}")
         # No stale PDF beside the new site: the next build (with Chromium) makes it.
         outputs.on_commit(lambda: shutil.rmtree(out_dir / OUTPUT, ignore_errors=True))
-        return
+        return None
     page = _single_page(course, out_dir, options, summary)
     key = _print_key(page.parent, chromium)
     published = out_dir / OUTPUT / pdf_name(course)
     key_file = out_dir / PDF_KEY_FILE
     if published.is_file() and _read_text(key_file) == key:
-        return  # the published PDF was printed from this very page
+        return None  # the published PDF was printed from this very page
     staged = outputs.stage(OUTPUT) / pdf_name(course)
-    with _served(page.parent) as base:
-        print_pdf(chromium, f"{base}/{page.name}", staged, outputs.scratch("chromium"))
     outputs.on_commit(lambda: _write_text(key_file, key))
+    return PrintJob(chromium, page, staged, outputs.scratch("chromium"))
+
+
+def merge_warnings(summary: BuildSummary, options: BuildOptions) -> None:
+    """Add the single-page build's own warnings to the book's, once the book is built
+    (most are the same pages' warnings, said once); under --strict they stop the build."""
+    new = [w for w in summary.pdf_warnings if w not in summary.book_warnings]
+    summary.book_warnings = (*summary.book_warnings, *new)
+    if options.strict and new:
+        raise BuildError("--strict: the PDF's book build warned:\n" + "\n".join(new))
 
 
 def _single_page(
@@ -115,10 +147,7 @@ def _single_page(
         jobs=options.jobs,
         builder="singlehtml",
     )
-    new = [w for w in result.warnings if w not in summary.book_warnings]
-    summary.book_warnings = (*summary.book_warnings, *new)
-    if options.strict and new:
-        raise BuildError("--strict: the PDF's book build warned:\n" + "\n".join(new))
+    summary.pdf_warnings = result.warnings
     root = course.toc.root.path if course.toc and course.toc.root else None
     page = result.html_dir / f"{root.rsplit('.', 1)[0] if root else 'index'}.html"
     if not page.is_file():
