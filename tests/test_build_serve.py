@@ -175,3 +175,95 @@ for text in ("first", "second", "third"):
     assert len(runs) == 3
     for line in runs:
         assert "alpha.html" not in line and "overview.html" in line, result.stdout
+
+
+WARM_SCRIPT = """
+import shutil
+import sys
+from pathlib import Path
+
+import sphinx.application
+
+from coursekit.book import WarmBooks
+from coursekit.build import BuildOptions, SilentReporter, build_course
+
+root = Path(sys.argv[1])
+started = []
+start = sphinx.application.Sphinx.__init__
+
+
+def counted(self, *args, **kwargs):
+    started.append(1)
+    start(self, *args, **kwargs)
+
+
+sphinx.application.Sphinx.__init__ = counted
+books = WarmBooks()
+options = BuildOptions(only="html", books=books)
+
+
+def edit(rel, old, new):
+    path = root / rel
+    text = path.read_text(encoding="utf-8")
+    assert old in text, (rel, old)
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+build_course(root, options, SilentReporter())
+edit("modules/01-demo/reading.md", "\\n", "\\n\\nA sentence written while serving.\\n")
+build_course(root, options, SilentReporter())
+edit("modules/01-demo/quiz.yml", 'title: "Demo quiz"', 'title: "Demo quiz, edited"')
+build_course(root, options, SilentReporter())
+print("started after three builds:", len(started))
+quiz = (root / "_build/html/modules/01-demo/quiz.html").read_text(encoding="utf-8")
+print("quiz shown:", "Demo quiz, edited" in quiz)
+# The sources and the site as they are now, for the test to compare with a cold build.
+shutil.copytree(root, root.parent / "then", ignore=shutil.ignore_patterns("_build"))
+shutil.copytree(root / "_build/html", root.parent / "then-site")
+edit("_toc.yml", "Module 1 · Demo", "Module 1 · Demo, renamed")  # read when Sphinx starts
+build_course(root, options, SilentReporter())
+print("started after a TOC edit:", len(started))
+books.close()
+"""
+
+
+@pytest.mark.slow
+def test_serve_keeps_sphinx_started_and_builds_what_a_cold_build_builds(tmp_path: Path) -> None:
+    """`serve` keeps one Sphinx application from one rebuild to the next (a new one when
+    the TOC changes): its site, after a prose edit, a quiz edit and a TOC edit, is the
+    one a cold build of the same sources gives, file for file."""
+    import shutil
+
+    from conftest import REPO
+    from coursebuilder import snapshot
+
+    root = Path(shutil.copytree(REPO / "tests/fixtures/exercises/good", tmp_path / "course"))
+    result = subprocess.run(
+        [sys.executable, "-c", WARM_SCRIPT, str(root)], capture_output=True, text=True, timeout=900
+    )
+    assert result.returncode == 0, result.stderr
+    assert "started after three builds: 1" in result.stdout, result.stdout
+    assert "quiz shown: True" in result.stdout, result.stdout
+    assert "started after a TOC edit: 2" in result.stdout, result.stdout
+
+    # After the three builds by one application, then after the TOC edit.
+    for sources, site in (
+        (tmp_path / "then", tmp_path / "then-site"),
+        (root, root / "_build/html"),
+    ):
+        cold = tmp_path / f"cold-{sources.name}"
+        shutil.copytree(sources, cold, ignore=shutil.ignore_patterns("_build"))
+        built = subprocess.run(
+            [sys.executable, "-m", "coursekit", "build", str(cold), "--only", "html"],
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        assert built.returncode == 0, built.stderr
+        warm_site, cold_site = snapshot(site), snapshot(cold / "_build/html")
+        assert sorted(warm_site) == sorted(cold_site)
+        assert [n for n in warm_site if warm_site[n] != cold_site[n]] == [], sources.name
+    html = root / "_build/html/modules/01-demo"
+    assert "A sentence written while serving." in (html / "reading.html").read_text()
+    assert "Demo quiz, edited" in (html / "quiz.html").read_text()
+    assert "Demo, renamed" in (html / "reading.html").read_text()

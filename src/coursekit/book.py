@@ -28,8 +28,8 @@ import json
 import re
 import shutil
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ HTML, DOCTREES = "html", "doctrees"
 INCOMPLETE = ".incomplete"  # present while a build runs in the work tree
 KEY_FILE = "key.json"  # what the work tree was built with; another key starts it afresh
 INPUTS_FILE = "inputs.json"  # the files the last build read
+READ_ONCE_FILE = "read-once.txt"  # digest of the TOC and .bib files the last build had
 WARNINGS_FILE = "warnings.json"
 ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")  # each page's warnings, kept for the pages not re-read
 
@@ -62,6 +63,7 @@ def build_book(
     jobs: int = 1,
     kept: Sequence[str] = (),
     builder: str = HTML,
+    warm: WarmBooks | None = None,
 ) -> BookResult:
     """Build the HTML book of the course at `root` in the work tree `work` (`work/html`).
 
@@ -75,20 +77,157 @@ def build_book(
     patterns (e.g. the output folder when it lies inside the course). A build that
     failed or was interrupted in `work` makes the next one write every page again.
     `builder`: Sphinx's builder, `html` or `singlehtml` (the PDF edition's one page,
-    in `work/singlehtml`); each needs a work tree of its own.
+    in `work/singlehtml`); each needs a work tree of its own. `warm`: where a
+    long-running process keeps the Sphinx application for its next build.
     """
-    from sphinx.application import Sphinx
-    from sphinx.util.docutils import docutils_namespace, patch_docutils
-
     _start_afresh_unless(work, key)
     sphinx_config = book_config(root, cache_dir, exclude, kept)
-    status, warning = io.StringIO(), io.StringIO()
     incomplete = work / INCOMPLETE
-    write_all = incomplete.exists()  # the last build here stopped half-way
+    read_once = _read_once(root, sphinx_config)
+    # Every page is written again when the last build here stopped half-way, or when
+    # the TOC changed: a caption or the order shows in every page's navigation, and
+    # Sphinx would write only the pages it re-read.
+    write_all = incomplete.exists() or _last_read_once(work) != read_once
     incomplete.touch()
-    navigation = _Navigation()
+    config_text = json.dumps(sphinx_config, default=str)
+    settings = (str(root), str(work), builder, key, config_text, read_once)
+    session = warm.take(settings) if warm is not None else None
+    status, warning = io.StringIO(), io.StringIO()  # a new application's
     try:
-        with _plugin_lookups_cached(), patch_docutils(str(root)), docutils_namespace():
+        if session is None:
+            session = _Session.start(root, work, sphinx_config, settings, status, warning)
+        # force_all writes every page but still re-reads only the changed ones.
+        session.build(force_all=write_all)
+    except BaseException as exc:
+        if session is not None:
+            session.close()  # never kept after a failure: its state is half-updated
+        if not isinstance(exc, Exception):  # Ctrl-C
+            raise
+        _missing_extension(exc)  # Sphinx raises its own errors and any extension's
+        warned = (session.warning if session is not None else warning).getvalue()
+        raise BuildError(
+            f"the book stage failed: {type(exc).__name__}: {exc}\n{_tail(warned)}"
+        ) from exc
+    try:
+        result = _finish(session, work, builder)
+    except BaseException:
+        session.close()
+        raise
+    (work / READ_ONCE_FILE).write_text(read_once, encoding="utf-8")
+    incomplete.unlink()
+    if warm is not None:
+        warm.keep(session)
+    else:
+        session.close()
+    return result
+
+
+def _finish(session: _Session, work: Path, builder: str) -> BookResult:
+    """What a finished build leaves: removed pages gone, the inputs and warnings recorded."""
+    app, navigation = session.app, session.navigation
+    if app.statuscode:
+        raise BuildError(f"the book stage failed:\n{_tail(session.warning.getvalue())}")
+    _forget_removed(work / builder, navigation.removed)
+    _record_inputs(work, app)
+    # myst-nb logs this when it runs a notebook itself (one missing from the cache):
+    # the execute stage should have left nothing to run, so say so rather than hide it.
+    ran = [line for line in session.status.getvalue().splitlines() if "Executing notebook" in line]
+    extra = [f"WARNING: the book stage executed a notebook itself: {line}" for line in ran]
+    found = _warnings(session.warning.getvalue())
+    warnings = _remember_warnings(work, app, navigation.read, found)
+    return BookResult(work / builder, tuple([*warnings, *extra]), tuple(navigation.read))
+
+
+def _read_once(root: Path, sphinx_config: dict[str, object]) -> str:
+    """A digest of the files Sphinx's extensions read when an application starts, not
+    at each build: the TOC (sphinx-external-toc) and the bibliography (sphinxcontrib-bibtex).
+    A kept application whose files changed is not used again."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    bibfiles = sphinx_config.get("bibtex_bibfiles") or []
+    names = [str(sphinx_config.get("external_toc_path") or "_toc.yml")]
+    names += [str(b) for b in bibfiles] if isinstance(bibfiles, list) else []
+    for name in names:
+        try:
+            digest.update((root / name).read_bytes())
+        except OSError:
+            digest.update(b"-")  # missing: Sphinx says so
+    return digest.hexdigest()
+
+
+def _last_read_once(work: Path) -> str | None:
+    try:
+        return (work / READ_ONCE_FILE).read_text(encoding="utf-8")
+    except OSError:
+        return None
+
+
+class WarmBooks:
+    """Sphinx applications kept from one build to the next in one process (`coursekit serve`).
+
+    Starting Sphinx (each extension's setup, the theme, the environment read back
+    from disk) is a good part of rebuilding after a one-page edit. A kept
+    application builds again only in the same work tree, with the same builder,
+    settings and tools, and only after a build that succeeded; any other build
+    starts a new one, as `coursekit build` always does. `close()` ends them all.
+    """
+
+    def __init__(self) -> None:
+        self._kept: dict[str, _Session] = {}  # by work tree
+
+    def take(self, settings: tuple[str, ...]) -> _Session | None:
+        session = self._kept.pop(settings[1], None)
+        if session is not None and session.settings != settings:
+            session.close()
+            return None
+        return session
+
+    def keep(self, session: _Session) -> None:
+        self._kept[session.settings[1]] = session
+
+    def close(self) -> None:
+        for session in self._kept.values():
+            session.close()
+        self._kept.clear()
+
+
+@dataclass
+class _Session:
+    """One Sphinx application, the docutils state it registered, and its output streams."""
+
+    app: Any
+    stack: ExitStack
+    navigation: _Navigation
+    status: io.StringIO
+    warning: io.StringIO
+    settings: tuple[str, ...]
+    # The style sheets and scripts registered while Sphinx started. Some extensions
+    # add more for each page (pydata-sphinx-theme: the page's name), which Sphinx
+    # keeps (in its registry, and the last page's in the builder) and would put on
+    # every page of the next build.
+    assets: dict[str, list[Any]] = field(default_factory=dict)
+
+    @classmethod
+    def start(
+        cls,
+        root: Path,
+        work: Path,
+        sphinx_config: dict[str, object],
+        settings: tuple[str, ...],
+        status: io.StringIO,
+        warning: io.StringIO,
+    ) -> _Session:
+        from sphinx.application import Sphinx
+        from sphinx.util.docutils import docutils_namespace, patch_docutils
+
+        builder, navigation, stack = settings[2], _Navigation(), ExitStack()
+        try:
+            # Sphinx registers its directives and roles in docutils' global tables:
+            # they stay there for as long as the application is kept.
+            stack.enter_context(_plugin_lookups_cached())
+            stack.enter_context(patch_docutils(str(root)))
+            stack.enter_context(docutils_namespace())
             app = Sphinx(
                 srcdir=str(root),
                 confdir=None,
@@ -101,28 +240,40 @@ def build_book(
                 freshenv=False,
                 parallel=1,  # sphinx_multitoc_numbering is not parallel-safe
             )
-            navigation.connect(app)
-            app.connect("write-started", _myst_nb_css_before_pages)
-            # force_all writes every page but still re-reads only the changed ones.
-            app.build(force_all=write_all)
-    except KeyboardInterrupt:
-        raise
-    except Exception as exc:  # Sphinx raises its own errors and any extension's
-        _missing_extension(exc)
-        raise BuildError(
-            f"the book stage failed: {type(exc).__name__}: {exc}\n{_tail(warning.getvalue())}"
-        ) from exc
-    if app.statuscode:
-        raise BuildError(f"the book stage failed:\n{_tail(warning.getvalue())}")
-    _forget_removed(work / builder, navigation.removed)
-    _record_inputs(work, app)
-    incomplete.unlink()
-    # myst-nb logs this when it runs a notebook itself (one missing from the cache):
-    # the execute stage should have left nothing to run, so say so rather than hide it.
-    ran = [line for line in status.getvalue().splitlines() if "Executing notebook" in line]
-    extra = [f"WARNING: the book stage executed a notebook itself: {line}" for line in ran]
-    warnings = _remember_warnings(work, app, navigation.read, _warnings(warning.getvalue()))
-    return BookResult(work / builder, tuple([*warnings, *extra]), tuple(navigation.read))
+        except BaseException:
+            stack.close()
+            raise
+        navigation.connect(app)
+        app.connect("write-started", _myst_nb_css_before_pages)
+        session = cls(app, stack, navigation, status, warning, settings)
+        session.assets = {name: list(found) for name, found in session._asset_lists().items()}
+        return session
+
+    def _asset_lists(self) -> dict[str, list[Any]]:
+        registry, builder = self.app.registry, self.app.builder
+        found = {"css": registry.css_files, "js": registry.js_files}
+        for name in ("_css_files", "_js_files"):  # the HTML builders' own
+            if isinstance(getattr(builder, name, None), list):
+                found[name] = getattr(builder, name)
+        return found
+
+    def build(self, force_all: bool) -> None:
+        """One build, with this build's messages only (a kept application's too)."""
+        from coursekit.sphinxext import forget_course
+
+        for stream in (self.status, self.warning):
+            stream.seek(0)
+            stream.truncate()
+        self.app._warncount = 0
+        self.app.statuscode = 0
+        for name, found in self._asset_lists().items():
+            found[:] = self.assets.get(name, [])
+        self.navigation.reset()
+        forget_course(self.app)  # the course model is read again for each build
+        self.app.build(force_all=force_all)
+
+    def close(self) -> None:
+        self.stack.close()
 
 
 def book_config(
@@ -217,6 +368,9 @@ class _Navigation:
     """
 
     def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
         self.read: list[str] = []
         self.removed: set[str] = set()
         self.titles: dict[str, str | None] = {}
@@ -239,6 +393,10 @@ class _Navigation:
         self.titles = {d: _title(env, d) for d in docnames}
 
     def _updated(self, app: Any, env: Any) -> list[str]:
+        # Sphinx caches the root page's doctree on the environment (`master_doctree`,
+        # a cached property it never clears) and pickles it with it: the navigation of
+        # a later build in the same process would show the TOC as it was.
+        env.__dict__.pop("master_doctree", None)
         renamed = any(_title(env, d) != self.titles.get(d) for d in self.read)
         return sorted(env.found_docs) if renamed or self.pages_changed else []
 

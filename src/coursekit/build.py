@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import coursekit
 from coursekit import findings as findings_mod
@@ -55,6 +55,9 @@ from coursekit.outputs import (
     tree_size,
 )
 from coursekit.pdf import PrintJob, merge_warnings, prepare_pdf, wanted_outputs
+
+if TYPE_CHECKING:
+    from coursekit.book import WarmBooks  # imports Sphinx only when it builds
 
 OUTPUTS = ("html", "scorm", "cmi5", "exercises", "pdf")
 SITE_OUTPUTS = {"html", "scorm", "cmi5"}  # the outputs made of the built book
@@ -122,6 +125,8 @@ class BuildOptions:
     timeout: int | None = None  # per cell; default: _config.yml execute.timeout
     select: tuple[str, ...] = ()  # check codes to report (prefixes), as `check --select`
     ignore: tuple[str, ...] = ()  # check codes not to report, as `check --ignore`
+    # Where a long-running process (`coursekit serve`) keeps Sphinx between builds.
+    books: WarmBooks | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -358,6 +363,7 @@ def build_html(
         key=_tools_key(),
         exclude=_inside(course.root, out_dir),
         jobs=options.jobs,
+        warm=options.books,
     )
     summary.book_warnings = result.warnings
     summary.pages_read = result.read

@@ -280,13 +280,16 @@ def init(path: Path, title: str | None) -> None:
 @_clean_errors
 def serve(path: Path, port: int, jobs: int | None) -> None:
     """Build the book, serve it on localhost and rebuild when a source changes."""
+    import contextlib
     import threading
 
+    from coursekit.book import WarmBooks
     from coursekit.build import BuildOptions, build_course, default_jobs
     from coursekit.serve import LiveReload, http_server, rebuild_on_save, watching
 
     _require_folder(path)
-    options = BuildOptions(only="html", jobs=jobs or default_jobs())
+    books = WarmBooks()  # Sphinx stays started from one rebuild to the next
+    options = BuildOptions(only="html", jobs=jobs or default_jobs(), books=books)
     reporter = _TerminalReporter()
     out = (path / "_build").resolve()
 
@@ -302,7 +305,7 @@ def serve(path: Path, port: int, jobs: int | None) -> None:
 
     stop, live = threading.Event(), LiveReload()
     # Watching starts before the first build: a save made while it runs is rebuilt after it.
-    with watching(path, out, stop) as saves:
+    with watching(path, out, stop) as saves, contextlib.closing(books):
         first = build_course(path, options, reporter)
         reporter.close()
         _print_summary(first)

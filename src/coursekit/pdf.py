@@ -146,6 +146,7 @@ def _single_page(
         exclude=stages._inside(course.root, out_dir),
         jobs=options.jobs,
         builder="singlehtml",
+        warm=options.books,
     )
     summary.pdf_warnings = result.warnings
     root = course.toc.root.path if course.toc and course.toc.root else None

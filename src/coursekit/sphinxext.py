@@ -94,6 +94,12 @@ def course_of(app: Sphinx) -> LoadResult:
     return loaded
 
 
+def forget_course(app: Sphinx) -> None:
+    """Read the course model again at the next use: an application kept for another
+    build (`coursekit serve`) must not show the quizzes as they were."""
+    app.__dict__.pop("_coursekit_course", None)
+
+
 def visit_quiz_html(self: HTML5Translator, node: quiz_node) -> None:
     course = course_of(self.builder.app).course
     quiz = course.quiz(node["quiz_path"])
