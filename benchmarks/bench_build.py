@@ -9,7 +9,12 @@ first, times on its copy:
 3. one reading edited (a sentence appended);                      goal <= 0.5x, < 5 s quiet
    and again with `--only html` (what `coursekit serve` rebuilds: the author's preview);
 4. one notebook's code cell edited (counts notebooks executed);   goal 1 notebook, <= 1.0x
-5. one quiz.yml edited (the quiz title changed).
+5. one quiz.yml edited (the quiz title changed);
+
+then, after the pairs, the live preview: `coursekit serve` runs on its copy, and
+for each pair one reading is edited and timed from the save until the page the
+server serves has the new sentence, paired with `jupyter-book build .` of the
+same edit on the other copy (what an author of a plain Jupyter Book runs).
 
 and prints each time, each ratio, and the median and spread (min-max) of each
 over the pairs. `coursekit build` does more than Jupyter Book (exercise
@@ -32,7 +37,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -54,7 +61,9 @@ GOALS = {
     "reading, html only": "(the preview: coursekit --only html, as serve rebuilds)",
     "code cell edited": "1 notebook executed, ratio <= 1.0",
     "quiz.yml edited": "(no goal)",
+    "preview (serve)": "ratio <= 0.5 (save -> page served changed, against jupyter-book build)",
 }
+PAGE_URL = READING.removesuffix(".md") + ".html"
 
 
 def timed(command: list[str], cwd: Path) -> tuple[float, float, str]:
@@ -136,13 +145,76 @@ STEPS: list[Step] = [
 ]
 
 
+Row = tuple[float, float, int, int, float, float]  # times, notebooks run, CPU times
+
+
+def preview_latency(ours: Path, theirs: Path, pairs: int) -> list[Row]:
+    """Save → served page changed under `coursekit serve`, paired with jupyter-book's build."""
+    serve = subprocess.Popen(
+        [str(BIN / "coursekit"), "serve", ".", "--port", "0"],
+        cwd=ours,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(serve.stderr or ()), daemon=True)
+    reader.start()
+    try:
+        base = _served_url(serve, lines)
+        rows: list[Row] = []
+        for pair in range(1, pairs + 1):
+            time.sleep(2)  # the watcher settles after the last rebuild
+            marker = f"A sentence for the live preview, pair {pair}."
+            for course in (ours, theirs):
+                with (course / READING).open("a", encoding="utf-8") as handle:
+                    handle.write(f"\n{marker}\n")
+            start = time.perf_counter()
+            while marker not in _fetch(base + PAGE_URL):
+                if time.perf_counter() - start > 120:
+                    sys.exit("coursekit serve did not show the edit within 120 s")
+                time.sleep(0.05)
+            seen = time.perf_counter() - start
+            b, b_cpu, _ = timed(JUPYTER_BOOK, theirs)
+            rows.append((seen, b, 0, 0, 0.0, b_cpu))
+            print(
+                f"  pair {pair} {'preview (serve)':18s} coursekit serve {seen:6.1f} s"
+                f"   jupyter-book {b:6.1f} s   ratio {seen / b:.2f}"
+                f"   load {os.getloadavg()[0]:.1f}",
+                flush=True,
+            )
+        return rows
+    finally:
+        serve.terminate()
+        serve.wait(timeout=30)
+
+
+def _served_url(serve: subprocess.Popen[str], lines: list[str]) -> str:
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        for line in list(lines):
+            match = re.search(r"serving (http://\S+/)", line)
+            if match:
+                return match.group(1)
+        if serve.poll() is not None:
+            sys.exit("coursekit serve stopped:\n" + "".join(lines)[-3000:])
+        time.sleep(0.1)
+    sys.exit("coursekit serve did not start serving within 600 s")
+
+
+def _fetch(url: str) -> str:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return str(response.read().decode("utf-8"))
+    except OSError:
+        return ""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=3, help="pairs of runs per measurement")
     args = parser.parse_args()
-    results: dict[str, list[tuple[float, float, int, int, float, float]]] = {
-        name: [] for name, _, _ in STEPS
-    }
+    results: dict[str, list[Row]] = {name: [] for name, _, _ in STEPS}
     with tempfile.TemporaryDirectory(prefix="bench-build-") as tmp:
         ours = copy_course(Path(tmp) / "coursekit")
         theirs = copy_course(Path(tmp) / "jupyter-book")
@@ -169,20 +241,25 @@ def main() -> None:
                     f"{executed[1]} nb)   ratio {a / b:.2f}   load {os.getloadavg()[0]:.1f}",
                     flush=True,
                 )
+        results["preview (serve)"] = preview_latency(ours, theirs, args.pairs)
     print("medians over the pairs (min-max):")
     for name, rows in results.items():
         ck, jb = [r[0] for r in rows], [r[1] for r in rows]
         ratios = [r[0] / r[1] for r in rows]
-        executed = sorted({r[2] for r in rows})
-        cpu = [r[4] / r[5] for r in rows]
-        print(
+        ran = sorted({r[2] for r in rows})
+        line = (
             f"  {name:18s} coursekit {statistics.median(ck):6.1f} s ({min(ck):.1f}-{max(ck):.1f})"
             f"   jupyter-book {statistics.median(jb):6.1f} s ({min(jb):.1f}-{max(jb):.1f})"
             f"   ratio {statistics.median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f})"
-            f"   cpu ratio {statistics.median(cpu):.2f}   coursekit cpu "
-            f"{statistics.median(r[4] for r in rows):.1f} s   coursekit executed "
-            f"{'/'.join(map(str, executed))} nb   goal: {GOALS[name]}"
         )
+        if name != "preview (serve)":  # serve runs on: it has no CPU time of its own
+            cpu = [r[4] / r[5] for r in rows]
+            line += (
+                f"   cpu ratio {statistics.median(cpu):.2f}   coursekit cpu "
+                f"{statistics.median(r[4] for r in rows):.1f} s   coursekit executed "
+                f"{'/'.join(map(str, ran))} nb"
+            )
+        print(f"{line}   goal: {GOALS[name]}")
 
 
 if __name__ == "__main__":
