@@ -101,8 +101,8 @@ def build_book(
     except BaseException as exc:
         if session is not None:
             session.close()  # never kept after a failure: its state is half-updated
-        if not isinstance(exc, Exception):  # Ctrl-C
-            raise
+        if not isinstance(exc, Exception) or isinstance(exc, OSError):
+            raise  # Ctrl-C; a full or read-only disk, which the build names as such
         _missing_extension(exc)  # Sphinx raises its own errors and any extension's
         warned = (session.warning if session is not None else warning).getvalue()
         raise BuildError(
