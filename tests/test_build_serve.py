@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import queue
 import re
 import signal
@@ -35,6 +36,8 @@ class Serve:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
+            # A serve that does not stop dumps its threads' stacks on SIGABRT (see stop).
+            env={**os.environ, "PYTHONFAULTHANDLER": "1"},
         )
         self.seen = ""
         self.lines: queue.Queue[str | None] = queue.Queue()
@@ -46,11 +49,24 @@ class Serve:
         self.process.send_signal(signal.SIGINT)
         try:
             self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.send_signal(signal.SIGABRT)  # faulthandler prints where it hangs
+            self.process.wait(timeout=10)
+            self.pump.join(timeout=10)
+            while (line := self._next_line()) is not None:
+                self.seen += line
+            raise AssertionError(f"serve did not stop on Ctrl-C:\n{self.seen[-6000:]}") from None
         finally:
             self.process.kill()  # a no-op once it has ended
             self.pump.join(timeout=10)
             assert self.process.stderr is not None
             self.process.stderr.close()
+
+    def _next_line(self) -> str | None:
+        try:
+            return self.lines.get_nowait()
+        except queue.Empty:
+            return None
 
     def _pump(self) -> None:
         assert self.process.stderr is not None
