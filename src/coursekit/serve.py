@@ -43,24 +43,35 @@ class LiveReload:
 
     def __init__(self) -> None:
         self.generation = 0
+        self.closed = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._changed: asyncio.Condition | None = None
 
     async def socket(self, websocket: Any) -> None:
-        """One open page: wait for the next build, send "refresh", until it goes away."""
+        """One open page: wait for the next build, send "refresh", until it goes away
+        or the server stops."""
         self._loop = asyncio.get_running_loop()
         if self._changed is None:
             self._changed = asyncio.Condition()
         changed = self._changed
         await websocket.accept()
         with suppress(Exception):  # the page went away: nothing to tell it
-            while True:
+            while not self.closed:
                 await self._next_build(changed, self.generation)
+                if self.closed:
+                    await websocket.close()
+                    break
                 await websocket.send_text("refresh")
 
     async def _next_build(self, changed: asyncio.Condition, seen: int) -> None:
         async with changed:
-            await changed.wait_for(lambda: self.generation != seen)
+            await changed.wait_for(lambda: self.generation != seen or self.closed)
+
+    def close(self) -> None:
+        """End every open page's socket, so that the server can stop (thread-safe)."""
+        self.closed = True
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(lambda: asyncio.ensure_future(self._bump()))
 
     def reload(self) -> None:
         """Tell every open page to reload (thread-safe)."""
@@ -98,7 +109,16 @@ def http_server(directory: Path, host: str, port: int, live: LiveReload) -> Iter
     sock.bind((host, port))
     bound = sock.getsockname()[1]
     app = make_app(directory, live, f"{host}:{bound}")
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", ws="websockets-sansio")
+    # A graceful stop waits for the open connections at most this long: a page left
+    # open must not keep the server (and its worker threads, which the interpreter
+    # waits for at exit) alive after Ctrl-C.
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        lifespan="off",
+        ws="websockets-sansio",
+        timeout_graceful_shutdown=2,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="coursekit-serve", daemon=True
@@ -109,8 +129,9 @@ def http_server(directory: Path, host: str, port: int, live: LiveReload) -> Iter
     try:
         yield f"http://{host}:{bound}/"
     finally:
+        live.close()
         server.should_exit = True
-        thread.join(timeout=5)
+        thread.join(timeout=10)
         sock.close()
 
 
