@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import ctrl_c_works
 from coursebuilder import make_course
 
 OVERVIEW = "modules/01-demo/overview.md"
@@ -38,6 +39,7 @@ class Serve:
             text=True,
             # A serve that does not stop dumps its threads' stacks on SIGABRT (see stop).
             env={**os.environ, "PYTHONFAULTHANDLER": "1"},
+            preexec_fn=ctrl_c_works,
         )
         self.seen = ""
         self.lines: queue.Queue[str | None] = queue.Queue()
@@ -283,3 +285,22 @@ def test_serve_keeps_sphinx_started_and_builds_what_a_cold_build_builds(tmp_path
     assert "A sentence written while serving." in (html / "reading.html").read_text()
     assert "Demo quiz, edited" in (html / "quiz.html").read_text()
     assert "Demo, renamed" in (html / "reading.html").read_text()
+
+
+def test_ctrl_c_closes_the_open_pages_sockets(tmp_path: Path) -> None:
+    """An open page does not keep `serve` running after Ctrl-C: the server closes its
+    reload socket (a normal close, not a dropped connection) and stops."""
+    from websockets.exceptions import ConnectionClosedOK
+    from websockets.sync.client import connect
+
+    root = make_course(tmp_path, {})
+    serve = Serve(root)
+    url = serve.read_until(r"http://127\.0\.0\.1:\d+/")
+    socket_url = url.replace("http://", "ws://") + "websocket-reload"
+    with connect(socket_url, open_timeout=10) as socket:
+        assert "The demo module." in _get(url + "modules/01-demo/overview.html")
+        serve.process.send_signal(signal.SIGINT)
+        with pytest.raises(ConnectionClosedOK):
+            socket.recv(30)
+    serve.stop()
+    assert serve.process.returncode == 130
