@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -12,6 +13,13 @@ import pytest
 from coursebuilder import copy_course
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def ctrl_c_works() -> None:
+    """For `preexec_fn`: a child that the test stops with Ctrl-C (SIGINT) must not
+    ignore it. A shell's background job (`make test &`) ignores SIGINT, and every
+    process it starts would inherit that."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def run_cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
+from conftest import ctrl_c_works, run_cli
 from coursebuilder import make_course, snapshot, write_notebook
 
 GOOD = ("x = 1", "print(x + 1)")
@@ -67,6 +67,7 @@ def _start_build(root: Path, *args: str) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=ctrl_c_works,
     )
 
 

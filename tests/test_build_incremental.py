@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
+from conftest import ctrl_c_works, run_cli
 from coursebuilder import make_course, snapshot
 
 CELLS = ("import random\nprint('value', random.random())",)
@@ -175,6 +175,7 @@ def test_an_interrupted_book_stage_leaves_the_site_and_the_next_build_completes_
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         text=True,
+        preexec_fn=ctrl_c_works,
     )
     assert build.stderr is not None
     seen = ""
