@@ -44,10 +44,11 @@ def outside(rel: str) -> bool:
 class Files:
     """The files under a course root, each asked about once: is it there, does it escape.
 
-    A check that resolves thousands of links asks about the same few folders again
-    and again; `realpath` walks every component with a system call, so the real
-    path of each folder is found once and only a file that is itself a symlink is
-    resolved on its own. Make one per check run: the answers are not kept longer.
+    The TOC and the link checks resolve thousands of paths in the same few folders
+    again and again; `realpath` walks every component with a system call, so the
+    real path of each folder is found once and only a file that is itself a symlink
+    is resolved on its own. Make one per load or check run: the answers are not kept
+    longer.
     """
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
@@ -64,13 +65,16 @@ class Files:
             known = self._is_file[rel] = os.path.isfile(os.path.join(self.root, rel))
         return known
 
-    def escapes(self, rel: str) -> bool:
-        """Whether the file `rel` is (or passes through) a symlink to outside the root."""
+    def real(self, rel: str) -> str:
+        """Where the file `rel` really is, symlinks followed."""
         full = os.path.join(self.root, rel)
         if os.path.islink(full):
-            real = os.path.realpath(full)
-        else:
-            real = os.path.join(self._real_dir(os.path.dirname(rel)), os.path.basename(full))
+            return os.path.realpath(full)
+        return os.path.join(self._real_dir(os.path.dirname(rel)), os.path.basename(full))
+
+    def escapes(self, rel: str) -> bool:
+        """Whether the file `rel` is (or passes through) a symlink to outside the root."""
+        real = self.real(rel)
         return not (real == self._real_root or real.startswith(self._inside))
 
     def _real_dir(self, rel: str) -> str:

@@ -9,7 +9,6 @@ type (CK114), a cycle (CK116).
 
 from __future__ import annotations
 
-import os
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from typing import Any
 
 from coursekit import schema
 from coursekit.findings import Finding, make
+from coursekit.links import Files
 from coursekit.model import PAGE_SUFFIXES, Toc, TocEntry, TocPart
 from coursekit.schema import ANY, LIST, MAP, REQ_STR, STR, Field
 from coursekit.yamlfile import Key, YamlDoc, read_yaml
@@ -67,7 +67,10 @@ class _TocWalk:
     findings: list[Finding]
     seen: dict[str, tuple[int, int]]
     suffixes: tuple[str, ...] = PAGE_SUFFIXES
-    real_dirs: dict[str, str] = field(default_factory=dict)  # folder → its real path
+    files: Files = field(init=False)  # the course's files, each looked up once
+
+    def __post_init__(self) -> None:
+        self.files = Files(self.root)
 
 
 def load_toc(
@@ -299,7 +302,7 @@ def _is_unsafe(target: str) -> bool:
 
 def _resolve(walk: _TocWalk, target: str, line: int, col: int) -> str | None:
     """The page file `target` names (with suffix), or None with a finding."""
-    root, where, findings, real_dirs = walk.root, walk.doc.path, walk.findings, walk.real_dirs
+    where, findings, files = walk.doc.path, walk.findings, walk.files
     if target.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:[\\/]", target):
         findings.append(
             make(
@@ -327,40 +330,26 @@ def _resolve(walk: _TocWalk, target: str, line: int, col: int) -> str | None:
     suffix = posixpath.splitext(target)[1]
     suffixes = walk.suffixes
     candidates = [target] if suffix in suffixes else [target + s for s in suffixes]
-    base = str(root)  # os.path on strings: a TOC may list thousands of files
-    found = [c for c in candidates if os.path.isfile(os.path.join(base, c))]
-    if not found:
+    found = next((c for c in candidates if files.is_file(c)), None)
+    if found is None:
         tried = " or ".join(candidates)
         findings.append(
             make("CK110", where, line, col, f"{target!r} names no file (looked for {tried})")
         )
         return None
-    real = _realpath(base, found[0], real_dirs)
-    if not real.startswith(base if base.endswith(os.sep) else base + os.sep):
+    if files.escapes(found):
         findings.append(
             make(
                 "CK113",
                 where,
                 line,
                 col,
-                f"{found[0]!r} is a symlink leading outside the course folder "
-                f"(to {real}); copy the file into the course",
+                f"{found!r} is a symlink leading outside the course folder "
+                f"(to {files.real(found)}); copy the file into the course",
             )
         )
         return None
-    return found[0]
-
-
-def _realpath(base: str, rel: str, real_dirs: dict[str, str]) -> str:
-    """Where `base/rel` really is. Resolves each folder once per TOC: resolving every
-    TOC file from scratch costs a system call per path component."""
-    path = os.path.join(base, rel)
-    if os.path.islink(path):
-        return os.path.realpath(path)
-    folder, name = os.path.split(path)
-    if folder not in real_dirs:
-        real_dirs[folder] = os.path.realpath(folder)
-    return os.path.join(real_dirs[folder], name)
+    return found
 
 
 def _str_or_none(value: Any) -> str | None:
