@@ -31,7 +31,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from coursekit.errors import BuildError
 
@@ -90,7 +90,7 @@ def build_book(
     write_all = incomplete.exists() or _last_read_once(work) != read_once
     incomplete.touch()
     config_text = json.dumps(sphinx_config, default=str)
-    settings = (str(root), str(work), builder, key, config_text, read_once)
+    settings = _Settings(str(root), str(work), builder, key, config_text, read_once)
     session = warm.take(settings) if warm is not None else None
     status, warning = io.StringIO(), io.StringIO()  # a new application's
     try:
@@ -176,20 +176,31 @@ class WarmBooks:
     def __init__(self) -> None:
         self._kept: dict[str, _Session] = {}  # by work tree
 
-    def take(self, settings: tuple[str, ...]) -> _Session | None:
-        session = self._kept.pop(settings[1], None)
+    def take(self, settings: _Settings) -> _Session | None:
+        session = self._kept.pop(settings.work, None)
         if session is not None and session.settings != settings:
             session.close()
             return None
         return session
 
     def keep(self, session: _Session) -> None:
-        self._kept[session.settings[1]] = session
+        self._kept[session.settings.work] = session
 
     def close(self) -> None:
         for session in self._kept.values():
             session.close()
         self._kept.clear()
+
+
+class _Settings(NamedTuple):
+    """What a kept Sphinx application was started with; another value starts a new one."""
+
+    root: str  # the course
+    work: str  # the work tree: one application is kept for each
+    builder: str
+    key: str  # the tools' versions and coursekit's code
+    config: str  # Sphinx's settings, as JSON
+    read_once: str  # digest of the TOC and .bib files
 
 
 @dataclass
@@ -201,7 +212,7 @@ class _Session:
     navigation: _Navigation
     status: io.StringIO
     warning: io.StringIO
-    settings: tuple[str, ...]
+    settings: _Settings
     # The style sheets and scripts registered while Sphinx started. Some extensions
     # add more for each page (pydata-sphinx-theme: the page's name), which Sphinx
     # keeps (in its registry, and the last page's in the builder) and would put on
@@ -214,14 +225,14 @@ class _Session:
         root: Path,
         work: Path,
         sphinx_config: dict[str, object],
-        settings: tuple[str, ...],
+        settings: _Settings,
         status: io.StringIO,
         warning: io.StringIO,
     ) -> _Session:
         from sphinx.application import Sphinx
         from sphinx.util.docutils import docutils_namespace, patch_docutils
 
-        builder, navigation, stack = settings[2], _Navigation(), ExitStack()
+        builder, navigation, stack = settings.builder, _Navigation(), ExitStack()
         try:
             # Sphinx registers its directives and roles in docutils' global tables:
             # they stay there for as long as the application is kept.
