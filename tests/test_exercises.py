@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from conftest import EXERCISE_SECRETS, REPO, run_cli
+from coursekit.build import SELFCHECK_NICENESS
 from coursekit.errors import BuildError
 from coursekit.exercises import (
     build_editions,
@@ -24,6 +27,7 @@ from coursekit.exercises import (
     student_edition,
 )
 from coursekit.exercises.markers import is_test_cell, scan
+from coursekit.kernels import run_notebook
 from coursekit.loading import load_course
 
 FIXTURES = REPO / "tests" / "fixtures" / "exercises"
@@ -165,6 +169,40 @@ def test_verify_names_the_teacher_cell_that_fails(course):
     assert result.stdout.splitlines() == [
         f"{RATES}: teacher edition, test cell 3 (id cell-2) fails: AssertionError"
     ]
+
+
+PRIORITY_CELL = (
+    "import os, pathlib\n"
+    "autogroup = pathlib.Path('/proc/self/autogroup')\n"
+    "print(os.getpriority(os.PRIO_PROCESS, 0), "
+    "autogroup.read_text().split()[-1] if autogroup.exists() else 'none')"
+)
+
+
+@pytest.mark.parametrize("niceness", [0, 10])
+def test_a_niced_kernel_yields_the_cpu_to_the_rest_of_the_build(niceness):
+    """The build runs the self-checks' kernels at a lower priority, for its whole session:
+    Linux shares the CPU between sessions first (autogroups), and each kernel has its own."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(PRIORITY_CELL)])
+    run_notebook(nb, REPO, timeout=60, niceness=niceness)
+    ours = os.getpriority(os.PRIO_PROCESS, 0)
+    own = Path("/proc/self/autogroup")
+    expected_group = "none" if not own.exists() else str(niceness) if niceness else "0"
+    assert nb.cells[0].outputs[0]["text"].split() == [str(ours + niceness), expected_group]
+
+
+def test_the_build_runs_the_self_checks_at_a_lower_priority(course):
+    """What the teacher edition's extra cell printed: the kernel ran SELFCHECK_NICENESS nicer."""
+    exercise = course / RATES
+    nb = nbformat.read(exercise, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(PRIORITY_CELL))
+    nbformat.write(nb, exercise)
+    result = run_cli("build", "--only", "exercises", course)
+    assert result.returncode == 0, result.stdout + result.stderr
+    edition = course / "_build/exercises/teacher" / RATES.removeprefix("exercises/")
+    teacher = nbformat.read(edition, as_version=4)
+    nice, _group = teacher.cells[-1].outputs[0]["text"].split()
+    assert int(nice) == os.getpriority(os.PRIO_PROCESS, 0) + SELFCHECK_NICENESS > 0
 
 
 def test_build_editions_writes_both_editions(course, tmp_path):

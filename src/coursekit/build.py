@@ -67,6 +67,7 @@ CACHE_DIR = ".jupyter_cache"
 WORK_DIR = ".cache"  # under the output folder: what incremental builds keep
 BOOK_WORK = f"{WORK_DIR}/book"  # Sphinx's environment, doctrees and HTML
 SELFCHECK_CACHE = f"{WORK_DIR}/selfcheck"  # verdicts of the exercise self-checks
+SELFCHECK_NICENESS = 10  # self-checks yield the cores to what is waited for (build_exercises)
 DEFLATE_CACHE = f"{WORK_DIR}/zip"  # each site file deflated once, for every zip
 SCORM_KEY_FILE = f"{WORK_DIR}/scorm-key.txt"  # what the published zips were made from
 CMI5_KEY_FILE = f"{WORK_DIR}/cmi5-key.txt"  # what the published cmi5 zip was made from
@@ -173,10 +174,10 @@ def build_course(root: Path, options: BuildOptions, reporter: Reporter) -> Build
             return summary
         outputs = Outputs(out_dir)
         try:
-            # The exercises' self-checks run their kernels meanwhile: while the notebooks
-            # execute, while Sphinx (on one core) builds the book and the zips are
-            # packed. Chromium prints the PDF while the site is built and packed. None
-            # reads what another writes.
+            # The exercises' self-checks run their kernels meanwhile, at a lower
+            # priority: on the cores the notebooks, Sphinx (on one core) and Chromium
+            # leave idle. Chromium prints the PDF while the site is built and packed.
+            # None reads what another writes.
             _import_shared_modules()
             with timer.background(
                 "exercises", build_exercises, course, outputs, out_dir, options, wanted, summary
@@ -314,14 +315,20 @@ def build_exercises(
     """Student and teacher editions of the exercises (coursekit.exercises).
 
     Self-check verdicts are cached under `_build/.cache/selfcheck/`: only the
-    exercises whose cells (or kernel, or coursekit) changed run again.
+    exercises whose cells (or kernel, or coursekit) changed run again. Their kernels
+    run at a lower priority: nothing waits for them but the end of the build, while
+    the notebooks, the PDF's page and Chromium are each waited for by the next stage.
     """
     if "exercises" not in wanted:
         return
     from coursekit.exercises import build_editions
 
     editions = build_editions(
-        course, outputs.stage("exercises"), options.jobs, cache_dir=out_dir / SELFCHECK_CACHE
+        course,
+        outputs.stage("exercises"),
+        options.jobs,
+        cache_dir=out_dir / SELFCHECK_CACHE,
+        niceness=SELFCHECK_NICENESS,
     )
     summary.selfchecked = editions.checked
     summary.exercises = len(editions.student)

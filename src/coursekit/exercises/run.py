@@ -25,7 +25,9 @@ class CellError:
         return f"{self.ename}: {value}" if value else self.ename
 
 
-def execute(nb: dict[str, Any], cwd: Path, timeout: int, shown: str) -> dict[str, Any]:
+def execute(
+    nb: dict[str, Any], cwd: Path, timeout: int, shown: str, niceness: int = 0
+) -> dict[str, Any]:
     """Run every cell of `nb` in `cwd`, going on after errors; returns the executed copy.
 
     An error inside a cell is recorded in its outputs (read them with `cell_errors`);
@@ -33,7 +35,7 @@ def execute(nb: dict[str, Any], cwd: Path, timeout: int, shown: str) -> dict[str
     """
     node = nbformat.from_dict(copy.deepcopy(nb))
     try:
-        run_notebook(node, cwd, timeout, allow_errors=True)
+        run_notebook(node, cwd, timeout, allow_errors=True, niceness=niceness)
     except KernelStartError as exc:
         raise BuildError(f"{shown}: the python3 kernel could not start ({exc})") from exc
     except CellTimeoutError as exc:

@@ -59,8 +59,10 @@ def _label(nb: dict[str, Any], index: int) -> str:
     return cell_label(nb, index).replace("cell", kind, 1)
 
 
-def verify_exercise(exercise: Exercise, timeout: int = DEFAULT_TIMEOUT) -> Verdict:
-    """Build both editions of `exercise`, execute them and judge them."""
+def verify_exercise(
+    exercise: Exercise, timeout: int = DEFAULT_TIMEOUT, niceness: int = 0
+) -> Verdict:
+    """Build both editions of `exercise`, execute them (kernels at `niceness`) and judge them."""
     verdict = Verdict(exercise)
     try:
         source = read_notebook(exercise.file, exercise.path)
@@ -81,10 +83,10 @@ def verify_exercise(exercise: Exercise, timeout: int = DEFAULT_TIMEOUT) -> Verdi
     if verdict.problems:
         return verdict
     cwd = exercise.file.parent
-    teacher = execute(teacher_edition(source, exercise.name), cwd, timeout, exercise.path)
+    teacher = execute(teacher_edition(source, exercise.name), cwd, timeout, exercise.path, niceness)
     for index, error in cell_errors(teacher).items():
         verdict.problems.append(f"teacher edition, {_label(source, index)} fails: {error.short()}")
-    ran = execute(student, cwd, timeout, exercise.path)
+    ran = execute(student, cwd, timeout, exercise.path, niceness)
     failed = cell_errors(ran)
     for index in tests:
         if index not in failed:
@@ -101,6 +103,7 @@ def verify(
     timeout: int = DEFAULT_TIMEOUT,
     jobs: int = 1,
     cache_dir: Path | None = None,
+    niceness: int = 0,
 ) -> list[Verdict]:
     """Self-check every exercise, `jobs` at a time; verdicts in the order given.
 
@@ -116,7 +119,7 @@ def verify(
         ran = dict(
             zip(
                 [ex.path for ex in todo],
-                pool.map(lambda ex: verify_exercise(ex, timeout), todo),
+                pool.map(lambda ex: verify_exercise(ex, timeout, niceness), todo),
                 strict=True,
             )
         )
@@ -207,7 +210,11 @@ class Editions:
 
 
 def build_editions(
-    course: Course, out_dir: Path, jobs: int = 1, cache_dir: Path | None = None
+    course: Course,
+    out_dir: Path,
+    jobs: int = 1,
+    cache_dir: Path | None = None,
+    niceness: int = 0,
 ) -> Editions:
     """The exercises build stage: write `out_dir/student/` and `out_dir/teacher/`.
 
@@ -217,7 +224,7 @@ def build_editions(
     and moved into place only when complete.
     """
     timeout = course.config.execute_timeout if course.config else DEFAULT_TIMEOUT
-    verdicts = verify(find_exercises(course.root), timeout, jobs, cache_dir)
+    verdicts = verify(find_exercises(course.root), timeout, jobs, cache_dir, niceness)
     failed = [v for v in verdicts if not v.ok]
     if failed:
         raise BuildError("the exercise self-checks failed:\n" + describe_failures(failed))
