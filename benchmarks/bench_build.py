@@ -12,9 +12,10 @@ first, times on its copy:
 5. one quiz.yml edited (the quiz title changed);
 
 then, after the pairs, the live preview: `coursekit serve` runs on its copy, and
-for each pair one reading is edited and timed from the save until the page the
-server serves has the new sentence, paired with `jupyter-book build .` of the
-same edit on the other copy (what an author of a plain Jupyter Book runs).
+for each pair one reading is edited, then one notebook's code cell, each timed
+from the save until the page the server serves has the new sentence (or the new
+output: the notebook ran), paired with `jupyter-book build .` of the same edit on
+the other copy (what an author of a plain Jupyter Book runs).
 
 and prints each time, each ratio, and the median and spread (min-max) of each
 over the pairs. `coursekit build` does more than Jupyter Book (exercise
@@ -62,8 +63,10 @@ GOALS = {
     "code cell edited": "1 notebook executed, ratio <= 1.0",
     "quiz.yml edited": "(no goal)",
     "preview (serve)": "ratio <= 0.5 (save -> page served changed, against jupyter-book build)",
+    "code cell, preview": "1 notebook run, ratio <= 1.0 (save -> served page shows the output)",
 }
-PAGE_URL = READING.removesuffix(".md") + ".html"
+# The line the build prints for each notebook it ran.
+EXECUTED_LINE = re.compile(r"\s*executed \S+ in [\d.]+ s")
 
 
 def timed(command: list[str], cwd: Path) -> tuple[float, float, str]:
@@ -148,41 +151,69 @@ STEPS: list[Step] = [
 Row = tuple[float, float, int, int, float, float]  # times, notebooks run, CPU times
 
 
-def preview_latency(ours: Path, theirs: Path, pairs: int) -> list[Row]:
+def preview_reading(course: Path, pair: int) -> str:
+    """A sentence appended to the reading; returns what the served page then shows."""
+    marker = f"A sentence for the live preview, pair {pair}."
+    with (course / READING).open("a", encoding="utf-8") as handle:
+        handle.write(f"\n{marker}\n")
+    return marker
+
+
+def preview_code_cell(course: Path, pair: int) -> str:
+    """The notebook's first code cell prints one more line; returns that output, which
+    the served page shows only once the notebook ran (its source reads differently)."""
+    path = course / NOTEBOOK
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    cell = next(c for c in nb["cells"] if c["cell_type"] == "code")
+    source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+    cell["source"] = f"{source}\nprint('live preview', 1000 + {pair})"
+    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return f"live preview {1000 + pair}"
+
+
+PREVIEWS = [
+    ("preview (serve)", preview_reading, READING),
+    ("code cell, preview", preview_code_cell, NOTEBOOK),
+]
+
+
+def preview_latency(ours: Path, theirs: Path, pairs: int) -> dict[str, list[Row]]:
     """Save → served page changed under `coursekit serve`, paired with jupyter-book's build."""
     serve = subprocess.Popen(
         [str(BIN / "coursekit"), "serve", ".", "--port", "0"],
         cwd=ours,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
     )
     lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(serve.stderr or ()), daemon=True)
+    reader = threading.Thread(target=lambda: lines.extend(serve.stdout or ()), daemon=True)
     reader.start()
     try:
         base = _served_url(serve, lines)
-        rows: list[Row] = []
+        rows: dict[str, list[Row]] = {name: [] for name, _, _ in PREVIEWS}
         for pair in range(1, pairs + 1):
-            time.sleep(2)  # the watcher settles after the last rebuild
-            marker = f"A sentence for the live preview, pair {pair}."
-            for course in (ours, theirs):
-                with (course / READING).open("a", encoding="utf-8") as handle:
-                    handle.write(f"\n{marker}\n")
-            start = time.perf_counter()
-            while marker not in _fetch(base + PAGE_URL):
-                if time.perf_counter() - start > 120:
-                    sys.exit("coursekit serve did not show the edit within 120 s")
-                time.sleep(0.05)
-            seen = time.perf_counter() - start
-            b, b_cpu, _ = timed(JUPYTER_BOOK, theirs)
-            rows.append((seen, b, 0, 0, 0.0, b_cpu))
-            print(
-                f"  pair {pair} {'preview (serve)':18s} coursekit serve {seen:6.1f} s"
-                f"   jupyter-book {b:6.1f} s   ratio {seen / b:.2f}"
-                f"   load {os.getloadavg()[0]:.1f}",
-                flush=True,
-            )
+            for name, edit, page in PREVIEWS:
+                time.sleep(2)  # the watcher settles after the last rebuild
+                seen_lines = len(lines)
+                marker = edit(ours, pair)
+                edit(theirs, pair)
+                url = base + page.rsplit(".", 1)[0] + ".html"
+                start = time.perf_counter()
+                while marker not in _fetch(url):
+                    if time.perf_counter() - start > 120:
+                        sys.exit(f"coursekit serve did not show the edit within 120 s: {name}")
+                    time.sleep(0.05)
+                seen = time.perf_counter() - start
+                ran = sum(bool(EXECUTED_LINE.match(line)) for line in lines[seen_lines:])
+                b, b_cpu, b_out = timed(JUPYTER_BOOK, theirs)
+                rows[name].append((seen, b, ran, jupyter_book_executed(b_out), 0.0, b_cpu))
+                print(
+                    f"  pair {pair} {name:18s} coursekit serve {seen:6.1f} s ({ran} nb)"
+                    f"   jupyter-book {b:6.1f} s   ratio {seen / b:.2f}"
+                    f"   load {os.getloadavg()[0]:.1f}",
+                    flush=True,
+                )
         return rows
     finally:
         serve.terminate()
@@ -241,7 +272,7 @@ def main() -> None:
                     f"{executed[1]} nb)   ratio {a / b:.2f}   load {os.getloadavg()[0]:.1f}",
                     flush=True,
                 )
-        results["preview (serve)"] = preview_latency(ours, theirs, args.pairs)
+        results.update(preview_latency(ours, theirs, args.pairs))
     print("medians over the pairs (min-max):")
     for name, rows in results.items():
         ck, jb = [r[0] for r in rows], [r[1] for r in rows]
@@ -252,13 +283,13 @@ def main() -> None:
             f"   jupyter-book {statistics.median(jb):6.1f} s ({min(jb):.1f}-{max(jb):.1f})"
             f"   ratio {statistics.median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f})"
         )
-        if name != "preview (serve)":  # serve runs on: it has no CPU time of its own
+        if name not in {n for n, _, _ in PREVIEWS}:  # serve has no CPU time of its own
             cpu = [r[4] / r[5] for r in rows]
             line += (
                 f"   cpu ratio {statistics.median(cpu):.2f}   coursekit cpu "
-                f"{statistics.median(r[4] for r in rows):.1f} s   coursekit executed "
-                f"{'/'.join(map(str, ran))} nb"
+                f"{statistics.median(r[4] for r in rows):.1f} s"
             )
+        line += f"   coursekit executed {'/'.join(map(str, ran))} nb"
         print(f"{line}   goal: {GOALS[name]}")
 
 
