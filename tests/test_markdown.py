@@ -116,6 +116,27 @@ def test_myst_constructs_and_positions():
     assert found.terms == {"digital labor"}
 
 
+def test_glossary_terms_are_named_by_their_text_and_their_bodies_are_read():
+    """As Sphinx reads a glossary (seen in uwhackweek/jupyterbook-template): a term line is
+    inline Markdown up to a ` : ` classifier; definitions hold links and roles as any text."""
+    text = (
+        "```{glossary}\n"
+        "[MyST](https://myst-parser.readthedocs.io)\n"
+        "  A Markdown flavour; see {term}`Sphinx`.\n\n"
+        "**Sphinx** : tool\n"
+        "`jupyter-book`\n"
+        "    Builds [books](books.md).\n"
+        "```\n"
+    )
+    found = parse([(-1, text)])
+    assert found.terms == {"myst", "sphinx", "jupyter-book"}
+    assert [(r.name, r.content, r.pos) for r in found.roles] == [("term", "Sphinx", Pos(-1, 3, 27))]
+    assert [(link.target, link.pos) for link in found.links] == [
+        ("https://myst-parser.readthedocs.io", Pos(-1, 2, 1)),
+        ("books.md", Pos(-1, 7, 12)),
+    ]
+
+
 def test_headings_inside_directives_and_quotes_are_not_page_titles():
     text = "# Title\n\n```{note}\n# Not a title\n```\n\n> # Quoted\n"
     assert [h.pos.line for h in parse([(-1, text)]).headings] == [1]

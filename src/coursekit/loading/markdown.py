@@ -301,10 +301,24 @@ class _Chunk:
         if name == "math" and "label" in options:
             self.out.labels.append(Label(where, options["label"]))
         if name == "glossary":
-            self.out.terms |= _glossary_terms(body[first_body:])
+            self.glossary(body[first_body:], start + 1 + first_body)
             return
         if name in MARKDOWN_BODY or name.startswith("prf:"):
             self.blocks("\n".join(body[first_body:]), start + 1 + first_body, nested=True)
+
+    def glossary(self, body: list[str], line0: int) -> None:
+        """A {glossary}'s terms, as Sphinx names them, and the links and roles of its body.
+
+        A term is an unindented line (its definition is indented below it), read up to
+        a ` : ` classifier as inline Markdown: `[MyST](https://…)` defines "myst".
+        """
+        for line in body:
+            if line.strip() and not line[0].isspace() and not _OPTION.match(line):
+                children: list[Token] = []
+                self.md.inline.parse(line.split(" : ")[0], self.md, {}, children)
+                words = (c.content for c in children if c.type in ("text", "code_inline"))
+                self.out.terms.add("".join(words).strip().lower())
+        self.blocks("\n".join(_dedent_definitions(body)), line0, nested=True)
 
     def inline(self, tok: Token, start: int, env: dict[str, object], text: bool) -> str:
         """Roles, links and images of a block's inline text; returns its plain text
@@ -576,13 +590,12 @@ def _options(body: list[str]) -> tuple[dict[str, str], int]:
     return options, i
 
 
-def _glossary_terms(body: list[str]) -> set[str]:
-    """Terms of a {glossary}: the unindented lines (definitions are indented)."""
-    terms = set()
-    for line in body:
-        if line.strip() and not line[0].isspace() and not _OPTION.match(line):
-            terms.add(line.split(" : ")[0].strip().lower())
-    return terms
+def _dedent_definitions(body: list[str]) -> list[str]:
+    """A glossary's lines with its definitions' common indentation removed (so an
+    indented definition is a paragraph, not code, to markdown-it); as many lines."""
+    indents = [len(x) - len(x.lstrip()) for x in body if x.strip() and x[0].isspace()]
+    cut = min(indents, default=0)
+    return [x[cut:] if x.strip() and x[0].isspace() else x for x in body]
 
 
 def role_target(content: str) -> str:
