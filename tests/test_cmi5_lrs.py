@@ -20,7 +20,7 @@ import pytest
 from browser import watch
 from conftest import BuiltCourse, run_cli
 from lrs.course import make_cmi5_course
-from lrs.lms import Lms, serve_lms
+from lrs.lms import RETURN_PAGE, Lms, serve_lms
 from lrs.player import (
     CMI5,
     MASTERY,
@@ -30,6 +30,7 @@ from lrs.player import (
     Launch,
     prepare,
     read_aus,
+    session_statements,
     verbs,
     wait_for_verb,
     walk,
@@ -99,9 +100,16 @@ def test_each_au_reports_initialized_progressed_completed_passed_terminated(
         launch = prepare(lms, ralph, au, registration)
         problems = _open(page, launch)
         walk(page, course)
+        pages = len(page.query_selector_all("#ck-pages a"))
+        page.wait_for_function(
+            "t => document.getElementById('ck-tracking').textContent === t",
+            arg="Done: your result is recorded. Exit returns you to the course.",
+        )
+        assert "terminated" not in verbs(session_statements(ralph, launch))  # still reading
+        page.click("#ck-exit")
+        page.wait_for_url(f"{lms.base}{RETURN_PAGE}")  # cmi5 10.2.6: back to the returnURL
         found = wait_for_verb(page, ralph, launch, "terminated")
         progress = [s for s in found if verbs([s]) == ["progressed"]]
-        pages = len(page.query_selector_all("#ck-pages a"))
         expected = ["launched", "initialized", *["progressed"] * pages, "completed"]
         expected += ["passed"] if au.mastery is not None else []
         assert verbs(found) == [*expected, "terminated"], au.id
@@ -118,7 +126,6 @@ def test_each_au_reports_initialized_progressed_completed_passed_terminated(
             assert passed["context"]["extensions"][MASTERY] == au.mastery
         assert lms.fetches[launch.fetch_key] == 1  # the fetch URL was POSTed exactly once
         assert problems == []
-        assert page.inner_text("#ck-tracking") == "Done: your result is recorded."
 
 
 def test_wrong_answers_give_failed_and_leaving_terminates(
@@ -162,6 +169,26 @@ def test_browse_and_review_record_no_progress_or_result(
     _assert_context(found, launch)
 
 
+@pytest.mark.parametrize("return_url", [None, "javascript:alert(1)"])
+def test_exit_without_a_web_return_url_terminates_and_stays(
+    page, course: Path, package: Path, lms: Lms, ralph: Ralph, return_url: str | None
+) -> None:
+    """No returnURL, or one that is no web address: Exit ends the session, the page stays."""
+    au = read_aus(package)[0]
+    launch = prepare(lms, ralph, au, str(uuid.uuid4()), return_url=return_url)
+    problems = _open(page, launch)
+    page.wait_for_selector("#ck-exit:not([hidden])")
+    page.click("#ck-exit")
+    page.wait_for_function(
+        "t => document.getElementById('ck-tracking').textContent === t",
+        arg="Your session is closed: you can close this window.",
+    )
+    found = wait_for_verb(page, ralph, launch, "terminated")
+    assert verbs(found)[:2] == ["launched", "initialized"] and verbs(found)[-1] == "terminated"
+    assert page.url == launch.url and page.is_disabled("#ck-exit")
+    assert problems == []
+
+
 def test_without_a_cmi5_launch_the_pages_work_and_nothing_is_sent(
     page, course: Path, package: Path, lms: Lms
 ) -> None:
@@ -193,6 +220,8 @@ def test_a_relaunch_resumes_and_never_repeats_completed_or_passed(
     second = prepare(lms, ralph, au, registration)  # a new session, the same registration
     problems = _open(page, second)
     walk(page, course)
+    wait_for_verb(page, ralph, second, "passed")
+    page.click("#ck-exit")
     mine = wait_for_verb(page, ralph, second, "terminated")
     assert verbs(mine) == ["launched", "initialized", "passed", "terminated"]
     assert verbs(ralph.statements(registration)).count("completed") == 1
@@ -220,6 +249,8 @@ def test_the_bundled_courses_first_module_passes_against_ralph(
         launch = prepare(lms, ralph, au, registration)
         _open(page, launch)
         walk(page, built_course.root)
+        wait_for_verb(page, ralph, launch, "passed")
+        page.click("#ck-exit")
         found = wait_for_verb(page, ralph, launch, "terminated")
     names = verbs(found)
     assert names[:2] == ["launched", "initialized"]

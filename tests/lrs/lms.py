@@ -8,6 +8,7 @@ Ralph has no State API and sends no CORS headers, so one small server serves:
 - `/xapi/activities/state`: the State API, in memory, where the LMS writes
   `LMS.LaunchData` before the launch (and the AU keeps its own progress);
 - `/xapi/agents/profile`: the learner's cmi5LearnerPreferences;
+- `/done`: the LMS page LaunchData's `returnURL` names (where Exit takes the learner);
 - every other `/xapi/...` request (the statements): proxied to Ralph's `/xAPI/...`.
 """
 
@@ -25,6 +26,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
 STATE = "/xapi/activities/state"
+RETURN_PAGE = "/done"
 PREFERENCES = {"languagePreference": "en-US", "audioPreference": "on"}
 FORWARDED = ("Authorization", "Content-Type", "X-Experience-API-Version")
 
@@ -73,6 +75,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._state_get()
         elif path == "/xapi/agents/profile":  # cmi5LearnerPreferences
             self._send(200, json.dumps(PREFERENCES).encode(), "application/json")
+        elif path == RETURN_PAGE:  # where LaunchData's returnURL takes the learner
+            self._send(200, b"<!DOCTYPE html><title>LMS</title><p>Back in the LMS.", "text/html")
         else:
             self._proxy()
 

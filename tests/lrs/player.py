@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 import yaml
 from lxml import etree
 
-from lrs.lms import Lms
+from lrs.lms import RETURN_PAGE, Lms
 from lrs.ralph_lrs import Ralph
 
 NS = {"c": "https://w3id.org/xapi/profiles/cmi5/v1/CourseStructure.xsd"}
@@ -71,8 +71,18 @@ def actor(lms: Lms) -> dict:
     }
 
 
-def prepare(lms: Lms, ralph: Ralph, au: Au, registration: str, mode: str = "Normal") -> Launch:
-    """Everything an LMS does before opening the AU; returns the launch."""
+def prepare(
+    lms: Lms,
+    ralph: Ralph,
+    au: Au,
+    registration: str,
+    mode: str = "Normal",
+    return_url: str | None = RETURN_PAGE,
+) -> Launch:
+    """Everything an LMS does before opening the AU; returns the launch.
+
+    `return_url`: LaunchData's returnURL, a path on the LMS (or, starting with a
+    scheme, as it is); None leaves it out."""
     learner = actor(lms)
     activity_id = f"https://lms.coursekit.test/activities/{au.id.rsplit('/', 1)[-1]}"
     session = str(uuid.uuid4())
@@ -83,8 +93,9 @@ def prepare(lms: Lms, ralph: Ralph, au: Au, registration: str, mode: str = "Norm
         },
         "launchMode": mode,
         "moveOn": au.move_on,
-        "returnURL": f"{lms.base}/done",
     }
+    if return_url is not None:
+        launch_data["returnURL"] = return_url if ":" in return_url else lms.base + return_url
     if au.mastery is not None:
         launch_data["masteryScore"] = au.mastery
     lms.put_state(activity_id, learner, registration, "LMS.LaunchData", launch_data)

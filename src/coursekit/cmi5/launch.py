@@ -38,7 +38,7 @@ def render(page: LaunchPage, move_on: str, language: str, course_id: str) -> str
 </head>
 <body data-ck-cmi5="1" data-ck-course="{e(course_id)}" data-ck-module="{e(page.module_id)}"
       data-ck-mastery="{mastery}" data-ck-move-on="{e(move_on)}">
-{navigation(page)}
+{navigation(page, exit_button=True)}
 </body>
 </html>
 """

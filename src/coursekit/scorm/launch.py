@@ -75,16 +75,20 @@ def render(
 """
 
 
-def navigation(page: LaunchPage) -> str:
+def navigation(page: LaunchPage, exit_button: bool = False) -> str:
     """The bar (previous, position, next, the page list) and the frame pages open in.
 
     The SCORM and cmi5 launch pages share it, and their runtimes find it by these ids.
+    `exit_button` adds an Exit button, hidden until the runtime shows it (cmi5's).
     """
     e = html.escape
     items = "\n".join(
         f'        <li><a href="../{href(path)}" target="ck-frame" data-ck-page="{e(path)}">'
         f"{e(title)}</a></li>"
         for path, title in page.pages
+    )
+    exit_html = (
+        '\n    <button type="button" id="ck-exit" hidden>Exit</button>' if exit_button else ""
     )
     return f"""  <header class="ck-bar">
     <h1>{e(page.title)}</h1>
@@ -97,6 +101,6 @@ def navigation(page: LaunchPage) -> str:
 {items}
       </ol>
     </details>
-    <span id="ck-tracking" role="status"></span>
+    <span id="ck-tracking" role="status"></span>{exit_html}
   </header>
   <iframe id="ck-frame" name="ck-frame" title="{e(page.title)}"></iframe>"""

@@ -16,10 +16,13 @@
  *     SCORM; the best result of each quiz counts, the unit's score is their sum),
  *     against LaunchData's masteryScore, else the unit's own pass mark; never a
  *     second "passed", never "failed" after "passed" or twice in a session;
- *   - "terminated" once the unit is done as its moveOn says (Completed, Passed,
- *     CompletedAndPassed, CompletedOrPassed; NotApplicable: every page seen and the
- *     quiz passed, if any), or when the learner leaves the page (pagehide), which
- *     ever comes first; after it nothing more is sent.
+ *   - "terminated" when the learner presses Exit (shown once the session started), or
+ *     leaves the page (pagehide), whichever comes first; after it nothing more is
+ *     sent. Exit then takes the window (or the LMS's frame) to LaunchData's returnURL,
+ *     as cmi5 requires (10.2.6); without one it says the window can be closed.
+ * Once the unit is done as its moveOn says (Completed, Passed, CompletedAndPassed,
+ * CompletedOrPassed; NotApplicable: every page seen and the quiz passed, if any), the
+ * bar says the result is recorded; the learner stays on the page until leaving.
  * What this registration already got (pages seen, the best quiz results, whether
  * completed/passed/failed were sent) is kept in the State API, stateId
  * "coursekit.progress", written after each statement: a relaunch resumes it and
@@ -46,6 +49,7 @@
   var nextButton = document.getElementById("ck-next");
   var position = document.getElementById("ck-position");
   var tracking = document.getElementById("ck-tracking");
+  var exitButton = document.getElementById("ck-exit");
   if (!frame || links.length === 0) { return; }
 
   var moduleId = body.getAttribute("data-ck-module") || "";
@@ -62,6 +66,7 @@
   var quizzes = {}; // quiz id -> [raw, max], its best result
   var sent = { completed: false, passed: false, failed: false, terminated: false };
   var warned = false;
+  var returnURL = null; // LaunchData's, when it is a web address
 
   function say(text) { tracking.textContent = text; }
 
@@ -149,10 +154,27 @@
   }
 
   function finishIfDone() {
-    if (normal && done()) {
-      say("Done: your result is recorded.");
-      terminate();
+    if (normal && done() && !sent.terminated) {
+      say("Done: your result is recorded." + (returnURL ? " Exit returns you to the course." : ""));
     }
+  }
+
+  // Exit: terminated (after what is queued), then back to the LMS if it said where.
+  function exit() {
+    exitButton.disabled = true;
+    terminate();
+    queue.then(function () {
+      if (returnURL) { window.location.assign(returnURL); return; }
+      say("Your session is closed: you can close this window.");
+    });
+  }
+
+  function webAddress(value) {
+    if (typeof value !== "string" || value === "") { return null; }
+    try {
+      var url = new URL(value, window.location.href);
+      return url.protocol === "https:" || url.protocol === "http:" ? url.href : null;
+    } catch (error) { return null; }
   }
 
   function pageSeen(index) {
@@ -256,6 +278,8 @@
       normal = data.launchMode === "Normal";
       if (data.moveOn) { moveOn = data.moveOn; }
       if (typeof data.masteryScore === "number") { mastery = data.masteryScore; }
+      returnURL = webAddress(data.returnURL);
+      if (exitButton) { exitButton.hidden = false; }
       if (!normal) { say("Progress is not recorded in " + data.launchMode + " mode."); }
       // What was seen before the LMS answered counts too.
       var before = seen.slice();
@@ -312,6 +336,7 @@
   links.forEach(function (a, i) {
     a.addEventListener("click", function (event) { event.preventDefault(); go(i); });
   });
+  if (exitButton) { exitButton.addEventListener("click", exit); }
   frame.addEventListener("load", framed);
   window.addEventListener("message", receive);
   window.addEventListener("pagehide", terminateOnLeaving);
