@@ -24,9 +24,7 @@ that no page uses) do not count.
 from __future__ import annotations
 
 import errno
-import functools
 import hashlib
-import importlib.metadata
 import json
 import os
 import threading
@@ -37,7 +35,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-import coursekit
 from coursekit import findings as findings_mod
 from coursekit.checks import check_course, reported
 from coursekit.errors import BuildError, CourseError
@@ -55,6 +52,7 @@ from coursekit.outputs import (
     tree_size,
 )
 from coursekit.pdf import PrintJob, merge_warnings, prepare_pdf, wanted_outputs
+from coursekit.workfiles import read_text, sphinx_exclude, tools_key, write_text
 
 if TYPE_CHECKING:
     from coursekit.book import WarmBooks  # imports Sphinx only when it builds
@@ -72,7 +70,6 @@ DEFLATE_CACHE = f"{WORK_DIR}/zip"  # each site file deflated once, for every zip
 SCORM_KEY_FILE = f"{WORK_DIR}/scorm-key.txt"  # what the published zips were made from
 CMI5_KEY_FILE = f"{WORK_DIR}/cmi5-key.txt"  # what the published cmi5 zip was made from
 NOTEBOOKS_FILE = f"{WORK_DIR}/notebooks.json"  # size and mtime of notebooks all in the cache
-BOOK_TOOLS = ("jupyter-book", "sphinx", "myst-nb", "sphinx-book-theme", "sphinxcontrib-bibtex")
 # Editor backups and swap files: never an input, whatever folder they are in.
 BACKUP_SUFFIXES = ("~", ".swp", ".swo", ".swx", ".bak", ".orig", ".tmp", ".pyc")
 # Folders whose files are not inputs of the book (besides the output folder itself).
@@ -283,7 +280,7 @@ def execute(
         },
         sort_keys=True,
     )
-    if settings.mode != "force" and cache_dir.is_dir() and _read_text(known) == stats:
+    if settings.mode != "force" and cache_dir.is_dir() and read_text(known) == stats:
         summary.cached = tuple(selection.run)
         return
     result = execute_notebooks(
@@ -296,7 +293,7 @@ def execute(
         settings=settings,
     )
     summary.executed, summary.cached = result.executed, result.cached
-    _write_text(known, stats)
+    write_text(known, stats)
 
 
 def book_execute_settings(course: Course) -> ExecuteSettings:
@@ -367,8 +364,8 @@ def build_html(
         out_dir / BOOK_WORK,
         cache_dir=cache_folder(course.root, out_dir, settings) if reads_cache else None,
         kept=summary.kept,
-        key=_tools_key(),
-        exclude=_inside(course.root, out_dir),
+        key=tools_key(),
+        exclude=sphinx_exclude(course.root, out_dir),
         jobs=options.jobs,
         warm=options.books,
     )
@@ -399,13 +396,13 @@ def package_scorm(
         return
     key = _scorm_key(course, site)
     key_file = out_dir / SCORM_KEY_FILE
-    if (out_dir / "scorm").is_dir() and _read_text(key_file) == key:
+    if (out_dir / "scorm").is_dir() and read_text(key_file) == key:
         summary.scorm_reused = True
         return
     from coursekit.scorm import package
 
     package(course, site.html_dir, outputs.stage("scorm"), cache_dir=out_dir / DEFLATE_CACHE)
-    outputs.on_commit(lambda: _write_text(key_file, key))
+    outputs.on_commit(lambda: write_text(key_file, key))
 
 
 def package_cmi5(
@@ -419,17 +416,17 @@ def package_cmi5(
         return
     key = _scorm_key(course, site)
     key_file = out_dir / CMI5_KEY_FILE
-    if (out_dir / "cmi5").is_dir() and _read_text(key_file) == key:
+    if (out_dir / "cmi5").is_dir() and read_text(key_file) == key:
         return
     from coursekit.cmi5 import package
 
     package(course, site.html_dir, outputs.stage("cmi5"), cache_dir=out_dir / DEFLATE_CACHE)
-    outputs.on_commit(lambda: _write_text(key_file, key))
+    outputs.on_commit(lambda: write_text(key_file, key))
 
 
 def _scorm_key(course: Course, site: Site) -> str:
     """What the zips are made of: the site, the packaging files of the course, coursekit."""
-    digest = hashlib.sha256(f"{site.change.digest}\n{_tools_key()}".encode())
+    digest = hashlib.sha256(f"{site.change.digest}\n{tools_key()}".encode())
     for rel in sorted(_packaging_files(course)):
         digest.update(rel.encode())
         digest.update(_read_bytes(course.root / rel))
@@ -476,14 +473,6 @@ def _wanted(only: str | None) -> set[str]:
     if only not in OUTPUTS:
         raise BuildError(f"--only must be one of {', '.join(OUTPUTS)}, got {only!r}")
     return {only}
-
-
-def _inside(root: Path, out_dir: Path) -> list[str]:
-    """Sphinx exclude pattern for the output folder when it lies inside the course."""
-    try:
-        return [out_dir.relative_to(root).as_posix()]
-    except ValueError:
-        return []
 
 
 class _StageTimer:
@@ -556,7 +545,7 @@ def _fingerprint(course: Course, out_dir: Path, options: BuildOptions, wanted: s
     digest.update(
         json.dumps(
             [
-                _tools_key(),
+                tools_key(),
                 sorted(wanted),
                 options.execute,
                 options.timeout,
@@ -622,20 +611,6 @@ def _inside_folder(path: Path, folder: Path) -> bool:
     return path.resolve().is_relative_to(folder.resolve())
 
 
-@functools.cache
-def _tools_key() -> str:
-    """coursekit's own code and the book tools' versions: what else the outputs depend on."""
-    digest = hashlib.sha256(coursekit.__version__.encode())
-    for name in BOOK_TOOLS:
-        digest.update(f"{name}={importlib.metadata.version(name)}".encode())
-    base = Path(coursekit.__file__).parent
-    for path in sorted(base.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts and not path.name.endswith(".pyc"):
-            digest.update(path.relative_to(base).as_posix().encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
 def _read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
@@ -649,20 +624,6 @@ def _stat(path: Path) -> list[int]:
     except OSError:
         return []
     return [st.st_size, st.st_mtime_ns]
-
-
-def _read_text(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8")
-    except OSError:
-        return None
-
-
-def _write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
 
 
 def check_file_kinds(root: Path, out_dir: Path) -> list[str]:

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from coursekit.chromium import ChromiumMissing, find_chromium, print_pdf
 from coursekit.errors import BuildError
 from coursekit.model import Course, PdfSettings
+from coursekit.workfiles import read_text, sphinx_exclude, tools_key, write_text
 
 if TYPE_CHECKING:
     from coursekit.build import BuildOptions, BuildSummary, Reporter
@@ -94,8 +95,6 @@ def prepare_pdf(
     """Build the single-page book; return the printing still to do, or None when
     there is nothing to print (no PDF wanted, no Chromium, or the published PDF was
     printed from this very page). A missing Chromium is a warning only."""
-    from coursekit.build import _read_text, _write_text  # build imports this module
-
     if OUTPUT not in wanted:
         return None
     try:
@@ -111,10 +110,10 @@ def prepare_pdf(
     key = _print_key(page.parent, chromium)
     published = out_dir / OUTPUT / pdf_name(course)
     key_file = out_dir / PDF_KEY_FILE
-    if published.is_file() and _read_text(key_file) == key:
+    if published.is_file() and read_text(key_file) == key:
         return None  # the published PDF was printed from this very page
     staged = outputs.stage(OUTPUT) / pdf_name(course)
-    outputs.on_commit(lambda: _write_text(key_file, key))
+    outputs.on_commit(lambda: write_text(key_file, key))
     return PrintJob(chromium, page, staged, outputs.scratch("chromium"))
 
 
@@ -142,8 +141,8 @@ def _single_page(
         out_dir / PDF_WORK,
         cache_dir=cache_folder(course.root, out_dir, settings) if reads_cache else None,
         kept=summary.kept,
-        key=stages._tools_key(),
-        exclude=stages._inside(course.root, out_dir),
+        key=tools_key(),
+        exclude=sphinx_exclude(course.root, out_dir),
         jobs=options.jobs,
         builder="singlehtml",
         warm=options.books,
