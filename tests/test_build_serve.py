@@ -287,6 +287,69 @@ def test_serve_keeps_sphinx_started_and_builds_what_a_cold_build_builds(tmp_path
     assert "Demo, renamed" in (html / "reading.html").read_text()
 
 
+WARM_UP_SCRIPT = """
+import sys
+from pathlib import Path
+
+import sphinx.application
+
+from coursekit.book import WarmBooks
+from coursekit.build import BuildOptions, SilentReporter, build_course
+from coursekit.serve import warm_up
+
+root = Path(sys.argv[1])
+build_course(root, BuildOptions(only="html"), SilentReporter())  # an earlier build
+started = []
+start = sphinx.application.Sphinx.__init__
+
+
+def counted(self, *args, **kwargs):
+    started.append(1)
+    start(self, *args, **kwargs)
+
+
+sphinx.application.Sphinx.__init__ = counted
+site = root / "_build/html"
+files = lambda: {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in site.rglob("*") if p.is_file()}
+options = BuildOptions(only="html", books=WarmBooks())
+first = build_course(root, options, SilentReporter())
+print("first up to date:", first.up_to_date, "started:", len(started))
+before, failures = files(), []
+warm_up(root, options, failures.append)
+same = files() == before
+print("after warm-up started:", len(started), "failures:", failures, "site same:", same)
+page = root / "modules/01-demo/reading.md"
+text = page.read_text(encoding="utf-8")
+page.write_text(text + "\\nSaved after the warm-up.\\n", encoding="utf-8")
+saved = build_course(root, options, SilentReporter())
+print("after a save started:", len(started), "pages read:", list(saved.pages_read))
+"""
+
+
+def test_serve_started_on_a_built_course_starts_sphinx_before_the_first_save(
+    tmp_path: Path,
+) -> None:
+    """A serve whose first build had nothing to do starts Sphinx at once, without touching
+    the site, so the first save is rebuilt by a started application, as every later one."""
+    import shutil
+
+    from conftest import REPO
+
+    root = Path(shutil.copytree(REPO / "tests/fixtures/exercises/good", tmp_path / "course"))
+    result = subprocess.run(
+        [sys.executable, "-c", WARM_UP_SCRIPT, str(root)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "first up to date: True started: 0" in result.stdout, result.stdout
+    assert "after warm-up started: 1 failures: [] site same: True" in result.stdout, result.stdout
+    assert "after a save started: 1 pages read: ['modules/01-demo/reading']" in result.stdout, (
+        result.stdout
+    )
+
+
 def test_ctrl_c_closes_the_open_pages_sockets(tmp_path: Path) -> None:
     """An open page does not keep `serve` running after Ctrl-C: the server closes its
     reload socket (a normal close, not a dropped connection) and stops."""

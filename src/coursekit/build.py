@@ -125,6 +125,8 @@ class BuildOptions:
     ignore: tuple[str, ...] = ()  # check codes not to report, as `check --ignore`
     # Where a long-running process (`coursekit serve`) keeps Sphinx between builds.
     books: WarmBooks | None = field(default=None, compare=False)
+    # Build although nothing changed (`serve` starts Sphinx before the first save).
+    even_if_unchanged: bool = False
 
 
 @dataclass
@@ -164,7 +166,8 @@ def build_course(root: Path, options: BuildOptions, reporter: Reporter) -> Build
             course = load_and_check(root, options, summary)
             wanted = wanted_outputs(course, wanted, options.only)  # `coursekit: pdf: false`
         fingerprint = _fingerprint(course, out_dir, options, wanted)
-        if _up_to_date(out_dir, fingerprint, wanted) and not _forced(course, options):
+        unchanged = _up_to_date(out_dir, fingerprint, wanted) and not _forced(course, options)
+        if unchanged and not options.even_if_unchanged:
             summary.up_to_date = True
             _measure(out_dir, wanted, summary)
             summary.seconds = time.monotonic() - start

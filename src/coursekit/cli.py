@@ -285,7 +285,7 @@ def serve(path: Path, port: int, jobs: int | None) -> None:
 
     from coursekit.book import WarmBooks
     from coursekit.build import BuildOptions, build_course, default_jobs
-    from coursekit.serve import LiveReload, http_server, rebuild_on_save, watching
+    from coursekit.serve import LiveReload, http_server, rebuild_on_save, warm_up, watching
 
     _require_folder(path)
     books = WarmBooks()  # Sphinx stays started from one rebuild to the next
@@ -311,6 +311,8 @@ def serve(path: Path, port: int, jobs: int | None) -> None:
         _print_summary(first)
         with http_server(out / "html", "127.0.0.1", port, live) as url:
             click.echo(f"serving {url} (Ctrl-C to stop); watching {path.resolve()}", err=True)
+            if first.up_to_date:  # Sphinx did not start: start it before the first save
+                warm_up(path, options, on_build)
             rebuild_on_save(saves, path, options, reporter, on_build, live)
 
 

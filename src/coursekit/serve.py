@@ -22,6 +22,7 @@ import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from coursekit.build import (
     BuildOptions,
     BuildSummary,
     Reporter,
+    SilentReporter,
     build_course,
     watched_file,
 )
@@ -174,6 +176,21 @@ def watching(root: Path, out_dir: Path, stop: threading.Event) -> Iterator[Itera
         stop.set()
         for thread in threads:
             thread.join(timeout=5)
+
+
+def warm_up(
+    root: Path, options: BuildOptions, on_failure: Callable[[CourseKitError], None]
+) -> None:
+    """Start Sphinx now, not on the first save, when the first build had nothing to do.
+
+    Builds once more regardless of the fingerprint, reporting nothing: nothing
+    changed, so no output changes and no page reloads, but the kept application
+    (`options.books`) then rebuilds the first save as fast as the next.
+    """
+    try:
+        build_course(root, replace(options, even_if_unchanged=True), SilentReporter())
+    except CourseKitError as exc:
+        on_failure(exc)
 
 
 def rebuild_on_save(
