@@ -74,6 +74,29 @@ def test_every_unit_and_page_title_is_in_the_pdf(demo_book: BuiltCourse, demo_pa
     assert missing == []
 
 
+def test_the_pdf_has_a_bookmark_for_each_heading_on_its_page(
+    demo_book: BuiltCourse, demo_pages
+) -> None:
+    """A reader jumps by the outline: each page title (and each heading below it) is a
+    bookmark, named as the heading reads, leading to the page that shows it."""
+    import pikepdf
+
+    bookmarks = []
+    with pikepdf.open(demo_book.out / "pdf" / "demo.pdf") as pdf:
+        pages = {page.objgen: i for i, page in enumerate(pdf.pages)}
+        with pdf.open_outline() as outline:
+            stack = list(reversed(outline.root))
+            while stack:
+                item = stack.pop()
+                bookmarks.append((item.title, pages[item.destination[0].objgen]))
+                stack.extend(reversed(item.children))
+    course = load_course(demo_book.root).course
+    titles = [p.title for p in course.pages]
+    assert len(titles) == 7 and "From cents per minute to dollars per hour" in dict(bookmarks)
+    assert [t for t in titles if t not in dict(bookmarks)] == []
+    assert [(t, i) for t, i in bookmarks if flat(t) not in flat(demo_pages[i])] == []
+
+
 def test_each_unit_starts_a_new_page_with_its_title(demo_pages) -> None:
     for title in UNIT_TITLES:
         starts = [p for p in demo_pages if p.strip().startswith(title)]

@@ -60,6 +60,12 @@ READY = """(async () => {
   await document.fonts.ready;
   return document.title;
 })()"""
+# The text of every heading (what the PDF's bookmarks name), without Sphinx's "#" links.
+HEADINGS = """[...document.querySelectorAll("h1, h2, h3, h4, h5, h6, [role=heading]")].map((h) => {
+  const copy = h.cloneNode(true);
+  copy.querySelectorAll(".headerlink").forEach((link) => link.remove());
+  return copy.textContent.replace(/\\s+/g, " ").trim();
+})"""
 # Copies first, so that neither pipe is closed by being put in the other's place.
 PLACE_FDS = (
     "import os, sys; i, o = int(sys.argv[1]), int(sys.argv[2]); a, b = os.dup(i), os.dup(o); "
@@ -100,8 +106,9 @@ def print_pdf(
     profile: Path,
     timeout: float = 300,
     cancel: threading.Event | None = None,
-) -> None:
-    """Load `url` in a headless `chromium` and print it to the file `pdf`.
+) -> list[str]:
+    """Load `url` in a headless `chromium` and print it to the file `pdf`, with an
+    outline of its headings; returns the headings' text as the page has it.
 
     `cancel`, once set, stops the printing (PrintError) and ends the browser.
     """
@@ -120,6 +127,9 @@ def print_pdf(
         if "exceptionDetails" in ready:
             problem = ready["exceptionDetails"].get("text", "a script error")
             raise PrintError(f"{url}: the page did not get ready to print: {problem}")
+        headings = browser.call(
+            "Runtime.evaluate", session=session, expression=HEADINGS, returnByValue=True
+        )
         printed = browser.call(
             "Page.printToPDF",
             session=session,
@@ -128,9 +138,12 @@ def print_pdf(
             displayHeaderFooter=True,
             headerTemplate="<span></span>",
             footerTemplate=FOOTER,
+            generateDocumentOutline=True,  # bookmarks, from the headings
             transferMode="ReturnAsStream",
         )
         _save_stream(browser, session, printed["stream"], pdf)
+    texts = headings.get("result", {}).get("value")
+    return [t for t in texts if isinstance(t, str)] if isinstance(texts, list) else []
 
 
 def _save_stream(browser: _Browser, session: str, stream: str, pdf: Path) -> None:

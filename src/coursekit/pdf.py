@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from coursekit.chromium import ChromiumMissing, find_chromium, print_pdf
 from coursekit.errors import BuildError
 from coursekit.model import Course, PdfSettings
+from coursekit.pdfoutline import repair_titles
 from coursekit.workfiles import read_text, sphinx_exclude, tools_key, write_text
 
 if TYPE_CHECKING:
@@ -80,7 +81,8 @@ class PrintJob:
     def run(self) -> None:
         with _served(self.page.parent) as base:
             url = f"{base}/{self.page.name}"
-            print_pdf(self.chromium, url, self.staged, self.profile, cancel=self.cancel)
+            headings = print_pdf(self.chromium, url, self.staged, self.profile, cancel=self.cancel)
+        repair_titles(self.staged, headings)
 
 
 def prepare_pdf(
