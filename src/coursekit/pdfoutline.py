@@ -5,7 +5,8 @@ out on the printed pages, so a heading that wraps loses the space at its line
 break ("Platforms andPower") and one that a page break moved can come out twice
 ("Licence" + "Licence", or a first line, then the whole heading). Each title is
 matched to a heading of the page by its letters alone (spaces ignored, and such a
-repeated start dropped) and takes that heading's text; a title that matches none is left as Chromium wrote it.
+repeated start dropped) and takes that heading's text; a title that matches none
+is left as Chromium wrote it.
 """
 
 from __future__ import annotations
