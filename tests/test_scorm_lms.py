@@ -55,8 +55,15 @@ def _module_of(item_launch: str) -> str:
 
 
 def _post_score(page, module: str, raw: float, mx: float) -> None:  # type: ignore[no-untyped-def]
-    """What the quiz of a framed page sends its parent, per the team's quiz→LMS contract."""
-    page.frame(name="ck-frame").evaluate(
+    """What the quiz of a framed page sends its parent, per the team's quiz→LMS contract.
+
+    Sent once the frame shows the page the bar says is current: right after Next, the
+    frame may still be leaving the last one (its script would be gone mid-call)."""
+    content = page.frame(name="ck-frame")
+    assert content is not None and content.parent_frame is not None
+    current = "document.querySelector('#ck-pages a[aria-current=page]').href"
+    content.wait_for_url(content.parent_frame.evaluate(current))
+    content.evaluate(
         "d => window.parent.postMessage(d, '*')",
         {
             "type": "coursekit:quiz-score",
