@@ -109,13 +109,18 @@ def append_sentence_again(course: Path, pair: int) -> None:
     append_sentence(course, pair + 1000)
 
 
-def edit_code_cell(course: Path, pair: int) -> None:
+def add_to_first_code_cell(course: Path, line: str) -> None:
+    """`line` appended to the first code cell of the benchmark's notebook."""
     path = course / NOTEBOOK
     nb = json.loads(path.read_text(encoding="utf-8"))
     cell = next(c for c in nb["cells"] if c["cell_type"] == "code")
     source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-    cell["source"] = f"{source}\nprint('benchmark edit {pair}')"
+    cell["source"] = f"{source}\n{line}"
     path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def edit_code_cell(course: Path, pair: int) -> None:
+    add_to_first_code_cell(course, f"print('benchmark edit {pair}')")
 
 
 def edit_quiz(course: Path, pair: int) -> None:
@@ -162,12 +167,7 @@ def preview_reading(course: Path, pair: int) -> str:
 def preview_code_cell(course: Path, pair: int) -> str:
     """The notebook's first code cell prints one more line; returns that output, which
     the served page shows only once the notebook ran (its source reads differently)."""
-    path = course / NOTEBOOK
-    nb = json.loads(path.read_text(encoding="utf-8"))
-    cell = next(c for c in nb["cells"] if c["cell_type"] == "code")
-    source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-    cell["source"] = f"{source}\nprint('live preview', 1000 + {pair})"
-    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    add_to_first_code_cell(course, f"print('live preview', 1000 + {pair})")
     return f"live preview {1000 + pair}"
 
 

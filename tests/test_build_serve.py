@@ -195,17 +195,10 @@ for text in ("first", "second", "third"):
         assert "alpha.html" not in line and "overview.html" in line, result.stdout
 
 
-WARM_SCRIPT = """
-import shutil
-import sys
-from pathlib import Path
-
+# A script's opening: `started` counts the Sphinx applications it starts.
+COUNT_SPHINX_STARTS = """
 import sphinx.application
 
-from coursekit.book import WarmBooks
-from coursekit.build import BuildOptions, SilentReporter, build_course
-
-root = Path(sys.argv[1])
 started = []
 start = sphinx.application.Sphinx.__init__
 
@@ -216,6 +209,19 @@ def counted(self, *args, **kwargs):
 
 
 sphinx.application.Sphinx.__init__ = counted
+"""
+
+WARM_SCRIPT = (
+    COUNT_SPHINX_STARTS
+    + """
+import shutil
+import sys
+from pathlib import Path
+
+from coursekit.book import WarmBooks
+from coursekit.build import BuildOptions, SilentReporter, build_course
+
+root = Path(sys.argv[1])
 books = WarmBooks()
 options = BuildOptions(only="html", books=books)
 
@@ -243,6 +249,7 @@ build_course(root, options, SilentReporter())
 print("started after a TOC edit:", len(started))
 books.close()
 """
+)
 
 
 @pytest.mark.slow
@@ -287,11 +294,11 @@ def test_serve_keeps_sphinx_started_and_builds_what_a_cold_build_builds(tmp_path
     assert "Demo, renamed" in (html / "reading.html").read_text()
 
 
-WARM_UP_SCRIPT = """
+WARM_UP_SCRIPT = (
+    COUNT_SPHINX_STARTS
+    + """
 import sys
 from pathlib import Path
-
-import sphinx.application
 
 from coursekit.book import WarmBooks
 from coursekit.build import BuildOptions, SilentReporter, build_course
@@ -299,16 +306,7 @@ from coursekit.serve import warm_up
 
 root = Path(sys.argv[1])
 build_course(root, BuildOptions(only="html"), SilentReporter())  # an earlier build
-started = []
-start = sphinx.application.Sphinx.__init__
-
-
-def counted(self, *args, **kwargs):
-    started.append(1)
-    start(self, *args, **kwargs)
-
-
-sphinx.application.Sphinx.__init__ = counted
+started.clear()  # its Sphinx is not the one counted
 site = root / "_build/html"
 files = lambda: {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in site.rglob("*") if p.is_file()}
 options = BuildOptions(only="html", books=WarmBooks())
@@ -324,6 +322,7 @@ page.write_text(text + "\\nSaved after the warm-up.\\n", encoding="utf-8")
 saved = build_course(root, options, SilentReporter())
 print("after a save started:", len(started), "pages read:", list(saved.pages_read))
 """
+)
 
 
 def test_serve_started_on_a_built_course_starts_sphinx_before_the_first_save(
