@@ -24,7 +24,7 @@ from pathlib import Path
 
 from coursekit.loading import load_course
 from coursekit.model import Course, ScormSettings
-from coursekit.scorm import package
+from coursekit.packages.scorm import package
 
 REPO = Path(__file__).resolve().parent.parent
 GOAL = 1.5

@@ -153,8 +153,8 @@ def test_each_book_builds_to_an_offline_site_valid_scorm_and_a_pdf(built_book: P
 
     from lxml import etree
 
-    from coursekit.scorm.manifest import SCHEMES
-    from coursekit.scorm.validate import validate_manifest
+    from coursekit.packages.scorm.manifest import SCHEMES
+    from coursekit.packages.scorm.validate import validate_manifest
 
     course = load_course(built_book).course
     assert course.config is not None

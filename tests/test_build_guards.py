@@ -63,7 +63,7 @@ def test_both_threads_imports_are_done_before_the_exercises_thread_starts(
     script = """
 import sys, threading
 from pathlib import Path
-from coursekit.build import BuildOptions, SilentReporter, build_course
+from coursekit.build.pipeline import BuildOptions, SilentReporter, build_course
 
 SHARED = ("jupyter_client.manager", "nbclient", "sphinx.application", "jupyter_book.config")
 start = threading.Thread.start
@@ -113,7 +113,7 @@ def test_exercise_self_checks_run_again_only_for_a_changed_exercise(tmp_path: Pa
 def test_an_unexpected_error_is_one_line_and_debug_shows_the_traceback(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from coursekit import build as build_module
+    from coursekit.build import pipeline as build_module
     from coursekit.cli import cli
 
     def broken(*args: object, **kwargs: object) -> None:

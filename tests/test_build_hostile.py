@@ -123,7 +123,7 @@ def test_a_site_file_with_an_unsafe_zip_name_is_refused(
     tmp_path: Path, name: str, why: str
 ) -> None:
     from coursekit.errors import BuildError
-    from coursekit.scorm.package import check_entry_names, site_files
+    from coursekit.packages.scorm.package import check_entry_names, site_files
 
     site = site_files(_site(tmp_path, name))
     with pytest.raises(BuildError) as raised:
@@ -133,7 +133,7 @@ def test_a_site_file_with_an_unsafe_zip_name_is_refused(
 
 def test_case_only_twins_are_refused(tmp_path: Path) -> None:
     from coursekit.errors import BuildError
-    from coursekit.scorm.package import check_entry_names, site_files
+    from coursekit.packages.scorm.package import check_entry_names, site_files
 
     with pytest.raises(BuildError, match="differ only in case"):
         check_entry_names(site_files(_site(tmp_path, "Data.csv", "data.csv")))
@@ -141,7 +141,7 @@ def test_case_only_twins_are_refused(tmp_path: Path) -> None:
 
 def test_packaging_refuses_a_symlink_out_of_the_site_and_a_fifo(tmp_path: Path) -> None:
     from coursekit.errors import BuildError
-    from coursekit.scorm.package import site_files
+    from coursekit.packages.scorm.package import site_files
 
     html = _site(tmp_path)
     (tmp_path / "outside.txt").write_text("OUTSIDE")
@@ -170,7 +170,7 @@ def test_packaging_refuses_a_control_character_the_checks_let_through(course: Pa
 
     from coursekit.errors import BuildError
     from coursekit.loading import load_course
-    from coursekit.scorm.package import check_xml_texts
+    from coursekit.packages.scorm.package import check_xml_texts
 
     loaded = load_course(course).course
     module = dataclasses.replace(loaded.modules[0], title="De\x1bmo")

@@ -170,7 +170,7 @@ def test_rebuilds_in_one_process_write_only_the_edited_page(tmp_path: Path) -> N
     script = f"""
 import time
 from pathlib import Path
-from coursekit.build import BuildOptions, SilentReporter, build_course
+from coursekit.build.pipeline import BuildOptions, SilentReporter, build_course
 
 root = Path({str(root)!r})
 work = root / "_build/.cache/book/html"
@@ -218,8 +218,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from coursekit.book import WarmBooks
-from coursekit.build import BuildOptions, SilentReporter, build_course
+from coursekit.book.sphinx.build import WarmBooks
+from coursekit.build.pipeline import BuildOptions, SilentReporter, build_course
 
 root = Path(sys.argv[1])
 books = WarmBooks()
@@ -300,8 +300,8 @@ WARM_UP_SCRIPT = (
 import sys
 from pathlib import Path
 
-from coursekit.book import WarmBooks
-from coursekit.build import BuildOptions, SilentReporter, build_course
+from coursekit.book.sphinx.build import WarmBooks
+from coursekit.build.pipeline import BuildOptions, SilentReporter, build_course
 from coursekit.serve import warm_up
 
 root = Path(sys.argv[1])

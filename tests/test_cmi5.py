@@ -17,14 +17,17 @@ import pytest
 from lxml import etree
 
 from conftest import BuiltCourse, run_cli
-from coursekit.cmi5 import package
-from coursekit.cmi5.structure import validate_structure
 from coursekit.errors import BuildError
 from coursekit.loading import load_course
 from coursekit.model import Cmi5Settings
+from coursekit.packages.cmi5 import package
+from coursekit.packages.cmi5.structure import validate_structure
 from lrs.course import UNITS, make_cmi5_course
 
-XSD = Path(__file__).resolve().parent.parent / "src/coursekit/cmi5/schemas/CourseStructure.xsd"
+XSD = (
+    Path(__file__).resolve().parent.parent
+    / "src/coursekit/packages/cmi5/schemas/CourseStructure.xsd"
+)
 SPEC_XSD = Path("/work/shared/specs/cmi5/CourseStructure.xsd")
 NS = {"c": "https://w3id.org/xapi/profiles/cmi5/v1/CourseStructure.xsd"}
 IRI = "https://courses.coursekit.test/tiny-cmi5"

@@ -18,10 +18,9 @@ import yaml
 
 from conftest import run_cli
 from coursebuilder import write_notebook
-from coursekit.book import BookResult, build_book
+from coursekit.book.sphinx.build import BookResult, build_book
 from coursekit.errors import BuildError
-from coursekit.execsettings import ExecuteSettings, SettingsError, execute_settings
-from coursekit.execute import (
+from coursekit.execute.notebooks import (
     ExecuteEvent,
     ExecuteResult,
     NotebookSelection,
@@ -29,6 +28,7 @@ from coursekit.execute import (
     execute_notebooks,
     select_notebooks,
 )
+from coursekit.execute.settings import ExecuteSettings, SettingsError, execute_settings
 from coursekit.loading import load_course
 
 # The book stage runs in this process here; a book extension's deprecation notice

@@ -18,8 +18,9 @@ import nbformat
 import pytest
 
 from conftest import EXERCISE_SECRETS, REPO, run_cli
-from coursekit.build import SELFCHECK_NICENESS
+from coursekit.build.pipeline import SELFCHECK_NICENESS
 from coursekit.errors import BuildError
+from coursekit.execute.kernels import run_notebook
 from coursekit.exercises import (
     build_editions,
     find_exercises,
@@ -28,7 +29,6 @@ from coursekit.exercises import (
     student_edition,
 )
 from coursekit.exercises.markers import is_test_cell, scan
-from coursekit.kernels import run_notebook
 from coursekit.loading import load_course
 
 FIXTURES = REPO / "tests" / "fixtures" / "exercises"

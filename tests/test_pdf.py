@@ -247,8 +247,8 @@ def test_a_stopped_print_ends_its_browser(tmp_path: Path) -> None:
     stops Chromium within a second or so, and leaves none of its processes running."""
     import threading
 
-    from coursekit.chromium import PrintError, print_pdf
-    from coursekit.pdf import _served
+    from coursekit.packages.pdf.chromium import PrintError, print_pdf
+    from coursekit.packages.pdf.stage import _served
 
     require_chromium()
     site = tmp_path / "site"

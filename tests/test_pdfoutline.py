@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pikepdf
 
-from coursekit.pdfoutline import repair_titles
+from coursekit.packages.pdf.outline import repair_titles
 
 HEADINGS = [
     "Digital Labor, Platforms and Power",

@@ -20,9 +20,9 @@ from lxml import etree
 from coursekit.errors import BuildError
 from coursekit.loading import load_course
 from coursekit.model import Course, ScormSettings
-from coursekit.scorm import package
-from coursekit.scorm.manifest import SCHEMES
-from coursekit.scorm.validate import check_rules, schema_dir, validate_manifest
+from coursekit.packages.scorm import package
+from coursekit.packages.scorm.manifest import SCHEMES
+from coursekit.packages.scorm.validate import check_rules, schema_dir, validate_manifest
 from lms.harness import CP_NS, MODULES, build_html, items, make_tiny_course
 
 VERSIONS = ["1.2", "2004"]

@@ -14,7 +14,7 @@ import pytest
 
 from browser import serve, watch
 from coursekit.loading import load_course
-from coursekit.scorm import package
+from coursekit.packages.scorm import package
 from lms.harness import (
     CMI,
     SUFFIX,

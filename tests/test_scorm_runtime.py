@@ -14,7 +14,10 @@ from pathlib import Path
 
 import pytest
 
-RUNTIME = Path(__file__).resolve().parent.parent / "src/coursekit/scorm/runtime/coursekit-scorm.js"
+RUNTIME = (
+    Path(__file__).resolve().parent.parent
+    / "src/coursekit/packages/scorm/runtime/coursekit-scorm.js"
+)
 
 CASES = [  # milliseconds, 1.2, 2004
     (0, "00:00:00.00", "PT0H0M0.00S"),

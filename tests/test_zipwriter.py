@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from coursekit.errors import BuildError
-from coursekit.scorm import zipwriter
-from coursekit.scorm.package import STORED_SUFFIXES, write_zip
+from coursekit.packages.scorm import zipwriter
+from coursekit.packages.scorm.package import STORED_SUFFIXES, write_zip
 
 CONTENTS = {
     "index.html": b"<html>" + b"the same words again and again " * 500 + b"</html>",

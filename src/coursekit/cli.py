@@ -196,7 +196,7 @@ def build(
     ignore: tuple[str, ...],
 ) -> None:
     """Check, execute and build the course at PATH into _build/ (every output, or --only one)."""
-    from coursekit.build import BuildOptions, build_course, default_jobs
+    from coursekit.build.pipeline import BuildOptions, build_course, default_jobs
 
     _require_folder(path)
     options = BuildOptions(
@@ -283,8 +283,8 @@ def serve(path: Path, port: int, jobs: int | None) -> None:
     import contextlib
     import threading
 
-    from coursekit.book import WarmBooks
-    from coursekit.build import BuildOptions, build_course, default_jobs
+    from coursekit.book.sphinx.build import WarmBooks
+    from coursekit.build.pipeline import BuildOptions, build_course, default_jobs
     from coursekit.serve import LiveReload, http_server, rebuild_on_save, warm_up, watching
 
     _require_folder(path)

@@ -18,9 +18,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from coursekit import positions
-from coursekit.execsettings import ExecuteSettings
+from coursekit.execute.settings import ExecuteSettings
 from coursekit.findings import Finding
+from coursekit.formats import positions
 from coursekit.quiz.model import Quiz
 
 PAGE_SUFFIXES = (".md", ".ipynb")

@@ -26,7 +26,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from coursekit.build import (
+from coursekit.build.pipeline import (
     NOT_INPUTS,
     BuildOptions,
     BuildSummary,

@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from coursekit.findings import Finding, make
+from coursekit.formats.positions import key_position
 from coursekit.loading.nbschema import version_of
 from coursekit.model import Course, Page, PageKind
-from coursekit.positions import key_position
 
 # One output larger than this many characters of JSON is a warning (CK206): it bloats
 # the repository and the pages. 500 kB is far above a chart PNG and far below a
@@ -138,7 +138,7 @@ def _outputs(
 def executes(course: Course, page: Page) -> bool:
     """Whether the build replaces this notebook's committed outputs by running it,
     by the rules the execute stage follows (`coursekit.execute.kept_unread`)."""
-    from coursekit.execute import kept_unread
+    from coursekit.execute.notebooks import kept_unread
 
     if course.config is None or page.notebook is None:
         return False

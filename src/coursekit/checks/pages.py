@@ -14,8 +14,8 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
-from coursekit import links as linkpaths
 from coursekit.findings import Finding, make
+from coursekit.formats import links as linkpaths
 from coursekit.loading.markdown import role_target
 from coursekit.model import Course, Link, Page, PageKind
 

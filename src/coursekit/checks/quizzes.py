@@ -11,8 +11,8 @@ import math
 import posixpath
 from collections.abc import Iterator
 
-from coursekit import links as linkpaths
 from coursekit.findings import Finding, make
+from coursekit.formats import links as linkpaths
 from coursekit.loading.markdown import parse
 from coursekit.model import Course
 from coursekit.quiz.model import Question, QuestionType, Quiz

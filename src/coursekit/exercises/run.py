@@ -11,7 +11,7 @@ import nbformat
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 from coursekit.errors import BuildError
-from coursekit.kernels import KernelStartError, run_notebook
+from coursekit.execute.kernels import KernelStartError, run_notebook
 
 
 @dataclass(frozen=True, slots=True)

@@ -159,7 +159,8 @@ def verdict_key(exercise: Exercise, timeout: int) -> str | None:
 
 def _code_key() -> str:
     """coursekit's version and the code that makes and runs the editions."""
-    from coursekit import __version__, kernels
+    from coursekit import __version__
+    from coursekit.execute import kernels
 
     digest = hashlib.sha256(__version__.encode())
     for path in sorted([*Path(__file__).parent.glob("*.py"), Path(kernels.__file__)]):

@@ -11,9 +11,9 @@ import re
 from pathlib import Path
 
 from coursekit.findings import Finding, make
+from coursekit.formats.positions import line_col
+from coursekit.formats.yamlfile import read_text
 from coursekit.model import BibFile, Bibliography, Config
-from coursekit.positions import line_col
-from coursekit.yamlfile import read_text
 
 DEFAULT_BIB = "references.bib"
 _ENTRY = re.compile(r"@\s*(\w+)\s*[{(]\s*([^,\s]+)\s*,")

@@ -15,8 +15,8 @@ import re
 from typing import Any
 
 from coursekit.findings import Finding
+from coursekit.formats.yamlfile import YamlDoc
 from coursekit.model import MOVE_ON, Cmi5Settings
-from coursekit.yamlfile import YamlDoc
 
 KEYS = ("enabled", "iri", "move_on")
 # An absolute IRI: a scheme, a colon, then no spaces or characters XML or a URL cannot hold.

@@ -12,13 +12,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-from coursekit import schema
-from coursekit.execsettings import ExecuteSettings, SettingsError, execute_settings
+from coursekit.execute.settings import ExecuteSettings, SettingsError, execute_settings
 from coursekit.findings import Finding, make
+from coursekit.formats import schema
+from coursekit.formats.schema import ANY, LIST, MAP, STR, Field
+from coursekit.formats.yamlfile import Key, YamlDoc, read_yaml
 from coursekit.loading.cmi5 import cmi5_settings
 from coursekit.model import Config, PdfSettings, ScormSettings, Waiver
-from coursekit.schema import ANY, LIST, MAP, STR, Field
-from coursekit.yamlfile import Key, YamlDoc, read_yaml
 
 CONFIG_FILE = "_config.yml"
 NUMBER = Field((int, float), describe="a number")

@@ -13,9 +13,9 @@ import re
 from pathlib import Path
 
 from coursekit.findings import Finding
+from coursekit.formats.yamlfile import read_text
 from coursekit.loading import markdown, notebooks
 from coursekit.model import Config, Page, PageKind
-from coursekit.yamlfile import read_text
 
 MARKDOWN_LIKE = (".md", ".Rmd", ".rmd", ".qmd", ".markdown")
 # A MyST Markdown notebook, as myst-nb recognises one: front matter with a kernelspec.

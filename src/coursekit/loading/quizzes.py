@@ -10,11 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from coursekit import schema
 from coursekit.findings import Finding
+from coursekit.formats import schema
+from coursekit.formats.schema import LIST, REQ_STR, STR, Field
+from coursekit.formats.yamlfile import YamlDoc, read_yaml
 from coursekit.quiz.model import Choice, Question, QuestionType, Quiz
-from coursekit.schema import LIST, REQ_STR, STR, Field
-from coursekit.yamlfile import YamlDoc, read_yaml
 
 INT = Field((int,), describe="a whole number")
 NUMBER = Field((int, float), describe="a number")

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from coursekit import schema
 from coursekit.findings import Finding, make
-from coursekit.links import Files
+from coursekit.formats import schema
+from coursekit.formats.links import Files
+from coursekit.formats.schema import ANY, LIST, MAP, REQ_STR, STR, Field
+from coursekit.formats.yamlfile import Key, YamlDoc, read_yaml
 from coursekit.model import PAGE_SUFFIXES, Toc, TocEntry, TocPart
-from coursekit.schema import ANY, LIST, MAP, REQ_STR, STR, Field
-from coursekit.yamlfile import Key, YamlDoc, read_yaml
 
 TOC_FILE = "_toc.yml"
 INT = Field((int,), describe="a whole number")

@@ -22,12 +22,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from coursekit import schema
 from coursekit.findings import Finding, make
+from coursekit.formats import schema
+from coursekit.formats.schema import ANY, REQ_STR, STR, Field
+from coursekit.formats.yamlfile import Key, YamlDoc, read_yaml
 from coursekit.loading.config import slug
 from coursekit.model import Config, Page, QuizUse, Toc, TocEntry, Unit
-from coursekit.schema import ANY, REQ_STR, STR, Field
-from coursekit.yamlfile import Key, YamlDoc, read_yaml
 
 MODULES_DIR = "modules"
 MODULE_FILE = "module.yml"

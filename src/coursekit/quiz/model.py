@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from coursekit.yamlfile import YamlDoc
+from coursekit.formats.yamlfile import YamlDoc
 
 
 class QuestionType(StrEnum):

@@ -31,7 +31,7 @@ class Scheme:
     scorm_type_attr: str  # 1.2 "scormtype", 2004 "scormType" (ADL spelled it both ways)
     extra_ns: tuple[tuple[str, str], ...]  # other prefixes declared on <manifest>
     schema_locations: tuple[tuple[str, str], ...]  # namespace → control file at the zip root
-    schema_dir: str  # folder under coursekit/scorm/schemas/ holding the control files
+    schema_dir: str  # folder under packages/scorm/schemas/ holding the control files
 
 
 SCORM12 = Scheme(

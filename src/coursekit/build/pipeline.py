@@ -36,14 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from coursekit import findings as findings_mod
-from coursekit.checks import check_course, reported
-from coursekit.errors import BuildError, CourseError
-from coursekit.execsettings import ExecuteSettings
-from coursekit.execute import ExecuteEvent, cache_folder, execute_notebooks, select_notebooks
-from coursekit.findings import Finding
-from coursekit.model import Course
-from coursekit.nbread import is_notebook_page
-from coursekit.outputs import (
+from coursekit.build.publish import (
     BuildLock,
     Outputs,
     TreeChange,
@@ -51,11 +44,23 @@ from coursekit.outputs import (
     mark_out_dir,
     tree_size,
 )
-from coursekit.pdf import PrintJob, merge_warnings, prepare_pdf, wanted_outputs
-from coursekit.workfiles import read_text, sphinx_exclude, tools_key, write_text
+from coursekit.build.workfiles import read_text, sphinx_exclude, tools_key, write_text
+from coursekit.checks import check_course, reported
+from coursekit.errors import BuildError, CourseError
+from coursekit.execute.notebooks import (
+    ExecuteEvent,
+    cache_folder,
+    execute_notebooks,
+    select_notebooks,
+)
+from coursekit.execute.settings import ExecuteSettings
+from coursekit.findings import Finding
+from coursekit.loading.nbread import is_notebook_page
+from coursekit.model import Course
+from coursekit.packages.pdf.stage import PrintJob, merge_warnings, prepare_pdf, wanted_outputs
 
 if TYPE_CHECKING:
-    from coursekit.book import WarmBooks  # imports Sphinx only when it builds
+    from coursekit.book.sphinx.build import WarmBooks  # imports Sphinx only when it builds
 
 OUTPUTS = ("html", "scorm", "cmi5", "exercises", "pdf")
 SITE_OUTPUTS = {"html", "scorm", "cmi5"}  # the outputs made of the built book
@@ -225,7 +230,7 @@ def _import_shared_modules() -> None:
     import sphinx.application  # noqa: F401
     from jupyter_book import config  # noqa: F401
 
-    import coursekit.book  # noqa: F401
+    import coursekit.book.sphinx.build  # noqa: F401
     import coursekit.exercises.selfcheck  # noqa: F401
 
 
@@ -358,7 +363,7 @@ def build_html(
     """
     if not wanted & SITE_OUTPUTS:
         return None
-    from coursekit.book import build_book
+    from coursekit.book.sphinx.build import build_book
 
     settings = book_execute_settings(course)
     reads_cache = options.execute and settings.mode != "off"
@@ -402,7 +407,7 @@ def package_scorm(
     if (out_dir / "scorm").is_dir() and read_text(key_file) == key:
         summary.scorm_reused = True
         return
-    from coursekit.scorm import package
+    from coursekit.packages.scorm import package
 
     package(course, site.html_dir, outputs.stage("scorm"), cache_dir=out_dir / DEFLATE_CACHE)
     outputs.on_commit(lambda: write_text(key_file, key))
@@ -421,7 +426,7 @@ def package_cmi5(
     key_file = out_dir / CMI5_KEY_FILE
     if (out_dir / "cmi5").is_dir() and read_text(key_file) == key:
         return
-    from coursekit.cmi5 import package
+    from coursekit.packages.cmi5 import package
 
     package(course, site.html_dir, outputs.stage("cmi5"), cache_dir=out_dir / DEFLATE_CACHE)
     outputs.on_commit(lambda: write_text(key_file, key))
@@ -572,7 +577,7 @@ def input_files(course: Course, out_dir: Path) -> set[str]:
     there), and what the last book build recorded its pages as reading (images,
     downloads, included files). Dotfiles and editor backups never count.
     """
-    from coursekit.book import read_inputs
+    from coursekit.book.sphinx.build import read_inputs
     from coursekit.exercises.files import find_exercises
 
     root = course.root

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from coursekit.scorm.manifest import href
+from coursekit.packages.scorm.manifest import href
 
 RUNTIME_DIR = "scorm"  # zip folder of the launch pages and the runtime files
 RUNTIME_FILES = ("coursekit-scorm.js", "coursekit-scorm.css")

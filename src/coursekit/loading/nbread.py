@@ -20,7 +20,7 @@ from typing import Any
 import nbformat
 
 from coursekit.errors import BuildError
-from coursekit.execsettings import CustomFormat, ExecuteSettings
+from coursekit.execute.settings import CustomFormat, ExecuteSettings
 
 
 def is_notebook_page(root: Path, rel: str, settings: ExecuteSettings) -> bool:

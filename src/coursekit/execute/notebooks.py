@@ -50,8 +50,8 @@ from typing import Any
 import nbformat
 
 from coursekit.errors import BuildError
-from coursekit.execsettings import ExecuteSettings
-from coursekit.nbread import is_notebook_page, read_notebook
+from coursekit.execute.settings import ExecuteSettings
+from coursekit.loading.nbread import is_notebook_page, read_notebook
 
 # Pages under exercises/ are executed (and self-checked) by the exercises stage.
 NOT_EXECUTED_HERE = ("exercises/",)
@@ -97,7 +97,7 @@ class _Worker:
             # Its own session: a Ctrl-C on the terminal reaches it only through `stop`,
             # after the build has decided what to do.
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "coursekit.execute"],
+                [sys.executable, "-m", "coursekit.execute.notebooks"],
                 stdin=subprocess.PIPE,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -386,8 +386,8 @@ def _run_one(path: Path, cwd: Path, timeout: int, allow_errors: bool) -> dict[st
     """Execute one notebook with nbclient: {"ok", "notebook"} or {"ok": False, "message"}."""
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
+    from coursekit.execute.kernels import KernelStartError, run_notebook
     from coursekit.hints import missing_module
-    from coursekit.kernels import KernelStartError, run_notebook
 
     nb = nbformat.read(path, as_version=4)
     current = {"index": 0}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 
-from coursekit.scorm.launch import LaunchPage, navigation
+from coursekit.packages.scorm.launch import LaunchPage, navigation
 
 RUNTIME_DIR = "cmi5"  # zip folder of the launch pages and the runtime files
 RUNTIME_FILES = ("xapi-cmi5.js", "coursekit-cmi5.js", "LICENSE-xapi-cmi5.md")

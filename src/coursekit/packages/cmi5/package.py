@@ -17,13 +17,19 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from coursekit.cmi5 import launch
-from coursekit.cmi5.structure import STRUCTURE, Au, Structure, build_structure, validate_structure
 from coursekit.errors import BuildError
 from coursekit.model import Config, Course
-from coursekit.scorm import launch as scorm_launch
-from coursekit.scorm import zipwriter
-from coursekit.scorm.package import (
+from coursekit.packages.cmi5 import launch
+from coursekit.packages.cmi5.structure import (
+    STRUCTURE,
+    Au,
+    Structure,
+    build_structure,
+    validate_structure,
+)
+from coursekit.packages.scorm import launch as scorm_launch
+from coursekit.packages.scorm import zipwriter
+from coursekit.packages.scorm.package import (
     Entries,
     _launch_page,
     check_entry_names,
@@ -81,10 +87,10 @@ def _entries(
     course: Course, config: Config, site: Entries, pages: list[scorm_launch.LaunchPage]
 ) -> Entries:
     generated: Entries = {}
-    runtime = resources.files("coursekit.cmi5") / "runtime"
+    runtime = resources.files("coursekit.packages.cmi5") / "runtime"
     for name in launch.RUNTIME_FILES:
         generated[f"{launch.RUNTIME_DIR}/{name}"] = Path(str(runtime / name))
-    style = resources.files("coursekit.scorm") / "runtime" / "coursekit-scorm.css"
+    style = resources.files("coursekit.packages.scorm") / "runtime" / "coursekit-scorm.css"
     generated[f"{launch.RUNTIME_DIR}/{launch.STYLE}"] = Path(str(style))
     summaries = {unit.id: unit.summary for unit in course.units}
     aus = []

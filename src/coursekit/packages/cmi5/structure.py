@@ -19,7 +19,7 @@ from urllib.parse import unquote
 from lxml import etree
 
 from coursekit.errors import BuildError
-from coursekit.scorm.manifest import href
+from coursekit.packages.scorm.manifest import href
 
 STRUCTURE = "cmi5.xml"
 NS = "https://w3id.org/xapi/profiles/cmi5/v1/CourseStructure.xsd"
@@ -47,7 +47,7 @@ class Structure:
 
 
 def schema_path() -> Path:
-    return Path(str(resources.files("coursekit.cmi5") / "schemas" / "CourseStructure.xsd"))
+    return Path(str(resources.files("coursekit.packages.cmi5") / "schemas" / "CourseStructure.xsd"))
 
 
 def build_structure(plan: Structure) -> bytes:

@@ -15,7 +15,7 @@ that imports jupyter_book or sphinx. It runs the same configuration a plain
   that persists between builds (`_build/.cache/book/`), so an edit re-reads and
   re-writes only the pages it touches, plus every page when a page title or the
   set of pages changed (each page's navigation shows every title). The work
-  tree is never what is published: `coursekit.outputs` publishes from it.
+  tree is never what is published: `coursekit.build.publish` publishes from it.
 """
 
 from __future__ import annotations
@@ -270,7 +270,7 @@ class _Session:
 
     def build(self, force_all: bool) -> None:
         """One build, with this build's messages only (a kept application's too)."""
-        from coursekit.sphinxext import forget_course
+        from coursekit.book.sphinx.extension import forget_course
 
         for stream in (self.status, self.warning):
             stream.seek(0)

@@ -3,6 +3,6 @@
 `package(course, html_dir, out_dir)` is the whole public surface; see package.py.
 """
 
-from coursekit.scorm.package import package
+from coursekit.packages.scorm.package import package
 
 __all__ = ["package"]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from coursekit.findings import Finding, make
-from coursekit.yamlfile import Key, YamlDoc
+from coursekit.formats.yamlfile import Key, YamlDoc
 
 
 @dataclass(frozen=True, slots=True)

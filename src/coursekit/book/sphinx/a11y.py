@@ -1,4 +1,4 @@
-"""Sphinx extension `coursekit.a11y`: every page of a book passes axe-core, whatever its theme did.
+"""Sphinx extension `coursekit.book.sphinx.a11y`: every page passes axe-core, whatever the theme.
 
 `coursekit.sphinxext` loads it, so every book coursekit builds (and a plain
 `jupyter-book build` of a book listing `coursekit.sphinxext`) gets it. Each

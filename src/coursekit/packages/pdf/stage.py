@@ -1,7 +1,7 @@
 """The PDF stage: `_build/pdf/<course id>.pdf`, the single-page book printed by Chromium.
 
 The book is built once more with Sphinx's `singlehtml` builder, through the same
-machinery as the site (`coursekit.book`: the same configuration, coursekit's
+machinery as the site (`coursekit.book.sphinx.build`: the same configuration, coursekit's
 extensions, the execute stage's cache) in a work tree of its own,
 `_build/.cache/pdf/`, so a rebuild re-reads only what changed there too. Under
 that builder `coursekit.printedition` makes the page a printed book (print
@@ -29,15 +29,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from coursekit.chromium import ChromiumMissing, find_chromium, print_pdf
+from coursekit.build.workfiles import read_text, sphinx_exclude, tools_key, write_text
 from coursekit.errors import BuildError
 from coursekit.model import Course, PdfSettings
-from coursekit.pdfoutline import repair_titles
-from coursekit.workfiles import read_text, sphinx_exclude, tools_key, write_text
+from coursekit.packages.pdf.chromium import ChromiumMissing, find_chromium, print_pdf
+from coursekit.packages.pdf.outline import repair_titles
 
 if TYPE_CHECKING:
-    from coursekit.build import BuildOptions, BuildSummary, Reporter
-    from coursekit.outputs import Outputs
+    from coursekit.build.pipeline import BuildOptions, BuildSummary, Reporter
+    from coursekit.build.publish import Outputs
 
 OUTPUT = "pdf"
 PDF_WORK = ".cache/pdf"  # under the output folder: the singlehtml work tree
@@ -132,9 +132,9 @@ def _single_page(
     course: Course, out_dir: Path, options: BuildOptions, summary: BuildSummary
 ) -> Path:
     """The singlehtml book (built in its work tree); returns its one page."""
-    from coursekit import build as stages
-    from coursekit.book import build_book
-    from coursekit.execute import cache_folder
+    from coursekit.book.sphinx.build import build_book
+    from coursekit.build import pipeline as stages
+    from coursekit.execute.notebooks import cache_folder
 
     settings = stages.book_execute_settings(course)
     reads_cache = options.execute and settings.mode != "off"

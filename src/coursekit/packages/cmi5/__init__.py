@@ -3,6 +3,6 @@
 `package(course, html_dir, out_dir)` is the whole public surface; see package.py.
 """
 
-from coursekit.cmi5.package import package
+from coursekit.packages.cmi5.package import package
 
 __all__ = ["package"]

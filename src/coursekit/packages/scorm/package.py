@@ -19,9 +19,16 @@ from pathlib import Path
 
 from coursekit.errors import BuildError
 from coursekit.model import Config, Course
-from coursekit.scorm import launch, zipwriter
-from coursekit.scorm.manifest import SCHEMES, PackagePlan, Scheme, Sco, build_manifest, ncname
-from coursekit.scorm.validate import MANIFEST, check_rules, schema_dir, validate_manifest
+from coursekit.packages.scorm import launch, zipwriter
+from coursekit.packages.scorm.manifest import (
+    SCHEMES,
+    PackagePlan,
+    Scheme,
+    Sco,
+    build_manifest,
+    ncname,
+)
+from coursekit.packages.scorm.validate import MANIFEST, check_rules, schema_dir, validate_manifest
 
 # Already-compressed formats are stored as they are: deflating them again costs time, saves nothing.
 STORED_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".woff", ".woff2", ".zip", ".gz"}
@@ -210,7 +217,7 @@ def _entries(
 ) -> Entries:
     """All zip entries of one package (the SCOs `pages`), the manifest validated and included."""
     generated: Entries = {}
-    runtime = resources.files("coursekit.scorm") / "runtime"
+    runtime = resources.files("coursekit.packages.scorm") / "runtime"
     for name in launch.RUNTIME_FILES:
         generated[f"{launch.RUNTIME_DIR}/{name}"] = Path(str(runtime / name))
     for page in pages:

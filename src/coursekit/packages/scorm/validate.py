@@ -19,7 +19,7 @@ from urllib.parse import quote, unquote
 from lxml import etree
 
 from coursekit.errors import BuildError
-from coursekit.scorm.manifest import IMSSS, SCORM2004, Scheme, href
+from coursekit.packages.scorm.manifest import IMSSS, SCORM2004, Scheme, href
 
 MANIFEST = "imsmanifest.xml"
 _NCNAME = re.compile(r"^[A-Za-z_][A-Za-z0-9._-]*$")
@@ -31,7 +31,7 @@ _CORRECTIONS: dict[str, tuple[bytes, bytes]] = {
 
 def schema_dir(scheme: Scheme) -> Path:
     """The folder of the bundled ADL control files for `scheme`."""
-    return Path(str(resources.files("coursekit.scorm") / "schemas" / scheme.schema_dir))
+    return Path(str(resources.files("coursekit.packages.scorm") / "schemas" / scheme.schema_dir))
 
 
 class _Corrected(etree.Resolver):

@@ -1,7 +1,7 @@
 """Sphinx side of the PDF edition: the single-page book (`singlehtml` builder) made for print.
 
 Loaded by `coursekit.sphinxext`; it changes nothing under any other builder.
-Under `singlehtml` (which `coursekit build` runs for the PDF, `coursekit.pdf`):
+Under `singlehtml` (which `coursekit build` runs for the PDF, `coursekit.packages.pdf`):
 
 - the page gets the print style sheet, `_static/coursekit-print.css` (no
   navigation chrome, code that wraps, a page break before each unit), and the
@@ -29,7 +29,7 @@ from coursekit.quiz.printed import appendix, printed_answers, printed_questions
 from coursekit.quiz.render import Resolver
 
 PRINT_BUILDER = "singlehtml"
-STYLE_SHEET = "coursekit-print.css"  # in coursekit/static/, which coursekit.offline adds
+STYLE_SHEET = "coursekit-print.css"  # in book/sphinx/static/, which coursekit.offline adds
 ANSWERS = "_coursekit_printed_answers"  # on the builder: the appendix's sections, in order
 
 

@@ -1,0 +1,246 @@
+"""The Sphinx glue of coursekit: the `{quiz}` directive and student-only exercise pages.
+
+Listed in `_config.yml` under `sphinx: extra_extensions`, so a plain
+`jupyter-book build .` behaves like `coursekit build`:
+
+- ```` ```{quiz} quiz.yml ```` renders the quiz file as an interactive form and adds
+  the quiz's static script and style sheet (no inline code: LMS CSPs forbid it);
+- every notebook under `exercises/` is turned into its student edition when Sphinx
+  reads it, and the `_sources/` copy behind the download button is rewritten to
+  the student edition too, so no solution reaches the site;
+- every page passes axe-core (`coursekit.book.sphinx.a11y`, loaded from here).
+"""
+
+from __future__ import annotations
+
+import posixpath
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from docutils import nodes
+from docutils.parsers.rst import directives
+from sphinx.application import Sphinx
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
+from sphinx.writers.html5 import HTML5Translator
+
+from coursekit import __version__
+from coursekit.book.sphinx import printedition
+from coursekit.exercises.editions import cell_label, student_edition
+from coursekit.exercises.files import EXERCISES_DIR, dumps_notebook
+from coursekit.findings import Severity
+from coursekit.loading import LoadResult, load_course
+from coursekit.quiz.render import render_quiz
+
+logger = logging.getLogger(__name__)
+STATIC = Path(__file__).parents[2] / "quiz" / "static"
+
+
+class quiz_node(nodes.General, nodes.Element):  # noqa: N801 (docutils naming)
+    """Placeholder for a quiz; the HTML writer renders it from the quiz file."""
+
+
+class QuizDirective(SphinxDirective):
+    """```` ```{quiz} quiz.yml ````: the path is relative to the page."""
+
+    required_arguments = 0
+    optional_arguments = 1
+    option_spec = {"class": directives.class_option}
+
+    def run(self) -> list[nodes.Node]:
+        arg = self.arguments[0] if self.arguments else "quiz.yml"
+        docdir = posixpath.dirname(self.env.docname)
+        rel = posixpath.normpath(posixpath.join(docdir, arg))
+        root = Path(self.env.srcdir)
+        self.env.note_dependency(str(root / rel))
+        loaded = course_of(self.env.app)
+        quiz = loaded.course.quiz(rel)
+        found = [f for f in loaded.findings if f.path == rel]
+        if quiz is None and not found:
+            logger.warning("quiz file %s not found", rel, location=self.get_location())
+            return []
+        for f in found:
+            logger.warning(
+                "%s:%d:%d: %s %s",
+                f.path,
+                f.line,
+                f.col,
+                f.code,
+                f.message,
+                location=self.get_location(),
+                type="coursekit",
+                subtype=f.code,
+            )
+        if quiz is None or any(f.severity is Severity.ERROR for f in found):
+            return []
+        page = str(self.env.doc2path(self.env.docname, False))
+        course = loaded.course
+        unit = course.unit_of(page) or course.unit_of(rel)
+        fallback = course.config.course_id if course.config else "course"
+        node = quiz_node(quiz_path=rel, module_id=unit.id if unit else fallback)
+        self.set_source_info(node)
+        return [node]
+
+
+def course_of(app: Sphinx) -> LoadResult:
+    """The course model, loaded once per Sphinx run (as coursekit check loads it).
+
+    The quiz directive and writer read quizzes and unit ids from it, so the book and
+    the checks always agree on what a quiz says and which unit it scores.
+    """
+    loaded: LoadResult | None = getattr(app, "_coursekit_course", None)
+    if loaded is None:
+        loaded = load_course(Path(app.srcdir))
+        app._coursekit_course = loaded  # type: ignore[attr-defined]
+    return loaded
+
+
+def forget_course(app: Sphinx) -> None:
+    """Read the course model again at the next use: an application kept for another
+    build (`coursekit serve`) must not show the quizzes as they were."""
+    app.__dict__.pop("_coursekit_course", None)
+
+
+def visit_quiz_html(self: HTML5Translator, node: quiz_node) -> None:
+    course = course_of(self.builder.app).course
+    quiz = course.quiz(node["quiz_path"])
+    if quiz is not None:
+        here = self.builder.current_docname
+        base = posixpath.dirname(node["quiz_path"])
+
+        def resolve(target: str) -> tuple[str, str] | None:
+            return _resolve(self.builder, here, base, target)
+
+        if printedition.is_print(self.builder):
+            unit = course.unit(node["module_id"])
+            where = printedition.unit_title(unit) if unit else ""
+            self.body.append(printedition.print_quiz(self.builder, quiz, where, resolve))
+        else:
+            self.body.append(render_quiz(quiz, node["module_id"], resolve))
+    raise nodes.SkipNode
+
+
+def _resolve(builder: Any, here: str, base: str, target: str) -> tuple[str, str] | None:
+    """A page link written relative to the quiz file → (href from `here`, page title)."""
+    path, _, anchor = target.partition("#")
+    if not path:
+        return None
+    docname = posixpath.normpath(posixpath.join(base, path))
+    docname = docname.removesuffix(".md").removesuffix(".ipynb")
+    env = builder.env
+    if docname not in env.all_docs:
+        return None
+    href = builder.get_relative_uri(here, docname)
+    if anchor:  # the single-page builder's page links are anchors already
+        href = f"{href.partition('#')[0]}#{anchor}"
+    title = env.titles[docname].astext() if docname in env.titles else docname
+    return href, title
+
+
+def skip_node(self: Any, node: nodes.Element) -> None:
+    raise nodes.SkipNode
+
+
+def is_exercise(docname: str, path: str) -> bool:
+    """An exercise page: a notebook under `exercises/`."""
+    return docname.startswith(f"{EXERCISES_DIR}/") and path.endswith(".ipynb")
+
+
+def student_source(docname: str, text: str, location: Any = None) -> str:
+    """The student edition of an exercise notebook's JSON text (warnings logged)."""
+    import json
+
+    try:
+        nb = json.loads(text)
+    except json.JSONDecodeError as exc:
+        # Never pass an unreadable exercise through as it is: it may hold solutions.
+        logger.warning(
+            "the exercise is not JSON (%s); the page shows nothing of it",
+            exc,
+            location=location,
+            type="coursekit",
+            subtype="CK400",
+        )
+        nb = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    student, problems = student_edition(nb, docname.removeprefix(f"{EXERCISES_DIR}/"))
+    for p in problems:
+        logger.warning(
+            "%s: %s (the cell is left out of the student edition)",
+            cell_label(nb, p.index),
+            p.problem.message,
+            location=location,
+            type="coursekit",
+            subtype=p.problem.code,
+        )
+    return dumps_notebook(student)
+
+
+def on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
+    """Replace each exercise notebook by its student edition before it is parsed."""
+    if is_exercise(docname, str(app.env.doc2path(docname))):
+        source[0] = student_source(docname, source[0], location=docname)
+
+
+def on_build_finished(app: Sphinx, exception: Exception | None) -> None:
+    """Rewrite the `_sources/` copies of the exercises (the download button) as student editions."""
+    if exception is not None or app.builder.format != "html":
+        return
+    sources = Path(app.outdir) / "_sources"
+    suffix = app.config.html_sourcelink_suffix
+    for docname in sorted(app.env.found_docs):
+        src = Path(app.env.doc2path(docname))
+        if not is_exercise(docname, str(src)):
+            continue
+        name = docname + src.suffix + (suffix if suffix != src.suffix else "")
+        copy = sources / PurePosixPath(name)
+        if copy.is_file():
+            text = student_source(docname, src.read_text(encoding="utf-8"))
+            copy.write_text(text, encoding="utf-8")
+
+
+def on_page_context(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    """Drop the launch buttons (Binder, Colab…) from exercise pages.
+
+    They open the notebook from the repository, which is the teacher edition.
+    """
+    buttons = context.get("header_buttons")
+    if isinstance(buttons, list) and pagename.startswith(f"{EXERCISES_DIR}/"):
+        buttons[:] = [b for b in buttons if b.get("label") != "launch-buttons"]
+
+
+def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """The print edition's one page: each unit starts with its title (and a new sheet)."""
+    if printedition.is_print(app.builder) and docname == app.config.root_doc:
+        printedition.mark_units(app, doctree, course_of(app).course)
+
+
+def on_config_inited(app: Sphinx, config: Any) -> None:
+    config.html_static_path.append(str(STATIC))
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    """Register the quiz directive, its assets and the exercise rewriting."""
+    app.setup_extension("coursekit.book.sphinx.a11y")
+    app.add_node(
+        quiz_node,
+        html=(visit_quiz_html, None),
+        latex=(skip_node, None),
+        text=(skip_node, None),
+        man=(skip_node, None),
+        texinfo=(skip_node, None),
+    )
+    app.add_directive("quiz", QuizDirective)
+    app.add_js_file("coursekit-quiz.js", loading_method="defer")
+    app.add_css_file("coursekit-quiz.css")
+    app.connect("config-inited", on_config_inited)
+    app.connect("source-read", on_source_read)
+    app.connect("build-finished", on_build_finished)
+    # After sphinx-book-theme adds its launch buttons (priority 501).
+    app.connect("html-page-context", on_page_context, priority=900)
+    # The PDF edition (singlehtml builder only): see coursekit.book.sphinx.printedition.
+    app.connect("builder-inited", printedition.on_builder_inited)
+    app.connect("doctree-resolved", on_doctree_resolved)
+    app.connect("html-page-context", printedition.on_page_context, priority=900)
+    return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}
