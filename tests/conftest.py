@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
+import json
+import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,19 +64,46 @@ class BuiltCourse:
     result: subprocess.CompletedProcess[str]  # the `coursekit build` run
 
 
+def built_once(
+    tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], Path]
+) -> BuiltCourse:
+    """A course made by `make(folder)` and built by the CLI ONCE per test run.
+
+    Under pytest-xdist every worker is a process of its own with its own session
+    fixtures; the first to get here builds into the run's shared temp folder (under a
+    file lock) and the others wait for it and read what it built, so a run builds each
+    course once, not once per worker.
+    """
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    record = shared / f"{name}.json"
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+        if not record.exists():
+            root = make(shared / name)
+            result = run_cli("build", root, cwd=root)
+            saved = {"root": str(root), "code": result.returncode}
+            record.write_text(
+                json.dumps({**saved, "stdout": result.stdout, "stderr": result.stderr}),
+                encoding="utf-8",
+            )
+    built = json.loads(record.read_text(encoding="utf-8"))
+    root = Path(built["root"])
+    result = subprocess.CompletedProcess(
+        ["coursekit", "build", str(root)], built["code"], built["stdout"], built["stderr"]
+    )
+    if result.returncode != 0:
+        pytest.fail(f"coursekit build of {name} failed:\n{result.stdout}\n{result.stderr}")
+    return BuiltCourse(root, root / "_build", result)
+
+
 @pytest.fixture(scope="session")
 def built_course(tmp_path_factory: pytest.TempPathFactory) -> BuiltCourse:
-    """The bundled course built ONCE per test session (execution included).
+    """The bundled course built ONCE per test run (execution included), for all workers.
 
     Shared by the build, browser, SCORM and exercise tests; treat it as read-only.
     """
-    root = copy_course(tmp_path_factory.mktemp("course"))
-    result = run_cli("build", root, cwd=root)
-    if result.returncode != 0:
-        pytest.fail(
-            f"coursekit build of the bundled course failed:\n{result.stdout}\n{result.stderr}"
-        )
-    return BuiltCourse(root, root / "_build", result)
+    return built_once(tmp_path_factory, "course", lambda folder: copy_course(folder))
 
 
 @pytest.fixture(scope="session")
@@ -100,11 +131,9 @@ def page(browser):
 
 @pytest.fixture(scope="session")
 def demo_book(tmp_path_factory: pytest.TempPathFactory) -> BuiltCourse:
-    """tests/demobook.py's book (a quiz, an exercise, a DataFrame), built ONCE by the CLI."""
+    """tests/demobook.py's book (a quiz, an exercise, a DataFrame), built ONCE per run."""
     from demobook import make_demo_book
 
-    root = make_demo_book(tmp_path_factory.mktemp("demo-book") / "course")
-    result = run_cli("build", root, cwd=root)
-    if result.returncode != 0:
-        pytest.fail(f"coursekit build of the demo book failed:\n{result.stdout}\n{result.stderr}")
-    return BuiltCourse(root, root / "_build", result)
+    return built_once(
+        tmp_path_factory, "demo-book", lambda folder: make_demo_book(folder / "course")
+    )
