@@ -409,6 +409,7 @@ class Course:
     bibliography: Bibliography | None = None
     quizzes: tuple[Quiz, ...] = ()
     quiz_uses: tuple[QuizUse, ...] = ()
+    quiz_problems: tuple[Finding, ...] = ()  # what reading the quiz files found (the book warns)
     exercises: tuple[Exercise, ...] = ()
     module_layout: bool = False  # modules/ holds module.yml files (coursekit's own layout)
 

@@ -376,6 +376,7 @@ def build_html(
         exclude=sphinx_exclude(course.root, out_dir),
         jobs=options.jobs,
         warm=options.books,
+        course=course,
     )
     summary.book_warnings = result.warnings
     summary.pages_read = result.read

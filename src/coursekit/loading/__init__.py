@@ -94,7 +94,9 @@ def _load(root: Path) -> LoadResult:
     by_path = {p.path: p for p in pages}
     uses = _quiz_uses(pages)
     units, layout = load_units(root, toc, by_path, config, config_doc, uses, findings)
-    quizzes = _load_quizzes(root, uses, units, layout, findings)
+    quiz_problems: list[Finding] = []
+    quizzes = _load_quizzes(root, uses, units, layout, quiz_problems)
+    findings.extend(quiz_problems)
     course = Course(
         root=root,
         config=config,
@@ -104,6 +106,7 @@ def _load(root: Path) -> LoadResult:
         bibliography=load_bibliography(root, config),
         quizzes=quizzes,
         quiz_uses=uses,
+        quiz_problems=tuple(quiz_problems),
         exercises=load_exercises(root, by_path, config),
         module_layout=layout,
     )

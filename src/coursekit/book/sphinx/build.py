@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from coursekit.errors import BuildError
+from coursekit.model import Course
 
 # Always loaded, whatever `_config.yml` lists (see the module docstring).
 OWN_EXTENSIONS = ("coursekit.sphinxext", "coursekit.offline")
@@ -64,6 +65,7 @@ def build_book(
     kept: Sequence[str] = (),
     builder: str = HTML,
     warm: WarmBooks | None = None,
+    course: Course | None = None,
 ) -> BookResult:
     """Build the HTML book of the course at `root` in the work tree `work` (`work/html`).
 
@@ -79,6 +81,8 @@ def build_book(
     `builder`: Sphinx's builder, `html` or `singlehtml` (the PDF edition's one page,
     in `work/singlehtml`); each needs a work tree of its own. `warm`: where a
     long-running process keeps the Sphinx application for its next build.
+    `course`: the model the build loaded, handed to coursekit's Sphinx extension
+    (None: the extension loads the course itself).
     """
     _start_afresh_unless(work, key)
     sphinx_config = book_config(root, cache_dir, exclude, kept)
@@ -97,7 +101,7 @@ def build_book(
         if session is None:
             session = _Session.start(root, work, sphinx_config, settings, status, warning)
         # force_all writes every page but still re-reads only the changed ones.
-        session.build(force_all=write_all)
+        session.build(force_all=write_all, course=course)
     except BaseException as exc:
         if session is not None:
             session.close()  # never kept after a failure: its state is half-updated
@@ -268,9 +272,9 @@ class _Session:
                 found[name] = getattr(builder, name)
         return found
 
-    def build(self, force_all: bool) -> None:
-        """One build, with this build's messages only (a kept application's too)."""
-        from coursekit.book.sphinx.extension import forget_course
+    def build(self, force_all: bool, course: Course | None = None) -> None:
+        """One build of `course`, with this build's messages only (a kept application's too)."""
+        from coursekit.book.sphinx.extension import hand_course
 
         for stream in (self.status, self.warning):
             stream.seek(0)
@@ -280,7 +284,7 @@ class _Session:
         for name, found in self._asset_lists().items():
             found[:] = self.assets.get(name, [])
         self.navigation.reset()
-        forget_course(self.app)  # the course model is read again for each build
+        hand_course(self.app, course)  # never the model of an earlier build
         self.app.build(force_all=force_all)
 
     def close(self) -> None:

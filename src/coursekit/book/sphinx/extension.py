@@ -29,11 +29,13 @@ from coursekit.book.sphinx import printedition
 from coursekit.exercises.editions import cell_label, student_edition
 from coursekit.exercises.files import EXERCISES_DIR, dumps_notebook
 from coursekit.findings import Severity
-from coursekit.loading import LoadResult, load_course
+from coursekit.loading import load_course
+from coursekit.model import Course
 from coursekit.quiz.render import render_quiz
 
 logger = logging.getLogger(__name__)
 STATIC = Path(__file__).parents[2] / "quiz" / "static"
+COURSE_ATTR = "_coursekit_course"  # where the application keeps the model
 
 
 class quiz_node(nodes.General, nodes.Element):  # noqa: N801 (docutils naming)
@@ -53,9 +55,9 @@ class QuizDirective(SphinxDirective):
         rel = posixpath.normpath(posixpath.join(docdir, arg))
         root = Path(self.env.srcdir)
         self.env.note_dependency(str(root / rel))
-        loaded = course_of(self.env.app)
-        quiz = loaded.course.quiz(rel)
-        found = [f for f in loaded.findings if f.path == rel]
+        course = course_of(self.env.app)
+        quiz = course.quiz(rel)
+        found = [f for f in course.quiz_problems if f.path == rel]
         if quiz is None and not found:
             logger.warning("quiz file %s not found", rel, location=self.get_location())
             return []
@@ -74,7 +76,6 @@ class QuizDirective(SphinxDirective):
         if quiz is None or any(f.severity is Severity.ERROR for f in found):
             return []
         page = str(self.env.doc2path(self.env.docname, False))
-        course = loaded.course
         unit = course.unit_of(page) or course.unit_of(rel)
         fallback = course.config.course_id if course.config else "course"
         node = quiz_node(quiz_path=rel, module_id=unit.id if unit else fallback)
@@ -82,27 +83,34 @@ class QuizDirective(SphinxDirective):
         return [node]
 
 
-def course_of(app: Sphinx) -> LoadResult:
-    """The course model, loaded once per Sphinx run (as coursekit check loads it).
+def course_of(app: Sphinx) -> Course:
+    """The course model the book is built from.
 
-    The quiz directive and writer read quizzes and unit ids from it, so the book and
-    the checks always agree on what a quiz says and which unit it scores.
+    `coursekit build` hands in the model it loaded and checked (`hand_course`), so
+    the book and the checks agree on what a quiz says and which unit it scores; a
+    plain `jupyter-book build` loads it here, once per Sphinx run.
     """
-    loaded: LoadResult | None = getattr(app, "_coursekit_course", None)
-    if loaded is None:
-        loaded = load_course(Path(app.srcdir))
-        app._coursekit_course = loaded  # type: ignore[attr-defined]
-    return loaded
+    course: Course | None = getattr(app, COURSE_ATTR, None)
+    if course is None:
+        course = load_course(Path(app.srcdir)).course
+        setattr(app, COURSE_ATTR, course)
+    return course
 
 
-def forget_course(app: Sphinx) -> None:
-    """Read the course model again at the next use: an application kept for another
-    build (`coursekit serve`) must not show the quizzes as they were."""
-    app.__dict__.pop("_coursekit_course", None)
+def hand_course(app: Sphinx, course: Course | None) -> None:
+    """Build from `course` (None: load it at the first use).
+
+    An application kept for another build (`coursekit serve`) must not show the
+    quizzes as they were: each build hands in the model it loaded.
+    """
+    if course is None:
+        app.__dict__.pop(COURSE_ATTR, None)
+    else:
+        setattr(app, COURSE_ATTR, course)
 
 
 def visit_quiz_html(self: HTML5Translator, node: quiz_node) -> None:
-    course = course_of(self.builder.app).course
+    course = course_of(self.builder.app)
     quiz = course.quiz(node["quiz_path"])
     if quiz is not None:
         here = self.builder.current_docname
@@ -213,7 +221,7 @@ def on_page_context(
 def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     """The print edition's one page: each unit starts with its title (and a new sheet)."""
     if printedition.is_print(app.builder) and docname == app.config.root_doc:
-        printedition.mark_units(app, doctree, course_of(app).course)
+        printedition.mark_units(app, doctree, course_of(app))
 
 
 def on_config_inited(app: Sphinx, config: Any) -> None:

@@ -148,6 +148,7 @@ def _single_page(
         jobs=options.jobs,
         builder="singlehtml",
         warm=options.books,
+        course=course,
     )
     summary.pdf_warnings = result.warnings
     root = course.toc.root.path if course.toc and course.toc.root else None
