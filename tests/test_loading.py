@@ -84,3 +84,20 @@ def test_notebook_positions_follow_the_json_strings(tmp_path):
     line, _col = page.where(links["missing.md"])  # inside a one-string source
     assert '"source": "# Title' in text_lines[line - 1]
     assert page.notebook.cell_start(1)[0] == text_lines.index("  {", 8) + 1
+
+
+def test_the_model_cannot_be_changed_by_a_stage():
+    """A stage that changed the model would change what every later stage sees."""
+    course = load_course(GOOD).course
+    assert course.config is not None
+    raw = course.config.raw
+    assert raw["coursekit"]["id"] == "good-course"
+    with pytest.raises(TypeError):
+        raw["title"] = "changed"  # type: ignore[index]
+    with pytest.raises(TypeError):
+        raw["coursekit"]["id"] = "changed"
+    assert raw["parse"]["myst_enable_extensions"] == ("colon_fence", "dollarmath")
+    bib = course.bibliography.files[0] if course.bibliography else None
+    assert bib is not None
+    with pytest.raises(TypeError):
+        bib.keys["new"] = (1, 1)  # type: ignore[index]

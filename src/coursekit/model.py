@@ -13,6 +13,7 @@ validated values: a bad value is reported by `loading` as a finding and left out
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import Any
 from coursekit.execute.settings import ExecuteSettings
 from coursekit.findings import Finding
 from coursekit.formats import positions
+from coursekit.formats.frozen import EMPTY
 from coursekit.quiz.model import Quiz
 
 PAGE_SUFFIXES = (".md", ".ipynb")
@@ -242,7 +244,9 @@ class Config:
     units_from: str = "auto"  # coursekit.units_from: auto | parts | chapters | book
     ignore: tuple[str, ...] = ()  # coursekit.ignore: codes never reported
     waivers: tuple[Waiver, ...] = ()
-    raw: dict[str, Any] = field(default_factory=dict)
+    raw: Mapping[str, Any] = field(
+        default_factory=lambda: EMPTY
+    )  # the whole file, read-only (lists as tuples)
 
     @property
     def execute_timeout(self) -> int:
@@ -334,7 +338,7 @@ class Unit:
     quiz: str | None = None  # the quiz file its pages show (e.g. "modules/01-x/quiz.yml")
     folder: str | None = None  # the module folder name under modules/, in coursekit's layout
     source: str = "module.yml"  # what made it a unit: "module.yml", "config", "part"…
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
 
     @property
     def dir(self) -> str:
@@ -368,7 +372,7 @@ class Exercise:
 @dataclass(frozen=True, slots=True)
 class BibFile:
     path: str
-    keys: dict[str, tuple[int, int]]  # key → where its entry starts
+    keys: Mapping[str, tuple[int, int]]  # key → where its entry starts (read-only)
     problems: tuple[Finding, ...] = ()  # CK105, CK502
     parsed: bool = True  # False: keys come from a rough scan, so uncited entries are not reported
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from types import MappingProxyType
 
 from coursekit.findings import Finding, make
 from coursekit.formats.positions import line_col
@@ -27,7 +28,8 @@ def load_bibliography(root: Path, config: Config | None) -> Bibliography | None:
 
 def _bib_paths(root: Path, config: Config | None) -> list[str]:
     listed = config.raw.get("bibtex_bibfiles") if config else None
-    if isinstance(listed, list):  # a non-list value was already reported (CK102)
+    # A YAML list is a tuple in the read-only model; another value was reported (CK102).
+    if isinstance(listed, tuple):
         return [p for p in listed if isinstance(p, str) and (root / p).is_file()]
     return [DEFAULT_BIB] if (root / DEFAULT_BIB).is_file() else []
 
@@ -36,7 +38,7 @@ def _read(root: Path, rel: str) -> BibFile:
     problems: list[Finding] = []
     text = read_text(root, rel, problems)
     if text is None:
-        return BibFile(rel, {}, tuple(problems), False)
+        return BibFile(rel, MappingProxyType({}), tuple(problems), False)
     positions = _entry_positions(text)
     # Imported here: pybtex takes a noticeable part of start-up.
     from pybtex.database import parse_string
@@ -48,9 +50,9 @@ def _read(root: Path, rel: str) -> BibFile:
         line = getattr(exc, "lineno", None) or _line_of_key(text, str(exc)) or 1
         message = str(exc).replace("\n", " ")
         problems.append(make("CK502", rel, line, 1, f"the bibliography does not parse: {message}"))
-        return BibFile(rel, positions, tuple(problems), False)
+        return BibFile(rel, MappingProxyType(positions), tuple(problems), False)
     keys = {key: positions.get(key, (1, 1)) for key in data.entries}
-    return BibFile(rel, keys, (), True)
+    return BibFile(rel, MappingProxyType(keys), (), True)
 
 
 def _entry_positions(text: str) -> dict[str, tuple[int, int]]:

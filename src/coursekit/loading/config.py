@@ -15,6 +15,7 @@ from typing import Any
 from coursekit.execute.settings import ExecuteSettings, SettingsError, execute_settings
 from coursekit.findings import Finding, make
 from coursekit.formats import schema
+from coursekit.formats.frozen import freeze
 from coursekit.formats.schema import ANY, LIST, MAP, STR, Field
 from coursekit.formats.yamlfile import Key, YamlDoc, read_yaml
 from coursekit.loading.cmi5 import cmi5_settings
@@ -103,7 +104,7 @@ def load_config(root: Path, findings: list[Finding]) -> tuple[Config | None, Yam
         units_from=_units_from(doc, ck, findings),
         ignore=_codes(doc, ("coursekit", "ignore"), ck.get("ignore", []), findings),
         waivers=_waivers(doc, ck.get("per_file_ignores", {}), findings),
-        raw=data,
+        raw=freeze(data),
     )
     return config, doc
 

@@ -149,7 +149,9 @@ def _configured(
     config: Config | None, doc: YamlDoc | None, findings: list[Finding]
 ) -> dict[str, _Description]:
     """`coursekit.units` in `_config.yml`: first page (no suffix) → description."""
-    section = config.raw.get("coursekit") if config else None
+    # The YAML as read (plain dicts); the model keeps only a read-only copy.
+    data = doc.data if config is not None and doc is not None else None
+    section = data.get("coursekit") if isinstance(data, dict) else None
     units = section.get("units") if isinstance(section, dict) else None
     if doc is None or not isinstance(units, dict):
         return {}
