@@ -233,6 +233,44 @@ def test_build_editions_failure_names_exercise_and_cell_and_keeps_old_output(cou
     assert sorted(p.relative_to(out) for p in out.rglob("*")) == before
 
 
+def _with_a_slow_cell(course: Path, seconds: float) -> Path:
+    """The exercise with a first cell sleeping `seconds` (both editions run it)."""
+    exercise = course / RATES
+    nb = nbformat.read(exercise, as_version=4)
+    nb.cells.insert(0, nbformat.v4.new_code_cell(f"import time\ntime.sleep({seconds})"))
+    nbformat.write(nb, exercise)
+    return course
+
+
+def test_build_editions_self_checks_with_the_timeout_it_is_given(course, tmp_path):
+    """The build's `--timeout` (not the book's 30 s) is what a self-checked cell may take."""
+    loaded = load_course(_with_a_slow_cell(course, 2)).course
+    out = tmp_path / "_build" / "exercises"
+    with pytest.raises(BuildError) as raised:
+        build_editions(loaded, out, jobs=1, timeout=1)
+    assert f"{RATES}: cell 1 did not finish within the 1 s timeout" in str(raised.value)
+    assert build_editions(loaded, out, jobs=1, timeout=20).teacher
+
+
+def test_build_timeout_reaches_the_self_checks(course):
+    _with_a_slow_cell(course, 2)
+    slow = run_cli("build", "--only", "exercises", "--timeout", "1", course)
+    assert slow.returncode != 0
+    assert f"{RATES}: cell 1 did not finish within the 1 s timeout" in slow.stderr
+    assert run_cli("build", "--only", "exercises", "--timeout", "20", course).returncode == 0
+
+
+def test_verify_and_build_share_one_default_timeout(course):
+    """`exercises verify` takes the book's execute.timeout, as the build does."""
+    _with_a_slow_cell(course, 2)
+    config = course / "_config.yml"
+    text = config.read_text(encoding="utf-8").replace("execute:\n", "execute:\n  timeout: 1\n", 1)
+    config.write_text(text, encoding="utf-8")
+    result = run_cli("exercises", "verify", course)
+    assert result.returncode != 0
+    assert "did not finish within the 1 s timeout" in result.stdout + result.stderr
+
+
 def test_the_bundled_exercises_one_per_module():
     names = [ex.name.split("/")[0] for ex in find_exercises(REPO)]
     modules = sorted(p.name for p in (REPO / "modules").iterdir() if p.is_dir())

@@ -402,9 +402,8 @@ def exercises() -> None:
 _timeout = click.option(
     "--timeout",
     type=click.IntRange(min=1),
-    default=120,
-    show_default=True,
-    help="Seconds a cell may run.",
+    default=None,
+    help="Seconds a cell may run (default: _config.yml execute.timeout, or 30), as in build.",
 )
 
 
@@ -413,7 +412,7 @@ _timeout = click.option(
 @_jobs
 @_timeout
 @_clean_errors
-def exercises_verify(path: Path, jobs: int | None, timeout: int) -> None:
+def exercises_verify(path: Path, jobs: int | None, timeout: int | None) -> None:
     """Run the self-checks on the exercises at PATH (a course, a folder or a notebook).
 
     The teacher edition must pass every cell; the student edition must fail every
@@ -461,7 +460,7 @@ def exercises_verify(path: Path, jobs: int | None, timeout: int) -> None:
 @_timeout
 @_clean_errors
 def exercises_grade(
-    submissions: Path, course: Path, output: Path | None, jobs: int | None, timeout: int
+    submissions: Path, course: Path, output: Path | None, jobs: int | None, timeout: int | None
 ) -> None:
     """Run the test cells of every notebook under SUBMISSIONS and write a CSV of grades.
 

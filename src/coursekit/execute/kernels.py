@@ -12,11 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import secrets
-import signal
 import tempfile
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +23,8 @@ from nbclient.exceptions import DeadKernelError
 from nbformat import NotebookNode
 from nbformat.v4 import new_output
 
-# Every process a kernel starts inherits this variable; after the notebook, each one
-# still carrying our value is killed (a `setsid` daemon leaves the process group, not
-# the environment).
-TAG_VARIABLE = "COURSEKIT_KERNEL_TAG"
+from coursekit.execute.processes import end_tree
+
 # Text a cell may store (images are files of their own): a cell printing 200 MB would
 # make a 200 MB page, and Sphinx takes minutes over a few MB of text.
 MAX_CELL_OUTPUT = 256 * 1024
@@ -39,22 +34,34 @@ class KernelStartError(RuntimeError):
     """The kernel died or hung before it could run the first cell."""
 
 
-class _TaggedKernelManager(AsyncKernelManager):
-    """A kernel manager whose kernel (and all it starts) carries `TAG_VARIABLE=tag`."""
+class _KernelManager(AsyncKernelManager):
+    """A kernel manager that runs the kernel nicer, adds `extra_env`, and at shutdown
+    ends everything the kernel started (`coursekit.execute.processes.end_tree`)."""
 
-    tag = ""
     niceness = 0  # added to the kernel's scheduling niceness (its children inherit it)
+    extra_env: Mapping[str, str] = {}
+    leader = 0  # the kernel's pid: jupyter_client makes it the leader of a session
 
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
         await super()._async_launch_kernel(kernel_cmd, **kw)
         process = getattr(self.provisioner, "process", None)
-        if self.niceness and process is not None:
-            _lower_priority(process.pid, self.niceness)
+        if process is not None:
+            self.leader = process.pid
+            if self.niceness:
+                _lower_priority(process.pid, self.niceness)
 
     async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
         cmd, kw = await super()._async_pre_start_kernel(**kw)
-        kw["env"] = {**(kw.get("env") or os.environ), TAG_VARIABLE: self.tag}
+        if self.extra_env:
+            kw["env"] = {**(kw.get("env") or os.environ), **self.extra_env}
         return cmd, kw
+
+    async def shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:  # type: ignore[override]
+        # Before the kernel goes: once it is gone, what it started has no parent to find
+        # it by (a `setsid` daemon is in the kernel's tree, not in its session).
+        if self.leader:
+            end_tree(self.leader)
+        await super().shutdown_kernel(now=now, restart=restart)
 
 
 def _lower_priority(pid: int, niceness: int) -> None:
@@ -102,32 +109,6 @@ class _CappedClient(NotebookClient):
         return notice
 
 
-def kill_tagged(tag: str) -> int:
-    """SIGKILL every process whose environment holds `TAG_VARIABLE=tag`; returns how many."""
-    needle = f"{TAG_VARIABLE}={tag}".encode()
-    killed = 0
-    for _ in range(20):
-        found = []
-        for entry in os.listdir("/proc"):
-            if entry.isdigit() and int(entry) != os.getpid():
-                try:
-                    with open(f"/proc/{entry}/environ", "rb") as f:
-                        if needle in f.read().split(b"\0"):
-                            found.append(int(entry))
-                except OSError:
-                    continue
-        if not found:
-            break
-        for pid in found:
-            try:
-                os.kill(pid, signal.SIGKILL)
-                killed += 1
-            except ProcessLookupError:
-                pass
-        time.sleep(0.05)
-    return killed
-
-
 def run_notebook(
     nb: Any,
     cwd: Path,
@@ -137,16 +118,21 @@ def run_notebook(
     allow_errors: bool = False,
     on_cell_start: Callable[..., Any] | None = None,
     niceness: int = 0,
+    env: Mapping[str, str] | None = None,
 ) -> None:
     """Execute `nb` (a NotebookNode, changed in place) with `cwd` as working folder.
 
     `niceness` > 0 runs the kernel at a lower priority: work that may wait for the
-    cores (the build's self-checks) leaves them to the work others wait for.
+    cores (the build's self-checks) leaves them to the work others wait for. `env`
+    is added to the kernel's environment. `timeout` is seconds per cell.
+    Callers use `coursekit.execute.executor.KernelExecutor`, which says how it ended.
 
     Raises nbclient's CellExecutionError / CellTimeoutError / DeadKernelError as
     nbclient does, and KernelStartError when the kernel never came up.
     """
-    asyncio.run(_run(nb, cwd, timeout, kernel_name, allow_errors, on_cell_start, niceness))
+    asyncio.run(
+        _run(nb, cwd, timeout, kernel_name, allow_errors, on_cell_start, niceness, env or {})
+    )
 
 
 async def _run(
@@ -157,6 +143,7 @@ async def _run(
     allow_errors: bool,
     on_cell_start: Callable[..., Any] | None,
     niceness: int,
+    env: Mapping[str, str],
 ) -> None:
     started = False
 
@@ -167,11 +154,10 @@ async def _run(
             on_cell_start(*args, **kwargs)
 
     with tempfile.TemporaryDirectory(prefix="coursekit-kernel-") as tmp:
-        km = _TaggedKernelManager(
+        km = _KernelManager(
             kernel_name=kernel_name, transport="ipc", connection_file=str(Path(tmp) / "kernel.json")
         )
-        km.tag = secrets.token_hex(8)
-        km.niceness = niceness
+        km.niceness, km.extra_env = niceness, env
         client = _CappedClient(
             nb,
             km=km,
@@ -198,4 +184,5 @@ async def _run(
         finally:
             if km.has_kernel:  # a start that failed half-way
                 await km.shutdown_kernel(now=True)
-            kill_tagged(km.tag)  # what the cells started and left running
+            if km.leader:  # nbclient shut it down: what the cells started ended with it
+                end_tree(km.leader)

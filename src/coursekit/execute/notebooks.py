@@ -382,43 +382,24 @@ def _signal(process: subprocess.Popen[bytes], sig: int) -> None:
 # ------------------------------------------------------------------- the worker
 
 
-def _run_one(path: Path, cwd: Path, timeout: int, allow_errors: bool) -> dict[str, Any]:
-    """Execute one notebook with nbclient: {"ok", "notebook"} or {"ok": False, "message"}."""
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
-
-    from coursekit.execute.kernels import KernelStartError, run_notebook
+def _run_one(path: Path, cwd: Path | None, timeout: int, allow_errors: bool) -> dict[str, Any]:
+    """Execute one notebook (plain back-end): {"ok", "notebook"} or {"ok": False, "message"}."""
+    from coursekit.execute.executor import KernelExecutor, RunRequest, Status
     from coursekit.hints import missing_module
 
     nb = nbformat.read(path, as_version=4)
-    current = {"index": 0}
-
-    def on_cell_start(cell, cell_index):  # type: ignore[no-untyped-def]
-        current["index"] = cell_index
-
     kernel = nb.metadata.get("kernelspec", {}).get("name", "python3")
-    try:
-        run_notebook(
-            nb, cwd, timeout, kernel, allow_errors=allow_errors, on_cell_start=on_cell_start
-        )
-    except KernelStartError as exc:
-        return {"ok": False, "message": f"the {kernel!r} kernel could not start ({exc})"}
-    except CellTimeoutError:
-        return {
-            "ok": False,
-            "message": f"{_cell(nb, current['index'])} did not finish within the "
-            f"{timeout} s timeout (raise execute.timeout in _config.yml or pass --timeout)",
-        }
-    except DeadKernelError:
-        return {
-            "ok": False,
-            "message": f"the kernel died while running {_cell(nb, current['index'])}",
-        }
-    except CellExecutionError as exc:
-        last = f"{exc.ename}: {exc.evalue}".strip().rstrip(":")
-        hint = missing_module(last)
-        last += f" ({hint})" if hint else ""
-        return {"ok": False, "message": f"{_cell(nb, current['index'])} failed: {last}"}
-    return {"ok": True, "notebook": nb}
+    request = RunRequest(nb, str(path), cwd, timeout, kernel, allow_errors=allow_errors)
+    outcome = KernelExecutor().run(request)
+    if outcome.ok:
+        return {"ok": True, "notebook": outcome.executed}
+    message = outcome.message(_cell(nb, outcome.cell.index) if outcome.cell else None)
+    if outcome.status is Status.TIMEOUT:
+        message += " (raise execute.timeout in _config.yml or pass --timeout)"
+    elif outcome.status is Status.CELL_ERROR and outcome.cell is not None:
+        hint = missing_module(outcome.cell.ename + ": " + outcome.cell.evalue)
+        message += f" ({hint})" if hint else ""
+    return {"ok": False, "message": message}
 
 
 def _cell(nb: nbformat.NotebookNode, index: int) -> str:
@@ -430,20 +411,25 @@ def _cell(nb: nbformat.NotebookNode, index: int) -> str:
 
 
 def _serve_tasks() -> None:
+    from coursekit.execute.processes import become_subreaper, kill_orphans
+
+    # A double-forked daemon of a cell comes back to this worker, which ends it.
+    reaper = become_subreaper()
     """The worker's loop: one JSON task per stdin line, one result file per task."""
     for line in sys.stdin:
         task = json.loads(line)
         out = Path(task["out"])
-        with contextlib.ExitStack() as stack:
-            # run_in_temp: an empty folder of its own, as myst-nb gives it.
-            cwd = task["cwd"] or stack.enter_context(tempfile.TemporaryDirectory())
-            began = time.monotonic()
-            verdict = _run_one(
-                Path(task["path"]), Path(cwd), int(task["timeout"]), bool(task["allow_errors"])
-            )
-            # Timed here, not by the build: a worker still importing nbclient when its
-            # first task came would make that notebook look long.
-            verdict["seconds"] = time.monotonic() - began
+        # run_in_temp (no cwd): an empty folder of its own, as myst-nb gives it.
+        cwd = Path(task["cwd"]) if task["cwd"] else None
+        began = time.monotonic()
+        verdict = _run_one(
+            Path(task["path"]), cwd, int(task["timeout"]), bool(task["allow_errors"])
+        )
+        # Timed here, not by the build: a worker still importing nbclient when its
+        # first task came would make that notebook look long.
+        verdict["seconds"] = time.monotonic() - began
+        if reaper:  # the kernel is gone: any child left is an orphan of the notebook
+            kill_orphans()
         partial = out.with_suffix(".partial")
         partial.write_text(json.dumps(verdict), encoding="utf-8")
         partial.replace(out)  # whole or absent: the build polls for it

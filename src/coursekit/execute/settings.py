@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 MODES = ("off", "auto", "cache", "force")
@@ -155,6 +156,24 @@ def _flag(values: dict[str, tuple[Any, str]], key: str, problems: list[SettingPr
         problems.append(SettingProblem(where, f"must be true or false, got {value!r}"))
         return False
     return value
+
+
+def cell_timeout(given: int | None, settings: ExecuteSettings | None = None) -> int:
+    """Seconds a cell may run, for every command that runs code (build, verify, grade):
+    `--timeout` when given, else the book's `execute.timeout`, else DEFAULT_TIMEOUT."""
+    if given:
+        return given
+    return settings.timeout if settings is not None else DEFAULT_TIMEOUT
+
+
+def book_settings(root: Path | None) -> ExecuteSettings | None:
+    """The `execute:` settings of the book at `root` (None without a usable _config.yml)."""
+    from coursekit.loading.config import load_config
+
+    if root is None:
+        return None
+    config, _doc = load_config(root, [])
+    return config.execute if config is not None else None
 
 
 def _timeout(values: dict[str, tuple[Any, str]], problems: list[SettingProblem]) -> int:

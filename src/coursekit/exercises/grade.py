@@ -10,8 +10,9 @@ A submission is data, never trusted:
   nbgrader does: a test edited or emptied by the student is
   replaced, a second cell with the same id is dropped, a test cell the course does
   not have is dropped, a course test missing from the submission counts as failed.
-- Its code runs in a sandbox (`coursekit.exercises.sandbox`), one fresh private
-  folder per submission, and the tests are judged by the harness outside IPython
+- Its code runs through the executor's sandboxed back-end
+  (`coursekit.exercises.sandbox.SandboxExecutor`), one fresh private folder per
+  submission, and the tests are judged by the harness outside IPython
   (`coursekit.exercises.harness`).
 - The CSV is written once every job and every process they left is gone, in one
   atomic rename, with every text cell escaped against spreadsheet formulas.
@@ -29,10 +30,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from coursekit.execute.executor import Executor, RunRequest
+from coursekit.execute.settings import book_settings, cell_timeout
 from coursekit.exercises.editions import student_edition
 from coursekit.exercises.files import Exercise, find_exercises, read_notebook
 from coursekit.exercises.markers import is_test_cell
-from coursekit.exercises.sandbox import Limits, become_subreaper, kill_orphans, run_job
+from coursekit.exercises.sandbox import Limits, SandboxExecutor, become_subreaper, kill_orphans
 
 CSV_COLUMNS = ("student_file", "exercise", "tests_passed", "tests_total", "note")
 MAX_NOTEBOOK_BYTES = 20 * 1024**2
@@ -138,7 +141,8 @@ def _exercise_of(nb: dict[str, Any], file: Path, known: dict[str, CourseTests]) 
 
 
 def job_cells(nb: dict[str, Any], tests: CourseTests) -> tuple[list[dict[str, Any]], list[str]]:
-    """The harness cells: the submission's code, and the course's tests where their ids sit.
+    """The cells to run: the submission's code, and the course's tests where their ids sit
+    (metadata `coursekit.test`: the test's number, for the sandbox's harness).
 
     Returns them and the ids of course tests the submission does not have.
     """
@@ -152,22 +156,27 @@ def job_cells(nb: dict[str, Any], tests: CourseTests) -> tuple[list[dict[str, An
         if cell_id is not None:
             if cell_id not in placed:  # a second cell with a test's id earns nothing
                 placed.add(cell_id)
-                cells.append(
-                    {"kind": "test", "test": order.index(cell_id), "source": tests.sources[cell_id]}
-                )
+                test = {"coursekit": {"test": order.index(cell_id)}}
+                cells.append(_code(tests.sources[cell_id], test))
             continue
         if is_test_cell(cell):
             continue  # a test the course does not have: it cannot earn points
-        cells.append({"kind": "code", "source": cell["source"]})
+        cells.append(_code(cell["source"]))
     return cells, [i for i in order if i not in placed]
+
+
+def _code(source: str, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"cell_type": "code", "source": source, "metadata": metadata or {}, "outputs": []}
 
 
 # ----------------------------------------------------------------- grading
 
 
-def grade_file(file: Path, base: Path, known: dict[str, CourseTests], limits: Limits) -> Grade:
-    """Run one submission in the sandbox and count the course tests it passes."""
-    return _grade_read(file, base, _read(file), known, limits)
+def grade_file(
+    file: Path, base: Path, known: dict[str, CourseTests], executor: Executor, timeout: int
+) -> Grade:
+    """Run one submission through `executor` (the sandbox) and count the tests it passes."""
+    return _grade_read(file, base, _read(file), known, executor, timeout)
 
 
 def _read(file: Path) -> dict[str, Any] | Malformed:
@@ -182,7 +191,8 @@ def _grade_read(
     base: Path,
     nb: dict[str, Any] | Malformed,
     known: dict[str, CourseTests],
-    limits: Limits,
+    executor: Executor,
+    timeout: int,
 ) -> Grade:
     shown = file.relative_to(base).as_posix()
     if isinstance(nb, Malformed):
@@ -194,9 +204,9 @@ def _grade_read(
         return Grade(shown, name, 0, 0, "unknown exercise: not graded")
     tests = known[name]
     cells, missing = job_cells(nb, tests)
-    result = run_job(cells, limits)
-    passed = sum(1 for ok, _ in result.verdicts.values() if ok)
-    notes = [*result.notes, result.stopped] if result.stopped else list(result.notes)
+    outcome = executor.run(RunRequest({"cells": cells}, shown, timeout=timeout))
+    passed = sum(1 for ok, _ in outcome.tests.values() if ok)
+    notes = [*outcome.notes, outcome.detail] if outcome.detail else list(outcome.notes)
     if missing:
         notes.append(f"{len(missing)} test cell(s) missing from the submission")
     return Grade(shown, name, passed, len(tests.sources), "; ".join(notes))
@@ -216,15 +226,17 @@ def submission_files(submissions: Path) -> list[Path]:
 def grade(
     submissions: Path,
     course_root: Path | None = None,
-    timeout: int = 120,
+    timeout: int | None = None,
     jobs: int = 1,
     limits: Limits | None = None,
 ) -> list[Grade]:
     """Grade every `*.ipynb` under `submissions` (recursively), sorted by file.
 
+    `timeout`: seconds per cell; None: the course's `execute.timeout`, as the build.
     Returns only once every process the submissions started is gone.
     """
-    limits = limits or Limits(cell_seconds=timeout)
+    timeout = cell_timeout(timeout, book_settings(course_root))
+    executor = SandboxExecutor(limits)
     exercises = find_exercises(course_root) if course_root else []
     known = {ex.name: course_tests(ex) for ex in exercises}
     # Every submission is read before any runs: one cannot change or delete another.
@@ -233,7 +245,9 @@ def grade(
     try:
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             return list(
-                pool.map(lambda f: _grade_read(f, submissions, read[f], known, limits), read)
+                pool.map(
+                    lambda f: _grade_read(f, submissions, read[f], known, executor, timeout), read
+                )
             )
     finally:
         kill_orphans()

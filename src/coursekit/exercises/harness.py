@@ -161,7 +161,9 @@ def main():
             try:
                 ran = shell.run_cell(cell["source"], store_history=False)
                 if isinstance(getattr(ran, "error_in_exec", None), TimeoutError):
-                    _send(nonce, "note 0 0", f"a cell ran longer than {timeout} s")
+                    _send(
+                        nonce, "note 0 0", f"a cell did not finish within the {timeout} s timeout"
+                    )
             except BaseException as exc:  # noqa: BLE001 - a submission may raise anything
                 print(f"cell stopped: {type(exc).__name__}", file=_stderr)
             finally:

@@ -1,4 +1,5 @@
-"""Running one grading job in a sandbox, with limits, and killing all it started.
+"""The sandboxed back-end of the executor: one grading job, with limits, and all it
+started killed afterwards.
 
 The job runs `coursekit.exercises.harness` in a fresh private folder that holds
 nothing else. How well it is shut in depends on the machine:
@@ -17,12 +18,16 @@ memory, file size and processes (a pids cgroup when the machine lets us make one
 a wall-clock limit, a cap on output (the grader reads and drops it, so a
 submission printing 1 GB costs a few kB of memory), and every process the job
 started killed afterwards (its cgroup, its process group, and orphans that a
-`setsid` daemon leaves, which come back to the grader as child subreaper).
+`setsid` daemon leaves, which come back to the grader as child subreaper), by
+the executor's one clean-up (`coursekit.execute.processes`).
+
+`SandboxExecutor.run` takes the executor's `RunRequest`: code cells, each a course
+test when its metadata says `coursekit.test` (the test's number), else the
+submission's own code; `timeout` is seconds per cell, as everywhere.
 """
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import resource
@@ -41,25 +46,29 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from coursekit.execute.executor import Outcome, RunRequest, Status
+from coursekit.execute.processes import become_subreaper, end_tree, kill_orphans
+
+__all__ = ["Limits", "SandboxExecutor", "become_subreaper", "kill_orphans", "sandbox_warning"]
+
 HARNESS = Path(__file__).with_name("harness.py")
 SANDBOX_HOME = "/home/student"
 PIDS_CGROUP = Path("/sys/fs/cgroup/pids")
-PR_SET_CHILD_SUBREAPER = 36
 
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """What one submission may use."""
+    """What one submission may use besides time (the request's timeout, per cell)."""
 
-    cell_seconds: int = 120  # wall and CPU time per cell
     memory_bytes: int = 2 * 1024**3  # address space
     output_bytes: int = 8 * 1024**2  # stdout and stderr together
     file_bytes: int = 64 * 1024**2  # largest file it may write
     processes: int = 64
 
-    def notebook_seconds(self, cells: int) -> int:
-        """Wall-clock limit of a whole notebook: every cell at its limit, plus start-up."""
-        return self.cell_seconds * max(1, cells) + 30
+    @staticmethod
+    def notebook_seconds(cell_seconds: int, cells: int) -> int:
+        """Wall-clock (and CPU) limit of a notebook: every cell at its limit, plus start-up."""
+        return cell_seconds * max(1, cells) + 30
 
 
 @dataclass
@@ -165,57 +174,6 @@ def _clean_env(home: str = "/nonexistent") -> dict[str, str]:
 # ----------------------------------------------------------------- processes
 
 
-def become_subreaper() -> bool:
-    """Make orphans of our jobs (a `setsid` daemon) our children, so we can kill them."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        return bool(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
-    except (OSError, AttributeError):
-        return False
-
-
-def _children_of(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_bytes()
-        except OSError:
-            continue
-        fields = stat.rsplit(b")", 1)[-1].split()
-        if len(fields) > 1 and int(fields[1]) == pid:
-            found.append(int(entry))
-    return found
-
-
-def kill_orphans(keep: frozenset[int] = frozenset()) -> int:
-    """Kill and reap every process that came back to us as subreaper; returns how many.
-
-    `keep` are our own live jobs (their Popen reaps them). Loops until none is left,
-    since a process may fork while we kill its parent.
-    """
-    killed = 0
-    for _ in range(50):
-        found = [p for p in _children_of(os.getpid()) if p not in keep]
-        if not found:
-            break
-        for pid in found:
-            _kill_tree(pid)
-            with suppress(ChildProcessError):
-                os.waitpid(pid, os.WNOHANG)
-            killed += 1
-        time.sleep(0.05)
-    return killed
-
-
-def _kill_tree(pid: int) -> None:
-    for child in _children_of(pid):
-        _kill_tree(child)
-    with suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
-
-
 @contextmanager
 def _pids_cgroup(limit: int) -> Iterator[Path | None]:
     """A pids cgroup of our own (cgroup v1, root only), or None where we cannot make one."""
@@ -262,17 +220,58 @@ def _preexec(limits: Limits, cpu_seconds: int, cgroup: Path | None) -> Any:
 # ----------------------------------------------------------------- one job
 
 
-def run_job(cells: list[dict[str, Any]], limits: Limits) -> JobResult:
-    """Run `cells` (harness job cells) in a fresh sandboxed folder; returns the verdicts."""
+class SandboxExecutor:
+    """Runs a request through the grading harness, shut in as well as the machine allows."""
+
+    def __init__(self, limits: Limits | None = None) -> None:
+        self.limits = limits or Limits()
+
+    def run(self, request: RunRequest) -> Outcome:
+        """Run the request's cells in a fresh private folder (its `cwd` and `env` are not
+        used: nothing of the teacher's reaches a submission); the tests' verdicts."""
+        cells = [_job_cell(c) for c in request.notebook.get("cells", [])]
+        result = run_job(cells, self.limits, request.timeout)
+        return Outcome(
+            _status(result.stopped),
+            request.name,
+            request.timeout,
+            detail=result.stopped,
+            kernel=request.kernel,
+            tests=result.verdicts,
+            notes=tuple(result.notes),
+        )
+
+
+def _job_cell(cell: dict[str, Any]) -> dict[str, Any]:
+    """The harness's form of a request cell: a course test, or the submission's code."""
+    meta = (cell.get("metadata") or {}).get("coursekit") or {}
+    if isinstance(meta, dict) and isinstance(meta.get("test"), int):
+        return {"kind": "test", "test": meta["test"], "source": cell["source"]}
+    return {"kind": "code", "source": cell["source"]}
+
+
+def _status(stopped: str) -> Status:
+    """How a job ended, in the executor's words, from the note it got."""
+    if not stopped:
+        return Status.SUCCEEDED
+    if "wall-clock" in stopped:
+        return Status.TIMEOUT
+    if stopped.startswith("stopped"):
+        return Status.KILLED  # CPU, memory or output limit
+    return Status.KERNEL_DIED  # the harness ended on its own, or never started
+
+
+def run_job(cells: list[dict[str, Any]], limits: Limits, timeout: int) -> JobResult:
+    """Run `cells` (harness job cells, `timeout` s each) in a fresh sandboxed folder."""
     kind = sandbox_kind()
     nonce = secrets.token_hex(16)
     job = {
         "nonce": nonce,
         "cells": cells,
-        "timeout": limits.cell_seconds,
+        "timeout": timeout,
         "own_pid_namespace": kind in ("bwrap", "unshare"),
     }
-    seconds = limits.notebook_seconds(len(cells))
+    seconds = limits.notebook_seconds(timeout, len(cells))
     with tempfile.TemporaryDirectory(prefix="coursekit-grade-") as tmp:
         workdir = Path(tmp)
         if kind == "bwrap":
@@ -394,9 +393,8 @@ def _exit_note(code: int) -> str:
 
 
 def _end(proc: subprocess.Popen[bytes]) -> None:
-    """Kill the job's process group and wait for it, so nothing of it runs on."""
-    with suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
+    """Kill the job's session (it leads one) and all it started, and wait for it."""
+    end_tree(proc.pid)
     with suppress(ProcessLookupError):
         proc.kill()
     proc.wait()

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from coursekit.errors import BuildError, CourseError
+from coursekit.execute.settings import DEFAULT_TIMEOUT, book_settings, cell_timeout
 from coursekit.exercises.editions import (
     cell_label,
     has_solution,
@@ -34,8 +35,6 @@ from coursekit.exercises.files import Exercise, find_exercises, read_notebook, w
 from coursekit.exercises.markers import is_test_cell
 from coursekit.exercises.run import cell_errors, execute
 from coursekit.model import Course
-
-DEFAULT_TIMEOUT = 120
 
 
 @dataclass
@@ -100,16 +99,20 @@ def verify_exercise(
 
 def verify(
     exercises: list[Exercise],
-    timeout: int = DEFAULT_TIMEOUT,
+    timeout: int | None = None,
     jobs: int = 1,
     cache_dir: Path | None = None,
     niceness: int = 0,
 ) -> list[Verdict]:
     """Self-check every exercise, `jobs` at a time; verdicts in the order given.
 
-    With `cache_dir`, an exercise whose verdict key is cached there is not run;
-    new passing verdicts are stored there, and entries no exercise uses removed.
+    `timeout` (seconds per cell) None: the book's `execute.timeout`, as the build
+    (`coursekit.execute.settings.cell_timeout`). With `cache_dir`, an exercise whose
+    verdict key is cached there is not run; new passing verdicts are stored there,
+    and entries no exercise uses removed.
     """
+    if timeout is None:
+        timeout = cell_timeout(None, book_settings(exercises[0].root if exercises else None))
     keys = {ex.path: verdict_key(ex, timeout) for ex in exercises} if cache_dir else {}
     cached = (
         {ex.path: _cached(cache_dir, ex, keys[ex.path]) for ex in exercises} if cache_dir else {}
@@ -163,7 +166,9 @@ def _code_key() -> str:
     from coursekit.execute import kernels
 
     digest = hashlib.sha256(__version__.encode())
-    for path in sorted([*Path(__file__).parent.glob("*.py"), Path(kernels.__file__)]):
+    for path in sorted(
+        [*Path(__file__).parent.glob("*.py"), *Path(kernels.__file__).parent.glob("*.py")]
+    ):
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
@@ -216,15 +221,19 @@ def build_editions(
     jobs: int = 1,
     cache_dir: Path | None = None,
     niceness: int = 0,
+    timeout: int | None = None,
 ) -> Editions:
     """The exercises build stage: write `out_dir/student/` and `out_dir/teacher/`.
+
+    `timeout`: seconds a cell may run (the build's --timeout; default: the
+    book's `execute.timeout`).
 
     Runs the self-checks first (those cached in `cache_dir` are not run again);
     any failure raises BuildError naming the exercise and the cell, and leaves a
     previous `out_dir` untouched. The new folders are written beside `out_dir`
     and moved into place only when complete.
     """
-    timeout = course.config.execute_timeout if course.config else DEFAULT_TIMEOUT
+    timeout = cell_timeout(timeout, course.config.execute if course.config else None)
     verdicts = verify(find_exercises(course.root), timeout, jobs, cache_dir, niceness)
     failed = [v for v in verdicts if not v.ok]
     if failed:
