@@ -501,3 +501,404 @@ def test_chart_labels_do_not_show_bibtex_keys(path):
         ):
             leaked.append(f"cell {i}: the `source` column goes onto the chart unmapped")
     assert not leaked, f"{_rel(path)}:\n" + "\n".join(leaked)
+
+
+# ------------------------------------------------------------------ issue 25: cues
+
+# Words that tell a test-wise learner an option is wrong (absolute or legal claims).
+GIVEAWAY = re.compile(
+    r"\b(always|never|only|all|none|every|must|entirely|solely|impossible|guaranteed)\b"
+    r"|\bthe law requires\b",
+    re.IGNORECASE,
+)
+CUE_LIMITS = {"longest": 0.25, "two longest": 0.50, "position": 0.40, "giveaway margin": 0.10}
+
+
+def _normalised(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9à-ÿ]+", str(text).lower()))
+
+
+def _cue_figures(quizzes: list[Path]) -> dict:
+    """What a learner who answers by form rather than content would score on."""
+    singles = longest = two_longest = 0
+    positions: dict[int, int] = {}
+    right_total = 0
+    right_giveaway = wrong_giveaway = wrong_total = 0
+    right_texts: list[tuple[str, str]] = []
+    for path in quizzes:
+        for q in _quiz(path)["questions"]:
+            if q.get("type") not in ("single", "multiple") or not q.get("choices"):
+                continue
+            choices = [c if isinstance(c, dict) else {"text": c} for c in q["choices"]]
+            where = f"{path.parent.name}:{q['id']}"
+            for i, c in enumerate(choices):
+                text = str(c.get("text", ""))
+                if c.get("correct"):
+                    right_total += 1
+                    positions[i + 1] = positions.get(i + 1, 0) + 1
+                    right_giveaway += bool(GIVEAWAY.search(text))
+                    right_texts.append((where, text))
+                else:
+                    wrong_total += 1
+                    wrong_giveaway += bool(GIVEAWAY.search(text))
+            if q["type"] == "single":
+                singles += 1
+                lengths = [len(str(c.get("text", ""))) for c in choices]
+                right = next(i for i, c in enumerate(choices) if c.get("correct"))
+                longer = sum(n > lengths[right] for n in lengths)
+                longest += longer == 0
+                two_longest += longer <= 1
+    return {
+        "singles": singles,
+        "longest": longest,
+        "two_longest": two_longest,
+        "positions": dict(sorted(positions.items())),
+        "right_total": right_total,
+        "right_giveaway": right_giveaway,
+        "wrong_giveaway": wrong_giveaway,
+        "wrong_total": wrong_total,
+        "right_texts": right_texts,
+    }
+
+
+def _cue_report(figures: dict) -> str:
+    s, r, w = figures["singles"], figures["right_total"], figures["wrong_total"]
+    return (
+        f"right option the longest in {figures['longest']}/{s} single-choice questions "
+        f"(limit {CUE_LIMITS['longest']:.0%}), among the two longest in "
+        f"{figures['two_longest']}/{s} (limit {CUE_LIMITS['two longest']:.0%}); "
+        f"right answers by position in quiz.yml {figures['positions']} of {r} "
+        f"(limit {CUE_LIMITS['position']:.0%} per position); giveaway words in "
+        f"{figures['wrong_giveaway']}/{w} wrong and {figures['right_giveaway']}/{r} right options"
+    )
+
+
+def test_quizzes_give_no_cue_of_length_position_or_wording():
+    """Over every quiz of the course: a learner who picks the longest option, the same
+    position, or the option without "always"/"only" must not score (issue 25)."""
+    figures = _cue_figures(QUIZZES)
+    per_quiz = "\n".join(f"  {p.parent.name}: {_cue_report(_cue_figures([p]))}" for p in QUIZZES)
+    report = f"whole course: {_cue_report(figures)}\nper quiz:\n{per_quiz}"
+    problems = []
+    singles = figures["singles"]
+    if figures["longest"] > CUE_LIMITS["longest"] * singles:
+        problems.append("the right option is too often the longest")
+    if figures["two_longest"] > CUE_LIMITS["two longest"] * singles:
+        problems.append("the right option is too often among the two longest")
+    crowded = {
+        pos: n
+        for pos, n in figures["positions"].items()
+        if n > CUE_LIMITS["position"] * figures["right_total"]
+    }
+    if crowded:
+        problems.append(f"positions holding more than 40 % of the right answers: {crowded}")
+    wrong_share = figures["wrong_giveaway"] / max(figures["wrong_total"], 1)
+    right_share = figures["right_giveaway"] / max(figures["right_total"], 1)
+    if wrong_share > right_share + CUE_LIMITS["giveaway margin"]:
+        problems.append(
+            f"absolute or legal words mark wrong options: {wrong_share:.0%} of wrong "
+            f"options against {right_share:.0%} of right ones"
+        )
+    assert figures["singles"] and not problems, "; ".join(problems) + "\n" + report
+
+
+def test_no_right_answer_is_repeated_across_questions():
+    """A right answer that comes back ("quote both, with source and year") teaches the
+    pattern, not the content."""
+    from difflib import SequenceMatcher
+
+    texts = _cue_figures(QUIZZES)["right_texts"]
+    repeats = []
+    for i, (where_a, a) in enumerate(texts):
+        for where_b, b in texts[i + 1 :]:
+            if where_b == where_a:  # two right answers of one multiple-choice question
+                continue
+            na, nb = _normalised(a), _normalised(b)
+            if na and (na == nb or SequenceMatcher(None, na, nb).ratio() >= 0.85):
+                repeats.append(f"{where_a} {a!r} ~ {where_b} {b!r}")
+    assert not repeats, "right answers repeated across questions:\n" + "\n".join(repeats)
+
+
+# ------------------------------------------------------------- issue 25: data folders
+
+DATA_DIRS = sorted(p for p in MODULES.glob("*/data") if p.is_dir())
+
+
+@pytest.mark.parametrize("folder", DATA_DIRS, ids=_rel)
+def test_each_data_folder_has_a_readme_naming_every_file(folder):
+    readme = folder / "README.md"
+    assert readme.is_file(), f"{_rel(folder)} has no README.md saying what each file is"
+    text = readme.read_text(encoding="utf-8")
+    files = sorted(
+        p.name
+        for p in folder.iterdir()
+        if p.is_file() and p.name != "README.md" and not p.name.startswith(".")
+    )
+    unnamed = [name for name in files if name not in text]
+    assert files and not unnamed, f"{_rel(readme)} does not name {unnamed or 'any file'}"
+
+
+# ---------------------------------------------------- issue 25: learner-facing wording
+
+SEED = re.compile(r"\bseed(s|ed|'s|’s)?\b", re.IGNORECASE)
+# "seed" in a sentence about random numbers is the random seed, which is fine.
+RANDOM_CONTEXT = re.compile(
+    r"random|rng|draw|generat|simulat|synthetic|reproduc|pseudo|same numbers|re-run|rerun",
+    re.IGNORECASE,
+)
+PRODUCTION_NOTE = re.compile(
+    r"\b(earlier|previous|older|prior|first|last|old) (version|edition|draft|release)s? "
+    r"of (this|the) (course|module|notebook|page|reading)"
+    r"|\b(this|the) course (used to|once|previously|formerly) "
+    r"|\b(earlier|previous|older|prior) (version|draft|edition)s? of (this|our)\b",
+    re.IGNORECASE,
+)
+
+
+def _prose(text: str) -> str:
+    """Text a learner reads as prose: no code blocks, inline code or citation roles."""
+    text = re.sub(r"^(`{3,}|~{3,}).*?^\1\s*$", " ", text, flags=re.DOTALL | re.MULTILINE)
+    text = CITE.sub(" ", text)
+    return re.sub(r"`[^`\n]*`", " ", text)
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[.!?:;])\s+|\n\s*\n", " ".join(text.split(" "))) if s]
+
+
+def _learner_text(path: Path) -> str:
+    if path.name == "quiz.yml":
+        quiz = _quiz(path)
+        return "\n\n".join([str(quiz.get("title", "")), *_quiz_texts(quiz)])
+    if path.name == "module.yml":
+        spec = _module_yml(path.parent)
+        return "\n\n".join(
+            [str(spec.get("title", "")), str(spec.get("summary", ""))]
+            + [str(o) for o in spec.get("objectives") or []]
+        )
+    if path.suffix == ".bib":
+        from pybtex.database import parse_file as parse_bib
+
+        entries = parse_bib(path).entries.values()
+        return "\n\n".join(
+            str(e.fields.get(f, "")) for e in entries for f in ("title", "note", "howpublished")
+        )
+    return _markdown_of(path)
+
+
+LEARNER_FILES = [
+    *[p for p in MD_PAGES + NOTEBOOKS],
+    *QUIZZES,
+    *sorted(MODULES.glob("*/module.yml")),
+    *EXERCISES,
+    REPO / "intro.md",
+    REPO / "glossary.md",
+    REPO / "bibliography.md",
+    REPO / "references.bib",  # its notes are printed in the bibliography
+]
+
+
+@pytest.mark.parametrize("path", LEARNER_FILES, ids=_rel)
+def test_learner_text_has_no_production_words(path):
+    """The learner reads about "the posts" or "Casilli's blog", not about our "seed"
+    file, and not about what an earlier version of the course said (issue 25)."""
+    found = []
+    sentences = _sentences(_prose(_learner_text(path)))
+    for i, sentence in enumerate(sentences):
+        # The random seed may be named a sentence after the randomness it fixes.
+        context = " ".join(sentences[max(i - 1, 0) : i + 1])
+        if SEED.search(sentence) and not RANDOM_CONTEXT.search(context):
+            found.append(f"'seed': {sentence.strip()[:160]!r}")
+        if PRODUCTION_NOTE.search(sentence):
+            found.append(f"production note: {sentence.strip()[:160]!r}")
+    assert not found, f"{_rel(path)}:\n" + "\n".join(found)
+
+
+# ------------------------------------------------------- issue 25: one page template
+
+OPENING = re.compile(r"^(:{3,})\{admonition\} Questions and objectives\s*$")
+OBJECTIVE_REF = re.compile(r"\(module objectives? ([\d ,and–-]+)\)")
+
+
+def _headings(lines: list[str]) -> list[tuple[int, str]]:
+    """`## ` headings outside code fences, with their line index."""
+    found, fence = [], None
+    for i, line in enumerate(lines):
+        marker = re.match(r"^(`{3,}|~{3,})", line)
+        if marker:
+            if fence is None:
+                fence = marker.group(1)
+            elif line.startswith(fence):
+                fence = None
+            continue
+        if fence is None and line.startswith("## "):
+            found.append((i, line[3:].strip()))
+    return found
+
+
+@pytest.mark.parametrize("path", READINGS, ids=_rel)
+def test_each_reading_follows_the_page_template(path):
+    """Title; the "Questions and objectives" tip naming the questions and the module
+    objectives; sections; "To remember" with its bullets; optionally "Check your
+    understanding" last (COMMON page template, issue 25)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    problems = []
+    if not lines or not lines[0].startswith("# "):
+        problems.append("line 1 is not the page's `# Title`")
+    body = [i for i, line in enumerate(lines[1:], start=1) if line.strip()]
+    start = body[0] if body else None
+    opening = OPENING.match(lines[start]) if start is not None else None
+    if not opening:
+        problems.append("the title is not followed by `:::{admonition} Questions and objectives`")
+    else:
+        fence = opening.group(1)
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].strip() == fence), None)
+        if start + 1 >= len(lines) or lines[start + 1].strip() != ":class: tip":
+            problems.append("the opening admonition's first option is not `:class: tip`")
+        if end is None:
+            problems.append(f"the opening admonition is never closed with {fence}")
+        else:
+            box = "\n".join(lines[start:end])
+            for part in (
+                "**Questions this reading answers.**",
+                "**After it you should be able to**",
+            ):
+                if part not in box:
+                    problems.append(f"the opening admonition lacks {part}")
+            ref = OBJECTIVE_REF.search(" ".join(box.split()))
+            count = len(_module_yml(path.parent)["objectives"])
+            numbers = [int(n) for n in re.findall(r"\d+", ref.group(1))] if ref else []
+            if not numbers:
+                problems.append("the opening admonition names no '(module objective N)'")
+            elif not all(1 <= n <= count for n in numbers):
+                problems.append(f"objectives {numbers}: module.yml has {count}")
+    headings = _headings(lines)
+    names = [name for _, name in headings]
+    if names.count("To remember") != 1:
+        problems.append(f"expected one '## To remember', found {names.count('To remember')}")
+    else:
+        after = names[names.index("To remember") + 1 :]
+        if after not in ([], ["Check your understanding"]):
+            problems.append(
+                f"after 'To remember' only 'Check your understanding' may follow: {after}"
+            )
+        at = headings[names.index("To remember")][0]
+        stop = next((i for i, _ in headings if i > at), len(lines))
+        if not any(line.lstrip().startswith(("- ", "* ")) for line in lines[at:stop]):
+            problems.append("'To remember' has no bullet points")
+    banned = [
+        n for n in names if n.lower() in {"summary", "key points"} or n.startswith("What to take")
+    ]
+    if banned:
+        problems.append(f"summary headings other than 'To remember': {banned}")
+    assert not problems, f"{_rel(path)}:\n" + "\n".join(problems)
+
+
+# ------------------------------------------- issue 25: feedback on written work
+
+MODEL_ANSWER = re.compile(
+    r"^(?P<fence>:{3,})\{admonition\} Model answer and rubric[^\n]*\n"
+    r":class: dropdown\s*\n(?P<body>.*?)^(?P=fence)\s*$",
+    re.DOTALL | re.MULTILINE,
+)
+MODEL_WORDS = (80, 150)
+
+
+def _written_tasks(nb: dict) -> list[int]:
+    """Markdown cells a learner writes in: nbgrader task or manually graded answer cells,
+    or cells holding a mark scheme."""
+    from coursekit.exercises.markers import MARK_SCHEME, scan
+
+    tasks = []
+    for i, cell in enumerate(nb["cells"]):
+        if cell.get("cell_type") != "markdown":
+            continue
+        nbg = (cell.get("metadata") or {}).get("nbgrader") or {}
+        schemes = [r for r in scan(cell)[0] if r.kind is MARK_SCHEME]
+        if nbg.get("task") or nbg.get("solution") or schemes:
+            tasks.append(i)
+    return tasks
+
+
+def _model_answer_problems(body: str) -> list[str]:
+    """What a "Model answer and rubric" dropdown's body lacks (COMMON's form)."""
+    answer = re.search(r"\*\*A model answer\.\*\*(.*?)\*\*Rubric\.\*\*", body, re.DOTALL)
+    if not answer:
+        return ["the dropdown needs '**A model answer.**' then '**Rubric.**'"]
+    problems = []
+    words = _prose_words(answer.group(1))
+    if not MODEL_WORDS[0] <= words <= MODEL_WORDS[1]:
+        problems.append(f"the model answer has {words} words, expected 80-150")
+    levels = r"\b(\d+|zero|one|two|three|four|five)\s+points?\b|\b0\s*(:|for\b)"
+    if len(re.findall(levels, body[answer.end() :], re.IGNORECASE)) < 2:
+        problems.append("the rubric gives fewer than two point levels")
+    return problems
+
+
+@pytest.mark.parametrize("path", EXERCISES, ids=_rel)
+def test_every_written_task_has_a_model_answer_the_learner_sees(path):
+    """After each written task, in the student edition (so the book and the packages show
+    it, folded): a "Model answer and rubric" dropdown with an 80-150 word answer and a
+    rubric of point levels (issue 25). The teacher's mark scheme stays hidden."""
+    from coursekit.exercises.editions import student_edition
+    from coursekit.exercises.files import read_notebook
+
+    source = read_notebook(path)
+    tasks = _written_tasks(source)
+    assert tasks, f"{_rel(path)} has no written task (nbgrader task cell or mark scheme)"
+    student, _ = student_edition(source, path.stem)
+    cells = student["cells"]
+    problems = []
+    for i in tasks:
+        label = f"cell {i + 1} (id {cells[i].get('id', '?')})"
+        # The dropdown closes the task's own cell, or is the cell right after it.
+        candidates = [str(cells[i]["source"])]
+        if i + 1 < len(cells) and cells[i + 1]["cell_type"] == "markdown":
+            candidates.append(str(cells[i + 1]["source"]))
+        found = next((m for text in candidates for m in MODEL_ANSWER.finditer(text)), None)
+        if found is None:
+            problems.append(f"{label}: no 'Model answer and rubric' dropdown right after it")
+            continue
+        problems += [f"{label}: {p}" for p in _model_answer_problems(found["body"])]
+    assert not problems, f"{_rel(path)}:\n" + "\n".join(problems)
+
+
+ASSESSES = re.compile(r"assesses objectives? (\d+)", re.IGNORECASE)
+DROPDOWN_TITLE = re.compile(r"^:{3,}\{admonition\} Model answer and rubric", re.MULTILINE)
+
+
+def _blocks(path: Path) -> list[str]:
+    """A reading's `## ` sections, or a notebook's Markdown cells: where a written task
+    and the model answer that follows it must sit together."""
+    if path.suffix == ".ipynb":
+        cells = nbformat.read(path, as_version=4).cells
+        texts = [c.source if c.cell_type == "markdown" else "" for c in cells]
+        # A task's dropdown may be the next cell.
+        return [a + "\n\n" + b for a, b in zip(texts, [*texts[1:], ""], strict=True)]
+    text = path.read_text(encoding="utf-8")
+    return re.split(r"^## ", text, flags=re.MULTILINE)
+
+
+MODULE_TASK_PAGES = [p for p in MD_PAGES + NOTEBOOKS if p.name not in NOT_CONTENT_PAGES]
+
+
+@pytest.mark.parametrize("path", MODULE_TASK_PAGES, ids=_rel)
+def test_written_tasks_in_the_modules_have_a_model_answer(path):
+    """A written task in a reading or notebook says which objective it assesses ("This
+    assesses objective N"); a well-formed dropdown follows it, and every dropdown of the
+    page is well-formed (issue 25)."""
+    count = len(_module_yml(path.parent)["objectives"])
+    problems = []
+    for block in _blocks(path):
+        tasks = [int(n) for n in ASSESSES.findall(" ".join(block.split()))]
+        if any(not 1 <= n <= count for n in tasks):
+            problems.append(f"a task names objective {tasks}; module.yml has {count}")
+        last_task = max((m.end() for m in ASSESSES.finditer(block)), default=None)
+        if last_task is not None and not DROPDOWN_TITLE.search(block, last_task):
+            title = block.strip().splitlines()[0][:60] if block.strip() else "?"
+            problems.append(f"the task in {title!r} has no 'Model answer and rubric' after it")
+    for found in MODEL_ANSWER.finditer(_markdown_of(path)):
+        problems += _model_answer_problems(found["body"])
+    if DROPDOWN_TITLE.search(_markdown_of(path)) and not MODEL_ANSWER.search(_markdown_of(path)):
+        problems.append("a 'Model answer and rubric' admonition is not `:class: dropdown`")
+    assert not problems, f"{_rel(path)}:\n" + "\n".join(problems)
