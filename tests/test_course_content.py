@@ -902,3 +902,77 @@ def test_written_tasks_in_the_modules_have_a_model_answer(path):
     if DROPDOWN_TITLE.search(_markdown_of(path)) and not MODEL_ANSWER.search(_markdown_of(path)):
         problems.append("a 'Model answer and rubric' admonition is not `:class: dropdown`")
     assert not problems, f"{_rel(path)}:\n" + "\n".join(problems)
+
+
+# ------------------------------------------------------ issue 25: time estimates
+
+PART_MINUTES = re.compile(r"(\d+) minutes? (?:of|for)\b|\|\s*(\d+) min\s*\|")
+
+
+def _estimated_time(module: Path) -> str:
+    text = (module / "overview.md").read_text(encoding="utf-8")
+    found = re.search(r"^## Estimated time\s*$(.*?)(?=^## |\Z)", text, re.DOTALL | re.MULTILINE)
+    assert found, f"{_rel(module)}/overview.md has no '## Estimated time' section"
+    return " ".join(found.group(1).split())
+
+
+def _stated_total(text: str) -> int | None:
+    """The total an overview or intro states: "(170 minutes)" or "About 3 hours 25 minutes"."""
+    minutes = re.search(r"\((\d+) minutes\)", text)
+    if minutes:
+        return int(minutes.group(1))
+    hours = re.search(r"[Aa]bout \**(\d+) hours?(?: (\d+) minutes)?", text)
+    return int(hours.group(1)) * 60 + int(hours.group(2) or 0) if hours else None
+
+
+@pytest.mark.parametrize("module", MODULE_DIRS, ids=_rel)
+def test_overview_time_adds_up_to_the_module_duration(module):
+    duration = _module_yml(module)["duration"]
+    section = _estimated_time(module)
+    parts = [int(a or b) for a, b in PART_MINUTES.findall(section)]
+    total = _stated_total(section)
+    assert total == duration and sum(parts) == duration, (
+        f"{_rel(module)}: module.yml says {duration} minutes; the overview states "
+        f"{total} and its steps add up to {sum(parts)} ({parts})"
+    )
+
+
+EXERCISE_TIME = re.compile(r"\*\*Time:?\*\*:? about (\d+) minutes|\*\*Time: about (\d+) minutes")
+
+
+@pytest.mark.parametrize("path", EXERCISES, ids=_rel)
+def test_an_exercise_takes_the_time_its_overview_gives_it(path):
+    text = _markdown_of(path)
+    own = EXERCISE_TIME.search(text)
+    assert own, f"{_rel(path)} does not say '**Time: about N minutes**'"
+    minutes = int(own.group(1) or own.group(2))
+    section = _estimated_time(MODULES / path.parent.name)
+    given = re.findall(
+        r"(\d+) minutes for the exercise|\|[^|]*[Ee]xercise[^|]*\|\s*(\d+) min\s*\|", section
+    )
+    stated = sorted({int(a or b) for a, b in given})
+    assert stated == [minutes], (
+        f"{_rel(path)} says {minutes} minutes; its module's overview gives the exercise {stated}"
+    )
+
+
+def test_intro_gives_each_module_its_duration():
+    """intro.md's list of modules gives each the duration of its module.yml."""
+    intro = " ".join((REPO / "intro.md").read_text(encoding="utf-8").split())
+    problems = []
+    for module in MODULE_DIRS:
+        duration = _module_yml(module)["duration"]
+        item = re.search(rf"\]\(modules/{re.escape(module.name)}/overview\.md\)([^:]*)", intro)
+        stated = _stated_total(item.group(1)) if item else None
+        if stated != duration:
+            problems.append(f"{module.name}: intro says {stated}, module.yml {duration}")
+    total = sum(_module_yml(m)["duration"] for m in MODULE_DIRS)
+    said = re.search(r"(\d+) hours? (?:and )?(\d+) minutes in all|(\d+) minutes in all", intro)
+    said_total = (
+        (int(said.group(1)) * 60 + int(said.group(2)))
+        if said and said.group(1)
+        else (int(said.group(3)) if said else None)
+    )
+    if said_total != total:
+        problems.append(f"intro gives {said_total} minutes in all; the modules add up to {total}")
+    assert not problems, "\n".join(problems)
