@@ -23,13 +23,13 @@ from coursekit.errors import BuildError
 from coursekit.execute.kernels import run_notebook
 from coursekit.exercises import (
     build_editions,
-    find_exercises,
     read_notebook,
     solution_lines,
     student_edition,
 )
 from coursekit.exercises.markers import is_test_cell, scan
 from coursekit.loading import load_course
+from coursekit.loading.exercises import load_exercises
 
 FIXTURES = REPO / "tests" / "fixtures" / "exercises"
 GOOD = FIXTURES / "good"
@@ -272,7 +272,7 @@ def test_verify_and_build_share_one_default_timeout(course):
 
 
 def test_the_bundled_exercises_one_per_module():
-    names = [ex.name.split("/")[0] for ex in find_exercises(REPO)]
+    names = [ex.name.split("/")[0] for ex in load_exercises(REPO)]
     modules = sorted(p.name for p in (REPO / "modules").iterdir() if p.is_dir())
     assert names == modules
     result = run_cli("check", REPO, "--select", "CK4")

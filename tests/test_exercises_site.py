@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from coursekit.exercises import find_exercises, read_notebook, solution_lines
+from coursekit.exercises import read_notebook, solution_lines
 from coursekit.exercises.markers import is_test_cell
+from coursekit.loading.exercises import load_exercises
 
 pytestmark = pytest.mark.slow
 TEXT_SUFFIXES = {".html", ".txt", ".ipynb", ".js", ".json", ".md", ".xml"}
@@ -30,7 +31,7 @@ def visible_text(raw: str) -> str:
 def secret_lines(root: Path) -> set[str]:
     lines = {
         ln
-        for ex in find_exercises(root)
+        for ex in load_exercises(root)
         for ln in solution_lines(read_notebook(ex.file))
         if len(ln) >= 12
     }
@@ -49,7 +50,7 @@ def leaks(text: str, secrets: set[str]) -> list[str]:
 
 
 def test_each_exercise_has_a_teacher_and_a_student_edition(built_course):
-    exercises = find_exercises(built_course.root)
+    exercises = load_exercises(built_course.root)
     assert len(exercises) == 4
     for ex in exercises:
         teacher = read_notebook(built_course.out / "exercises" / "teacher" / f"{ex.name}.ipynb")
@@ -92,7 +93,7 @@ def test_no_solution_reaches_the_scorm_zips(built_course):
 
 def test_exercise_pages_are_student_editions_and_downloadable(built_course):
     site = built_course.out / "html"
-    for ex in find_exercises(built_course.root):
+    for ex in load_exercises(built_course.root):
         page = (site / f"exercises/{ex.name}.html").read_text(encoding="utf-8")
         assert "YOUR CODE HERE" in visible_text(page)
         assert "mybinder.org" not in page, "launch buttons would open the teacher notebook"

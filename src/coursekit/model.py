@@ -26,6 +26,19 @@ from coursekit.formats.frozen import EMPTY
 from coursekit.quiz.model import Quiz
 
 PAGE_SUFFIXES = (".md", ".ipynb")
+EXERCISES_DIR = "exercises"
+
+
+def is_exercise(path: str) -> bool:
+    """Whether the file `path` (relative to the course root) is an exercise notebook:
+    `exercises/<unit>/<name>.ipynb`, no part of it hidden (`.x`) or private (`_x`)."""
+    parts = path.split("/")
+    return (
+        len(parts) == 3
+        and parts[0] == EXERCISES_DIR
+        and parts[2].endswith(".ipynb")
+        and not any(part.startswith((".", "_")) for part in parts)
+    )
 
 
 class PageKind(StrEnum):
@@ -168,6 +181,12 @@ class Page:
     @property
     def docname(self) -> str:
         return self.path.rsplit(".", 1)[0]
+
+    @property
+    def is_notebook(self) -> bool:
+        """Whether the book reads this page as a notebook (.ipynb, a MyST Markdown
+        notebook or a custom format), and so runs it."""
+        return self.kind is not PageKind.MARKDOWN
 
     @property
     def title(self) -> str | None:
@@ -363,10 +382,20 @@ class Exercise:
     """An exercise notebook (`exercises/<unit>/<name>.ipynb`) as read."""
 
     page: Page  # the notebook, read like a page (not necessarily in the TOC)
+    root: Path  # the folder `path` is relative to (the course's)
 
     @property
     def path(self) -> str:
         return self.page.path
+
+    @property
+    def name(self) -> str:
+        """`<unit>/<name>`, as the editions and the grades name it."""
+        return self.path.removeprefix(f"{EXERCISES_DIR}/").removesuffix(".ipynb")
+
+    @property
+    def file(self) -> Path:
+        return self.root / self.path
 
 
 @dataclass(frozen=True, slots=True)

@@ -579,13 +579,12 @@ def input_files(course: Course, out_dir: Path) -> set[str]:
     downloads, included files). Dotfiles and editor backups never count.
     """
     from coursekit.book.sphinx.build import read_inputs
-    from coursekit.exercises.files import find_exercises
 
     root = course.root
     named = {p.path for p in course.pages} | _packaging_files(course)
     if course.bibliography is not None:
         named.update(f.path for f in course.bibliography.files)
-    for exercise in find_exercises(root):
+    for exercise in course.exercises:
         folder = exercise.file.parent
         # Regular files only (is_file follows links): a FIFO would block the read.
         named.update(p.relative_to(root).as_posix() for p in folder.rglob("*") if p.is_file())

@@ -52,9 +52,8 @@ import nbformat
 from coursekit.errors import BuildError
 from coursekit.execute.settings import ExecuteSettings
 from coursekit.loading.nbread import is_notebook_page, read_notebook
+from coursekit.model import is_exercise
 
-# Pages under exercises/ are executed (and self-checked) by the exercises stage.
-NOT_EXECUTED_HERE = ("exercises/",)
 POLL_SECONDS = 0.05
 DEFAULT_CACHE = ".jupyter_cache"  # inside the output folder
 
@@ -190,7 +189,7 @@ def kept_unread(root: Path, rel: str, settings: ExecuteSettings) -> str | None:
     """The reasons to keep `rel`'s stored outputs that need no look inside it."""
     if settings.mode == "off":
         return "execute_notebooks is off"
-    if rel.startswith(NOT_EXECUTED_HERE):
+    if is_exercise(rel):  # the exercises stage runs (and self-checks) it
         return "the exercises stage runs it"
     # myst-nb matches each pattern against the page's absolute POSIX path, from the right.
     path = PurePosixPath((root / rel).as_posix())

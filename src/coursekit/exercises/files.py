@@ -1,58 +1,63 @@
-"""Finding exercise notebooks and reading/writing them as plain JSON."""
+"""Exercise notebooks as plain JSON dicts (from the model's reading), and writing them."""
 
 from __future__ import annotations
 
+import copy
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from coursekit.errors import CourseError
+from coursekit.findings import Finding
+from coursekit.model import EXERCISES_DIR, Exercise, NotebookSource
 
-EXERCISES_DIR = "exercises"
-
-
-@dataclass(frozen=True, slots=True)
-class Exercise:
-    """One notebook `exercises/NN-slug/name.ipynb`; `name` is `NN-slug/name`."""
-
-    root: Path
-    path: str  # relative to the course root, POSIX
-
-    @property
-    def name(self) -> str:
-        return self.path.removeprefix(f"{EXERCISES_DIR}/").removesuffix(".ipynb")
-
-    @property
-    def file(self) -> Path:
-        return self.root / self.path
+__all__ = [
+    "EXERCISES_DIR",
+    "dumps_notebook",
+    "exercise_notebook",
+    "read_notebook",
+    "select_exercises",
+    "write_notebook",
+]
 
 
-def find_exercises(root: Path) -> list[Exercise]:
-    """Every `exercises/*/*.ipynb` under `root`, sorted; checkpoints and hidden files skipped."""
-    base = root / EXERCISES_DIR
-    if not base.is_dir():
-        return []
-    found = []
-    for path in sorted(base.glob("*/*.ipynb")):
-        rel = path.relative_to(root)
-        if any(part.startswith((".", "_")) for part in rel.parts):
-            continue
-        found.append(Exercise(root, rel.as_posix()))
-    return found
+def exercise_notebook(exercise: Exercise) -> dict[str, Any]:
+    """The exercise's notebook as a dict of its own (the model's reading, copied);
+    CourseError when it could not be read as one."""
+    page = exercise.page
+    return notebook_dict(page.notebook, page.problems, exercise.path)
 
 
 def read_notebook(path: Path, shown: str | None = None) -> dict[str, Any]:
-    """The notebook at `path` as a dict; CourseError (naming `shown`) when it is not one."""
+    """The notebook at `path` as a dict; CourseError (naming `shown`) when it is not one.
+
+    For a notebook outside the course model (a submission, a test's fixture).
+    """
+    from coursekit.loading.notebooks import read_notebook as parse
+
+    name = shown or str(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CourseError(f"{shown or path}: not a readable notebook ({exc})") from exc
-    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
-        raise CourseError(f"{shown or path}: not a notebook (no list of cells)")
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CourseError(f"{name}: not a readable notebook ({exc})") from exc
+    source, problems = parse(name, text)
+    return notebook_dict(source, problems, name)
+
+
+def notebook_dict(
+    source: NotebookSource | None, problems: tuple[Finding, ...] | list[Finding], shown: str
+) -> dict[str, Any]:
+    """A copy of the notebook's JSON, each cell's source one string (on disk it may be a
+    list of lines); CourseError naming `shown` when there is no notebook."""
+    if source is None:
+        why = problems[0].message if problems else "unreadable"
+        raise CourseError(f"{shown}: not a readable notebook ({why})")
+    data = copy.deepcopy(source.data)
+    if not isinstance(data.get("cells"), list):
+        raise CourseError(f"{shown}: not a notebook (no list of cells)")
     for cell in data["cells"]:
         if isinstance(cell, dict) and isinstance(cell.get("source"), list):
-            cell["source"] = "".join(cell["source"])  # on disk, a list of lines is allowed
+            cell["source"] = "".join(cell["source"])
     return data
 
 
@@ -73,6 +78,8 @@ def select_exercises(path: Path) -> tuple[Path, list[Exercise]]:
     `path` may be the course folder, a folder inside `exercises/`, or one notebook
     (also a notebook outside any course, checked on its own).
     """
+    from coursekit.loading.exercises import load_exercises, read_exercise
+
     path = path.resolve()
     root = next(
         (
@@ -86,11 +93,11 @@ def select_exercises(path: Path) -> tuple[Path, list[Exercise]]:
         root = path if path.is_dir() else path.parent
     chosen = [
         ex
-        for ex in find_exercises(root)
+        for ex in load_exercises(root)
         if ex.file.resolve() == path or ex.file.resolve().is_relative_to(path)
     ]
     if not chosen and path.is_file() and path.suffix == ".ipynb":
-        return path.parent, [Exercise(path.parent, path.name)]
+        return path.parent, [read_exercise(path.parent, path.name)]
     if not chosen:
         raise CourseError(
             f"{path}: no exercise notebooks here (looked for "

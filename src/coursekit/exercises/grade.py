@@ -33,9 +33,11 @@ from typing import Any
 from coursekit.execute.executor import Executor, RunRequest
 from coursekit.execute.settings import book_settings, cell_timeout
 from coursekit.exercises.editions import student_edition
-from coursekit.exercises.files import Exercise, find_exercises, read_notebook
+from coursekit.exercises.files import exercise_notebook
 from coursekit.exercises.markers import is_test_cell
 from coursekit.exercises.sandbox import Limits, SandboxExecutor, become_subreaper, kill_orphans
+from coursekit.loading.exercises import load_exercises
+from coursekit.model import Exercise
 
 CSV_COLUMNS = ("student_file", "exercise", "tests_passed", "tests_total", "note")
 MAX_NOTEBOOK_BYTES = 20 * 1024**2
@@ -104,7 +106,7 @@ def read_submission(file: Path) -> dict[str, Any]:
 
 def course_tests(exercise: Exercise) -> CourseTests:
     """The exercise's test cells as students were given them (student edition)."""
-    nb, _ = student_edition(read_notebook(exercise.file, exercise.path), exercise.name)
+    nb, _ = student_edition(exercise_notebook(exercise), exercise.name)
     sources: dict[str, str] = {}
     grade_ids: dict[str, str] = {}
     for cell in nb["cells"]:
@@ -237,7 +239,7 @@ def grade(
     """
     timeout = cell_timeout(timeout, book_settings(course_root))
     executor = SandboxExecutor(limits)
-    exercises = find_exercises(course_root) if course_root else []
+    exercises = load_exercises(course_root) if course_root else ()
     known = {ex.name: course_tests(ex) for ex in exercises}
     # Every submission is read before any runs: one cannot change or delete another.
     read = {f: _read(f) for f in submission_files(submissions)}

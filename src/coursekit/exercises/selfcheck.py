@@ -31,10 +31,10 @@ from coursekit.exercises.editions import (
     student_edition,
     teacher_edition,
 )
-from coursekit.exercises.files import Exercise, find_exercises, read_notebook, write_notebook
+from coursekit.exercises.files import exercise_notebook, write_notebook
 from coursekit.exercises.markers import is_test_cell
 from coursekit.exercises.run import cell_errors, execute
-from coursekit.model import Course
+from coursekit.model import Course, Exercise
 
 
 @dataclass
@@ -64,7 +64,7 @@ def verify_exercise(
     """Build both editions of `exercise`, execute them (kernels at `niceness`) and judge them."""
     verdict = Verdict(exercise)
     try:
-        source = read_notebook(exercise.file, exercise.path)
+        source = exercise_notebook(exercise)
     except CourseError as exc:
         verdict.problems.append(str(exc).removeprefix(f"{exercise.path}: "))
         return verdict
@@ -137,7 +137,7 @@ def verify(
 def verdict_key(exercise: Exercise, timeout: int) -> str | None:
     """What decides an exercise's verdict, hashed; None when the notebook cannot be read."""
     try:
-        source = read_notebook(exercise.file, exercise.path)
+        source = exercise_notebook(exercise)
     except CourseError:
         return None
     digest = hashlib.sha256()
@@ -234,7 +234,7 @@ def build_editions(
     and moved into place only when complete.
     """
     timeout = cell_timeout(timeout, course.config.execute if course.config else None)
-    verdicts = verify(find_exercises(course.root), timeout, jobs, cache_dir, niceness)
+    verdicts = verify(list(course.exercises), timeout, jobs, cache_dir, niceness)
     failed = [v for v in verdicts if not v.ok]
     if failed:
         raise BuildError("the exercise self-checks failed:\n" + describe_failures(failed))

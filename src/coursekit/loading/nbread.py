@@ -21,6 +21,7 @@ import nbformat
 
 from coursekit.errors import BuildError
 from coursekit.execute.settings import CustomFormat, ExecuteSettings
+from coursekit.formats.mystnb import is_myst_notebook
 
 
 def is_notebook_page(root: Path, rel: str, settings: ExecuteSettings) -> bool:
@@ -29,11 +30,9 @@ def is_notebook_page(root: Path, rel: str, settings: ExecuteSettings) -> bool:
         return True
     if not rel.endswith(".md"):
         return False
-    from myst_nb.core.read import is_myst_markdown_notebook
-
     try:
         with (root / rel).open(encoding="utf-8") as text:
-            return bool(is_myst_markdown_notebook(line.rstrip("\n") for line in text))
+            return is_myst_notebook(line.rstrip("\n") for line in text)
     except (OSError, UnicodeDecodeError):
         return False  # the checks report an unreadable page
 
@@ -66,9 +65,9 @@ def _read_text(
         return nb
     if rel.endswith(".ipynb"):
         return nbformat.reads(text, as_version=4)
-    from myst_nb.core.read import is_myst_markdown_notebook, read_myst_markdown_notebook
+    from myst_nb.core.read import read_myst_markdown_notebook
 
-    if not is_myst_markdown_notebook(text):
+    if not is_myst_notebook(text):
         return None  # a plain Markdown page
     md: nbformat.NotebookNode = read_myst_markdown_notebook(
         text, config=_md_config(settings.myst_extensions), add_source_map=True, path=str(root / rel)

@@ -9,17 +9,15 @@ text is parsed as Markdown (positions then point into the file as written).
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from coursekit.findings import Finding
+from coursekit.formats.mystnb import is_myst_notebook
 from coursekit.formats.yamlfile import read_text
 from coursekit.loading import markdown, notebooks
 from coursekit.model import Config, Page, PageKind
 
 MARKDOWN_LIKE = (".md", ".Rmd", ".rmd", ".qmd", ".markdown")
-# A MyST Markdown notebook, as myst-nb recognises one: front matter with a kernelspec.
-_MYST_NOTEBOOK = re.compile(r"\A---\s*\n(?:.*\n)*?\s*kernelspec\s*:", re.M)
 
 
 def kind_of(path: str) -> PageKind:
@@ -48,7 +46,7 @@ def read_page(root: Path, page: Page, config: Config | None) -> Page:
         markup = notebooks.with_figure_names(markup, nb.data)
         return replace(page, text=text, notebook=nb, markup=markup, problems=tuple(problems))
     kind = page.kind
-    if kind is PageKind.MARKDOWN and _MYST_NOTEBOOK.match(text):
+    if kind is PageKind.MARKDOWN and is_myst_notebook(text):
         kind = PageKind.TEXT_NOTEBOOK
     if not page.path.endswith(MARKDOWN_LIKE):
         # A script format (`.py` percent…): its Markdown sits in comments, and a reading

@@ -14,7 +14,7 @@ Listed in `_config.yml` under `sphinx: extra_extensions`, so a plain
 from __future__ import annotations
 
 import posixpath
-from pathlib import Path, PurePosixPath
+from pathlib import Path, PurePath, PurePosixPath
 from typing import Any
 
 from docutils import nodes
@@ -30,7 +30,7 @@ from coursekit.exercises.editions import cell_label, student_edition
 from coursekit.exercises.files import EXERCISES_DIR, dumps_notebook
 from coursekit.findings import Severity
 from coursekit.loading import load_course
-from coursekit.model import Course
+from coursekit.model import Course, is_exercise
 from coursekit.quiz.render import render_quiz
 
 logger = logging.getLogger(__name__)
@@ -149,29 +149,30 @@ def skip_node(self: Any, node: nodes.Element) -> None:
     raise nodes.SkipNode
 
 
-def is_exercise(docname: str, path: str) -> bool:
-    """An exercise page: a notebook under `exercises/`."""
-    return docname.startswith(f"{EXERCISES_DIR}/") and path.endswith(".ipynb")
+def exercise_page(app: Sphinx, docname: str) -> bool:
+    """Whether page `docname` is an exercise notebook (`coursekit.model.is_exercise`)."""
+    return is_exercise(PurePath(app.env.doc2path(docname, False)).as_posix())
 
 
 def student_source(docname: str, text: str, location: Any = None) -> str:
     """The student edition of an exercise notebook's JSON text (warnings logged)."""
-    import json
+    from coursekit.loading.notebooks import read_notebook
 
-    try:
-        nb = json.loads(text)
-    except json.JSONDecodeError as exc:
+    read, problems = read_notebook(docname, text)
+    if read is not None:
+        nb = read.data
+    else:
         # Never pass an unreadable exercise through as it is: it may hold solutions.
         logger.warning(
-            "the exercise is not JSON (%s); the page shows nothing of it",
-            exc,
+            "the exercise is not a notebook (%s); the page shows nothing of it",
+            problems[0].message if problems else "unreadable",
             location=location,
             type="coursekit",
             subtype="CK400",
         )
         nb = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
-    student, problems = student_edition(nb, docname.removeprefix(f"{EXERCISES_DIR}/"))
-    for p in problems:
+    student, marker_problems = student_edition(nb, docname.removeprefix(f"{EXERCISES_DIR}/"))
+    for p in marker_problems:
         logger.warning(
             "%s: %s (the cell is left out of the student edition)",
             cell_label(nb, p.index),
@@ -185,7 +186,7 @@ def student_source(docname: str, text: str, location: Any = None) -> str:
 
 def on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
     """Replace each exercise notebook by its student edition before it is parsed."""
-    if is_exercise(docname, str(app.env.doc2path(docname))):
+    if exercise_page(app, docname):
         source[0] = student_source(docname, source[0], location=docname)
 
 
@@ -196,9 +197,9 @@ def on_build_finished(app: Sphinx, exception: Exception | None) -> None:
     sources = Path(app.outdir) / "_sources"
     suffix = app.config.html_sourcelink_suffix
     for docname in sorted(app.env.found_docs):
-        src = Path(app.env.doc2path(docname))
-        if not is_exercise(docname, str(src)):
+        if not exercise_page(app, docname):
             continue
+        src = Path(app.env.doc2path(docname))
         name = docname + src.suffix + (suffix if suffix != src.suffix else "")
         copy = sources / PurePosixPath(name)
         if copy.is_file():
