@@ -89,6 +89,24 @@ def _known_prefixes(values: Sequence[str], option: str) -> list[str]:
     return prefixes
 
 
+class _OutputChoice(click.Choice):  # type: ignore[type-arg]
+    """The outputs the stage registry knows, read when the command line is parsed (so a
+    stage registered after this module was imported is a choice too)."""
+
+    def __init__(self) -> None:
+        super().__init__([])
+
+    @property  # type: ignore[override]
+    def choices(self) -> tuple[str, ...]:
+        from coursekit.build.stages import outputs
+
+        return outputs()
+
+    @choices.setter
+    def choices(self, value: object) -> None:
+        pass  # the registry is the only source
+
+
 course_path = click.argument("path", default=".", type=click.Path(file_okay=False, path_type=Path))
 _jobs = click.option(
     "--jobs",
@@ -164,7 +182,7 @@ def check(
 )
 @click.option(
     "--only",
-    type=click.Choice(["html", "scorm", "cmi5", "exercises", "pdf"]),
+    type=_OutputChoice(),
     default=None,
     help="Build only this output (and what it needs).",
 )
@@ -196,7 +214,7 @@ def build(
     ignore: tuple[str, ...],
 ) -> None:
     """Check, execute and build the course at PATH into _build/ (every output, or --only one)."""
-    from coursekit.build.pipeline import BuildOptions, build_course, default_jobs
+    from coursekit.build.pipeline import BuildOptions, build_course
 
     _require_folder(path)
     options = BuildOptions(
@@ -205,7 +223,7 @@ def build(
         execute=not no_execute,
         strict=strict,
         timeout=timeout,
-        jobs=jobs or default_jobs(),
+        jobs=jobs,
         select=tuple(_known_prefixes(select, "--select")),
         ignore=tuple(_known_prefixes(ignore, "--ignore")),
     )
@@ -284,14 +302,15 @@ def serve(path: Path, port: int, jobs: int | None) -> None:
     import threading
 
     from coursekit.book.sphinx.build import WarmBooks
-    from coursekit.build.pipeline import BuildOptions, build_course, default_jobs
+    from coursekit.build.context import out_folder
+    from coursekit.build.pipeline import BuildOptions, build_course
     from coursekit.serve import LiveReload, http_server, rebuild_on_save, warm_up, watching
 
     _require_folder(path)
     books = WarmBooks()  # Sphinx stays started from one rebuild to the next
-    options = BuildOptions(only="html", jobs=jobs or default_jobs(), books=books)
+    options = BuildOptions(only="html", jobs=jobs, books=books)
     reporter = _TerminalReporter()
-    out = (path / "_build").resolve()
+    out = out_folder(path)
 
     def on_build(outcome: Any) -> None:
         reporter.close()
@@ -418,13 +437,12 @@ def exercises_verify(path: Path, jobs: int | None, timeout: int | None) -> None:
     The teacher edition must pass every cell; the student edition must fail every
     test cell (a test that passes without the solution tests nothing).
     """
-    import os
-
+    from coursekit.build.context import default_jobs
     from coursekit.exercises.files import select_exercises
     from coursekit.exercises.selfcheck import describe_failures, verify
 
     _root, chosen = select_exercises(path)
-    verdicts = verify(chosen, timeout, jobs or os.cpu_count() or 1)
+    verdicts = verify(chosen, timeout, jobs or default_jobs())
     for v in verdicts:
         if v.ok:
             click.echo(f"ok      {v.exercise.path} ({v.tests} test cells)")
@@ -467,15 +485,14 @@ def exercises_grade(
     Columns: student_file, exercise, tests_passed, tests_total, note. Submissions run
     real code on this machine: grade untrusted work in a sandbox.
     """
-    import os
-
+    from coursekit.build.context import default_jobs
     from coursekit.exercises.grade import grade, write_csv
     from coursekit.exercises.sandbox import sandbox_warning
 
     warning = sandbox_warning()
     if warning:
         click.secho(f"WARNING: {warning}", fg="red", bold=True, err=True)
-    grades = grade(submissions, course, timeout, jobs or os.cpu_count() or 1)
+    grades = grade(submissions, course, timeout, jobs or default_jobs())
     target = output or submissions / "grades.csv"
     write_csv(grades, target)
     for g in grades:

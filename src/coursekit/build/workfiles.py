@@ -11,8 +11,12 @@ import functools
 import hashlib
 import importlib.metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import coursekit
+
+if TYPE_CHECKING:
+    from coursekit.model import Course
 
 BOOK_TOOLS = ("jupyter-book", "sphinx", "myst-nb", "sphinx-book-theme", "sphinxcontrib-bibtex")
 
@@ -53,3 +57,22 @@ def sphinx_exclude(root: Path, out_dir: Path) -> list[str]:
         return [out_dir.relative_to(root).as_posix()]
     except ValueError:
         return []
+
+
+def read_bytes(path: Path) -> bytes:
+    """The bytes of an input file; a missing one is a state too (its return changes a hash)."""
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b"<missing>"
+
+
+def packaging_files(course: Course) -> set[str]:
+    """The course files the package stages read besides the site (config, TOC, modules)."""
+    files = {u.yaml_path for u in course.units if u.yaml_path}
+    files |= {u.quiz for u in course.units if u.quiz} | {q.path for q in course.quizzes}
+    if course.config is not None:
+        files.add(course.config.path)
+    if course.toc is not None:
+        files.add(course.toc.path)
+    return files

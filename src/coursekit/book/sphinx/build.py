@@ -29,10 +29,11 @@ import re
 import shutil
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from coursekit.book.engine import BookRequest, BookResult
 from coursekit.errors import BuildError
 from coursekit.model import Course
 
@@ -44,14 +45,45 @@ KEY_FILE = "key.json"  # what the work tree was built with; another key starts i
 INPUTS_FILE = "inputs.json"  # the files the last build read
 READ_ONCE_FILE = "read-once.txt"  # digest of the TOC and .bib files the last build had
 WARNINGS_FILE = "warnings.json"
+__all__ = ["BookResult", "SphinxEngine", "WarmBooks", "build_book", "read_inputs"]
 ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")  # each page's warnings, kept for the pages not re-read
 
 
-@dataclass(frozen=True, slots=True)
-class BookResult:
-    html_dir: Path
-    warnings: tuple[str, ...]  # of every page, re-read this time or not
-    read: tuple[str, ...] = ()  # docnames Sphinx (re-)read this time
+class SphinxEngine:
+    """Jupyter Book 1.x as the build's book engine (`coursekit.book.engine.BookEngine`)."""
+
+    name = "jupyter-book-1"
+
+    def build_site(self, request: BookRequest) -> BookResult:
+        """The HTML site, in `request.work/html`."""
+        return _build_request(request, HTML)
+
+    def build_print_page(self, request: BookRequest) -> BookResult:
+        """The `singlehtml` book, in `request.work/singlehtml`; `page` is the TOC root's page."""
+        result = _build_request(request, "singlehtml")
+        toc = request.course.toc
+        root = toc.root.path if toc and toc.root else None
+        page = result.html_dir / f"{root.rsplit('.', 1)[0] if root else 'index'}.html"
+        if not page.is_file():
+            raise BuildError(f"_toc.yml: the single-page book has no page {page.name} to print")
+        return replace(result, page=page)
+
+    def read_inputs(self, work: Path) -> list[str] | None:
+        return read_inputs(work)
+
+
+def _build_request(request: BookRequest, builder: str) -> BookResult:
+    return build_book(
+        request.course.root,
+        request.work,
+        cache_dir=request.cache_dir,
+        kept=request.kept,
+        key=request.key,
+        exclude=request.exclude,
+        builder=builder,
+        warm=request.warm,
+        course=request.course,
+    )
 
 
 def build_book(
@@ -61,7 +93,6 @@ def build_book(
     cache_dir: Path | None,
     key: str,
     exclude: Sequence[str] = (),
-    jobs: int = 1,
     kept: Sequence[str] = (),
     builder: str = HTML,
     warm: WarmBooks | None = None,

@@ -1,15 +1,16 @@
 """The PDF stage: `_build/pdf/<course id>.pdf`, the single-page book printed by Chromium.
 
-The book is built once more with Sphinx's `singlehtml` builder, through the same
-machinery as the site (`coursekit.book.sphinx.build`: the same configuration, coursekit's
-extensions, the execute stage's cache) in a work tree of its own,
-`_build/.cache/pdf/`, so a rebuild re-reads only what changed there too. Under
-that builder `coursekit.printedition` makes the page a printed book (print
-style sheet, unit breaks, quiz answers in an appendix) and exercises are the
-student edition, as on the site. The page is then served on 127.0.0.1 and printed
-by Chromium (`coursekit.chromium`) while the site is built and packed (a
-`PrintJob`, run in a thread by the build); the PDF is printed again only when the
-page, its assets or the browser changed.
+Three stages (`coursekit.build.stages`). `pdf page`: the book engine builds the
+book once more as one page (`BookEngine.build_print_page`; with Sphinx, the
+`singlehtml` builder, the same configuration and the execute stage's cache) in a
+work folder of its own, `_build/.cache/pdf/`, so a rebuild re-reads only what
+changed there too; the print edition makes it a printed book (print style sheet,
+unit breaks, quiz answers in an appendix) and exercises are the student edition,
+as on the site. `pdf`: the page is served on 127.0.0.1 and printed by Chromium
+(`coursekit.packages.pdf.chromium`) while the site is built and packed (a
+`PrintJob` the build runs in a thread); skipped when the page, its assets and the
+browser are those the published PDF was printed from. `pdf warnings`: after the
+book stage, the page's own warnings join the book's.
 
 Chromium is not a Python dependency. Without it the stage says how to install it
 or turn the PDF off (`coursekit: pdf: false`) and the other outputs are built as
@@ -27,17 +28,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from coursekit.build.workfiles import read_text, sphinx_exclude, tools_key, write_text
-from coursekit.errors import BuildError
+from coursekit.book.engine import BookResult
+from coursekit.build.book_stage import book_request
+from coursekit.build.context import BuildContext
+from coursekit.build.stages import Stage
 from coursekit.model import Course, PdfSettings
 from coursekit.packages.pdf.chromium import ChromiumMissing, find_chromium, print_pdf
 from coursekit.packages.pdf.outline import repair_titles
-
-if TYPE_CHECKING:
-    from coursekit.build.pipeline import BuildOptions, BuildSummary, Reporter
-    from coursekit.build.publish import Outputs
 
 OUTPUT = "pdf"
 PDF_WORK = ".cache/pdf"  # under the output folder: the singlehtml work tree
@@ -48,16 +47,14 @@ def pdf_settings(course: Course) -> PdfSettings:
     return course.config.pdf if course.config else PdfSettings()
 
 
-def wanted_outputs(course: Course, wanted: set[str], only: str | None) -> set[str]:
-    """The outputs to build, without the PDF when `_config.yml` turns it off."""
-    if OUTPUT not in wanted or pdf_settings(course).enabled:
-        return wanted
-    if only == OUTPUT:
-        raise BuildError(
-            "_config.yml: --only pdf, but the PDF is turned off there (`coursekit: pdf:`); "
-            "remove that setting to build it"
-        )
-    return wanted - {OUTPUT}
+def turned_off(course: Course) -> str | None:
+    """Why the course has no PDF (`coursekit: pdf: false` in `_config.yml`), or None."""
+    if pdf_settings(course).enabled:
+        return None
+    return (
+        "_config.yml: --only pdf, but the PDF is turned off there (`coursekit: pdf:`); "
+        "remove that setting to build it"
+    )
 
 
 def pdf_name(course: Course) -> str:
@@ -77,6 +74,7 @@ class PrintJob:
     staged: Path
     profile: Path
     cancel: threading.Event = field(default_factory=threading.Event)
+    name: str = "pdf print"
 
     def run(self) -> None:
         with _served(self.page.parent) as base:
@@ -85,77 +83,58 @@ class PrintJob:
         repair_titles(self.staged, headings)
 
 
-def prepare_pdf(
-    course: Course,
-    outputs: Outputs,
-    out_dir: Path,
-    options: BuildOptions,
-    wanted: set[str],
-    summary: BuildSummary,
-    reporter: Reporter,
-) -> PrintJob | None:
-    """Build the single-page book; return the printing still to do, or None when
-    there is nothing to print (no PDF wanted, no Chromium, or the published PDF was
-    printed from this very page). A missing Chromium is a warning only."""
-    if OUTPUT not in wanted:
-        return None
+@dataclass(frozen=True, slots=True)
+class PrintPage:
+    """The single page to print, and the browser to print it with."""
+
+    chromium: Path
+    page: Path
+
+
+def single_page(ctx: BuildContext) -> PrintPage | None:
+    """Build the single-page book; None without Chromium (a warning only, but with
+    `--only pdf`), and then no stale PDF is left beside the new site."""
     try:
-        chromium = find_chromium(pdf_settings(course).chromium)
+        chromium = find_chromium(pdf_settings(ctx.course).chromium)
     except ChromiumMissing as exc:
-        if options.only == OUTPUT:
+        if ctx.only == OUTPUT:
             raise
-        reporter.note(f"warning: {exc}")
-        # No stale PDF beside the new site: the next build (with Chromium) makes it.
-        outputs.on_commit(lambda: shutil.rmtree(out_dir / OUTPUT, ignore_errors=True))
+        ctx.reporter.note(f"warning: {exc}")
+        ctx.outputs.on_commit(lambda: shutil.rmtree(ctx.out_dir / OUTPUT, ignore_errors=True))
         return None
-    page = _single_page(course, out_dir, options, summary)
-    key = _print_key(page.parent, chromium)
-    published = out_dir / OUTPUT / pdf_name(course)
-    key_file = out_dir / PDF_KEY_FILE
-    if published.is_file() and read_text(key_file) == key:
-        return None  # the published PDF was printed from this very page
-    staged = outputs.stage(OUTPUT) / pdf_name(course)
-    outputs.on_commit(lambda: write_text(key_file, key))
-    return PrintJob(chromium, page, staged, outputs.scratch("chromium"))
+    result: BookResult = ctx.engine.build_print_page(book_request(ctx, PDF_WORK))
+    ctx.summary.pdf_warnings = result.warnings
+    assert result.page is not None  # the engine's promise
+    return PrintPage(chromium, result.page)
 
 
-def merge_warnings(summary: BuildSummary, options: BuildOptions) -> None:
+def _page(ctx: BuildContext) -> PrintPage | None:
+    found = ctx.results.get(PDF_PAGE.name)
+    return found if isinstance(found, PrintPage) else None
+
+
+def print_key(ctx: BuildContext) -> str | None:
+    """What the PDF is printed from (None: nothing to print)."""
+    page = _page(ctx)
+    return None if page is None else _print_key(page.page.parent, page.chromium)
+
+
+def prepare_print(ctx: BuildContext) -> PrintJob | None:
+    """The printing still to do, left to run in a thread while the site is built."""
+    page = _page(ctx)
+    if page is None:
+        return None
+    staged = ctx.outputs.stage(OUTPUT) / pdf_name(ctx.course)
+    return PrintJob(page.chromium, page.page, staged, ctx.outputs.scratch("chromium"))
+
+
+def merge_warnings(ctx: BuildContext) -> None:
     """Add the single-page build's own warnings to the book's, once the book is built
     (most are the same pages' warnings, said once); under --strict they stop the build."""
+    summary = ctx.summary
     new = [w for w in summary.pdf_warnings if w not in summary.book_warnings]
     summary.book_warnings = (*summary.book_warnings, *new)
-    if options.strict and new:
-        raise BuildError("--strict: the PDF's book build warned:\n" + "\n".join(new))
-
-
-def _single_page(
-    course: Course, out_dir: Path, options: BuildOptions, summary: BuildSummary
-) -> Path:
-    """The singlehtml book (built in its work tree); returns its one page."""
-    from coursekit.book.sphinx.build import build_book
-    from coursekit.build import pipeline as stages
-    from coursekit.execute.notebooks import cache_folder
-
-    settings = stages.book_execute_settings(course)
-    reads_cache = options.execute and settings.mode != "off"
-    result = build_book(
-        course.root,
-        out_dir / PDF_WORK,
-        cache_dir=cache_folder(course.root, out_dir, settings) if reads_cache else None,
-        kept=summary.kept,
-        key=tools_key(),
-        exclude=sphinx_exclude(course.root, out_dir),
-        jobs=options.jobs,
-        builder="singlehtml",
-        warm=options.books,
-        course=course,
-    )
-    summary.pdf_warnings = result.warnings
-    root = course.toc.root.path if course.toc and course.toc.root else None
-    page = result.html_dir / f"{root.rsplit('.', 1)[0] if root else 'index'}.html"
-    if not page.is_file():
-        raise BuildError(f"_toc.yml: the single-page book has no page {page.name} to print")
-    return page
+    ctx.stop_on_warnings("the PDF's book build", new)
 
 
 def _print_key(site: Path, chromium: Path) -> str:
@@ -186,3 +165,27 @@ def _served(folder: Path) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+PDF_PAGE = Stage("pdf page", single_page, needs=("execute",), phase=20, timer="pdf")
+PDF = Stage(
+    "pdf",
+    prepare_print,
+    produces=(OUTPUT,),
+    needs=("pdf page",),
+    key=print_key,
+    key_file=PDF_KEY_FILE,
+    present=lambda ctx: (ctx.out_dir / OUTPUT / pdf_name(ctx.course)).is_file(),
+    phase=20,
+    turned_off=turned_off,
+    help="the book as one PDF, printed by Chromium",
+)
+# After the book stage: its warnings first, then the single page's own.
+PDF_WARNINGS = Stage(
+    "pdf warnings",
+    merge_warnings,
+    produces=(OUTPUT,),
+    needs=("pdf page",),
+    phase=40,
+    timer="book",
+)
