@@ -75,3 +75,19 @@ def test_the_exercises_come_from_the_model_read_once(tmp_path: Path) -> None:
     nb = exercise_notebook(exercise)
     nb["cells"].clear()  # a stage's copy: the model stays as read
     assert exercise_notebook(exercise)["cells"]
+
+
+@pytest.mark.parametrize(
+    "fixture", ["page-dead-link", "page-missing-image", "page-unknown-ref", "unreached-page"]
+)
+def test_the_checks_read_no_file(tmp_path: Path, fixture: str) -> None:
+    """The checks judge the model: with the course gone from the disk after loading,
+    they find what they find with it there (dead links and quiz files included)."""
+    from coursekit.checks import run_checks
+
+    root = Path(shutil.copytree(REPO / "tests" / "fixtures" / "bad" / fixture, tmp_path / "course"))
+    course = load_course(root).course
+    there = run_checks(course)
+    assert there, "the fixture should give the checks something to say"
+    shutil.rmtree(root)
+    assert run_checks(course) == there

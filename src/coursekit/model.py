@@ -420,6 +420,26 @@ class Bibliography:
 
 
 @dataclass(frozen=True, slots=True)
+class FileIndex:
+    """The files the pages' links, {download} and {doc} roles and the {quiz} directives
+    name, and the pages in the module folders, looked up once by the loader, so the
+    checks read nothing from the disk."""
+
+    files: frozenset[str] = frozenset()  # named paths (from the root) that are files
+    escaping: frozenset[str] = frozenset()  # of those, symlinks to outside the course
+    # Every page file under modules/ (coursekit's layout), hidden and _private ones left out.
+    module_pages: tuple[str, ...] = ()
+
+    def is_file(self, rel: str) -> bool:
+        """Whether `rel` is a file (symlinks followed)."""
+        return rel in self.files
+
+    def escapes(self, rel: str) -> bool:
+        """Whether the file `rel` is a symlink to (or through) somewhere outside the course."""
+        return rel in self.escaping
+
+
+@dataclass(frozen=True, slots=True)
 class QuizUse:
     """A page's ```{quiz} directive and the quiz file it names."""
 
@@ -445,6 +465,7 @@ class Course:
     quiz_problems: tuple[Finding, ...] = ()  # what reading the quiz files found (the book warns)
     exercises: tuple[Exercise, ...] = ()
     module_layout: bool = False  # modules/ holds module.yml files (coursekit's own layout)
+    files: FileIndex = field(default_factory=FileIndex)  # the files the course's links name
 
     @property
     def modules(self) -> tuple[Unit, ...]:

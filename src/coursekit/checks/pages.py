@@ -11,13 +11,12 @@ Labels match case-insensitively, as in Sphinx.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 from coursekit.findings import Finding, make
 from coursekit.formats import links as linkpaths
 from coursekit.loading.markdown import role_target
-from coursekit.model import Course, Link, Page, PageKind
+from coursekit.model import Course, FileIndex, Link, Page, PageKind
 
 LABEL_ROLES = ("ref", "numref", "eq")
 
@@ -34,7 +33,7 @@ def dead_links(course: Course) -> Iterator[Finding]:
     or is a symlink to a file outside the course (its content would be published)."""
     labels = labels_of(course)
     suffixes = _suffixes(course)
-    files = linkpaths.Files(course.root)
+    files = course.files
     for page in _parsed(course):
         for link in page.markup.links if page.markup else ():
             path = linkpaths.local_path(link.target)
@@ -53,9 +52,7 @@ def dead_links(course: Course) -> Iterator[Finding]:
         yield from _dead_downloads(files, page, suffixes)
 
 
-def _dead_downloads(
-    files: linkpaths.Files, page: Page, suffixes: tuple[str, ...]
-) -> Iterator[Finding]:
+def _dead_downloads(files: FileIndex, page: Page, suffixes: tuple[str, ...]) -> Iterator[Finding]:
     """CK301/CK307 for {download}`file`: the book copies the file, so it must exist."""
     for role in page.markup.roles if page.markup else ():
         path = linkpaths.local_path(role_target(role.content)) if role.name == "download" else None
@@ -102,7 +99,7 @@ def unknown_references(course: Course) -> Iterator[Finding]:
     labels = labels_of(course)
     terms = {t for p in _parsed(course) if p.markup for t in p.markup.terms}
     suffixes = _suffixes(course)
-    files = linkpaths.Files(course.root)
+    files = course.files
     for page in _parsed(course):
         for role in page.markup.roles if page.markup else ():
             target = role_target(role.content)
@@ -138,7 +135,7 @@ def _suffixes(course: Course) -> tuple[str, ...]:
 
 
 def _missing(
-    files: linkpaths.Files, page: str, path: str, image: bool, suffixes: tuple[str, ...]
+    files: FileIndex, page: str, path: str, image: bool, suffixes: tuple[str, ...]
 ) -> str | None:
     """Why `path` (written in `page`) finds no file, or None when it does."""
     rel = linkpaths.resolve(page, path)
@@ -148,20 +145,13 @@ def _missing(
         if files.escapes(rel):
             return "is a symlink to a file outside the course folder"
         return None
-    if not image:
-        stem, suffix = os.path.splitext(rel)
-        stem = stem if suffix in (".html", *suffixes) else rel
-        if any(files.is_file(stem + s) for s in suffixes):
-            return None
+    if any(files.is_file(c) for c in linkpaths.link_candidates(page, path, image, suffixes)):
+        return None
     return f"no file {rel}"
 
 
-def _doc_exists(files: linkpaths.Files, page: str, target: str, suffixes: tuple[str, ...]) -> bool:
-    rel = linkpaths.resolve(page, target)
-    if linkpaths.outside(rel):
-        return False
-    candidates = [rel] if rel.endswith(suffixes) else [rel + s for s in suffixes]
-    return any(files.is_file(c) for c in candidates)
+def _doc_exists(files: FileIndex, page: str, target: str, suffixes: tuple[str, ...]) -> bool:
+    return any(files.is_file(c) for c in linkpaths.doc_candidates(page, target, suffixes))
 
 
 def _alt_hint(link: Link) -> str:

@@ -170,7 +170,7 @@ def feedback(course: Course) -> Iterator[Finding]:
 def placement(course: Course) -> Iterator[Finding]:
     """CK456/CK458: a `{quiz}` directive naming no file; a quiz file no page shows."""
     for use in course.quiz_uses:
-        if not (course.root / use.quiz).is_file():
+        if not course.files.is_file(use.quiz):
             yield make(
                 "CK456",
                 use.page,

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 from coursekit.findings import Finding, make
-from coursekit.loading import MODULES_DIR
 from coursekit.model import Course
 
 
@@ -19,16 +17,8 @@ def unreached_pages(course: Course) -> Iterator[Finding]:
     if course.toc is None or not course.module_layout or course.config is None:
         return
     reached = {page.path for page in course.pages}
-    suffixes = course.config.page_suffixes
-    base = course.root / MODULES_DIR
-    # os.walk on strings: a big course has thousands of files here.
-    for folder, dirs, files in os.walk(base):
-        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))  # checkpoints…
-        rel_folder = os.path.relpath(folder, course.root).replace(os.sep, "/")
-        for name in sorted(files):
-            rel = f"{rel_folder}/{name}"
-            if name.startswith((".", "_")) or not name.endswith(suffixes) or rel in reached:
-                continue
+    for rel in course.files.module_pages:
+        if rel not in reached:
             yield make(
                 "CK115",
                 rel,

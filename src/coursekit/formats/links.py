@@ -41,6 +41,28 @@ def outside(rel: str) -> bool:
     return rel == ".." or rel.startswith("../")
 
 
+def link_candidates(page: str, path: str, image: bool, suffixes: tuple[str, ...]) -> list[str]:
+    """The files that would satisfy a link to `path` written in `page`: the file itself,
+    then (for a link to a page, not an image) the page with each suffix, as Sphinx
+    finds `page` or `page.html`. Empty when the link leads outside the course."""
+    rel = resolve(page, path)
+    if outside(rel):
+        return []
+    if image:
+        return [rel]
+    stem, suffix = os.path.splitext(rel)
+    stem = stem if suffix in (".html", *suffixes) else rel
+    return [rel, *(stem + s for s in suffixes)]
+
+
+def doc_candidates(page: str, target: str, suffixes: tuple[str, ...]) -> list[str]:
+    """The page files a {doc} role naming `target` in `page` may mean (none outside)."""
+    rel = resolve(page, target)
+    if outside(rel):
+        return []
+    return [rel] if rel.endswith(suffixes) else [rel + s for s in suffixes]
+
+
 class Files:
     """The files under a course root, each asked about once: is it there, does it escape.
 

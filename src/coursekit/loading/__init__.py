@@ -29,6 +29,7 @@ from coursekit.findings import Finding, make
 from coursekit.loading.bibliography import load_bibliography
 from coursekit.loading.config import CONFIG_FILE, load_config
 from coursekit.loading.exercises import load_exercises
+from coursekit.loading.files import index_files
 from coursekit.loading.pages import kind_of, read_page
 from coursekit.loading.quizzes import load_quiz
 from coursekit.loading.toc import TOC_FILE, load_toc
@@ -109,6 +110,7 @@ def _load(root: Path) -> LoadResult:
         quiz_problems=tuple(quiz_problems),
         exercises=load_exercises(root, by_path, config),
         module_layout=layout,
+        files=index_files(root, pages, uses, suffixes, layout and config is not None),
     )
     return LoadResult(course, tuple(findings))
 
