@@ -91,3 +91,25 @@ def test_the_checks_read_no_file(tmp_path: Path, fixture: str) -> None:
     assert there, "the fixture should give the checks something to say"
     shutil.rmtree(root)
     assert run_checks(course) == there
+
+
+def test_a_quiz_link_is_checked_as_the_quiz_shows_it(tmp_path: Path) -> None:
+    """Quiz Markdown is read once, as the quiz renders it (CommonMark inline): an indented
+    feedback is shown as text with a link, not as a code block, so its link is checked."""
+    from coursekit.checks import run_checks
+    from coursekit.quiz.render import render_quiz
+
+    root = Path(shutil.copytree(GOOD, tmp_path / "course"))
+    quiz_file = root / "modules/01-demo/quiz.yml"
+    text = quiz_file.read_text(encoding="utf-8")
+    indented = '"    Read [the chapter](nowhere.md) again."'
+    quiz_file.write_text(text.replace('"Right: 5 × 60 = 300 cents."', indented), encoding="utf-8")
+    course = load_course(root).course
+    quiz = course.quiz("modules/01-demo/quiz.yml")
+    assert quiz is not None
+    assert 'href="nowhere.md"' in render_quiz(quiz, "demo", lambda target: None)
+    dead = [f for f in run_checks(course) if f.code == "CK453"]
+    assert [f.message for f in dead] == [
+        "question 'rate' links to 'nowhere.md', which is no page of the book "
+        "(links are relative to the quiz file)"
+    ]

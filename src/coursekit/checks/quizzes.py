@@ -13,16 +13,8 @@ from collections.abc import Iterator
 
 from coursekit.findings import Finding, make
 from coursekit.formats import links as linkpaths
-from coursekit.loading.markdown import parse
 from coursekit.model import Course
 from coursekit.quiz.model import Question, QuestionType, Quiz
-
-
-def _targets(text: str) -> list[str]:
-    """The link targets of a prompt or feedback, read by the pages' own Markdown parser."""
-    if "](" not in text:
-        return []
-    return [link.target for link in parse([(-1, text)]).links]
 
 
 def _at(quiz: Quiz, q: Question, *keys: str | int) -> tuple[int, int]:
@@ -128,12 +120,12 @@ def links(course: Course) -> Iterator[Finding]:
             texts += [
                 ((k,), t)
                 for k, t in (("prompt", q.prompt), ("feedback", q.feedback))
-                for t in _targets(t)
+                for t in quiz.text(t).links
             ]
             texts += [
                 (("choices", c.index, "feedback"), t)
                 for c in q.choices
-                for t in _targets(c.feedback)
+                for t in quiz.text(c.feedback).links
             ]
             for keys, target in texts:
                 local = linkpaths.local_path(target)

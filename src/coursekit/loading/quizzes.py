@@ -14,7 +14,7 @@ from coursekit.findings import Finding
 from coursekit.formats import schema
 from coursekit.formats.schema import LIST, REQ_STR, STR, Field
 from coursekit.formats.yamlfile import YamlDoc, read_yaml
-from coursekit.quiz.model import Choice, Question, QuestionType, Quiz
+from coursekit.quiz.model import Choice, Question, QuestionType, Quiz, inline_texts
 
 INT = Field((int,), describe="a whole number")
 NUMBER = Field((int, float), describe="a number")
@@ -59,7 +59,9 @@ def load_quiz(root: Path, rel: str) -> tuple[Quiz | None, list[Finding]]:
             questions.append(question)
     if "id" not in top:
         return None, findings
-    return Quiz(top["id"], str(top.get("title", "Quiz")), rel, tuple(questions), doc), findings
+    title = str(top.get("title", "Quiz"))
+    read = tuple(questions)
+    return Quiz(top["id"], title, rel, read, doc, inline_texts(read)), findings
 
 
 def _question(doc: YamlDoc, i: int, item: Any, findings: list[Finding]) -> Question | None:

@@ -5,10 +5,13 @@ Kept free of Sphinx so `coursekit check` and the renderer share it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
+from types import MappingProxyType
 
 from coursekit.formats.yamlfile import YamlDoc
+from coursekit.quiz.markdown import InlineText, parse_inline
 
 
 class QuestionType(StrEnum):
@@ -50,7 +53,23 @@ class Quiz:
     path: str  # the quiz file, relative to the course root
     questions: tuple[Question, ...]
     doc: YamlDoc  # for source positions in findings
+    # Every prompt, choice and feedback text, parsed as the renderer shows it.
+    texts: Mapping[str, InlineText] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def max_points(self) -> int:
         return sum(q.points for q in self.questions)
+
+    def text(self, source: str) -> InlineText:
+        """The reading of one of the quiz's texts (a prompt, a choice, a feedback)."""
+        return self.texts[source]
+
+
+def inline_texts(questions: tuple[Question, ...]) -> Mapping[str, InlineText]:
+    """Each distinct inline Markdown text of `questions`, parsed once."""
+    sources = [
+        text
+        for q in questions
+        for text in (q.prompt, q.feedback, *(t for c in q.choices for t in (c.text, c.feedback)))
+    ]
+    return MappingProxyType({text: parse_inline(text) for text in dict.fromkeys(sources)})

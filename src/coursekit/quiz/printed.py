@@ -51,7 +51,8 @@ def _question(quiz: Quiz, q: Question, number: int, resolve: Resolver) -> str:
     out = [
         f'<div class="ck-print-question" id="{_slug("ck-print", quiz.id, q.id)}">',
         f'<p class="ck-print-prompt"><strong>Question {number}.</strong> '
-        f'{inline(q.prompt, resolve)} <span class="ck-points">({_points(q.points)})</span></p>',
+        f"{inline(quiz, q.prompt, resolve)} "
+        f'<span class="ck-points">({_points(q.points)})</span></p>',
         f'<p class="ck-hint">{HINTS[q.type]}</p>',
     ]
     if q.type is QuestionType.NUMERIC:
@@ -60,7 +61,7 @@ def _question(quiz: Quiz, q: Question, number: int, resolve: Resolver) -> str:
     else:
         out.append('<ul class="ck-print-choices">')
         out += [
-            f'<li><span class="ck-letter">{_letter(i)}.</span> {inline(c.text, resolve)}</li>'
+            f'<li><span class="ck-letter">{_letter(i)}.</span> {inline(quiz, c.text, resolve)}</li>'
             for i, c in enumerate(q.choices)
         ]
         out.append("</ul>")
@@ -76,17 +77,17 @@ def printed_answers(quiz: Quiz, where: str, resolve: Resolver) -> str:
         f'<p class="ck-answers-where">{escape(where)}</p>' if where else "",
     ]
     for number, q in enumerate(quiz.questions, 1):
-        out.append(_answer(q, number, resolve))
+        out.append(_answer(quiz, q, number, resolve))
     out.append("</section>")
     return "\n".join(line for line in out if line)
 
 
-def _answer(q: Question, number: int, resolve: Resolver) -> str:
-    right = _right(q, resolve)
+def _answer(quiz: Quiz, q: Question, number: int, resolve: Resolver) -> str:
+    right = _right(quiz, q, resolve)
     out = ['<div class="ck-answer">', f"<p><strong>Question {number}.</strong> {right}</p>"]
     if q.feedback:
-        out.append(f"<p>{inline(q.feedback, resolve)}</p>")
-    notes = [_choice_feedback(i, c, resolve) for i, c in enumerate(q.choices) if c.feedback]
+        out.append(f"<p>{inline(quiz, q.feedback, resolve)}</p>")
+    notes = [_choice_feedback(quiz, i, c, resolve) for i, c in enumerate(q.choices) if c.feedback]
     if notes:
         out += ['<ul class="ck-answer-feedback">', *notes, "</ul>"]
     found = resolve(q.see) if q.see else None
@@ -96,21 +97,24 @@ def _answer(q: Question, number: int, resolve: Resolver) -> str:
     return "\n".join(out)
 
 
-def _right(q: Question, resolve: Resolver) -> str:
+def _right(quiz: Quiz, q: Question, resolve: Resolver) -> str:
     if q.type is QuestionType.NUMERIC:
         unit = f" {escape(q.unit)}" if q.unit else ""
         tolerance = f" (± {q.tolerance:g})" if q.tolerance else ""
         answer = f"{q.answer:g}" if q.answer is not None else "?"
         return f"The right answer: {answer}{unit}{tolerance}."
     right = [
-        f"{_letter(i)}. {inline(c.text, resolve)}" for i, c in enumerate(q.choices) if c.correct
+        f"{_letter(i)}. {inline(quiz, c.text, resolve)}"
+        for i, c in enumerate(q.choices)
+        if c.correct
     ]
     label = "The right answer" if len(right) == 1 else "The right answers"
     return f"{label}: {'; '.join(right)}."
 
 
-def _choice_feedback(i: int, c: Choice, resolve: Resolver) -> str:
-    return f"<li>{_letter(i)}. {inline(c.text, resolve)}: {inline(c.feedback, resolve)}</li>"
+def _choice_feedback(quiz: Quiz, i: int, c: Choice, resolve: Resolver) -> str:
+    text, feedback = inline(quiz, c.text, resolve), inline(quiz, c.feedback, resolve)
+    return f"<li>{_letter(i)}. {text}: {feedback}</li>"
 
 
 def appendix(sections: list[str]) -> str:

@@ -13,29 +13,26 @@ import re
 from collections.abc import Callable
 from html import escape
 
-from markdown_it import MarkdownIt
-
+from coursekit.formats.links import is_external
 from coursekit.quiz.model import Question, QuestionType, Quiz
 
 # A link target as the author wrote it → (href, page title), or None when unknown.
 Resolver = Callable[[str], tuple[str, str] | None]
 
-_MD = MarkdownIt("commonmark", {"html": False})
 _HREF = re.compile(r'href="([^"]*)"')
 
 
-def inline(text: str, resolve: Resolver) -> str:
-    """Inline Markdown → HTML, with relative page links turned into site links."""
-    html = _MD.renderInline(text)
+def inline(quiz: Quiz, source: str, resolve: Resolver) -> str:
+    """The HTML of one of the quiz's texts (parsed at load), relative page links made site links."""
 
     def fix(m: re.Match[str]) -> str:
         target = m.group(1)
-        if re.match(r"^[a-z][a-z0-9+.-]*:|^/|^#", target):
+        if is_external(target) or target.startswith(("/", "#")):
             return m.group(0)
         found = resolve(target.replace("&amp;", "&"))
         return f'href="{escape(found[0])}"' if found else m.group(0)
 
-    return _HREF.sub(fix, html)
+    return _HREF.sub(fix, quiz.text(source).html)
 
 
 def _slug(*parts: str) -> str:
@@ -76,7 +73,7 @@ def _question(quiz: Quiz, q: Question, number: int, resolve: Resolver) -> str:
         f'<fieldset class="ck-question" id="{base}" data-question="{escape(q.id)}" '
         f'data-type="{q.type.value}" data-points="{q.points}">',
         f'<legend><span class="ck-qnum">Question {number}</span> '
-        f'<span class="ck-prompt">{inline(q.prompt, resolve)}</span></legend>',
+        f'<span class="ck-prompt">{inline(quiz, q.prompt, resolve)}</span></legend>',
         f'<p class="ck-hint">{hint} <span class="ck-points">({points})</span></p>',
     ]
     if q.type is QuestionType.NUMERIC:
@@ -99,22 +96,25 @@ def _question(quiz: Quiz, q: Question, number: int, resolve: Resolver) -> str:
                 f'<input type="{kind}" id="{cid}" name="{base}" value="{escape(c.id)}"'
                 f' aria-describedby="{base}-feedback"'
                 f' data-correct="{"true" if c.correct else "false"}">',
-                f'<label for="{cid}">{inline(c.text, resolve)}</label>',
-                f'<template class="ck-choice-feedback">{inline(c.feedback, resolve)}</template>'
+                f'<label for="{cid}">{inline(quiz, c.text, resolve)}</label>',
+                (
+                    '<template class="ck-choice-feedback">'
+                    f"{inline(quiz, c.feedback, resolve)}</template>"
+                )
                 if c.feedback
                 else "",
                 "</div>",
             ]
         out.append("</div>")
-    out.append(f'<template class="ck-explanation">{_explanation(q, resolve)}</template>')
+    out.append(f'<template class="ck-explanation">{_explanation(quiz, q, resolve)}</template>')
     # The inputs point here (aria-describedby): revisiting an answer reads its feedback.
     out.append(f'<div class="ck-feedback" id="{base}-feedback" aria-live="polite"></div>')
     out.append("</fieldset>")
     return "\n".join(line for line in out if line)
 
 
-def _explanation(q: Question, resolve: Resolver) -> str:
-    parts = [f"<span>{inline(q.feedback, resolve)}</span>"] if q.feedback else []
+def _explanation(quiz: Quiz, q: Question, resolve: Resolver) -> str:
+    parts = [f"<span>{inline(quiz, q.feedback, resolve)}</span>"] if q.feedback else []
     if q.see:
         found = resolve(q.see)
         if found:
