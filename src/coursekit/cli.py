@@ -113,7 +113,7 @@ _jobs = click.option(
     "-j",
     type=click.IntRange(min=1),
     default=None,
-    help="Notebooks executed at once (default: the number of cores).",
+    help="Notebooks run at once, executed or self-checked (default: the number of cores).",
 )
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from coursekit.errors import BuildError
-from coursekit.execute.settings import ExecuteSettings
+from coursekit.execute.settings import ExecuteSettings, cell_timeout
 from coursekit.findings import Finding
 
 if TYPE_CHECKING:
@@ -146,6 +146,6 @@ class BuildContext:
 
 
 def resolve_timeout(course: Course, options: BuildOptions) -> int:
-    """--timeout, else the book's `execute.timeout` (Jupyter Book's default, 30)."""
-    settings = course.config.execute if course.config else ExecuteSettings()
-    return options.timeout or settings.timeout
+    """--timeout, else the book's `execute.timeout` (Jupyter Book's default, 30): the
+    one rule of every command that runs code (`coursekit.execute.settings.cell_timeout`)."""
+    return cell_timeout(options.timeout, course.config.execute if course.config else None)
