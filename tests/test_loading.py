@@ -101,3 +101,20 @@ def test_the_model_cannot_be_changed_by_a_stage():
     assert bib is not None
     with pytest.raises(TypeError):
         bib.keys["new"] = (1, 1)  # type: ignore[index]
+
+
+def test_a_notebook_in_the_model_is_read_only():
+    """Code written for parsed JSON reads it as it is; changing it needs a copy."""
+    import copy
+
+    notebook = load_course(GOOD).course.page("modules/01-basics/counting.ipynb")
+    assert notebook is not None and notebook.notebook is not None
+    data = notebook.notebook.data
+    assert isinstance(data, dict) and isinstance(data["cells"], list)
+    with pytest.raises(TypeError):
+        data["cells"].append({})
+    with pytest.raises(TypeError):
+        data["cells"][0]["source"] = "changed"
+    mine = copy.deepcopy(data)
+    mine["cells"].clear()
+    assert data["cells"] and json.loads(json.dumps(data)) == data

@@ -139,7 +139,7 @@ class NotebookSource:
     """
 
     text: str
-    data: dict[str, Any]
+    data: dict[str, Any]  # read-only (formats.frozen.FrozenDict): copy it to change it
     invalid: tuple[int | None, str] | None = None  # (cell, message) when the schema rejects it
     _spans: list[positions.CellSpan] = field(default_factory=list, repr=False, compare=False)
 

@@ -7,9 +7,10 @@ model keeps such data as read-only mappings and tuples instead.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NoReturn
 
 EMPTY: Mapping[str, Any] = MappingProxyType({})
 
@@ -20,4 +21,53 @@ def freeze(value: Any) -> Any:
         return MappingProxyType({k: freeze(v) for k, v in value.items()})
     if isinstance(value, list | tuple):
         return tuple(freeze(v) for v in value)
+    return value
+
+
+def _refuse(self: object, *args: object, **kwargs: object) -> NoReturn:
+    raise TypeError("the course model is read-only: copy it (copy.deepcopy) to change it")
+
+
+_read_only: Any = _refuse  # stands in for every changing method, whatever its signature
+
+
+class FrozenDict(dict[str, Any]):
+    """A JSON object in the model: reads (and serialises) as a dict, changes nothing.
+
+    A dict subclass rather than a mapping proxy, so that code written for parsed
+    JSON (`isinstance(x, dict)`, `json.dumps`, schema validators) reads it as it is;
+    `copy.deepcopy` gives a plain, changeable dict.
+    """
+
+    __slots__ = ()
+    __setitem__ = __delitem__ = __ior__ = _read_only
+    clear = pop = popitem = setdefault = update = _read_only
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, Any]:
+        return {key: copy.deepcopy(value, memo) for key, value in self.items()}
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (dict, (dict(self),))
+
+
+class FrozenList(list[Any]):
+    """A JSON array in the model: reads as a list, changes nothing (see `FrozenDict`)."""
+
+    __slots__ = ()
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _read_only
+    append = extend = insert = pop = remove = clear = sort = reverse = _read_only
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> list[Any]:
+        return [copy.deepcopy(value, memo) for value in self]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (list, (list(self),))
+
+
+def freeze_json(value: Any) -> Any:
+    """Parsed JSON with every object a `FrozenDict` and every array a `FrozenList`."""
+    if isinstance(value, dict):
+        return FrozenDict({key: freeze_json(item) for key, item in value.items()})
+    if isinstance(value, list):
+        return FrozenList(freeze_json(item) for item in value)
     return value

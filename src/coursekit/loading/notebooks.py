@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from coursekit.findings import Finding, make
+from coursekit.formats.frozen import freeze_json
 from coursekit.loading.nbschema import schema_problem
 from coursekit.model import Label, Markup, NotebookSource, Pos
 
@@ -33,7 +34,8 @@ def read_notebook(path: str, text: str) -> tuple[NotebookSource | None, list[Fin
         msg = f"the notebook must be a JSON object, not a {type(data).__name__}"
         problems.append(make("CK201", path, 1, 1, msg))
         return None, problems
-    return NotebookSource(text, data, invalid=schema_problem(data)), problems
+    invalid = schema_problem(data)
+    return NotebookSource(text, freeze_json(data), invalid=invalid), problems
 
 
 def markdown_cells(nb: dict[str, Any]) -> Iterator[tuple[int, str]]:

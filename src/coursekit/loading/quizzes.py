@@ -7,11 +7,13 @@ checked in `coursekit.checks.quizzes`.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from coursekit.findings import Finding
 from coursekit.formats import schema
+from coursekit.formats.frozen import freeze
 from coursekit.formats.schema import LIST, REQ_STR, STR, Field
 from coursekit.formats.yamlfile import YamlDoc, read_yaml
 from coursekit.quiz.model import Choice, Question, QuestionType, Quiz, inline_texts
@@ -61,7 +63,8 @@ def load_quiz(root: Path, rel: str) -> tuple[Quiz | None, list[Finding]]:
         return None, findings
     title = str(top.get("title", "Quiz"))
     read = tuple(questions)
-    return Quiz(top["id"], title, rel, read, doc, inline_texts(read)), findings
+    kept = replace(doc, data=freeze(doc.data))  # the model keeps it read-only, for positions
+    return Quiz(top["id"], title, rel, read, kept, inline_texts(read)), findings
 
 
 def _question(doc: YamlDoc, i: int, item: Any, findings: list[Finding]) -> Question | None:
