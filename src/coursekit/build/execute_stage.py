@@ -20,7 +20,6 @@ from coursekit.execute.notebooks import (
     execute_notebooks,
     select_notebooks,
 )
-from coursekit.loading.nbread import is_notebook_page
 
 NOTEBOOKS_FILE = ".cache/notebooks.json"  # size and mtime of notebooks all in the cache
 
@@ -31,8 +30,7 @@ def select(ctx: BuildContext) -> NotebookSelection | None:
     if not ctx.execute or settings.mode == "off":
         why = "--no-execute" if not ctx.execute else "execute_notebooks is off"
         ctx.reporter.note(f"{why}: the book shows the outputs stored in the notebooks")
-        pages = [p.path for p in ctx.course.pages]
-        ctx.summary.kept = tuple(p for p in pages if is_notebook_page(ctx.root, p, settings))
+        ctx.summary.kept = tuple(p.path for p in ctx.course.pages if p.is_notebook)
         return None
     selection = select_notebooks(ctx.root, [p.path for p in ctx.course.pages], settings)
     ctx.summary.kept = selection.kept
