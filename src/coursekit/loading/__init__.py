@@ -7,9 +7,10 @@ module (one parser per format):
     toc.py           _toc.yml               → Toc (every file entry resolved)
     pages.py         every TOC page         → Page (markdown.py, notebooks.py)
     units.py         TOC parts + module.yml → Unit
-    quizzes.py       quiz files             → Quiz
+    quizzes.py       quiz files             → Quiz (its Markdown by quiz/markdown.py)
     exercises.py     exercises/*/*.ipynb    → Exercise
     bibliography.py  the .bib files         → Bibliography
+    files.py         what links name        → FileIndex (the checks read no file)
 
 and returns the frozen model plus the findings about the files' own shape (parse
 errors, types, keys, TOC targets). What the files *say* is judged by the checks
@@ -53,7 +54,6 @@ __all__ = [
     "LoadResult",
     "load_course",
 ]
-EXERCISES_DIR = "exercises"
 
 
 @dataclass(frozen=True, slots=True)

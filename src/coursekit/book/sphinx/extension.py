@@ -27,10 +27,10 @@ from sphinx.writers.html5 import HTML5Translator
 from coursekit import __version__
 from coursekit.book.sphinx import printedition
 from coursekit.exercises.editions import cell_label, student_edition
-from coursekit.exercises.files import EXERCISES_DIR, dumps_notebook
+from coursekit.exercises.files import dumps_notebook
 from coursekit.findings import Severity
 from coursekit.loading import load_course
-from coursekit.model import Course, is_exercise
+from coursekit.model import EXERCISES_DIR, Course, is_exercise
 from coursekit.quiz.render import render_quiz
 
 logger = logging.getLogger(__name__)
