@@ -65,9 +65,34 @@ class FrozenList(list[Any]):
 
 
 def freeze_json(value: Any) -> Any:
-    """Parsed JSON with every object a `FrozenDict` and every array a `FrozenList`."""
-    if isinstance(value, dict):
-        return FrozenDict({key: freeze_json(item) for key, item in value.items()})
-    if isinstance(value, list):
-        return FrozenList(freeze_json(item) for item in value)
+    """Freshly parsed JSON made read-only: every object a `FrozenDict`, every array a
+    `FrozenList`. It takes `value` over (its containers are reused): pass no JSON that
+    anything else holds."""
+    kind = type(value)
+    if kind is dict:
+        return _freeze_object(value)
+    if kind is list:
+        return _freeze_array(value)
     return value
+
+
+# In place and by exact type: a notebook's JSON is frozen at every load, and this walk
+# would otherwise cost as much as the parse.
+def _freeze_object(obj: dict[str, Any]) -> FrozenDict:
+    for key, item in obj.items():
+        kind = type(item)
+        if kind is dict:
+            obj[key] = _freeze_object(item)
+        elif kind is list:
+            obj[key] = _freeze_array(item)
+    return FrozenDict(obj)
+
+
+def _freeze_array(array: list[Any]) -> FrozenList:
+    for index, item in enumerate(array):
+        kind = type(item)
+        if kind is dict:
+            array[index] = _freeze_object(item)
+        elif kind is list:
+            array[index] = _freeze_array(item)
+    return FrozenList(array)

@@ -27,11 +27,16 @@ def index_files(
     """Which of the files `pages` and `uses` name are files, which escape the course,
     and (in coursekit's layout) the page files of the module folders."""
     files = links.Files(root)
-    named = {*_named_by_pages(pages, suffixes), *(use.quiz for use in uses)}
-    found = frozenset(rel for rel in named if files.is_file(rel))
+    found: set[str] = set()
+    asked = {*_named_by_pages(pages, suffixes), *((use.quiz,) for use in uses)}
+    for candidates in asked:
+        # The checks take the first candidate that is a file and ask no further.
+        first = next((rel for rel in candidates if files.is_file(rel)), None)
+        if first is not None:
+            found.add(first)
     escaping = frozenset(rel for rel in found if files.escapes(rel))
     in_modules = tuple(_module_pages(root, suffixes)) if module_layout else ()
-    return FileIndex(found, escaping, in_modules)
+    return FileIndex(frozenset(found), escaping, in_modules)
 
 
 def _module_pages(root: Path, suffixes: tuple[str, ...]) -> Iterator[str]:
@@ -45,7 +50,8 @@ def _module_pages(root: Path, suffixes: tuple[str, ...]) -> Iterator[str]:
                 yield f"{rel_folder}/{name}"
 
 
-def _named_by_pages(pages: Iterable[Page], suffixes: tuple[str, ...]) -> Iterator[str]:
+def _named_by_pages(pages: Iterable[Page], suffixes: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+    """For each link, {download} and {doc} of `pages`: the files that would satisfy it."""
     for page in pages:
         markup = page.markup
         if markup is None:
@@ -53,10 +59,10 @@ def _named_by_pages(pages: Iterable[Page], suffixes: tuple[str, ...]) -> Iterato
         for link in markup.links:
             path = links.local_path(link.target)
             if path is not None:
-                yield from links.link_candidates(page.path, path, link.image, suffixes)
+                yield tuple(links.link_candidates(page.path, path, link.image, suffixes))
         for role in markup.roles:
             target = role_target(role.content)
             if role.name == "download" and (path := links.local_path(target)) is not None:
-                yield from links.link_candidates(page.path, path, True, suffixes)
+                yield tuple(links.link_candidates(page.path, path, True, suffixes))
             elif role.name == "doc":
-                yield from links.doc_candidates(page.path, target, suffixes)
+                yield tuple(links.doc_candidates(page.path, target, suffixes))
