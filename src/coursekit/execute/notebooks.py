@@ -410,11 +410,11 @@ def _cell(nb: nbformat.NotebookNode, index: int) -> str:
 
 
 def _serve_tasks() -> None:
+    """The worker's loop: one JSON task per stdin line, one result file per task."""
     from coursekit.execute.processes import become_subreaper, kill_orphans
 
     # A double-forked daemon of a cell comes back to this worker, which ends it.
     reaper = become_subreaper()
-    """The worker's loop: one JSON task per stdin line, one result file per task."""
     for line in sys.stdin:
         task = json.loads(line)
         out = Path(task["out"])
