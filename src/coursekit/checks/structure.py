@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from coursekit.findings import Finding, make
+from coursekit.formats.globs import matches_any
 from coursekit.model import Course
 
 
@@ -12,13 +13,15 @@ def unreached_pages(course: Course) -> Iterator[Finding]:
     """CK115: a page in a module folder that no TOC entry reaches is invisible in the book.
 
     Only in coursekit's own layout (`modules/` holding `module.yml` files): elsewhere a
-    folder of that name is the book's business.
+    folder of that name is the book's business. A file the book's own `exclude_patterns`
+    leave out (a data folder's README, drafts) is left out on purpose.
     """
     if course.toc is None or not course.module_layout or course.config is None:
         return
     reached = {page.path for page in course.pages}
+    excluded = course.config.exclude_patterns
     for rel in course.files.module_pages:
-        if rel not in reached:
+        if rel not in reached and not matches_any(rel, excluded):
             yield make(
                 "CK115",
                 rel,
