@@ -2,5 +2,23 @@
 
 `engine.py` is the interface the build uses; `sphinx/` is the Jupyter Book 1.x engine
 (Sphinx, its extensions, the offline assets, the accessibility fixes, the print
-edition's single page).
+edition's single page). `engine_for` says which engine builds a course.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from coursekit.book.engine import BookEngine
+    from coursekit.model import Course
+
+
+def engine_for(course: Course) -> BookEngine:
+    """The book engine of `course`: Jupyter Book 1.x (Sphinx) for every course today.
+
+    Imported here, not at the top: Sphinx loads only when a book is built.
+    """
+    from coursekit.book.sphinx.build import SphinxEngine
+
+    return SphinxEngine()

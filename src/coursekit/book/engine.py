@@ -5,9 +5,9 @@ course into a work folder, incrementally (`build_site`); build the one page the
 PDF is printed from (`build_print_page`); say which course files the last build
 read, for the build's fingerprint (`read_inputs`). The engine's own warnings come
 back as strings in `BookResult.warnings`.
- `engine_for` picks the engine for a
-course: today always Jupyter Book 1.x (Sphinx, `coursekit.book.sphinx`); a Jupyter
-Book 2 (mystmd) engine would be a second class here and a line in `engine_for`.
+`coursekit.book.engine_for` picks the engine for a course: today always Jupyter Book
+1.x (Sphinx, `coursekit.book.sphinx`); a Jupyter Book 2 (mystmd) engine would be a
+second implementation and a line in `engine_for`.
 """
 
 from __future__ import annotations
@@ -70,10 +70,3 @@ class BookEngine(Protocol):
     def read_inputs(self, work: Path) -> list[str] | None:
         """The course files the last build in `work` read (None: no build recorded)."""
         ...
-
-
-def engine_for(course: Course) -> BookEngine:
-    """The book engine of `course`: Jupyter Book 1.x (Sphinx) for every course today."""
-    from coursekit.book.sphinx.build import SphinxEngine
-
-    return SphinxEngine()

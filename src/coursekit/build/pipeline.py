@@ -37,7 +37,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from coursekit import findings as findings_mod
-from coursekit.book.engine import engine_for
+from coursekit.book import engine_for
 from coursekit.build import stages
 from coursekit.build.book_stage import BOOK_WORK
 from coursekit.build.context import (

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 MODES = ("off", "auto", "cache", "force")
@@ -164,16 +163,6 @@ def cell_timeout(given: int | None, settings: ExecuteSettings | None = None) -> 
     if given:
         return given
     return settings.timeout if settings is not None else DEFAULT_TIMEOUT
-
-
-def book_settings(root: Path | None) -> ExecuteSettings | None:
-    """The `execute:` settings of the book at `root` (None without a usable _config.yml)."""
-    from coursekit.loading.config import load_config
-
-    if root is None:
-        return None
-    config, _doc = load_config(root, [])
-    return config.execute if config is not None else None
 
 
 def _timeout(values: dict[str, tuple[Any, str]], problems: list[SettingProblem]) -> int:

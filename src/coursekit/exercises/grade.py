@@ -31,11 +31,12 @@ from pathlib import Path
 from typing import Any
 
 from coursekit.execute.executor import Executor, RunRequest
-from coursekit.execute.settings import book_settings, cell_timeout
+from coursekit.execute.settings import cell_timeout
 from coursekit.exercises.editions import student_edition
 from coursekit.exercises.files import exercise_notebook
 from coursekit.exercises.markers import is_test_cell
 from coursekit.exercises.sandbox import Limits, SandboxExecutor, become_subreaper, kill_orphans
+from coursekit.loading.config import book_settings
 from coursekit.loading.exercises import load_exercises
 from coursekit.model import Exercise
 

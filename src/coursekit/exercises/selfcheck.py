@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from coursekit.errors import BuildError, CourseError
-from coursekit.execute.settings import DEFAULT_TIMEOUT, book_settings, cell_timeout
+from coursekit.execute.settings import DEFAULT_TIMEOUT, cell_timeout
 from coursekit.exercises.editions import (
     cell_label,
     has_solution,
@@ -34,6 +34,7 @@ from coursekit.exercises.editions import (
 from coursekit.exercises.files import exercise_notebook, write_notebook
 from coursekit.exercises.markers import is_test_cell
 from coursekit.exercises.run import cell_errors, execute
+from coursekit.loading.config import book_settings
 from coursekit.model import Course, Exercise
 
 

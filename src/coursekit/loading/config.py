@@ -254,3 +254,12 @@ def _waivers(doc: YamlDoc, value: Any, findings: list[Finding]) -> tuple[Waiver,
             continue
         waivers.append(Waiver(str(pattern), _codes(doc, keys, codes, findings)))
     return tuple(waivers)
+
+
+def book_settings(root: Path | None) -> ExecuteSettings | None:
+    """The `execute:` settings of the book at `root` (None without a usable _config.yml),
+    for the commands that run an exercise without loading the whole course."""
+    if root is None:
+        return None
+    config, _doc = load_config(root, [])
+    return config.execute if config is not None else None
