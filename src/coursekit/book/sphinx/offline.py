@@ -1,11 +1,16 @@
 """Sphinx extension `coursekit.offline`: book pages load nothing from outside the site.
 
 Listed in `_config.yml` (`sphinx: extra_extensions`), so a plain
-`jupyter-book build .` gets it too. It serves MathJax 3 (tex-chtml and its
-fonts, Apache-2.0, from the `mathjax` npm package) from the book's own
-`_static/` instead of a CDN, and drops scripts a page lists twice (sphinx-thebe
-adds its configuration twice, which is a JavaScript error on every page).
-It imports nothing from Sphinx: it only connects to Sphinx events.
+`jupyter-book build .` gets it too. It serves MathJax 3 (tex-chtml, its fonts
+and every TeX extension it loads on demand -- `\\color`, `\\boldsymbol`,
+`\\cancel`... -- Apache-2.0, from the `mathjax` 3.2.2 npm package, see
+static/mathjax/SOURCE.md) from the book's own `_static/` instead of a CDN,
+whatever the book's `mathjax_path` or another extension says: the setting is
+put back just before each page's scripts are listed, and the override is
+reported once (naming the setting and its value). It also drops scripts a page
+lists twice (sphinx-thebe adds its configuration twice, which is a JavaScript
+error on every page). It imports nothing from Sphinx but its logger: it only
+connects to Sphinx events.
 """
 
 from __future__ import annotations
@@ -20,6 +25,9 @@ MATHJAX = "mathjax/tex-chtml.js"  # relative to _static/
 def setup(app: Any) -> dict[str, Any]:
     """Register the extension with Sphinx."""
     app.connect("config-inited", _bundled_assets)
+    # Before sphinx.ext.mathjax (priority 500) adds the script: whatever another
+    # extension set `mathjax_path` to since, the bundled MathJax is the one listed.
+    app.connect("html-page-context", _bundled_mathjax, priority=400)
     # Late, so that the scripts other extensions add for this page are there already.
     app.connect("html-page-context", _drop_repeated_scripts, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
@@ -27,7 +35,33 @@ def setup(app: Any) -> dict[str, Any]:
 
 def _bundled_assets(app: Any, config: Any) -> None:
     config.html_static_path = [*config.html_static_path, str(STATIC)]
+    _use_bundled_mathjax(app, config)
+
+
+def _bundled_mathjax(
+    app: Any, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    _use_bundled_mathjax(app, app.config)
+
+
+def _use_bundled_mathjax(app: Any, config: Any) -> None:
+    found = str(config.mathjax_path or "")
+    if found == MATHJAX:
+        return
+    if found and not _is_sphinx_default(found) and not getattr(app, "_coursekit_mathjax", None):
+        app._coursekit_mathjax = found  # said once per build
+        from sphinx.util import logging
+
+        logging.getLogger(__name__).info(
+            "coursekit: mathjax_path %r (set by the book or an extension) is replaced by "
+            "the bundled MathJax 3, so that maths renders offline in the site and packages",
+            found,
+        )
     config.mathjax_path = MATHJAX
+
+
+def _is_sphinx_default(path: str) -> bool:
+    return path.startswith("https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js")
 
 
 def _drop_repeated_scripts(
