@@ -429,6 +429,8 @@ class FileIndex:
     escaping: frozenset[str] = frozenset()  # of those, symlinks to outside the course
     # Every page file under modules/ (coursekit's layout), hidden and _private ones left out.
     module_pages: tuple[str, ...] = ()
+    # CK308: files a directive or setting reads that are no regular file inside the course
+    confinement: tuple[Finding, ...] = ()
 
     def is_file(self, rel: str) -> bool:
         """Whether `rel` is a file (symlinks followed)."""

@@ -17,6 +17,7 @@ from coursekit import findings as findings_mod
 from coursekit.checks import (
     assessment,
     bibliography,
+    confinement,
     exercises,
     notebooks,
     pages,
@@ -33,6 +34,7 @@ ALL_CHECKS: tuple[Check, ...] = (
     *structure.CHECKS,
     *notebooks.CHECKS,
     *pages.CHECKS,
+    *confinement.CHECKS,
     *bibliography.CHECKS,
     *exercises.CHECKS,
     *quizzes.CHECKS,

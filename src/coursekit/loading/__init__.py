@@ -23,7 +23,7 @@ import gc
 import posixpath
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from coursekit.findings import Finding, make
@@ -33,6 +33,7 @@ from coursekit.loading.exercises import load_exercises
 from coursekit.loading.files import index_files
 from coursekit.loading.pages import kind_of, read_page
 from coursekit.loading.quizzes import load_quiz
+from coursekit.loading.reads import confinement
 from coursekit.loading.toc import TOC_FILE, load_toc
 from coursekit.loading.units import (
     MODULE_FILE,
@@ -110,7 +111,10 @@ def _load(root: Path) -> LoadResult:
         quiz_problems=tuple(quiz_problems),
         exercises=load_exercises(root, by_path, config),
         module_layout=layout,
-        files=index_files(root, pages, uses, suffixes, layout and config is not None),
+        files=replace(
+            index_files(root, pages, uses, suffixes, layout and config is not None),
+            confinement=tuple(confinement(root, pages, config_doc)),
+        ),
     )
     return LoadResult(course, tuple(findings))
 
