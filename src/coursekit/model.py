@@ -29,14 +29,19 @@ PAGE_SUFFIXES = (".md", ".ipynb")
 EXERCISES_DIR = "exercises"
 
 
+EXERCISE_SUFFIXES = (".ipynb", ".md")  # a notebook, or a MyST Markdown notebook
+
+
 def is_exercise(path: str) -> bool:
     """Whether the file `path` (relative to the course root) is an exercise notebook:
-    `exercises/<unit>/<name>.ipynb`, no part of it hidden (`.x`) or private (`_x`)."""
+    `exercises/<unit>/<name>.ipynb` or `.md` (a MyST Markdown notebook: the book reads
+    it as one, and shows the student edition of either), no part of it hidden (`.x`) or
+    private (`_x`)."""
     parts = path.split("/")
     return (
         len(parts) == 3
         and parts[0] == EXERCISES_DIR
-        and parts[2].endswith(".ipynb")
+        and parts[2].endswith(EXERCISE_SUFFIXES)
         and not any(part.startswith((".", "_")) for part in parts)
     )
 
@@ -391,7 +396,7 @@ class Exercise:
     @property
     def name(self) -> str:
         """`<unit>/<name>`, as the editions and the grades name it."""
-        return self.path.removeprefix(f"{EXERCISES_DIR}/").removesuffix(".ipynb")
+        return self.path.removeprefix(f"{EXERCISES_DIR}/").rsplit(".", 1)[0]
 
     @property
     def file(self) -> Path:

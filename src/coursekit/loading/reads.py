@@ -21,7 +21,8 @@ from typing import Any
 from coursekit.findings import Finding, make
 from coursekit.formats import links
 from coursekit.formats.yamlfile import Key, YamlDoc
-from coursekit.model import Page
+from coursekit.loading.markdown import role_target
+from coursekit.model import EXERCISES_DIR, Page
 
 # directive name → the options that name a file ("" is the argument).
 DIRECTIVE_READS: dict[str, tuple[str, ...]] = {
@@ -88,7 +89,7 @@ def setting_reads(raw: Any) -> Iterator[tuple[tuple[Key, ...], str, str, bool]]:
         value: Any = raw
         for k in keys:
             value = value.get(k) if isinstance(value, dict) else None
-        if isinstance(value, str):
+        if isinstance(value, str) and value.strip():  # "" is unset, as in Sphinx
             yield keys, ".".join(keys), value, folder
         elif isinstance(value, list | tuple):
             for i, item in enumerate(value):
@@ -132,7 +133,7 @@ def problem(
         mode = os.stat(full).st_mode
     except OSError as exc:
         return f"cannot be read ({exc.strerror})"
-    if folder:
+    if folder and not stat.S_ISREG(mode):  # Sphinx copies a file named there too
         if not stat.S_ISDIR(mode):
             return f"is no folder ({rel})"
         return _escaping_inside(root, full)
@@ -160,10 +161,41 @@ def _escaping_inside(root: Path, folder: Path) -> str | None:
     return None
 
 
+def _solution_reach(page: Page, in_toc: set[str]) -> Iterator[Finding]:
+    """CK309: a link, {download} or file-reading directive of `page` that reaches into
+    `exercises/`: the book would publish the file as it is, solutions and all (the
+    exercises stage publishes the student editions)."""
+    named: list[tuple[int, int, str, str]] = []
+    markup = page.markup
+    for link in markup.links if markup else ():
+        path = links.local_path(link.target)
+        if not link.image and path and links.resolve(page.path, path) in in_toc:
+            continue  # a link to the exercise's page, which shows the student edition
+        named.append((*page.where(link.pos), "image" if link.image else "link", link.target))
+    for role in markup.roles if markup else ():
+        if role.name == "download":
+            named.append((*page.where(role.pos), "{download}", role_target(role.content)))
+    named.extend(page_reads(page))
+    for line, col, what, target in named:
+        path = links.local_path(target)
+        if path is None:
+            continue
+        rel = links.resolve(page.path, path)
+        if rel.split("/", 1)[0] == EXERCISES_DIR and page.path.split("/", 1)[0] != EXERCISES_DIR:
+            msg = (
+                f"{what} {target!r} reaches into {EXERCISES_DIR}/, whose files hold the "
+                "solutions; the book would publish them as they are. Put the exercise in the "
+                "TOC (its page shows the student edition) or link the student edition in the "
+                "packages"
+            )
+            yield make("CK309", page.path, line, col, msg)
+
+
 def confinement(root: Path, pages: Iterable[Page], config_doc: YamlDoc | None) -> list[Finding]:
     """CK308 for every file a directive or setting reads that is not a regular file
     inside the course."""
     root = root.resolve()
+    pages = tuple(pages)
     found: list[Finding] = []
     for page in pages:
         for line, col, what, target in page_reads(page):
@@ -171,10 +203,21 @@ def confinement(root: Path, pages: Iterable[Page], config_doc: YamlDoc | None) -
             if why:
                 msg = f"{what} {target!r} {why}; copy the file into the course"
                 found.append(make("CK308", page.path, line, col, msg))
+    in_toc = {page.path for page in pages}
+    for page in pages:
+        found.extend(_solution_reach(page, in_toc))
     if config_doc is not None:
         for keys, name, target, folder in setting_reads(config_doc.data):
             why = problem(root, config_doc.path, target, folder, setting=True)
-            if why:
+            rel = posixpath.normpath(target.strip("/"))
+            if not why and (rel.split("/", 1)[0] == EXERCISES_DIR or (folder and rel == ".")):
+                line, col = config_doc.where(*keys)
+                msg = (
+                    f"{name}: {target!r} publishes {EXERCISES_DIR}/ as it is, solutions "
+                    "and all; name a folder without the exercises"
+                )
+                found.append(make("CK309", config_doc.path, line, col, msg))
+            elif why:
                 line, col = config_doc.where(*keys)
                 msg = f"{name}: {target!r} {why}; copy it into the course"
                 found.append(make("CK308", config_doc.path, line, col, msg))

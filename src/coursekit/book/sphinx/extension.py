@@ -184,10 +184,38 @@ def student_source(docname: str, text: str, location: Any = None) -> str:
     return dumps_notebook(student)
 
 
+def student_markdown(docname: str, text: str, location: Any = None) -> str:
+    """The student edition of a MyST Markdown exercise (converted as jupytext reads it,
+    the editions made on the notebook, written back as MyST Markdown)."""
+    import jupytext
+
+    try:
+        nb = jupytext.reads(text, fmt="md:myst")
+    except Exception as exc:  # never pass an unreadable exercise through: it may hold solutions
+        logger.warning(
+            "the exercise is not a MyST Markdown notebook (%s); the page shows nothing of it",
+            exc,
+            location=location,
+            type="coursekit",
+            subtype="CK400",
+        )
+        return "# (exercise)\n"
+    student = student_source(docname, jupytext.writes(nb, fmt="ipynb"), location)
+    out: str = jupytext.writes(jupytext.reads(student, fmt="ipynb"), fmt="md:myst")
+    return out
+
+
+def student_text(app: Sphinx, docname: str, text: str, location: Any = None) -> str:
+    """The student edition of exercise `docname`'s source, in the source's own format."""
+    if str(app.env.doc2path(docname, False)).endswith(".md"):
+        return student_markdown(docname, text, location)
+    return student_source(docname, text, location)
+
+
 def on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
     """Replace each exercise notebook by its student edition before it is parsed."""
     if exercise_page(app, docname):
-        source[0] = student_source(docname, source[0], location=docname)
+        source[0] = student_text(app, docname, source[0], location=docname)
 
 
 def on_build_finished(app: Sphinx, exception: Exception | None) -> None:
@@ -203,7 +231,7 @@ def on_build_finished(app: Sphinx, exception: Exception | None) -> None:
         name = docname + src.suffix + (suffix if suffix != src.suffix else "")
         copy = sources / PurePosixPath(name)
         if copy.is_file():
-            text = student_source(docname, src.read_text(encoding="utf-8"))
+            text = student_text(app, docname, src.read_text(encoding="utf-8"))
             copy.write_text(text, encoding="utf-8")
 
 
