@@ -54,6 +54,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     "CK114": (E, "a TOC entry has an unknown type"),
     "CK115": (W, "a file under modules/ is not reached by the TOC"),
     "CK116": (E, "a TOC entry contains itself (cycle)"),
+    "CK117": (E, "a TOC url is not an http(s) address"),
+    "CK118": (E, "a TOC path has a backslash"),
     "CK120": (E, "two modules share an id"),
     "CK121": (E, "a module has no learning objectives"),
     "CK122": (E, "a module duration is not a positive whole number of minutes"),

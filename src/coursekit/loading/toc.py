@@ -189,7 +189,20 @@ def _entry(
         )
         return None
     if kind == "url":
+        tl, tc = doc.where(*keys, kind)
+        problem = _url_problem(target)
+        if problem:
+            findings.append(make("CK117", doc.path, tl, tc, f"url {target!r} {problem}"))
+            return None
         return TocEntry("url", target, line, col, title=_str_or_none(item.get("title")))
+    if "\\" in target:
+        tl, tc = doc.where(*keys, kind)
+        msg = (
+            f"{target!r} has a backslash; write paths with / (the book on Linux and macOS "
+            "reads a backslash as part of the name)"
+        )
+        findings.append(make("CK118", doc.path, tl, tc, msg))
+        return None
     if kind == "glob":
         return _glob_entry(walk, keys, target, ancestors)
     return _file_entry(walk, (*keys, "file"), target, ancestors, item)
@@ -350,6 +363,33 @@ def _resolve(walk: _TocWalk, target: str, line: int, col: int) -> str | None:
         )
         return None
     return found
+
+
+_WEB_URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$", re.IGNORECASE)
+
+
+def _url_problem(url: str) -> str | None:
+    """Why a TOC `url:` may not be a link in every page's navigation, or None.
+
+    Only http(s) URLs: `javascript:` and `data:` would run in the site's origin (in the
+    LMS), `mailto:` and other schemes the book's TOC reader rejects; a page of the
+    course is a `file:` entry, not a relative URL."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in url):
+        return "holds a control character (a line break?); write the URL on one line"
+    if _WEB_URL.match(url.strip()):
+        return None
+    scheme = url.split(":", 1)[0].strip().lower() if ":" in url else ""
+    if scheme == "mailto":
+        return (
+            "is a mailto: link; the navigation links only to web pages "
+            "(put the address on a page, e.g. in intro.md)"
+        )
+    if scheme:
+        return f"uses the {scheme}: scheme; a TOC url must start with http:// or https://"
+    return (
+        "is not a web address; a TOC url must start with http:// or https:// "
+        "(a page of the course is a `file:` entry)"
+    )
 
 
 def _str_or_none(value: Any) -> str | None:

@@ -247,6 +247,33 @@ def on_page_context(
         buttons[:] = [b for b in buttons if b.get("label") != "launch-buttons"]
 
 
+def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
+    """A page title shown in other pages (navigation, previous/next, search) is text:
+    raw HTML in a heading (`# Intro <script>…`) stays markup in its own page, the
+    author's, but is shown as its text wherever the title is repeated (the titles and
+    the page's table of contents the navigation is made of)."""
+    env = app.env
+    for titles in (env.titles, env.longtitles, env.tocs):
+        title = titles.get(env.docname)
+        if title is None:
+            continue
+        for raw in list(title.findall(nodes.raw)):
+            raw.replace_self(nodes.Text(raw.astext()))
+
+
+def on_html_context(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    """The book's title (`_config.yml` title: Sphinx's html_title) is text wherever a
+    theme prints it, escaped or not (pydata's search page and logo print it raw)."""
+    from markupsafe import Markup, escape
+
+    for key in ("docstitle", "shorttitle", "project"):
+        value = context.get(key)
+        if isinstance(value, str) and not isinstance(value, Markup):
+            context[key] = escape(value)
+
+
 def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     """The print edition's one page: each unit starts with its title (and a new sheet)."""
     if printedition.is_print(app.builder) and docname == app.config.root_doc:
@@ -273,6 +300,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_css_file("coursekit-quiz.css")
     app.connect("config-inited", on_config_inited)
     app.connect("source-read", on_source_read)
+    app.connect("doctree-read", on_doctree_read, priority=900)  # after the title collector
+    app.connect("html-page-context", on_html_context, priority=100)
     app.connect("build-finished", on_build_finished)
     # After sphinx-book-theme adds its launch buttons (priority 501).
     app.connect("html-page-context", on_page_context, priority=900)
