@@ -114,11 +114,11 @@ def select(
     findings: Iterable[Finding],
     select: Sequence[str] = (),
     ignore: Sequence[str] = (),
-    per_file: Sequence[tuple[str, Sequence[str]]] = (),
+    per_file: Sequence[WaiverSpec] = (),
 ) -> list[Finding]:
     """Keep findings whose code starts with a `select` prefix and none of `ignore`, and
-    that no `per_file` waiver (glob pattern, code prefixes) covers, like ruff's
-    per-file-ignores."""
+    that no `per_file` waiver covers: (glob pattern, code prefixes), like ruff's
+    per-file-ignores, optionally narrowed to a target the finding names and a line."""
     kept = [
         f
         for f in findings
@@ -129,11 +129,30 @@ def select(
     return sorted(set(kept), key=Finding.sort_key)
 
 
-def _waived(finding: Finding, per_file: Sequence[tuple[str, Sequence[str]]]) -> bool:
-    return any(
-        finding.code.startswith(tuple(codes)) and fnmatch.fnmatchcase(finding.path, pattern)
-        for pattern, codes in per_file
+# A waiver: (path glob, code prefixes) or (path glob, code prefixes, target, line), where
+# an empty target and a line of 0 match any.
+WaiverSpec = tuple[str, Sequence[str]] | tuple[str, Sequence[str], str, int]
+
+
+def _waived(finding: Finding, per_file: Sequence[WaiverSpec]) -> bool:
+    return any(_covers(waiver, finding) for waiver in per_file)
+
+
+def _covers(waiver: WaiverSpec, finding: Finding) -> bool:
+    pattern, codes = waiver[0], waiver[1]
+    target, line = (waiver[2], waiver[3]) if len(waiver) == 4 else ("", 0)
+    return (
+        finding.code.startswith(tuple(codes))
+        and fnmatch.fnmatchcase(finding.path, pattern)
+        and (not line or finding.line == line)
+        and (not target or names(finding, target))
     )
+
+
+def names(finding: Finding, target: str) -> bool:
+    """Whether `finding` is about `target` (a label, link, image, key…): its message
+    quotes it, as every finding quotes what it is about (`'complex_ex3'`)."""
+    return any(f"{q}{target}{q}" in finding.message for q in ("'", '"', "`"))
 
 
 def exit_code(findings: Sequence[Finding], strict: bool = False) -> int:

@@ -238,10 +238,14 @@ class PdfSettings:
 
 @dataclass(frozen=True, slots=True)
 class Waiver:
-    """`coursekit.per_file_ignores`: codes (prefixes) not reported for paths matching a glob."""
+    """`coursekit.per_file_ignores` or `coursekit.waivers`: codes (prefixes) not reported
+    for paths matching a glob; with a `target`, only findings naming it; with a `line`,
+    only findings at that line."""
 
     pattern: str
     codes: tuple[str, ...]
+    target: str = ""
+    line: int = 0
 
 
 @dataclass(frozen=True, slots=True)

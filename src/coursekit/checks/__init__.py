@@ -60,8 +60,8 @@ def reported(
     ignore: Sequence[str] = (),
 ) -> list[Finding]:
     """The findings to report: `--select`/`--ignore` and the book's own waivers applied
-    (`coursekit.ignore` and `coursekit.per_file_ignores` in `_config.yml`)."""
+    (`coursekit.ignore`, `coursekit.per_file_ignores`, `coursekit.waivers`)."""
     config = course.config
     waived = tuple(config.ignore) if config else ()
-    per_file = [(w.pattern, w.codes) for w in config.waivers] if config else []
+    per_file = [(w.pattern, w.codes, w.target, w.line) for w in config.waivers] if config else []
     return findings_mod.select(found, select, (*ignore, *waived), per_file)

@@ -10,9 +10,10 @@ outputs are content: error outputs are then not reported.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
-from coursekit.findings import Finding, make
+from coursekit.findings import Finding, Severity, make
 from coursekit.formats.positions import key_position
 from coursekit.loading.nbschema import version_of
 from coursekit.model import Course, Page, PageKind
@@ -76,7 +77,7 @@ def no_kernelspec(course: Course) -> Iterator[Finding]:
         if isinstance(spec, dict) and isinstance(spec.get("name"), str) and spec["name"]:
             continue
         line, col = key_position(page.notebook.text, "kernelspec" if spec else "metadata")
-        yield make(
+        finding = make(
             "CK204",
             page.path,
             line,
@@ -85,6 +86,24 @@ def no_kernelspec(course: Course) -> Iterator[Finding]:
             '"kernelspec": {"name": "python3", "display_name": "Python 3", '
             '"language": "python"} to its metadata',
         )
+        if not _ever_run(course, page):  # nothing breaks: a warning, not an error
+            finding = replace(
+                finding,
+                severity=Severity.WARNING,
+                message=finding.message + " (the book does not execute it)",
+            )
+        yield finding
+
+
+def _ever_run(course: Course, page: Page) -> bool:
+    """Whether the execute stage may run this notebook (execute_notebooks is not `off`
+    and its exclude_patterns do not leave it out)."""
+    from coursekit.execute.notebooks import kept_unread
+
+    if course.config is None:
+        return True
+    settings = course.config.execute
+    return settings.mode != "off" and not kept_unread(course.root, page.path, settings)
 
 
 def error_outputs(course: Course) -> Iterator[Finding]:

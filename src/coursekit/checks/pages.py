@@ -7,11 +7,17 @@ label (`[here](calculator)` to a `(calculator)=` target) is a cross-reference.
 Cross-references ({ref}, {numref}, {eq}) must name a label defined anywhere in
 the TOC pages: a `(label)=` target, a directive's `:name:` or a math `:label:`.
 Labels match case-insensitively, as in Sphinx.
+
+The principle (issue 20): an error only for what is provably broken. So Sphinx's own
+labels (genindex, modindex, search) resolve, a `{doc}`/`{ref}` target prefixed with a
+key of the book's `intersphinx_mapping` (`pyprog:pandas`) is another project's and is
+never reported, and an image wildcard (`fig.*`, which Sphinx resolves to the best
+format) is not checked here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from coursekit.findings import Finding, make
 from coursekit.formats import links as linkpaths
@@ -19,6 +25,8 @@ from coursekit.loading.markdown import role_target
 from coursekit.model import Course, FileIndex, Link, Page, PageKind
 
 LABEL_ROLES = ("ref", "numref", "eq")
+# Labels Sphinx's std domain always defines.
+STANDARD_LABELS = frozenset({"genindex", "modindex", "py-modindex", "search"})
 
 
 def unreadable(course: Course) -> Iterator[Finding]:
@@ -32,12 +40,17 @@ def dead_links(course: Course) -> Iterator[Finding]:
     """CK301/CK302/CK307: a relative link, {download} or image whose target does not exist,
     or is a symlink to a file outside the course (its content would be published)."""
     labels = labels_of(course)
+    keys = intersphinx_keys(course)
     suffixes = _suffixes(course)
     files = course.files
     for page in _parsed(course):
         for link in page.markup.links if page.markup else ():
             path = linkpaths.local_path(link.target)
             if path is None or (not link.image and path.lower() in labels):
+                continue
+            if link.image and "*" in path.rsplit("/", 1)[-1]:
+                continue  # a wildcard Sphinx resolves to the best format it finds
+            if not link.image and _intersphinx(keys, path):
                 continue
             problem = _missing(files, page.path, path, link.image, suffixes)
             if problem is None:
@@ -98,12 +111,15 @@ def unknown_references(course: Course) -> Iterator[Finding]:
     """CK305: {ref}/{numref}/{eq} to no label, {doc} to no page, {term} to no glossary term."""
     labels = labels_of(course)
     terms = {t for p in _parsed(course) if p.markup for t in p.markup.terms}
+    keys = intersphinx_keys(course)
     suffixes = _suffixes(course)
     files = course.files
     for page in _parsed(course):
         for role in page.markup.roles if page.markup else ():
             target = role_target(role.content)
             problem = None
+            if role.name in (*LABEL_ROLES, "doc") and _intersphinx(keys, target):
+                continue  # another project's target: not knowable offline
             if role.name in LABEL_ROLES and target.lower() not in labels:
                 problem = (
                     f"{{{role.name}}} names the label {target!r}, which no page defines; "
@@ -123,7 +139,22 @@ def unknown_references(course: Course) -> Iterator[Finding]:
 
 def labels_of(course: Course) -> set[str]:
     """Every label the TOC pages define, lower-cased as Sphinx matches them."""
-    return {label.name.lower() for p in _parsed(course) if p.markup for label in p.markup.labels}
+    defined = {label.name.lower() for p in _parsed(course) if p.markup for label in p.markup.labels}
+    return defined | STANDARD_LABELS
+
+
+def intersphinx_keys(course: Course) -> frozenset[str]:
+    """The keys of the book's `sphinx.config.intersphinx_mapping`."""
+    mapping: object = course.config.raw if course.config else {}
+    for key in ("sphinx", "config", "intersphinx_mapping"):
+        mapping = mapping.get(key) if isinstance(mapping, Mapping) else None
+    return frozenset(str(k) for k in mapping) if isinstance(mapping, Mapping) else frozenset()
+
+
+def _intersphinx(keys: frozenset[str], target: str) -> bool:
+    """`target` is `key:rest` with `key` a key of the book's intersphinx_mapping."""
+    key, sep, rest = target.partition(":")
+    return bool(sep and rest) and key in keys
 
 
 def _parsed(course: Course) -> Iterator[Page]:

@@ -58,6 +58,7 @@ COURSEKIT_SPEC: schema.Spec = {
     "units": MAP,
     "ignore": LIST,
     "per_file_ignores": MAP,
+    "waivers": LIST,
     "pdf": Field((dict, bool), describe="a mapping (enabled, chromium) or false"),
 }
 SCORM_SPEC: schema.Spec = {"versions": LIST, "mastery_score": NUMBER, "packages": LIST}
@@ -103,7 +104,10 @@ def load_config(root: Path, findings: list[Finding]) -> tuple[Config | None, Yam
         only_build_toc_files=top.get("only_build_toc_files") is True,
         units_from=_units_from(doc, ck, findings),
         ignore=_codes(doc, ("coursekit", "ignore"), ck.get("ignore", []), findings),
-        waivers=_waivers(doc, ck.get("per_file_ignores", {}), findings),
+        waivers=(
+            *_waivers(doc, ck.get("per_file_ignores", {}), findings),
+            *_narrow_waivers(doc, ck.get("waivers", []), findings),
+        ),
         raw=freeze(data),
     )
     return config, doc
@@ -143,9 +147,46 @@ def _title_from_folder(root: Path) -> str:
     return root.name.replace("-", " ").replace("_", " ").strip().capitalize() or "Course"
 
 
+SLUG_MAX = 60
+# Letters whose plain-ASCII spelling is not their base letter (German, Nordic, ligatures).
+_SPELLED = str.maketrans(
+    {
+        "ä": "ae",
+        "ö": "oe",
+        "ü": "ue",
+        "ß": "ss",
+        "æ": "ae",
+        "œ": "oe",
+        "ø": "o",
+        "å": "aa",
+        "đ": "d",
+        "ð": "d",
+        "þ": "th",
+        "ł": "l",
+        "ı": "i",
+    }
+)
+
+
 def slug(text: str) -> str:
-    """A lower-case identifier made of `text`'s letters and digits joined by dashes."""
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "course"
+    """The short id that names packages, zips and identifiers: `text` transliterated to
+    lower-case ASCII (`Qualitätsbewertung` → `qualitaetsbewertung`, `é` → `e`), letters
+    and digits joined by dashes, at most 60 characters (cut at a dash). A title with no
+    Latin letters gets `course-` and a short digest of it, so two such books differ."""
+    import hashlib
+    import unicodedata
+
+    lowered = text.lower().translate(_SPELLED)
+    ascii_text = unicodedata.normalize("NFKD", lowered).encode("ascii", "ignore").decode()
+    out = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
+    if len(out) > SLUG_MAX:
+        cut = out[: SLUG_MAX + 1]
+        out = (cut.rsplit("-", 1)[0] if "-" in cut[SLUG_MAX // 2 :] else cut[:SLUG_MAX]).strip("-")
+    if out:
+        return out
+    if text.strip():
+        return "course-" + hashlib.sha256(text.strip().encode()).hexdigest()[:8]
+    return "course"
 
 
 def _course_id(doc: YamlDoc, ck: dict[str, Any], title: str, findings: list[Finding]) -> str:
@@ -253,6 +294,44 @@ def _waivers(doc: YamlDoc, value: Any, findings: list[Finding]) -> tuple[Waiver,
             findings.append(doc.finding("CK102", msg, *keys))
             continue
         waivers.append(Waiver(str(pattern), _codes(doc, keys, codes, findings)))
+    return tuple(waivers)
+
+
+WAIVER_KEYS = ("code", "path", "target", "line", "reason")
+
+
+def _narrow_waivers(doc: YamlDoc, value: Any, findings: list[Finding]) -> tuple[Waiver, ...]:
+    """`coursekit.waivers`: a list of {code, path, target or line, reason}; each waives
+    one finding (or the few naming that target) instead of a whole code."""
+    waivers = []
+    for i, item in enumerate(value if isinstance(value, list) else ()):
+        keys: tuple[Key, ...] = ("coursekit", "waivers", i)
+        if not isinstance(item, dict):
+            msg = "a waiver is a mapping: {code: CK305, path: page.md, target: label, reason: …}"
+            findings.append(doc.finding("CK102", msg, *keys))
+            continue
+        unknown = sorted(str(k) for k in item if k not in WAIVER_KEYS)
+        if unknown:
+            msg = f"unknown waiver key(s) {', '.join(unknown)}; use {', '.join(WAIVER_KEYS)}"
+            findings.append(doc.finding("CK103", msg, *keys))
+        code, path = item.get("code"), item.get("path")
+        target, line = item.get("target", ""), item.get("line", 0)
+        problem = None
+        if not (isinstance(code, str) and CODE.match(code)):
+            problem = f"code must be a rule code such as CK305, got {code!r}"
+        elif not (isinstance(path, str) and path.strip()):
+            problem = "path must name the file (a glob such as lectures/*.md works)"
+        elif not isinstance(target, str | int) or isinstance(target, bool):
+            problem = f"target must be the label, link or key the finding names, got {target!r}"
+        elif not isinstance(line, int) or isinstance(line, bool) or line < 0:
+            problem = f"line must be a line number, got {line!r}"
+        elif not (str(target) or line):
+            problem = "give a target or a line (per_file_ignores waives a whole file)"
+        if problem:
+            findings.append(doc.finding("CK102", f"coursekit.waivers[{i}]: {problem}", *keys))
+            continue
+        assert isinstance(code, str) and isinstance(path, str)
+        waivers.append(Waiver(path.strip(), (code,), str(target), int(line)))
     return tuple(waivers)
 
 

@@ -74,6 +74,48 @@ MARKDOWN_BODY = frozenset(
     }
 )
 IMAGE_DIRECTIVES = ("image", "figure")
+# Directives whose argument is the label of what they make (`:::{figure-md} markdown-fig`).
+ARGUMENT_LABELS = frozenset({"figure-md"})
+# Directives whose body is code, maths, data or another markup: never read as MyST.
+LITERAL_BODY = frozenset(
+    {
+        "code",
+        "code-block",
+        "sourcecode",
+        "code-cell",
+        "literalinclude",
+        "include",
+        "math",
+        "raw",
+        "eval-rst",
+        "parsed-literal",
+        "csv-table",
+        "mermaid",
+        "graphviz",
+        "jupyter-execute",
+        "ipython",
+        "toctree",
+        "tableofcontents",
+        "bibliography",
+        "glue",
+        "glue:any",
+        "glue:math",
+        "glue:text",
+        "highlight",
+        "prompt",
+        "quiz",
+        "plot",
+        "bokeh-plot",
+        "mdinclude",
+        "video",
+        "iframe",
+        "youtube",
+        "solution-start",
+        "solution-end",
+        "exercise-start",
+        "exercise-end",
+    }
+)
 # Jupyter Book 1.x's default `myst_enable_extensions`, used when the book sets none.
 DEFAULT_EXTENSIONS = frozenset({"colon_fence", "dollarmath", "linkify", "substitution", "tasklist"})
 # What can open a construct the checks read: an inline link or image `](`, a role
@@ -296,15 +338,27 @@ class _Chunk:
             col = fence_line.find(arg)
             at = self.pos(start, col if col >= 0 else 0)
             self.out.links.append(Link(at, arg, True, options.get("alt", ""), "{" + name + "}"))
-        if "name" in options:
-            self.out.labels.append(Label(where, options["name"]))
-        if name == "math" and "label" in options:
-            self.out.labels.append(Label(where, options["label"]))
+        # As Sphinx names targets: any directive's `:name:` or `:label:` (sphinx-exercise,
+        # sphinx-proof, math, glue…), and the argument of those whose argument is the label.
+        for key in ("name", "label"):
+            if options.get(key):
+                self.out.labels.append(Label(where, options[key]))
+        if name in ARGUMENT_LABELS and arg:
+            self.out.labels.append(Label(where, arg.split()[0]))
         if name == "glossary":
             self.glossary(body[first_body:], start + 1 + first_body)
             return
+        text = "\n".join(body[first_body:])
         if name in MARKDOWN_BODY or name.startswith("prf:"):
-            self.blocks("\n".join(body[first_body:]), start + 1 + first_body, nested=True)
+            self.blocks(text, start + 1 + first_body, nested=True)
+        elif name not in LITERAL_BODY and text.strip():
+            # A directive coursekit does not know ({example}, an extension's): its body
+            # may define labels, terms and index names that Sphinx resolves, so those
+            # are read; its links and roles are not checked (unsure is no error).
+            inner = _Chunk(self.md, _Collected(), self.cell, self.lines)
+            inner.blocks(text, start + 1 + first_body, nested=True)
+            self.out.labels.extend(inner.out.labels)
+            self.out.terms.update(inner.out.terms)
 
     def glossary(self, body: list[str], line0: int) -> None:
         """A {glossary}'s terms, as Sphinx names them, and the links and roles of its body.
@@ -585,9 +639,16 @@ def _options(body: list[str]) -> tuple[dict[str, str], int]:
         m = _OPTION.match(body[i])
         if m is None:
             break
-        options[m.group(1)] = m.group(2).strip()
+        options[m.group(1)] = _unquoted(m.group(2).strip())
         i += 1
     return options, i
+
+
+def _unquoted(value: str) -> str:
+    """An option value as docutils reads it for a name: `"fig-boot"` → `fig-boot`."""
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        return value[1:-1].strip()
+    return value
 
 
 def _dedent_definitions(body: list[str]) -> list[str]:

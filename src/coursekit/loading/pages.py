@@ -15,7 +15,7 @@ from coursekit.findings import Finding
 from coursekit.formats.mystnb import is_myst_notebook
 from coursekit.formats.yamlfile import read_text
 from coursekit.loading import markdown, notebooks
-from coursekit.model import Config, Page, PageKind
+from coursekit.model import Config, Heading, Label, Markup, Page, PageKind
 
 MARKDOWN_LIKE = (".md", ".Rmd", ".rmd", ".qmd", ".markdown")
 
@@ -53,7 +53,42 @@ def read_page(root: Path, page: Page, config: Config | None) -> Page:
         # without positions would point findings at the wrong lines; the TOC checks it.
         return replace(page, kind=kind, text=text, problems=tuple(problems))
     markup = markdown.parse([(-1, text)], extensions)
+    markup = with_included(root, page.path, markup, extensions)
     return replace(page, kind=kind, text=text, markup=markup, problems=tuple(problems))
+
+
+def with_included(
+    root: Path, rel: str, markup: Markup, extensions: frozenset[str] | None, depth: int = 0
+) -> Markup:
+    """`markup` with what its `{include}`d files define, as Sphinx sees the page: their
+    labels and glossary terms, and their top-level heading when the page has none
+    (placed at the directive). Files outside the course are not read (CK308 says so)."""
+    from dataclasses import replace
+
+    includes = [d for d in markup.directives if d.name == "include" and d.argument]
+    if not includes or depth > 3:
+        return markup
+    top = root.resolve()
+    labels, terms, headings = list(markup.labels), set(markup.terms), list(markup.headings)
+    for directive in includes:
+        target = (root / rel).parent / directive.argument.strip()
+        try:
+            resolved = target.resolve()
+            if not resolved.is_relative_to(top) or not resolved.is_file():
+                continue
+            text = resolved.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError, ValueError):
+            continue  # the build will say; the check has nothing to add
+        inner_rel = resolved.relative_to(top).as_posix()
+        inner = markdown.parse([(-1, text)], extensions)
+        inner = with_included(root, inner_rel, inner, extensions, depth + 1)
+        labels.extend(Label(directive.pos, label.name) for label in inner.labels)
+        terms |= inner.terms
+        if not any(h.level == 1 for h in headings):
+            headings.extend(
+                Heading(directive.pos, 1, h.text) for h in inner.headings[:1] if h.level == 1
+            )
+    return replace(markup, labels=tuple(labels), terms=frozenset(terms), headings=tuple(headings))
 
 
 def _extensions(config: Config | None) -> frozenset[str] | None:
