@@ -216,7 +216,7 @@ def build(
     """Check, execute and build the course at PATH into _build/ (every output, or --only one)."""
     from coursekit.build.pipeline import BuildOptions, build_course
 
-    _require_folder(path)
+    _require_folder(path, book=True)
     options = BuildOptions(
         out=out,
         only=only,
@@ -508,10 +508,23 @@ def _printable(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
-def _require_folder(path: Path) -> None:
+def _require_folder(path: Path, book: bool = False) -> None:
+    """`path` must be a folder; with `book`, one holding a book (`_config.yml` of Jupyter
+    Book 1.x or `myst.yml` of Jupyter Book 2), said before anything is read or written."""
     if not path.is_dir():
         click.secho(
-            f"error: {path} is not a folder; give the course folder (the one with _config.yml)",
+            f"error: {path} is not a folder; give the course folder "
+            "(the one with _config.yml, or myst.yml for Jupyter Book 2)",
+            fg="red",
+            err=True,
+        )
+        sys.exit(2)
+    if book and not any((path / name).is_file() for name in ("_config.yml", "myst.yml")):
+        from coursekit.loading.config import _where_is_the_book
+
+        click.secho(
+            f"error: {path} holds no book (no _config.yml of Jupyter Book 1.x, no myst.yml of "
+            f"Jupyter Book 2), so nothing was built or written; {_where_is_the_book(path)}",
             fg="red",
             err=True,
         )

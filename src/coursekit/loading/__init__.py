@@ -4,6 +4,7 @@
 module (one parser per format):
 
     config.py        _config.yml            → Config
+    myst_project.py  myst.yml (Jupyter Book 2) → Config and Toc, instead of the two above
     toc.py           _toc.yml               → Toc (every file entry resolved)
     pages.py         every TOC page         → Page (markdown.py, notebooks.py)
     units.py         TOC parts + module.yml → Unit
@@ -31,6 +32,7 @@ from coursekit.loading.bibliography import load_bibliography
 from coursekit.loading.config import CONFIG_FILE, load_config
 from coursekit.loading.exercises import load_exercises
 from coursekit.loading.files import index_files
+from coursekit.loading.myst_project import is_myst_project, load_myst_project
 from coursekit.loading.pages import kind_of, read_page
 from coursekit.loading.quizzes import load_quiz
 from coursekit.loading.reads import confinement
@@ -89,9 +91,13 @@ def _load(root: Path) -> LoadResult:
     if not root.is_dir():
         findings.append(make("CK100", str(root), 0, 0, "not a folder; give the book's folder"))
         return LoadResult(Course(root, None, None), tuple(findings))
-    config, config_doc = load_config(root, findings)
-    suffixes = config.page_suffixes if config else PAGE_SUFFIXES
-    toc = _load_toc(root, findings, suffixes)
+    if is_myst_project(root):  # Jupyter Book 2: myst.yml holds the config and the TOC
+        config, config_doc, toc = load_myst_project(root, findings)
+        suffixes: tuple[str, ...] = PAGE_SUFFIXES
+    else:
+        config, config_doc = load_config(root, findings)
+        suffixes = config.page_suffixes if config else PAGE_SUFFIXES
+        toc = _load_toc(root, findings, suffixes)
     pages = _read_pages(root, toc, config)
     by_path = {p.path: p for p in pages}
     uses = _quiz_uses(pages)

@@ -1,0 +1,352 @@
+"""`myst build --site` offline on a copy of the project, then the HTML site rendered by coursekit.
+
+The work folder (`request.work`, under `_build/.cache/`) holds:
+
+- `src/`: the project's files (its own `_build/` and hidden folders left out),
+  updated file by file, and a `myst.yml` that differs from the project's only in
+  `site.template` (coursekit's template folder) and without coursekit's section;
+  mystmd writes its `_build/` (and its cache) there, never in the project;
+- `template/template.yml`: the minimal site template that lets `--site` run
+  without downloading a theme;
+- `html/`: the site: `<page>.html` for every page of the TOC (named as Jupyter
+  Book 1.x names them, so the packages find them), `index.html`, `_media/` (the
+  images mystmd collected) and `_static/` (MathJax, the style sheet).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from coursekit.book.engine import BookRequest, BookResult
+from coursekit.book.mystmd.render import PageContext, render_page, render_references
+from coursekit.errors import BuildError
+from coursekit.model import Course
+
+SRC, TEMPLATE, HTML = "src", "template", "html"
+INPUTS_FILE = "inputs.json"
+PRINT_PAGE = "print.html"
+TEMPLATE_YML = "jtex: v1\ntitle: coursekit, no theme (coursekit renders the pages)\n"
+WARNING_LINE = re.compile(r"^\s*(?:⚠️|⛔️|⛔)\s*(.+)$")
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+class MystEngine:
+    """Jupyter Book 2 (mystmd) as the build's book engine (`coursekit.book.engine.BookEngine`)."""
+
+    name = "jupyter-book-2"
+
+    def build_site(self, request: BookRequest) -> BookResult:
+        site = _myst_site(request)
+        out = request.work / HTML
+        warnings = list(site.warnings)
+        _write_site(request.course, site, out, warnings)
+        return BookResult(out, tuple(warnings), read=tuple(site.pages))
+
+    def build_print_page(self, request: BookRequest) -> BookResult:
+        site = _myst_site(request)
+        out = request.work / HTML
+        warnings = list(site.warnings)
+        _write_site(request.course, site, out, warnings)
+        page = out / PRINT_PAGE
+        _write_print_page(request.course, site, page, warnings)
+        return BookResult(out, tuple(warnings), read=tuple(site.pages), page=page)
+
+    def read_inputs(self, work: Path) -> list[str] | None:
+        try:
+            found = json.loads((work / INPUTS_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return [str(f) for f in found] if isinstance(found, list) else None
+
+
+@dataclass(frozen=True, slots=True)
+class MystSite:
+    """What `myst build --site` wrote: each page's content by course path."""
+
+    folder: Path  # src/_build/site
+    pages: dict[str, dict[str, Any]]  # course path → content json
+    slugs: dict[str, str]  # slug → docname
+    warnings: tuple[str, ...]
+
+
+# ------------------------------------------------------------------ mystmd's part
+
+
+def myst_command() -> list[str]:
+    """The `myst` of the installed mystmd (beside this Python), or a clear error."""
+    here = Path(sys.executable).parent / "myst"
+    found = str(here) if here.is_file() else shutil.which("myst")
+    if found is None:
+        raise BuildError(
+            "a Jupyter Book 2 project (myst.yml) is built with mystmd, which is not installed: "
+            "`pip install 'mystmd>=1.11,<1.12'` (it runs on Node.js 18 or later)"
+        )
+    if shutil.which("node") is None:
+        raise BuildError("mystmd needs Node.js (`node`), which is not on the PATH; install it")
+    return [found]
+
+
+def _myst_site(request: BookRequest) -> MystSite:
+    course, work = request.course, request.work
+    src, template = work / SRC, work / TEMPLATE
+    template.mkdir(parents=True, exist_ok=True)
+    (template / "template.yml").write_text(TEMPLATE_YML, encoding="utf-8")
+    copied = _sync(course.root, src, request.exclude)
+    _write_myst_yml(course, src / "myst.yml", template)
+    site = src / "_build" / "site"
+    shutil.rmtree(site, ignore_errors=True)
+    env = {**os.environ, "NO_UPDATE_NOTIFIER": "1", "CI": "1", "FORCE_COLOR": "0"}
+    proc = subprocess.run(
+        [*myst_command(), "build", "--site"],
+        cwd=src,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        check=False,
+    )
+    said = ANSI.sub("", proc.stdout + proc.stderr)
+    warnings = tuple(
+        m.group(1).strip() for line in said.splitlines() if (m := WARNING_LINE.match(line))
+    )
+    if proc.returncode != 0 or not (site / "config.json").is_file():
+        tail = "\n".join(said.strip().splitlines()[-15:])
+        raise BuildError(
+            f"mystmd could not build the site of {course.root} (exit {proc.returncode}):\n{tail}"
+        )
+    pages: dict[str, dict[str, Any]] = {}
+    slugs: dict[str, str] = {}
+    for file in sorted((site / "content").glob("*.json")):
+        data = json.loads(file.read_text(encoding="utf-8"))
+        location = str(data.get("location", "")).lstrip("/")
+        if location:
+            pages[location] = data
+            slugs[str(data.get("slug", file.stem))] = location.rsplit(".", 1)[0]
+    if "index" not in slugs and course.toc and course.toc.root and course.toc.root.path:
+        slugs["index"] = course.toc.root.path.rsplit(".", 1)[0]
+    (work / INPUTS_FILE).write_text(json.dumps(sorted(copied)), encoding="utf-8")
+    return MystSite(site, pages, slugs, warnings)
+
+
+def _sync(root: Path, dest: Path, exclude: Sequence[str]) -> list[str]:
+    """Copy the project's files into `dest` (changed ones only; gone ones removed)."""
+    skip = {e.strip("/") for e in exclude} | {"_build"}
+    wanted: list[str] = []
+    for folder, dirs, files in os.walk(root):
+        rel = Path(folder).relative_to(root).as_posix()
+        rel = "" if rel == "." else rel
+        dirs[:] = sorted(
+            d for d in dirs if not d.startswith(".") and f"{rel}/{d}".strip("/") not in skip
+        )
+        for name in sorted(files):
+            if name.startswith("."):
+                continue
+            path = f"{rel}/{name}".strip("/")
+            wanted.append(path)
+            source, target = Path(folder) / name, dest / path
+            st = source.stat()
+            if target.is_file():
+                tt = target.stat()
+                if tt.st_size == st.st_size and int(tt.st_mtime) == int(st.st_mtime):
+                    continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    keep = set(wanted)
+    for folder, dirs, files in os.walk(dest):
+        rel = Path(folder).relative_to(dest).as_posix()
+        if rel == "_build" or rel.startswith("_build/"):
+            dirs[:] = []
+            continue
+        for name in files:
+            path = f"{rel}/{name}".strip("./") if rel != "." else name
+            if path not in keep and path != "myst.yml":
+                (Path(folder) / name).unlink()
+    return wanted
+
+
+def _write_myst_yml(course: Course, target: Path, template: Path) -> None:
+    raw = yaml.safe_load((course.root / "myst.yml").read_text(encoding="utf-8")) or {}
+    raw.pop("coursekit", None)
+    site = raw.get("site")
+    raw["site"] = {**(site if isinstance(site, dict) else {}), "template": str(template)}
+    text = yaml.safe_dump(raw, sort_keys=False, allow_unicode=True)
+    if not target.is_file() or target.read_text(encoding="utf-8") != text:
+        target.write_text(text, encoding="utf-8")
+
+
+# ------------------------------------------------------------------ coursekit's part
+
+
+def _write_site(course: Course, site: MystSite, out: Path, warnings: list[str]) -> None:
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    media = _copy_media(site.folder / "public", out / "_media")
+    _copy_static(out / "_static")
+    nav = _nav(course, site)
+    for page in course.pages:
+        data = site.pages.get(page.path)
+        if data is None:
+            warnings.append(f"{page.path}: mystmd wrote no content for this page")
+            continue
+        body, title = _page_body(page.path, page.docname, data, site, media, warnings)
+        text = _page_html(course, page.docname, title, body, nav)
+        target = out / f"{page.docname}.html"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    root = course.toc.root.path if course.toc and course.toc.root else None
+    first = root.rsplit(".", 1)[0] if root else (course.pages[0].docname if course.pages else None)
+    if first and first != "index":
+        href = html.escape(f"{first}.html", quote=True)
+        lang = html.escape(course.config.language if course.config else "en", quote=True)
+        (out / "index.html").write_text(
+            f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
+            f'<meta http-equiv="refresh" content="0; url={href}">'
+            f"<title>{html.escape(_title(course))}</title></head>"
+            f"<body><main><h1>{html.escape(_title(course))}</h1>"
+            f'<p><a href="{href}">Start the course</a></p></main></body></html>\n',
+            encoding="utf-8",
+        )
+
+
+def _page_body(
+    path: str,
+    docname: str,
+    data: Mapping[str, Any],
+    site: MystSite,
+    media: Mapping[str, str],
+    warnings: list[str],
+) -> tuple[str, str]:
+    ctx = PageContext(docname, site.slugs, media, where=path)
+    body = render_page(data.get("mdast") or {}, ctx)
+    refs = data.get("references") or {}
+    body += render_references(refs.get("cite") or {})
+    warnings.extend(ctx.warnings)
+    front = data.get("frontmatter") or {}
+    title = str(front.get("title") or docname.rsplit("/", 1)[-1])
+    return body, title
+
+
+def _copy_media(public: Path, dest: Path) -> dict[str, str]:
+    media: dict[str, str] = {}
+    if public.is_dir():
+        dest.mkdir(parents=True, exist_ok=True)
+        for file in sorted(public.iterdir()):
+            if file.is_file() and file.suffix not in (".md", ".ipynb"):
+                shutil.copy2(file, dest / file.name)
+                media[f"/{file.name}"] = f"_media/{file.name}"
+    return media
+
+
+def _copy_static(dest: Path) -> None:
+    sphinx_static = resources.files("coursekit.book.sphinx") / "static" / "mathjax"
+    with resources.as_file(sphinx_static) as mathjax:
+        shutil.copytree(mathjax, dest / "mathjax", dirs_exist_ok=True)
+    css = resources.files("coursekit.book.mystmd") / "coursekit-jb2.css"
+    (dest / "coursekit-jb2.css").write_text(css.read_text(encoding="utf-8"), encoding="utf-8")
+
+
+def _title(course: Course) -> str:
+    return course.config.title if course.config else course.root.name
+
+
+def _nav(course: Course, site: MystSite) -> list[tuple[str | None, list[tuple[str, str, int]]]]:
+    """The whole site's navigation: (part caption, [(docname, title, depth)])."""
+    titles = {
+        path: str((data.get("frontmatter") or {}).get("title") or path)
+        for path, data in site.pages.items()
+    }
+    groups: list[tuple[str | None, list[tuple[str, str, int]]]] = []
+    toc = course.toc
+    if toc is None:
+        return groups
+    if toc.root is not None and toc.root.path:
+        groups.append((None, [(toc.root.path.rsplit(".", 1)[0], titles.get(toc.root.path, ""), 0)]))
+    for part in toc.parts:
+        items: list[tuple[str, str, int]] = []
+
+        def add(entry: Any, depth: int, items: list[tuple[str, str, int]] = items) -> None:
+            if entry.path:
+                items.append(
+                    (entry.path.rsplit(".", 1)[0], titles.get(entry.path, entry.path), depth)
+                )
+            for child in entry.children:
+                add(child, depth + (1 if entry.path else 0))
+
+        for chapter in part.chapters:
+            add(chapter, 0)
+        groups.append((part.caption, items))
+    return groups
+
+
+def _page_html(
+    course: Course,
+    docname: str,
+    title: str,
+    body: str,
+    nav: list[tuple[str | None, list[tuple[str, str, int]]]],
+) -> str:
+    up = "../" * docname.count("/")
+    lang = html.escape(course.config.language if course.config else "en", quote=True)
+    site_title = html.escape(_title(course))
+    links = []
+    for caption, items in nav:
+        lis = "".join(
+            f'<li class="depth-{depth}"><a href="{html.escape(up + doc + ".html", quote=True)}"'
+            + (' aria-current="page"' if doc == docname else "")
+            + f">{html.escape(t)}</a></li>"
+            for doc, t, depth in items
+        )
+        head = f'<p class="nav-caption">{html.escape(caption)}</p>' if caption else ""
+        links.append(f"{head}<ul>{lis}</ul>")
+    mathjax = (
+        "<script>window.MathJax={tex:{inlineMath:[['\\\\(','\\\\)']],displayMath:[['\\\\[','\\\\]']]},"
+        "options:{processHtmlClass:'math|math-display'}};</script>"
+        f'<script defer src="{up}_static/mathjax/tex-chtml.js"></script>'
+    )
+    return (
+        f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{html.escape(title)} — {site_title}</title>\n"
+        f'<link rel="stylesheet" href="{up}_static/coursekit-jb2.css">\n{mathjax}\n</head>\n'
+        '<body>\n<a class="skip-link" href="#main-content">Skip to main content</a>\n'
+        f'<header class="site-header"><p class="site-title">'
+        f'<a href="{up}index.html">{site_title}</a></p></header>\n'
+        f'<nav class="site-nav" aria-label="Course contents">{"".join(links)}</nav>\n'
+        f'<main id="main-content" tabindex="-1"><article>\n<h1>{html.escape(title)}</h1>\n'
+        f"{body}\n</article></main>\n"
+        "</body>\n</html>\n"
+    )
+
+
+def _write_print_page(course: Course, site: MystSite, target: Path, warnings: list[str]) -> None:
+    """Every page, in reading order, as one page (links and media from the site's root)."""
+    media = {k: v for k, v in _media_map(target.parent / "_media").items()}
+    parts = []
+    for page in course.pages:
+        data = site.pages.get(page.path)
+        if data is None:
+            continue
+        body, title = _page_body(page.path, "print", data, site, media, warnings)
+        parts.append(f'<section class="print-page"><h2>{html.escape(title)}</h2>{body}</section>')
+    text = _page_html(course, "print", _title(course), "\n".join(parts), [])
+    target.write_text(text, encoding="utf-8")
+
+
+def _media_map(folder: Path) -> dict[str, str]:
+    if not folder.is_dir():
+        return {}
+    return {f"/{f.name}": f"_media/{f.name}" for f in folder.iterdir() if f.is_file()}

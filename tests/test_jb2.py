@@ -1,0 +1,367 @@
+"""Jupyter Book 2 (`myst.yml`) courses: loaded, checked, built by the real mystmd, packaged.
+
+The fixture `tests/fixtures/jb2/book` is a small JB2 course of our own: two parts
+(units), Markdown pages, a notebook with stored outputs (text, stream, HTML, PNG),
+maths, numbered cross-references, an admonition, a figure, a table, a citation and a
+footnote. mystmd (`pip install mystmd`) runs offline on the system's Node.js.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+from coursekit.book import engine_for
+from coursekit.book.mystmd.render import PageContext, render_page
+from coursekit.loading import load_course
+from coursekit.model import PageKind
+from coursekit.packages.scorm.manifest import SCHEMES
+from coursekit.packages.scorm.validate import check_rules, validate_manifest
+
+BOOK = Path(__file__).parent / "fixtures" / "jb2" / "book"
+MYST = Path(sys.executable).parent / "myst"
+needs_myst = pytest.mark.skipif(
+    not MYST.is_file() or shutil.which("node") is None, reason="mystmd or Node.js missing"
+)
+
+# The same book as Jupyter Book 1.x writes it: the twin of myst.yml.
+JB1_CONFIG = """\
+title: A JB2 course
+author: Ada Lovelace
+bibtex_bibfiles: [references.bib]
+parse:
+  myst_enable_extensions: [colon_fence, dollarmath, amsmath]
+coursekit:
+  id: jb2-fixture
+  scorm:
+    mastery_score: 70
+"""
+JB1_TOC = """\
+format: jb-book
+root: intro
+parts:
+  - caption: First steps
+    chapters:
+      - file: unit1/overview
+      - file: unit1/numbers
+  - caption: Going further
+    chapters:
+      - file: unit2/overview
+"""
+
+
+def _copy(tmp_path: Path, name: str = "book") -> Path:
+    dest = tmp_path / name
+    shutil.copytree(BOOK, dest, ignore=shutil.ignore_patterns("_build"))
+    return dest
+
+
+def _jb1_twin(tmp_path: Path) -> Path:
+    twin = _copy(tmp_path, "twin")
+    (twin / "myst.yml").unlink()
+    (twin / "_config.yml").write_text(JB1_CONFIG, encoding="utf-8")
+    (twin / "_toc.yml").write_text(JB1_TOC, encoding="utf-8")
+    return twin
+
+
+def _findings(stdout: str) -> list[str]:
+    return [line for line in stdout.splitlines() if re.match(r"^\S+:\d+:\d+: CK\d+", line)]
+
+
+# ------------------------------------------------------------------------ loading
+
+
+def test_a_myst_yml_project_loads_into_the_same_course_model() -> None:
+    result = load_course(BOOK)
+    course = result.course
+    assert result.findings == ()
+    assert course.config is not None and course.config.path == "myst.yml"
+    assert (course.config.title, course.config.author) == ("A JB2 course", "Ada Lovelace")
+    assert course.config.course_id == "jb2-fixture"  # project.id
+    assert course.config.scorm.mastery_score == 70  # the `coursekit:` section of myst.yml
+    assert [(u.id, u.title, [p.path for p in u.pages]) for u in course.units] == [
+        ("first-steps", "First steps", ["unit1/overview.md", "unit1/numbers.ipynb"]),
+        ("going-further", "Going further", ["unit2/overview.md"]),
+    ]
+    assert course.page("unit1/numbers.ipynb").kind is PageKind.NOTEBOOK
+    assert course.bibliography is not None and "knuth1984" in course.bibliography.keys
+    assert type(engine_for(course)).__name__ == "MystEngine"
+
+
+def test_without_parts_each_top_level_entry_is_a_unit(tmp_path: Path) -> None:
+    book = _copy(tmp_path)
+    for folder in ("unit1", "unit2"):
+        (book / folder / "module.yml").unlink()
+    text = (book / "myst.yml").read_text(encoding="utf-8")
+    toc = text[text.index("  toc:") : text.index("coursekit:")]
+    flat = (
+        "  toc:\n    - file: intro.md\n    - file: unit1/overview.md\n      children:\n"
+        "        - file: unit1/numbers.ipynb\n    - file: unit2/overview.md\n"
+    )
+    (book / "myst.yml").write_text(text.replace(toc, flat), encoding="utf-8")
+    course = load_course(book).course
+    assert [[p.path for p in u.pages] for u in course.units] == [
+        ["unit1/overview.md", "unit1/numbers.ipynb"],
+        ["unit2/overview.md"],
+    ]
+
+
+# ----------------------------------------------------------------------- checking
+
+
+def test_the_jb2_book_checks_clean() -> None:
+    result = run_cli("check", "--strict", BOOK)
+    assert (result.returncode, _findings(result.stdout)) == (0, []), result.stdout + result.stderr
+
+
+def test_check_gives_the_same_codes_and_positions_as_the_jb1_twin(tmp_path: Path) -> None:
+    jb2, jb1 = _copy(tmp_path), _jb1_twin(tmp_path)
+    for book in (jb2, jb1):
+        page = book / "unit2" / "overview.md"
+        broken = "\nA [gone page](missing.md) and ![](nowhere.png).\n"
+        page.write_text(page.read_text(encoding="utf-8") + broken, encoding="utf-8")
+    found = [_findings(run_cli("check", book).stdout) for book in (jb2, jb1)]
+    assert found[0] == found[1]
+    assert {f.split(" ")[1] for f in found[0]} >= {"CK301"} or found[0], found
+    assert all(f.startswith("unit2/overview.md:") for f in found[0])
+
+
+def test_a_missing_toc_file_is_reported_where_myst_yml_names_it(tmp_path: Path) -> None:
+    book = _copy(tmp_path)
+    (book / "unit2" / "overview.md").unlink()
+    result = run_cli("check", book)
+    assert result.returncode == 1
+    text = (book / "myst.yml").read_text(encoding="utf-8").splitlines()
+    line = next(i for i, t in enumerate(text, 1) if "file: unit2/overview.md" in t)
+    col = text[line - 1].index("unit2/overview.md") + 1
+    assert f"myst.yml:{line}:{col}: CK110" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+@needs_myst
+def test_real_mystmd_accepts_the_coursekit_section_of_myst_yml(tmp_path: Path) -> None:
+    book = _copy(tmp_path)
+    (tmp_path / "tpl").mkdir()
+    (tmp_path / "tpl" / "template.yml").write_text("jtex: v1\ntitle: t\n", encoding="utf-8")
+    with (book / "myst.yml").open("a", encoding="utf-8") as f:
+        f.write(f"site:\n  template: {tmp_path / 'tpl'}\n")
+    done = subprocess.run(
+        [str(MYST), "build", "--site"], cwd=book, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "extra key ignored: coursekit" in done.stdout + done.stderr
+    assert (book / "_build" / "site" / "content" / "index.json").is_file()
+
+
+# ---------------------------------------------------------------------- the build
+
+
+class _Page(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def _parse(path: Path) -> tuple[str, list[tuple[str, dict[str, str | None]]]]:
+    text = path.read_text(encoding="utf-8")
+    parser = _Page()
+    parser.feed(text)
+    return text, parser.tags
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fixture book built by `coursekit build --only scorm` (which builds the site first)."""
+    if not MYST.is_file() or shutil.which("node") is None:
+        pytest.skip("mystmd or Node.js missing")
+    book = _copy(tmp_path_factory.mktemp("jb2"))
+    result = run_cli("build", book, "--only", "scorm")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return book
+
+
+def test_every_page_is_built_accessible_and_offline(built: Path) -> None:
+    html_dir = built / "_build" / "html"
+    for doc in ("intro", "unit1/overview", "unit1/numbers", "unit2/overview"):
+        text, tags = _parse(html_dir / f"{doc}.html")
+        names = [t for t, _ in tags]
+        assert names.count("h1") == 1 and names.count("main") == 1 and "nav" in names, doc
+        assert tags[0] == ("html", {"lang": "en"})
+        assert ("a", {"class": "skip-link", "href": "#main-content"}) in tags
+        for tag, attrs in tags:
+            for key in ("src", "href"):
+                value = attrs.get(key) or ""
+                if tag in ("script", "link", "img"):
+                    assert not value.startswith(("http:", "https:", "//")), (doc, value)
+                    if value and not value.startswith("data:"):
+                        assert (html_dir / doc).parent.joinpath(value).resolve().is_file(), value
+    assert (html_dir / "_static" / "mathjax" / "tex-chtml.js").is_file()
+    assert 'url=intro.html"' in (html_dir / "index.html").read_text(encoding="utf-8")
+
+
+def test_the_ast_is_rendered_with_numbers_outputs_and_notes(built: Path) -> None:
+    html_dir = built / "_build" / "html"
+    intro = (html_dir / "intro.html").read_text(encoding="utf-8")
+    overview = (html_dir / "unit1" / "overview.html").read_text(encoding="utf-8")
+    numbers = (html_dir / "unit1" / "numbers.html").read_text(encoding="utf-8")
+    further = (html_dir / "unit2" / "overview.html").read_text(encoding="utf-8")
+    # Cross-references: numbered, to the page and anchor that hold the target.
+    assert '<a class="xref" href="unit1/overview.html#euler">(1)</a>' in intro
+    assert '<a class="xref" href="#fig-chart">Figure\u00a01</a>' in overview
+    assert '<a class="xref" href="#sec-formula">A formula</a>' in overview
+    assert '<h2 id="sec-formula">A formula</h2>' in overview
+    # Maths for MathJax, with its equation number.
+    assert '\\[e^{i\\pi} + 1 = 0\\]<span class="eqno">(1)</span>' in overview
+    assert "\\(a^2 + b^2 = c^2\\)" in overview
+    # The admonition, the figure with its caption, the table with its header.
+    assert '<div class="admonition note' in overview and "<code>inline code</code>" in overview
+    assert re.search(r'<figure class="figure" id="fig-chart"><img src="../_media/chart-', overview)
+    assert "Table\u00a01:" in further and '<th scope="col">Name</th>' in further
+    assert '<a href="overview.html">the overview</a>' not in further  # another page
+    assert '<a href="../unit1/overview.html">the overview</a>' in further
+    # The citation and its reference, the footnote.
+    assert 'href="#cite-knuth1984">Knuth (1984)</a>' in intro
+    assert '<li id="cite-knuth1984">Knuth, D. E. (1984)' in intro
+    assert '<li id="fn-history"><p>Euler published it in 1748.</p></li>' in intro
+    # Notebook outputs: a result, a stream, HTML and an image.
+    assert '<pre class="output text">45</pre>' in numbers
+    assert '<pre class="output stream stdout">hello\n</pre>' in numbers
+    assert "<td>html-output</td>" in numbers
+    img = re.search(
+        r'<img class="output" src="\.\./(_media/[0-9a-f]+\.png)" alt="&lt;Figure&gt;">', numbers
+    )
+    assert img and (html_dir / img.group(1)).is_file()
+
+
+def test_an_unknown_node_type_is_shown_with_a_warning() -> None:
+    tree = {
+        "type": "root",
+        "children": [
+            {"type": "sparkle", "children": [{"type": "text", "value": "still here"}]},
+            {"type": "glitter", "value": "raw words"},
+        ],
+    }
+    ctx = PageContext("page", {}, {}, where="page.md")
+    out = render_page(tree, ctx)
+    assert "still here" in out and "raw words" in out
+    assert ctx.warnings == [
+        "page.md: coursekit cannot render MyST node type sparkle; shown as is",
+        "page.md: coursekit cannot render MyST node type glitter; shown as is",
+    ]
+
+
+NODES_PAGE = """\
+# Nodes
+
+:::{dropdown} Open me
+Hidden text
+:::
+
+::::{tab-set}
+:::{tab-item} One
+Tab one
+:::
+::::
+
+::::{grid} 2
+:::{card} Card title
+Card body
+:::
+::::
+
+```{exercise} Add
+:label: ex1
+Add 1 and 1.
+```
+
+```{solution} ex1
+It is 2.
+```
+
+```{prf:theorem} Pythagoras
+:label: thm1
+$a^2+b^2=c^2$
+```
+
+See [](#thm1), <kbd>Ctrl</kbd> and {abbr}`HTML (HyperText Markup Language)`.
+
+```{quiz} quiz.yml
+```
+"""
+
+
+@needs_myst
+def test_dropdowns_tabs_cards_exercises_and_proofs_render(tmp_path: Path) -> None:
+    (tmp_path / "tpl").mkdir()
+    (tmp_path / "tpl" / "template.yml").write_text("jtex: v1\ntitle: t\n", encoding="utf-8")
+    (tmp_path / "index.md").write_text(NODES_PAGE, encoding="utf-8")
+    (tmp_path / "myst.yml").write_text(
+        f"version: 1\nproject:\n  toc:\n    - file: index.md\nsite:\n  template: {tmp_path}/tpl\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [str(MYST), "build", "--site"], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    data = json.loads((tmp_path / "_build/site/content/index.json").read_text(encoding="utf-8"))
+    ctx = PageContext("index", {"index": "index"}, {}, where="index.md")
+    out = render_page(data["mdast"], ctx)
+    assert "<details><summary>Open me</summary><p>Hidden text</p></details>" in out
+    assert '<p class="tab-title">One</p><p>Tab one</p>' in out
+    assert '<div class="card"><p>Card title</p><p>Card body</p></div>' in out
+    assert '<p class="admonition-title">Exercise 1 (Add)</p>' in out
+    assert 'Solution to <a class="xref" href="#ex1">Exercise\u00a01</a>' in out
+    assert '<div class="admonition proof theorem" id="thm1" role="note">' in out
+    assert "<kbd>Ctrl</kbd>" in out and '<abbr title="HyperText Markup Language">HTML</abbr>' in out
+    # The quiz directive is not rendered yet: shown, and said.
+    assert "quiz quiz.yml" in out
+    assert ctx.warnings == [
+        "index.md: coursekit cannot render MyST node type mystDirective 'quiz'; shown as is"
+    ]
+
+
+@pytest.mark.parametrize("version", ["1.2", "2004"])
+def test_the_scorm_zips_of_a_jb2_course_pass_the_xsds(built: Path, version: str) -> None:
+    suffix = "scorm12" if version == "1.2" else "scorm2004"
+    zips = sorted((built / "_build" / "scorm").glob(f"*-{suffix}.zip"))
+    assert [z.name for z in zips] == [
+        f"jb2-fixture-first-steps-{suffix}.zip",
+        f"jb2-fixture-going-further-{suffix}.zip",
+        f"jb2-fixture-{suffix}.zip",
+    ]
+    for z in zips:
+        with zipfile.ZipFile(z) as zf:
+            manifest, names = zf.read("imsmanifest.xml"), zf.namelist()
+        validate_manifest(manifest, SCHEMES[version], z.name)
+        check_rules(manifest, names, SCHEMES[version], z.name)
+        pages = {n for n in names if n.startswith("unit") and n.endswith(".html")}
+        want = {
+            "first-steps": {"unit1/overview.html", "unit1/numbers.html"},
+            "going-further": {"unit2/overview.html"},
+        }
+        unit = next((u for u in want if f"-{u}-" in z.name), None)
+        assert (want[unit] if unit else set().union(*want.values())) <= pages, z.name
+
+
+# ------------------------------------------------------------------ the right door
+
+
+def test_build_in_a_folder_without_a_book_writes_nothing(tmp_path: Path) -> None:
+    (tmp_path / "notes.md").write_text("# Notes\n", encoding="utf-8")
+    result = run_cli("build", tmp_path)
+    assert result.returncode == 2
+    assert "holds no book" in result.stderr and "myst.yml" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.md"]
