@@ -172,3 +172,32 @@ def test_a_given_course_id_names_the_packages(tmp_path: Path) -> None:
     (book / "intro.md").write_text("# Intro\n")
     course = load_course(book).course
     assert course.config is not None and course.config.course_id == "qb-2026"
+
+
+def test_settings_jupyter_book_accepts_are_no_error(tmp_path: Path) -> None:
+    # From the corpus: an empty part caption, an empty favicon, a file in html_extra_path.
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "_config.yml").write_text(
+        "title: T\nhtml:\n  favicon: ''\nsphinx:\n  config:\n    html_extra_path: [badge.svg]\n"
+    )
+    (book / "badge.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>\n')
+    (book / "_toc.yml").write_text(
+        "format: jb-book\nroot: intro\nparts:\n- caption:\n  chapters:\n  - file: a\n"
+    )
+    (book / "intro.md").write_text("# Intro\n")
+    (book / "a.md").write_text("# A\n")
+    code, found = _findings(book)
+    assert _errors(found) == []
+    assert code == 0
+
+
+def test_a_folder_without_a_book_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "page.md").write_text("# Not a book\n")
+    for command in ("build", "check"):
+        result = run_cli(command, tmp_path)
+        assert result.returncode != 0
+        assert "Traceback" not in result.stderr
+        assert "_config.yml" in result.stdout + result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes"]  # no _build/

@@ -34,7 +34,8 @@ TOC_ROOT_SPEC: schema.Spec = {
     "options": MAP,
 }
 TOC_PART_SPEC: schema.Spec = {
-    "caption": STR,
+    # `caption:` left empty is no caption to sphinx-external-toc (issue 20's corpus)
+    "caption": Field((str, type(None)), describe="a string"),
     "chapters": LIST,
     "numbered": ANY,
     "maxdepth": INT,

@@ -1,0 +1,202 @@
+"""coursekit on real Jupyter Book 1.x projects: one line per book (issue 20, point 10).
+
+    python benchmarks/realbooks.py /work/corpus [--build] [--jupyter-book] [--no-execute]
+
+For every book under the corpus folder (a folder holding `_config.yml` and
+`_toc.yml`, outside `_build/`), runs `coursekit check` and prints its errors and
+warnings by code; with `--build`, runs `coursekit build --out` into a temporary
+folder (never into the book) and prints the outputs built, the requests to outside
+the pages would still make (from the build's offline report, when the build writes
+one) and the formulas whose TeX is left raw in the site; with `--jupyter-book`,
+also times `jupyter-book build` on a copy and prints the time ratio. A corpus book's
+commit is read from its `.corpus-commit` file or its git HEAD.
+
+Not part of `make test`: the corpus is fetched by hand (public repositories, never
+committed here) and the builds take minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+COURSEKIT = [sys.executable, "-m", "coursekit"]
+JUPYTER_BOOK = Path(sys.executable).parent / "jupyter-book"
+SKIP_PARTS = {"_build", ".git", "node_modules", "book_template", "tests", ".ipynb_checkpoints"}
+RAW_TEX = re.compile(r"\\\(|\\\[|\$\$")
+
+
+@dataclass
+class Row:
+    book: str
+    commit: str = "?"
+    pages: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+    warnings: int = 0
+    check_s: float = 0.0
+    outputs: list[str] = field(default_factory=list)
+    build_ok: bool | None = None
+    build_s: float = 0.0
+    outside: int | None = None
+    raw_tex_pages: int | None = None
+    jb_s: float | None = None
+    note: str = ""
+
+
+def books_under(corpus: Path) -> list[Path]:
+    found = []
+    for config in sorted(corpus.rglob("_config.yml")):
+        book = config.parent
+        rel = book.relative_to(corpus).parts
+        if SKIP_PARTS & set(rel) or not (book / "_toc.yml").is_file():
+            continue
+        found.append(book)
+    return found
+
+
+def commit_of(book: Path, corpus: Path) -> str:
+    for folder in (book, *book.parents):
+        stamp = folder / ".corpus-commit"
+        if stamp.is_file():
+            return stamp.read_text().strip()[:12]
+        if folder == corpus:
+            break
+    out = subprocess.run(["git", "-C", str(book), "rev-parse", "HEAD"], capture_output=True)
+    return out.stdout.decode().strip()[:12] or "?"
+
+
+def check(book: Path, row: Row) -> None:
+    start = time.perf_counter()
+    result = subprocess.run(
+        [*COURSEKIT, "check", "--format", "json", str(book)], capture_output=True, text=True
+    )
+    row.check_s = time.perf_counter() - start
+    try:
+        found = json.loads(result.stdout or "[]")
+    except json.JSONDecodeError:
+        row.note = (result.stderr.strip().splitlines() or ["check gave no JSON"])[-1][:80]
+        return
+    for f in found:
+        if f["severity"] == "error":
+            row.errors[f["code"]] += 1
+        else:
+            row.warnings += 1
+    row.pages = sum(1 for p in book.rglob("*") if p.suffix in (".md", ".ipynb"))
+
+
+def build(book: Path, row: Row, execute: bool) -> None:
+    with tempfile.TemporaryDirectory(prefix="realbooks-") as tmp:
+        out = Path(tmp) / "out"
+        args = [*COURSEKIT, "build", "--out", str(out), str(book)]
+        if not execute:
+            args.insert(-1, "--no-execute")
+        start = time.perf_counter()
+        result = subprocess.run(args, capture_output=True, text=True)
+        row.build_s = time.perf_counter() - start
+        row.build_ok = result.returncode == 0
+        if not row.build_ok:
+            last = (result.stderr.strip().splitlines() or ["?"])[-1]
+            row.note = row.note or last[:80]
+        if out.is_dir():
+            row.outputs = sorted(
+                {p.name if p.is_dir() else p.suffix.lstrip(".") for p in out.iterdir()}
+            )
+            row.outside = _outside_requests(out)
+            html = [p for p in out.rglob("*.html") if "_static" not in p.parts]
+            row.raw_tex_pages = sum(
+                1 for p in html if RAW_TEX.search(p.read_text(errors="replace"))
+            )
+
+
+def _outside_requests(out: Path) -> int | None:
+    """Requests to outside the pages would still make, from the build's offline report
+    (any `*offline*.json` it writes: a list, or a mapping of page → requests)."""
+    reports = [p for p in out.rglob("*offline*.json") if p.is_file()]
+    if not reports:
+        return None
+    total = 0
+    for report in reports:
+        data = json.loads(report.read_text())
+        if isinstance(data, dict):
+            data = data.get("requests", data)
+        if isinstance(data, dict):
+            total += sum(len(v) if isinstance(v, list) else 1 for v in data.values())
+        elif isinstance(data, list):
+            total += len(data)
+    return total
+
+
+def jupyter_book(book: Path, row: Row) -> None:
+    with tempfile.TemporaryDirectory(prefix="realbooks-jb-") as tmp:
+        copy = Path(shutil.copytree(book, Path(tmp) / book.name, symlinks=True))
+        start = time.perf_counter()
+        subprocess.run(
+            [str(JUPYTER_BOOK), "build", str(copy)],
+            capture_output=True,
+            env={**os.environ, "PYDEVD_DISABLE_FILE_VALIDATION": "1"},
+        )
+        row.jb_s = time.perf_counter() - start
+
+
+def show(rows: list[Row]) -> None:
+    head = "book | commit | pages | errors | warnings | check s | outputs | outside | raw TeX pages"
+    print(head + " | build s | jupyter-book s | ratio | note")
+    for r in rows:
+        errors = ", ".join(f"{c}×{n}" for c, n in sorted(r.errors.items())) or "0"
+        ratio = f"{r.build_s / r.jb_s:.1f}" if r.jb_s and r.build_s else "-"
+        cells = [
+            r.book,
+            r.commit,
+            str(r.pages),
+            errors,
+            str(r.warnings),
+            f"{r.check_s:.1f}",
+            " ".join(r.outputs) or ("-" if r.build_ok is None else "none"),
+            "-" if r.outside is None else str(r.outside),
+            "-" if r.raw_tex_pages is None else str(r.raw_tex_pages),
+            f"{r.build_s:.0f}" if r.build_ok is not None else "-",
+            f"{r.jb_s:.0f}" if r.jb_s is not None else "-",
+            ratio,
+            r.note,
+        ]
+        print(" | ".join(cells))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("corpus", type=Path)
+    parser.add_argument("--build", action="store_true", help="also run coursekit build")
+    parser.add_argument("--jupyter-book", action="store_true", help="also time jupyter-book")
+    parser.add_argument("--no-execute", action="store_true", help="build without executing")
+    parser.add_argument("--only", default="", help="only books whose path contains this")
+    args = parser.parse_args()
+    corpus = args.corpus.resolve()
+    rows = []
+    for book in books_under(corpus):
+        name = book.relative_to(corpus).as_posix()
+        if args.only not in name:
+            continue
+        row = Row(name, commit_of(book, corpus))
+        check(book, row)
+        if args.build:
+            build(book, row, execute=not args.no_execute)
+        if args.jupyter_book:
+            jupyter_book(book, row)
+        rows.append(row)
+        print(f"… {name}: {sum(row.errors.values())} error(s)", file=sys.stderr, flush=True)
+    show(rows)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
