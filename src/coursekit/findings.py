@@ -62,6 +62,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     "CK123": (E, "a folder under modules/ has no module.yml"),
     "CK124": (W, "a module folder name is not NN-slug"),
     "CK125": (W, "a module.yml describes no unit (no TOC part starts in its folder)"),
+    "CK126": (E, "a module's completion setting is not pages, quiz, both or a percentage"),
+    "CK127": (W, "a module completes on its quiz but has no quiz with questions"),
     "CK201": (E, "a notebook is not JSON"),
     "CK202": (W, "a notebook is invalid per the nbformat schema"),
     "CK203": (W, "a notebook is older than nbformat 4.5 (no cell ids)"),

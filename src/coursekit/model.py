@@ -361,6 +361,12 @@ class Unit:
     objectives_pos: tuple[tuple[int, int], ...] = ()  # where each objective is written
     duration: int | None = None  # minutes
     mastery_score: int | None = None  # None: the course's coursekit.scorm.mastery_score
+    # When the LMS counts the unit completed (module.yml `completion:`): "pages" (every
+    # page seen, the default), "quiz" (quiz passed), "both", or "share" (that share of
+    # its pages seen, `completion_share`, 0–1).
+    completion: str = "pages"
+    completion_share: float = 1.0
+    completion_pos: tuple[int, int] | None = None  # where `completion:` is; None: not set
     yaml_path: str | None = None  # the module.yml (or _config.yml) that describes it
     id_pos: tuple[int, int] = (1, 1)  # where the id is written
     quiz: str | None = None  # the quiz file its pages show (e.g. "modules/01-x/quiz.yml")

@@ -17,6 +17,7 @@ from coursekit import findings as findings_mod
 from coursekit.checks import (
     assessment,
     bibliography,
+    completion,
     confinement,
     exercises,
     notebooks,
@@ -39,6 +40,7 @@ ALL_CHECKS: tuple[Check, ...] = (
     *exercises.CHECKS,
     *quizzes.CHECKS,
     *assessment.CHECKS,
+    *completion.CHECKS,
 )
 
 

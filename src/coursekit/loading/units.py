@@ -27,7 +27,7 @@ from coursekit.formats import schema
 from coursekit.formats.schema import ANY, REQ_STR, STR, Field
 from coursekit.formats.yamlfile import Key, YamlDoc, read_yaml
 from coursekit.loading.config import slug
-from coursekit.model import Config, Page, QuizUse, Toc, TocEntry, Unit
+from coursekit.model import Config, Course, Page, QuizUse, Toc, TocEntry, Unit
 
 MODULES_DIR = "modules"
 MODULE_FILE = "module.yml"
@@ -45,7 +45,10 @@ MODULE_SPEC: schema.Spec = {
     "duration": ANY,
     "quiz": STR,
     "mastery_score": NUMBER,
+    "completion": ANY,
 }
+COMPLETIONS = ("pages", "quiz", "both")  # or a share of the pages, "80%"
+SHARE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +237,7 @@ def _unit(
         objectives_pos=_objective_positions(doc, keys, valid),
         duration=_duration(doc, keys, desc.data, findings),
         mastery_score=_mastery(doc, keys, valid, findings),
+        **_completion(doc, keys, valid, findings),
         yaml_path=doc.path,
         id_pos=doc.where(*keys, "id") if "id" in valid else doc.where(*keys),
         quiz=_quiz(root, doc, keys, valid, shown, findings),
@@ -354,6 +358,45 @@ def _mastery(
     msg = f"mastery_score must be 0–100 (percent), got {value}"
     findings.append(doc.finding("CK102", msg, *keys, "mastery_score"))
     return None
+
+
+def _completion(
+    doc: YamlDoc, keys: tuple[Key, ...], valid: dict[str, Any], findings: list[Finding]
+) -> dict[str, Any]:
+    """`completion:` as Unit fields; CK126 and the default ("pages") for a bad value."""
+    if "completion" not in valid:
+        return {}
+    value = valid["completion"]
+    pos = doc.where(*keys, "completion")
+    if isinstance(value, str) and value.strip() in COMPLETIONS:
+        return {"completion": value.strip(), "completion_pos": pos}
+    share = SHARE.match(value) if isinstance(value, str) else None
+    if share and 0 < float(share.group(1)) <= 100:
+        return {
+            "completion": "share",
+            "completion_share": float(share.group(1)) / 100,
+            "completion_pos": pos,
+        }
+    msg = (
+        "completion must be `pages` (every page seen), `quiz` (quiz passed), `both`, "
+        f"or a share of the pages seen such as `80%` (above 0%, at most 100%), got {value!r}"
+    )
+    findings.append(doc.finding("CK126", msg, *keys, "completion"))
+    return {}
+
+
+def has_questions(course: Course, unit: Unit) -> bool:
+    """Whether the unit has a quiz a learner can pass: one with at least one question."""
+    quiz = course.quiz(unit.quiz) if unit.quiz else None
+    return quiz is not None and bool(quiz.questions)
+
+
+def completion_rule(course: Course, unit: Unit) -> str:
+    """The unit's completion rule as packaged: "quiz" or "both" only for a unit with a
+    quiz that has questions (else "pages": a unit must always be completable, CK127)."""
+    if unit.completion in ("quiz", "both") and not has_questions(course, unit):
+        return "pages"
+    return unit.completion
 
 
 def _unique(units: list[Unit], findings: list[Finding]) -> tuple[Unit, ...]:
