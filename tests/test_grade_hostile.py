@@ -73,7 +73,9 @@ def _run_solution(text):
 """
 
 
-def hostile(submissions: Path, target: Path, server_port: int) -> dict[str, dict]:
+def hostile(
+    submissions: Path, target: Path, server_port: int, sandboxed: bool = True
+) -> dict[str, dict]:
     """name -> notebook of every attack; files that are not notebooks are written directly."""
     peers = submissions / "alice" / "rates.ipynb"
     blank = student()
@@ -242,13 +244,101 @@ def hostile(submissions: Path, target: Path, server_port: int) -> dict[str, dict
             gc.callbacks = []
             """),
         "hook-thread": with_cell("""
-            import threading, time
-            def redefine():
+            import builtins, threading, time
+            def hourly_rate(c):
+                return 7
+            def bend():
                 while True:
-                    globals()['hourly_rate'] = lambda c: c * 60 / 100
+                    builtins.abs = lambda x: 0
+                    builtins.AssertionError = type('AssertionError', (Exception,), {})
                     time.sleep(0.001)
-            threading.Thread(target=redefine, daemon=True).start()
+            threading.Thread(target=bend, daemon=True).start()
             """),
+        # ---- the families of issue 23: the tests' names, the stack, the wire
+        "rebind-abs-in-namespace": with_cell("""
+            def hourly_rate(c):
+                return 7
+            abs = lambda x: 0
+            """),
+        "always-equal": with_cell("""
+            class Anything:
+                def __eq__(self, other): return True
+                def __sub__(self, other): return self
+                def __abs__(self): return self
+                def __lt__(self, other): return True
+                def __bool__(self): return True
+            def hourly_rate(c):
+                return Anything()
+            """),
+        "stack-walk": with_cell("""
+            import sys, json, os
+            def hourly_rate(c):
+                frame = sys._getframe()
+                while frame is not None:
+                    for scope in (frame.f_globals, frame.f_locals):
+                        for name in ('_send', '_verdict', '_emit'):
+                            fn = scope.get(name)
+                            if callable(fn):
+                                for n in range(4):
+                                    for msg in ({'test': n, 'status': 'passed', 'why': ''},
+                                                {'op': 'test', 'n': n}):
+                                        try:
+                                            fn(msg)
+                                        except Exception:
+                                            pass
+                        for key in ('nonce', 'status', 'passed'):
+                            if key in scope:
+                                scope[key] = 'passed'
+                    frame = frame.f_back
+                return 7
+            """),
+        "forged-wire": with_cell("""
+            import os, json
+            forged = [{'test': n, 'status': 'passed', 'why': ''} for n in range(4)]
+            forged += [{'id': i, 'ok': True, 'value': ['f', '3.0']} for i in range(1, 50)]
+            forged += [{'op': 'end'}]
+            for fd in range(0, 64):
+                for m in forged:
+                    try:
+                        os.write(fd, (json.dumps(m) + '\\n').encode())
+                    except OSError:
+                        break
+            """),
+        "fs-thief": with_cell(
+            RUN_SOLUTION
+            + textwrap.dedent("""
+            import os
+            for top in ('/', os.path.expanduser('~')):
+                for d, dirs, files in os.walk(top):
+                    dirs[:] = [x for x in dirs if x not in ('proc', 'sys', 'dev')]
+                    for f in files:
+                        if f.endswith('.ipynb'):
+                            try:
+                                t = open(os.path.join(d, f)).read()
+                            except OSError:
+                                continue
+                            if 'BEGIN SOLUTION' in t and 'hourly_rate' in t:
+                                _run_solution(t)
+            """)
+        ),
+        # Only where bubblewrap shuts it in: unsandboxed, it would really write there.
+        **(
+            {
+                "writes-course-and-harness": with_cell(f"""
+            import os
+            targets = [{str(TEACHER)!r}, {str(REPO / "src/coursekit/exercises/harness.py")!r},
+                       {str(REPO / "src/coursekit/exercises/tester.py")!r},
+                       {str(REPO / "src/coursekit/exercises/wire.py")!r}]
+            for t in targets:
+                try:
+                    open(t, 'a').write('\\n# written by a submission\\n')
+                except OSError:
+                    pass
+            """)
+            }
+            if sandboxed
+            else {}
+        ),
         # ---- processes and limits
         "daemon-rewrites-csv": with_cell(f"""
             import os, time
@@ -354,9 +444,17 @@ def _daemons() -> list[str]:
     return found
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    """Write the class (honest and hostile), grade it in one CLI run; rows by student."""
+KINDS = ["bwrap", "none"] if sandbox_kind() == "bwrap" else ["none"]
+
+
+@pytest.fixture(scope="module", params=KINDS)
+def graded(tmp_path_factory, request):
+    """Write the class (honest and hostile), grade it in one CLI run; rows by student.
+
+    Twice: in bubblewrap, and as on a machine without it (`COURSEKIT_BWRAP=none`), where
+    the teacher must type `--no-sandbox`.
+    """
+    kind = request.param
     subs = tmp_path_factory.mktemp("class")
     target = tmp_path_factory.mktemp("out") / "grades.csv"
     server = _SolutionServer()
@@ -368,7 +466,7 @@ def graded(tmp_path_factory):
             student(RIGHT),
         ),
         "honest-non-string-id": _non_string_id(),
-        **hostile(subs, target, server.port),
+        **hostile(subs, target, server.port, sandboxed=kind == "bwrap"),
     }
     for name, nb in notebooks.items():
         (subs / name).mkdir()
@@ -386,6 +484,8 @@ def graded(tmp_path_factory):
         for c in json.loads(TEACHER.read_text())["cells"][1:2]
     )
     os.environ[SECRET_ENV] = env_secret
+    if kind == "none":
+        os.environ["COURSEKIT_BWRAP"] = "none"
     start = time.monotonic()
     try:
         result = run_cli(
@@ -400,9 +500,11 @@ def graded(tmp_path_factory):
             "10",
             "--jobs",
             "2",
+            *(["--no-sandbox"] if kind == "none" else []),
         )
     finally:
         del os.environ[SECRET_ENV]
+        os.environ.pop("COURSEKIT_BWRAP", None)
         server.close()
     seconds = time.monotonic() - start
     csv_right_after = target.read_text(encoding="utf-8") if target.exists() else ""
@@ -410,6 +512,7 @@ def graded(tmp_path_factory):
     with target.open(encoding="utf-8") as f:
         rows = {r["student_file"].split("/")[0]: r for r in csv.DictReader(f)}
     return {
+        "kind": kind,
         "rows": rows,
         "result": result,
         "seconds": seconds,
@@ -418,6 +521,7 @@ def graded(tmp_path_factory):
         "connections": server.connections,
         "daemons": _daemons(),
         "names": [*notebooks, *MALFORMED, "huge", "symlink"],
+        "notebooks": notebooks,
     }
 
 
@@ -430,6 +534,20 @@ def test_the_run_ends_with_a_row_for_every_submission(graded):
     assert graded["result"].returncode == 0, graded["result"].stderr
     assert "Traceback" not in graded["result"].stderr
     assert sorted(graded["rows"]) == sorted(graded["names"])
+
+
+def test_without_bubblewrap_grading_is_refused_unless_the_teacher_says_so(tmp_path):
+    subs = tmp_path / "class"
+    (subs / "alice").mkdir(parents=True)
+    (subs / "alice" / "rates.ipynb").write_text(json.dumps(student(RIGHT)), encoding="utf-8")
+    os.environ["COURSEKIT_BWRAP"] = "none"
+    try:
+        result = run_cli("exercises", "grade", subs, "--course", GOOD)
+    finally:
+        os.environ.pop("COURSEKIT_BWRAP", None)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "bubblewrap is not available" in result.stderr and "--no-sandbox" in result.stderr
+    assert not (subs / "grades.csv").exists()
 
 
 def test_honest_submissions_score_full_marks(graded):
@@ -459,6 +577,10 @@ FORGERS = [
     "hook-json",
     "hook-gc-callbacks",
     "hook-thread",
+    "rebind-abs-in-namespace",
+    "always-equal",
+    "stack-walk",
+    "forged-wire",
 ]
 
 
@@ -480,7 +602,29 @@ def test_no_daemon_outlives_the_run_or_rewrites_the_csv(graded):
 
 def test_cpu_spin_is_stopped_by_the_time_limit(graded):
     assert graded["rows"]["cpu-spin"]["note"], graded["rows"]["cpu-spin"]
-    assert graded["seconds"] < 120
+    # Bounded: no submission runs longer than its budget (10 s x 5 cells + 30 s), two at once.
+    budget = 10 * 5 + 30
+    assert graded["seconds"] < (len(graded["names"]) / 2 + 2) * budget
+
+
+def test_every_row_says_what_became_of_each_test(graded):
+    for name, row in graded["rows"].items():
+        tests = row["tests"]
+        assert tests.count("rates-tests:") == 1 and tests.count("rates-zero:") == 1, (name, row)
+    blank = graded["rows"]["blank"]["tests"]
+    assert "error in the student's code (0/1) - NotImplementedError" in blank
+    assert "rates-zero: passed (1/1)" in graded["rows"]["alice"]["tests"]
+    assert "failed (0/1) - AssertionError" in graded["rows"]["rebind-abs-in-namespace"]["tests"]
+
+
+@needs_bwrap
+def test_the_course_and_the_harness_are_not_writable_from_a_job(graded):
+    if graded["kind"] != "bwrap":
+        pytest.skip("only bubblewrap shuts a submission out of the file system and network")
+    for path in ("src/coursekit/exercises/harness.py", "src/coursekit/exercises/tester.py"):
+        assert "written by a submission" not in (REPO / path).read_text(encoding="utf-8")
+    assert "written by a submission" not in TEACHER.read_text(encoding="utf-8")
+    assert score(graded, "writes-course-and-harness") == score(graded, "blank")
 
 
 def test_a_gigabyte_of_output_is_cut_off(graded):
@@ -497,14 +641,19 @@ def test_a_malformed_submission_is_a_row_with_a_note(graded, name):
 
 @needs_bwrap
 @pytest.mark.parametrize(
-    "name", ["thief-cmdline", "thief-path", "thief-parent-folder", "peer-copy", "network"]
+    "name",
+    ["thief-cmdline", "thief-path", "thief-parent-folder", "peer-copy", "network", "fs-thief"],
 )
 def test_a_sandboxed_submission_sees_no_solution_no_peer_no_network(graded, name):
+    if graded["kind"] != "bwrap":
+        pytest.skip("only bubblewrap shuts a submission out of the file system and network")
     assert score(graded, name) == score(graded, "blank")
 
 
 @needs_bwrap
 def test_no_connection_reached_the_teachers_machine(graded):
+    if graded["kind"] != "bwrap":
+        pytest.skip("only bubblewrap shuts a submission out of the file system and network")
     assert graded["connections"] == 0
 
 
@@ -514,17 +663,18 @@ def test_the_teachers_environment_is_not_passed_on(graded):
 
 @needs_bwrap
 def test_a_submission_cannot_delete_another(graded):
+    if graded["kind"] != "bwrap":
+        pytest.skip("only bubblewrap shuts a submission out of the file system and network")
     assert score(graded, "alice") == ("2", "2")
     assert graded["rows"]["alice"]["note"] == ""
     assert "bob" in graded["rows"]
 
 
-def test_the_unsandboxed_run_says_so_loudly(graded):
-    stderr = graded["result"].stderr
-    if sandbox_kind() == "bwrap":
-        assert "NOT sandboxed" not in stderr
+def test_the_run_says_whether_it_is_sandboxed(graded):
+    if graded["kind"] == "bwrap":
+        assert "NOT sandboxed" not in graded["result"].stderr
     else:
-        assert "sandboxed" in stderr
+        assert "NOT sandboxed" in graded["result"].stderr
 
 
 # ----------------------------------------------------------------- the CSV itself
@@ -536,16 +686,16 @@ def test_csv_cells_cannot_become_spreadsheet_formulas(tmp_path):
     target = tmp_path / "grades.csv"
     write_csv(
         [
-            Grade('=HYPERLINK("x")/a.ipynb', "+1", 0, 2, "-cmd|' /C calc'!A0"),
-            Grade("@SUM(A1)", "\tx", 1, 2, "\rnote"),
+            Grade('=HYPERLINK("x")/a.ipynb', "+1", 0, 2, "-cmd|' /C calc'!A0", "=evil"),
+            Grade("@SUM(A1)", "\tx", 1, 2, "\rnote", "+student"),
         ],
         target,
     )
     with target.open(encoding="utf-8", newline="") as f:
-        rows = list(csv.reader(f))[1:]
-    cells = [c for row in rows for i, c in enumerate(row) if i not in (2, 3)]
+        rows = list(csv.DictReader(f))
+    cells = [r[k] for r in rows for k in ("student", "student_file", "exercise", "note")]
     assert all(c.startswith("'") for c in cells), cells
-    assert [r[2:4] for r in rows] == [["0", "2"], ["1", "2"]]
+    assert [(r["tests_passed"], r["tests_total"]) for r in rows] == [("0", "2"), ("1", "2")]
     assert [p.name for p in tmp_path.iterdir()] == ["grades.csv"]  # no temp file left
 
 
@@ -555,9 +705,12 @@ def test_file_names_reach_the_terminal_and_the_csv_defused(tmp_path):
         (subs / name).mkdir(parents=True)
         (subs / name / "rates.ipynb").write_text("not json", encoding="utf-8")
     target = tmp_path / "grades.csv"
-    result = run_cli("exercises", "grade", subs, "--course", GOOD, "-o", target)
-    assert result.returncode == 0, result.stderr
-    assert "\x1b" not in result.stdout and "evil\\x1b[2J/rates.ipynb: 0/2" in result.stdout
+    sandbox = [] if sandbox_kind() == "bwrap" else ["--no-sandbox"]
+    result = run_cli("exercises", "grade", subs, "--course", GOOD, "-o", target, *sandbox)
+    # Nothing could be graded (two files that are not notebooks): a non-zero exit.
+    assert result.returncode == 1 and "could be graded" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "\x1b" not in result.stdout and "evil\\x1b[2J/rates.ipynb: 0/" in result.stdout
     with target.open(encoding="utf-8", newline="") as f:
         files = sorted(r["student_file"] for r in csv.DictReader(f))
     assert files == ["'=HYPERLINK(1)/rates.ipynb", "evil\x1b[2J/rates.ipynb"]

@@ -472,35 +472,86 @@ def exercises_verify(path: Path, jobs: int | None, timeout: int | None) -> None:
     "-o",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="The CSV to write (default: SUBMISSIONS/grades.csv).",
+    help="The CSV to write (default: SUBMISSIONS/grades.csv); the gradebook, feedback "
+    "and written-answer pages go beside it.",
+)
+@click.option(
+    "--marks",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="The teacher's marks of written answers (CSV: student, exercise, question, "
+    "points, comment), as the written/*-marks.csv forms.",
+)
+@click.option(
+    "--feedback-solutions",
+    is_flag=True,
+    help="Put the mark schemes in the students' feedback pages.",
+)
+@click.option(
+    "--no-sandbox",
+    is_flag=True,
+    help="Grade without bubblewrap: submissions then run as you and can read and change "
+    "your files. Only for work you trust.",
 )
 @_jobs
 @_timeout
 @_clean_errors
 def exercises_grade(
-    submissions: Path, course: Path, output: Path | None, jobs: int | None, timeout: int | None
+    submissions: Path,
+    course: Path,
+    output: Path | None,
+    marks: Path | None,
+    feedback_solutions: bool,
+    no_sandbox: bool,
+    jobs: int | None,
+    timeout: int | None,
 ) -> None:
-    """Run the test cells of every notebook under SUBMISSIONS and write a CSV of grades.
+    """Run the course's tests against every notebook under SUBMISSIONS; write the grades.
 
-    Columns: student_file, exercise, tests_passed, tests_total, note. Submissions run
-    real code on this machine: grade untrusted work in a sandbox.
+    Beside the CSV (student, student_file, exercise, points, max_points,
+    tests_passed, tests_total, tests, written, note): gradebook.csv, feedback/ and
+    written/. The student id is the first folder under SUBMISSIONS.
     """
     from coursekit.build.context import default_jobs
-    from coursekit.exercises.grade import grade, write_csv
+    from coursekit.exercises.grade import grade, load_known, write_csv
+    from coursekit.exercises.gradebook import (
+        read_marks,
+        write_feedback,
+        write_gradebook,
+        write_written_pages,
+    )
     from coursekit.exercises.sandbox import sandbox_warning
 
-    warning = sandbox_warning()
+    warning = sandbox_warning() if no_sandbox else ""
     if warning:
         click.secho(f"WARNING: {warning}", fg="red", bold=True, err=True)
-    grades = grade(submissions, course, timeout, jobs or default_jobs())
+    given = read_marks(marks) if marks else {}
+    known = load_known(course)
+    grades = grade(
+        submissions, course, timeout, jobs or default_jobs(), no_sandbox=no_sandbox,
+        marks=given, known=known,
+    )  # fmt: skip
     target = output or submissions / "grades.csv"
     write_csv(grades, target)
+    write_gradebook(grades, target.with_name("gradebook.csv"))
+    write_feedback(grades, known, target.parent, feedback_solutions)
+    write_written_pages(grades, known, target.parent)
     for g in grades:
-        line = f"{g.student_file}: {g.passed}/{g.total}" + (f" ({g.note})" if g.note else "")
+        score = f"{g.points:g}/{g.max_points:g} points, {g.passed}/{g.total} tests"
+        line = f"{g.student_file}: {score}" + (f" ({g.note})" if g.note else "")
         click.echo(_printable(line))
     click.echo(f"graded {len(grades)} submission(s) into {target}", err=True)
     if warning:
         click.secho(f"WARNING: {warning}", fg="red", bold=True, err=True)
+    if not any(g.graded for g in grades):
+        click.secho(
+            f"error: no submission under {submissions} could be graded "
+            + ("(none is a notebook of a known exercise: is --course the course?)"
+               if grades else "(no *.ipynb found)"),
+            fg="red",
+            err=True,
+        )  # fmt: skip
+        sys.exit(1)
 
 
 def _printable(text: str) -> str:

@@ -1,7 +1,8 @@
 """Student and teacher editions of an exercise notebook (plain dicts, nbformat 4 shape).
 
 The student edition is what a learner may see: each solution region becomes
-nbgrader's placeholder, each mark scheme becomes `YOUR ANSWER HERE`, outputs and
+nbgrader's placeholder, each mark scheme becomes `YOUR ANSWER HERE`, each hidden
+test region is removed (it runs at grading only), outputs and
 execution counts are cleared, and metadata and attachments that could carry an
 answer are dropped. Test cells and nbgrader metadata are kept, so nbgrader and
 `coursekit exercises grade` still find them. The teacher edition is the source
@@ -15,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from coursekit.exercises.markers import SOLUTION, MarkerProblem, scan, source_of
+from coursekit.exercises.markers import HIDDEN_TESTS, SOLUTION, MarkerProblem, scan, source_of
 
 CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 TEXT_STUB = "YOUR ANSWER HERE"
@@ -56,7 +57,8 @@ def _strip_cell(cell: dict[str, Any]) -> tuple[dict[str, Any], list[MarkerProble
     elif regions:
         lines = source_of(cell).split("\n")
         for region in sorted(regions, key=lambda r: r.begin, reverse=True):
-            stub = _stub(cell_type, region.indent)
+            # Hidden tests leave nothing behind, as in nbgrader; answers leave a stub.
+            stub = [] if region.kind is HIDDEN_TESTS else _stub(cell_type, region.indent)
             lines[region.begin : region.end + 1] = stub
         out["source"] = "\n".join(lines)
     touched = bool(regions or problems)
@@ -102,7 +104,8 @@ def teacher_edition(nb: dict[str, Any], exercise: str) -> dict[str, Any]:
 
 
 def solution_lines(nb: dict[str, Any]) -> list[str]:
-    """The non-blank lines inside solution and mark-scheme regions (what must never leak)."""
+    """The non-blank lines inside solution, mark-scheme and hidden-test regions (what
+    must never leak)."""
     out: list[str] = []
     for cell in nb.get("cells", []):
         regions, _ = scan(cell)

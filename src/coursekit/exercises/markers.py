@@ -3,7 +3,11 @@
 Code cells hold solution regions between `### BEGIN SOLUTION` and `### END SOLUTION`
 (nbgrader's own delimiters, so the notebooks stay nbgrader-usable). Markdown cells
 hold the model answers of written questions between `=== BEGIN MARK SCHEME ===` and
-`=== END MARK SCHEME ===` (nbgrader's mark-scheme delimiters). A test cell is a code
+`=== END MARK SCHEME ===` (nbgrader's mark-scheme delimiters). Test cells may hold
+hidden tests between `### BEGIN HIDDEN TESTS` and `### END HIDDEN TESTS`: run at
+grading, absent from the student edition. As in nbgrader, a marker is any line that
+CONTAINS the words (`### BEGIN SOLUTION ###`, `# BEGIN SOLUTION` and
+`#### BEGIN SOLUTION` all open a solution). A test cell is a code
 cell tagged `tests`, or one nbgrader marks as graded (`grade: true`, `solution: false`).
 
 This module only reads: it finds regions and reports marker problems; it imports
@@ -22,7 +26,7 @@ TEST_TAG = "tests"
 
 @dataclass(frozen=True, slots=True)
 class MarkerKind:
-    name: str  # "solution" | "mark scheme"
+    name: str  # "solution" | "mark scheme" | "hidden tests"
     begin: re.Pattern[str]
     end: re.Pattern[str]
     cell_type: str  # the only cell type the region may live in
@@ -32,21 +36,29 @@ class MarkerKind:
 
 SOLUTION = MarkerKind(
     "solution",
-    re.compile(r"^\s*#+\s*BEGIN SOLUTION\s*$"),
-    re.compile(r"^\s*#+\s*END SOLUTION\s*$"),
+    re.compile(r".*BEGIN SOLUTION"),
+    re.compile(r".*END SOLUTION"),
     "code",
     "### BEGIN SOLUTION",
     "### END SOLUTION",
 )
 MARK_SCHEME = MarkerKind(
     "mark scheme",
-    re.compile(r"^\s*=+\s*BEGIN MARK SCHEME\s*=+\s*$"),
-    re.compile(r"^\s*=+\s*END MARK SCHEME\s*=+\s*$"),
+    re.compile(r".*BEGIN MARK SCHEME"),
+    re.compile(r".*END MARK SCHEME"),
     "markdown",
     "=== BEGIN MARK SCHEME ===",
     "=== END MARK SCHEME ===",
 )
-KINDS = (SOLUTION, MARK_SCHEME)
+HIDDEN_TESTS = MarkerKind(
+    "hidden tests",
+    re.compile(r".*BEGIN HIDDEN TESTS"),
+    re.compile(r".*END HIDDEN TESTS"),
+    "code",
+    "### BEGIN HIDDEN TESTS",
+    "### END HIDDEN TESTS",
+)
+KINDS = (SOLUTION, MARK_SCHEME, HIDDEN_TESTS)
 
 
 @dataclass(frozen=True, slots=True)

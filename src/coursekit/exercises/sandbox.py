@@ -1,33 +1,35 @@
-"""The sandboxed back-end of the executor: one grading job, with limits, and all it
-started killed afterwards.
+"""The sandboxed back-end of grading: one job per submission, two processes, limits,
+and everything it started killed afterwards.
 
-The job runs `coursekit.exercises.harness` in a fresh private folder that holds
-nothing else. How well it is shut in depends on the machine:
+A job is two processes that talk over a pair of pipes:
 
-- **bwrap** (bubblewrap, Debian package `bubblewrap`): its own mount, pid, network,
-  IPC and user namespaces, no capabilities. The file system it sees is the Python
-  installation (read-only), an empty /tmp and its own folder: no course, no teacher
-  edition, no other submission, no grader command line in /proc, no network. When
-  the job ends, the kernel kills every process left in its pid namespace.
-- **unshare** (util-linux, needs root): no network and its own pid namespace, but
-  the whole file system is visible. Said loudly.
-- **none**: only the limits below and the process clean-up. Said loudly.
+- the **harness** (`coursekit.exercises.harness`) runs the submission's code, in a
+  fresh private folder, shut in by bubblewrap;
+- the **tester** (`coursekit.exercises.tester`) runs the course's tests, outside the
+  sandbox, undumpable, started first; it asks the harness for the values the tests
+  use and gets data back (`coursekit.exercises.wire`). Verdicts come only from the
+  tester: no code of the submission runs in it, and the harness holds no secret.
 
-Always: a clean environment (nothing of the teacher's), limits on CPU time,
-memory, file size and processes (a pids cgroup when the machine lets us make one),
-a wall-clock limit, a cap on output (the grader reads and drops it, so a
-submission printing 1 GB costs a few kB of memory), and every process the job
-started killed afterwards (its cgroup, its process group, and orphans that a
-`setsid` daemon leaves, which come back to the grader as child subreaper), by
-the executor's one clean-up (`coursekit.execute.processes`).
+The harness is shut in by **bwrap** (bubblewrap, Debian package `bubblewrap`): its
+own mount, pid, network, IPC and user namespaces, no capabilities, the Python
+installation read-only, an empty /tmp and its own folder as the only writable
+place: no course, no teacher edition, no other submission, no grader command line in
+/proc, no network. When the job ends, the kernel kills every process left in its
+pid namespace. Without bubblewrap the grader refuses to run submissions unless the
+teacher passes `--no-sandbox` (then the harness runs as the teacher, with only the
+limits below: it can read and write what the teacher can).
 
-`SandboxExecutor.run` takes the executor's `RunRequest`: code cells, each a course
-test when its metadata says `coursekit.test` (the test's number), else the
-submission's own code; `timeout` is seconds per cell, as everywhere.
+Always: a clean environment, one wall-clock deadline and one CPU-time limit per
+submission (set from outside, by the grader: no cell can catch or extend them),
+limits on memory, file size and processes, a cap on output, and every process of
+the job killed afterwards (its session, a pids cgroup where the machine lets us
+make one, orphans that come back to the grader as child subreaper), also when the
+teacher presses Ctrl-C (`STOP`).
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import resource
@@ -38,6 +40,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -49,16 +52,27 @@ from typing import Any
 from coursekit.execute.executor import Outcome, RunRequest, Status
 from coursekit.execute.processes import become_subreaper, end_tree, kill_orphans
 
-__all__ = ["Limits", "SandboxExecutor", "become_subreaper", "kill_orphans", "sandbox_warning"]
+__all__ = [
+    "STOP",
+    "Limits",
+    "SandboxExecutor",
+    "become_subreaper",
+    "kill_orphans",
+    "require_sandbox",
+    "sandbox_warning",
+]
 
-HARNESS = Path(__file__).with_name("harness.py")
+HERE = Path(__file__).parent
 SANDBOX_HOME = "/home/student"
 PIDS_CGROUP = Path("/sys/fs/cgroup/pids")
+PR_SET_PDEATHSIG = 1
+BWRAP_ENV = "COURSEKIT_BWRAP"  # the bubblewrap to use; "none": behave as if it were missing
+STOP = threading.Event()  # set on Ctrl-C: every running job is ended within a second
 
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """What one submission may use besides time (the request's timeout, per cell)."""
+    """What one submission may use besides time."""
 
     memory_bytes: int = 2 * 1024**3  # address space
     output_bytes: int = 8 * 1024**2  # stdout and stderr together
@@ -67,48 +81,83 @@ class Limits:
 
     @staticmethod
     def notebook_seconds(cell_seconds: int, cells: int) -> int:
-        """Wall-clock (and CPU) limit of a notebook: every cell at its limit, plus start-up."""
+        """The wall-clock and CPU limit of one submission: `cells` is the count of the
+        COURSE's notebook (code cells and tests), never the submission's own."""
         return cell_seconds * max(1, cells) + 30
 
 
 @dataclass
 class JobResult:
-    """What came back from one job: the verdict of each test and why a job stopped."""
+    """What came back from one job: each test's (status, why) and why a job stopped."""
 
-    verdicts: dict[int, tuple[bool, str]] = field(default_factory=dict)
-    stopped: str = ""  # "" when the harness ran to its end
-    notes: list[str] = field(default_factory=list)  # from the harness: a cell timed out
+    verdicts: dict[int, tuple[str, str]] = field(default_factory=dict)
+    stopped: str = ""  # "" when the job ran to its end
+    notes: list[str] = field(default_factory=list)  # what the submission's cells raised
     output_bytes: int = 0
+
+
+class SandboxMissing(RuntimeError):
+    """Bubblewrap cannot shut submissions in here and the teacher did not say --no-sandbox."""
 
 
 # ----------------------------------------------------------------- sandbox kind
 
 
+def _bwrap() -> str | None:
+    chosen = os.environ.get(BWRAP_ENV)
+    if chosen is not None:
+        return None if chosen in ("", "none") else chosen
+    return shutil.which("bwrap")
+
+
 @cache
 def sandbox_kind() -> str:
-    """The strongest shutting-in this machine allows: `bwrap`, `unshare` or `none`."""
-    if shutil.which("bwrap") and _works(_bwrap_prefix(Path(tempfile.gettempdir()))):
+    """`bwrap` when bubblewrap works on this machine, else `none`."""
+    if _bwrap() and _works(_bwrap_prefix(Path(tempfile.gettempdir()))):
         return "bwrap"
-    if shutil.which("unshare") and _works(_unshare_prefix()):
-        return "unshare"
     return "none"
 
 
-def sandbox_warning() -> str:
-    """A loud sentence when submissions are not fully shut in, else ""."""
-    kind = sandbox_kind()
-    if kind == "bwrap":
-        return ""
-    if kind == "unshare":
-        return (
-            "submissions are only partly sandboxed (unshare: no network, own processes, "
-            "but they can read any file this user can): install bubblewrap (apt-get "
-            "install bubblewrap) or grade in a container"
-        )
-    return (
-        "submissions are NOT sandboxed: they run as you, can read your files and use "
-        "the network; install bubblewrap (apt-get install bubblewrap) or grade in a container"
+NO_SANDBOX_RISK = (
+    "submissions run as you, NOT sandboxed: they can read and change any file you can "
+    "(other submissions, your home folder), use the network, and leave processes the "
+    "grader may not find"
+)
+
+
+def require_sandbox(no_sandbox: bool) -> None:
+    """Raise SandboxMissing unless submissions can be sandboxed or the teacher said not to."""
+    if sandbox_kind() == "bwrap" or no_sandbox:
+        return
+    raise SandboxMissing(
+        "bubblewrap is not available here, so submissions cannot be shut in; install it "
+        "(apt-get install bubblewrap), grade in a container, or pass --no-sandbox if you "
+        f"trust every submission ({NO_SANDBOX_RISK})"
     )
+
+
+def sandbox_warning() -> str:
+    """A loud sentence when submissions are not shut in, else ""."""
+    if sandbox_kind() == "bwrap":
+        return ""
+    return (
+        NO_SANDBOX_RISK
+        + "; install bubblewrap (apt-get install bubblewrap) or grade in a container"
+    )
+
+
+@cache
+def programs() -> tuple[str, str]:
+    """The harness's and the tester's program text, read once: a job cannot change
+    what a later job runs."""
+    wire = (HERE / "wire.py").read_text(encoding="utf-8")
+
+    def program(name: str) -> str:
+        lines = (HERE / name).read_text(encoding="utf-8").splitlines()
+        kept = [ln for ln in lines if not ln.startswith("from coursekit.exercises.wire import")]
+        return wire + "\n" + "\n".join(kept) + "\n"
+
+    return program("harness.py"), program("tester.py")
 
 
 def _works(prefix: list[str]) -> bool:
@@ -132,7 +181,14 @@ def _python_roots() -> list[Path]:
 
 
 def _bwrap_prefix(workdir: Path) -> list[str]:
-    argv = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
+    argv = [
+        _bwrap() or "bwrap",
+        "--unshare-all",
+        "--die-with-parent",
+        "--new-session",
+        "--cap-drop",
+        "ALL",
+    ]
     argv += ["--unshare-user", "--uid", "65534", "--gid", "65534"]
     for top in ("/usr", "/lib", "/lib64", "/bin", "/sbin"):
         path = Path(top)
@@ -150,10 +206,6 @@ def _bwrap_prefix(workdir: Path) -> list[str]:
             argv += ["--ro-bind", str(root), str(root)]
     argv += ["--bind", str(workdir), SANDBOX_HOME, "--chdir", SANDBOX_HOME]
     return argv
-
-
-def _unshare_prefix() -> list[str]:
-    return ["unshare", "--net", "--pid", "--fork", "--kill-child", "--mount-proc", "--ipc"]
 
 
 def _clean_env(home: str = "/nonexistent") -> dict[str, str]:
@@ -205,6 +257,8 @@ def _pids_cgroup(limit: int) -> Iterator[Path | None]:
 def _preexec(limits: Limits, cpu_seconds: int, cgroup: Path | None) -> Any:
     def setup() -> None:
         os.setsid()
+        with suppress(OSError, AttributeError):  # killed with the grader, even by SIGKILL
+            ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         if cgroup is not None:
             (cgroup / "cgroup.procs").write_text(str(os.getpid()))
         resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds))
@@ -220,202 +274,247 @@ def _preexec(limits: Limits, cpu_seconds: int, cgroup: Path | None) -> Any:
 # ----------------------------------------------------------------- one job
 
 
-class SandboxExecutor:
-    """Runs a request through the grading harness, shut in as well as the machine allows."""
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One submission's grading: its code cells (`{"source": ...}`) with `{"test": n}`
+    where test n sits, the course's tests (n -> source), seconds per test, and the
+    one wall-clock and CPU budget of the whole submission."""
 
-    def __init__(self, limits: Limits | None = None) -> None:
+    cells: list[dict[str, Any]]
+    tests: dict[int, str]
+    timeout: int
+    budget: int
+
+
+class SandboxExecutor:
+    """Runs jobs: the submission's code in the sandbox, the course's tests beside it."""
+
+    def __init__(self, limits: Limits | None = None, sandboxed: bool = True) -> None:
         self.limits = limits or Limits()
+        self.sandboxed = sandboxed and sandbox_kind() == "bwrap"
+
+    def grade(self, job: Job) -> JobResult:
+        return run_job(job, self.limits, self.sandboxed)
 
     def run(self, request: RunRequest) -> Outcome:
-        """Run the request's cells in a fresh private folder (its `cwd` and `env` are not
-        used: nothing of the teacher's reaches a submission); the tests' verdicts."""
-        cells = [_job_cell(c) for c in request.notebook.get("cells", [])]
-        result = run_job(cells, self.limits, request.timeout)
+        """The executor interface: cells with `coursekit.test` metadata are tests."""
+        cells: list[dict[str, Any]] = []
+        tests: dict[int, str] = {}
+        for cell in request.notebook.get("cells", []):
+            meta = (cell.get("metadata") or {}).get("coursekit") or {}
+            if isinstance(meta, dict) and isinstance(meta.get("test"), int):
+                tests[meta["test"]] = cell["source"]
+                cells.append({"test": meta["test"]})
+            else:
+                cells.append({"source": cell["source"]})
+        budget = Limits.notebook_seconds(request.timeout, len(cells))
+        result = self.grade(Job(cells, tests, request.timeout, budget))
         return Outcome(
             _status(result.stopped),
             request.name,
             request.timeout,
             detail=result.stopped,
             kernel=request.kernel,
-            tests=result.verdicts,
+            tests={n: (status == "passed", why) for n, (status, why) in result.verdicts.items()},
             notes=tuple(result.notes),
         )
 
 
-def _job_cell(cell: dict[str, Any]) -> dict[str, Any]:
-    """The harness's form of a request cell: a course test, or the submission's code."""
-    meta = (cell.get("metadata") or {}).get("coursekit") or {}
-    if isinstance(meta, dict) and isinstance(meta.get("test"), int):
-        return {"kind": "test", "test": meta["test"], "source": cell["source"]}
-    return {"kind": "code", "source": cell["source"]}
-
-
 def _status(stopped: str) -> Status:
-    """How a job ended, in the executor's words, from the note it got."""
     if not stopped:
         return Status.SUCCEEDED
-    if "wall-clock" in stopped:
+    if "wall-clock" in stopped or "interrupted" in stopped:
         return Status.TIMEOUT
     if stopped.startswith("stopped"):
-        return Status.KILLED  # CPU, memory or output limit
-    return Status.KERNEL_DIED  # the harness ended on its own, or never started
+        return Status.KILLED
+    return Status.KERNEL_DIED
 
 
-def run_job(cells: list[dict[str, Any]], limits: Limits, timeout: int) -> JobResult:
-    """Run `cells` (harness job cells, `timeout` s each) in a fresh sandboxed folder."""
-    kind = sandbox_kind()
-    nonce = secrets.token_hex(16)
-    job = {
-        "nonce": nonce,
-        "cells": cells,
-        "timeout": timeout,
-        "own_pid_namespace": kind in ("bwrap", "unshare"),
-    }
-    seconds = limits.notebook_seconds(timeout, len(cells))
-    with tempfile.TemporaryDirectory(prefix="coursekit-grade-") as tmp:
-        workdir = Path(tmp)
-        if kind == "bwrap":
-            argv = _bwrap_prefix(workdir)
-        elif kind == "unshare":
-            argv = _unshare_prefix()
-        else:
-            argv = []
-        argv += [sys.executable, "-I", "-c", HARNESS.read_text(encoding="utf-8")]
-        env = _clean_env(SANDBOX_HOME if kind == "bwrap" else str(workdir))
-        with _pids_cgroup(limits.processes) as cgroup:
-            return _supervise(argv, workdir, env, job, nonce, limits, seconds, cgroup)
-
-
-def _supervise(
-    argv: list[str],
-    workdir: Path,
-    env: dict[str, str],
-    job: dict[str, Any],
-    nonce: str,
-    limits: Limits,
-    seconds: int,
-    cgroup: Path | None,
-) -> JobResult:
+def run_job(job: Job, limits: Limits, sandboxed: bool) -> JobResult:
+    """Run one job: the tester first, then the harness in a fresh (sandboxed) folder."""
+    harness, tester = programs()
     result = JobResult()
-    verdict_r, verdict_w = os.pipe()
-    job = dict(job, verdict_fd=verdict_w)
-    try:
-        proc = subprocess.Popen(
-            argv,
-            cwd=workdir if argv[0] != "bwrap" else None,
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            pass_fds=(verdict_w,),
-            preexec_fn=_preexec(limits, seconds, cgroup),  # noqa: PLW1509 - no threads fork here
-        )
-    except OSError as exc:
-        os.close(verdict_r)
-        os.close(verdict_w)
-        result.stopped = f"the sandbox could not start ({exc})"
-        return result
-    os.close(verdict_w)
-    try:
-        assert proc.stdin is not None and proc.stdout is not None
+    deadline = time.monotonic() + job.budget
+    procs: list[subprocess.Popen[bytes]] = []
+    fds: list[int] = []
+    with (
+        tempfile.TemporaryDirectory(prefix="coursekit-grade-") as tmp,
+        tempfile.TemporaryDirectory(prefix="coursekit-tests-") as tests_dir,
+        _pids_cgroup(limits.processes) as cgroup,
+    ):
+        workdir = Path(tmp)
         try:
-            proc.stdin.write(json.dumps(job).encode())
-            proc.stdin.close()
-        except BrokenPipeError:
-            pass
-        verdicts = _watch(proc, verdict_r, limits, seconds, result)
-    finally:
-        _end(proc)
-    for line in verdicts.splitlines():
-        _take_verdict(line, nonce, result)
+            to_sub_r, to_sub_w = os.pipe()  # tester -> harness
+            to_test_r, to_test_w = os.pipe()  # harness -> tester
+            fds += [to_sub_r, to_sub_w, to_test_r, to_test_w]
+            tester_proc = subprocess.Popen(
+                [sys.executable, "-I", "-c", tester],
+                cwd=tests_dir,
+                env=_clean_env(tests_dir),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                pass_fds=(to_test_r, to_sub_w),
+                preexec_fn=_preexec(limits, job.budget, None),  # noqa: PLW1509
+            )
+            procs.append(tester_proc)
+            _write_job(
+                tester_proc,
+                {
+                    "tests": [{"n": n, "source": src} for n, src in job.tests.items()],
+                    "timeout": job.timeout,
+                    "from_submission": to_test_r,
+                    "to_submission": to_sub_w,
+                },
+            )
+            if not _ready(tester_proc, deadline):
+                result.stopped = "the tests' process could not start"
+            else:
+                prefix = _bwrap_prefix(workdir) if sandboxed else []
+                harness_proc = subprocess.Popen(
+                    [*prefix, sys.executable, "-I", "-c", harness],
+                    cwd=None if sandboxed else workdir,
+                    env=_clean_env(SANDBOX_HOME if sandboxed else str(workdir)),
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    pass_fds=(to_sub_r, to_test_w),
+                    preexec_fn=_preexec(limits, job.budget, cgroup),  # noqa: PLW1509
+                )
+                procs.append(harness_proc)
+                for fd in fds:  # each end now lives only in the process that uses it
+                    os.close(fd)
+                fds.clear()
+                _write_job(
+                    harness_proc,
+                    {
+                        "cells": job.cells,
+                        "timeout": job.timeout,
+                        "from_tester": to_sub_r,
+                        "to_tester": to_test_w,
+                    },
+                )
+                _watch(tester_proc, harness_proc, limits, deadline, job.budget, result)
+        except OSError as exc:
+            result.stopped = f"the sandbox could not start ({exc})"
+        finally:
+            for fd in fds:
+                with suppress(OSError):
+                    os.close(fd)
+            for proc in procs:
+                _end(proc)
+    why = result.stopped or "the job ended before this test"
+    for n in job.tests:
+        result.verdicts.setdefault(n, ("not run", why))
     return result
 
 
-def _watch(
-    proc: subprocess.Popen[bytes], verdict_r: int, limits: Limits, seconds: int, result: JobResult
-) -> bytes:
-    """Read the job's output (counting, dropping) and verdicts until it ends or breaks a limit."""
-    assert proc.stdout is not None
-    deadline = time.monotonic() + seconds
-    verdicts = bytearray()
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stdout.fileno(), selectors.EVENT_READ, "out")
-    sel.register(verdict_r, selectors.EVENT_READ, "verdicts")
-    open_fds = 2
+def _write_job(proc: subprocess.Popen[bytes], job: dict[str, Any]) -> None:
+    assert proc.stdin is not None
     try:
-        while open_fds:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                result.stopped = f"stopped after {seconds} s (wall-clock limit)"
-                break
-            for key, _ in sel.select(min(left, 0.5)):
-                data = os.read(key.fd, 65536)
-                if not data:
-                    sel.unregister(key.fd)
-                    open_fds -= 1
-                elif key.data == "out":
-                    result.output_bytes += len(data)
-                elif len(verdicts) < 1024**2:
-                    verdicts += data
-            if result.output_bytes > limits.output_bytes:
-                result.stopped = f"stopped: printed more than {limits.output_bytes // 1024**2} MB"
-                break
-            if proc.poll() is not None and open_fds:
-                # The harness is gone; what a leftover process still holds open is not waited for.
-                _drain(verdict_r, verdicts)
-                break
-    finally:
-        sel.close()
-        os.close(verdict_r)
-    if not result.stopped and proc.poll() is not None and proc.returncode not in (0, None):
-        result.stopped = _exit_note(proc.returncode)
-    return bytes(verdicts)
-
-
-def _drain(fd: int, into: bytearray) -> None:
-    os.set_blocking(fd, False)
-    try:
-        while len(into) < 1024**2:
-            data = os.read(fd, 65536)
-            if not data:
-                break
-            into += data
-    except BlockingIOError:
+        proc.stdin.write(json.dumps(job).encode())
+        proc.stdin.close()
+    except BrokenPipeError:
         pass
 
 
+def _ready(proc: subprocess.Popen[bytes], deadline: float) -> bool:
+    """Wait for the tester's first line (it is undumpable by then)."""
+    assert proc.stdout is not None
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout.fileno(), selectors.EVENT_READ)
+    line = b""
+    try:
+        while not line.endswith(b"\n"):
+            left = min(deadline - time.monotonic(), 60.0)
+            if left <= 0 or STOP.is_set() or not sel.select(left):
+                return False
+            chunk = os.read(proc.stdout.fileno(), 1)
+            if not chunk:
+                return False
+            line += chunk
+    finally:
+        sel.close()
+    return b'"ready"' in line
+
+
+def _watch(
+    tester: subprocess.Popen[bytes],
+    harness: subprocess.Popen[bytes],
+    limits: Limits,
+    deadline: float,
+    budget: int,
+    result: JobResult,
+) -> None:
+    """Take the verdicts, count and drop the submission's output, until the tester ends
+    or a limit is broken."""
+    assert tester.stdout is not None and harness.stdout is not None
+    sel = selectors.DefaultSelector()
+    sel.register(tester.stdout.fileno(), selectors.EVENT_READ, "verdicts")
+    sel.register(harness.stdout.fileno(), selectors.EVENT_READ, "out")
+    buffer = b""
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                result.stopped = f"stopped after {budget} s (the submission's wall-clock limit)"
+                break
+            if STOP.is_set():
+                result.stopped = "grading interrupted"
+                break
+            ended = False
+            for key, _ in sel.select(min(left, 0.5)):
+                data = os.read(key.fd, 65536)
+                if key.data == "out":
+                    result.output_bytes += len(data)
+                    if not data:
+                        sel.unregister(key.fd)
+                elif not data:
+                    ended = True
+                elif len(buffer) < 16 * 1024**2:
+                    buffer += data
+            if ended:
+                break
+            if result.output_bytes > limits.output_bytes:
+                result.stopped = f"stopped: printed more than {limits.output_bytes // 1024**2} MB"
+                break
+    finally:
+        sel.close()
+    code = harness.poll()
+    if not result.stopped and code not in (0, None):
+        result.stopped = _exit_note(code)
+    for line in buffer.splitlines():
+        _take(line, result)
+
+
+def _take(line: bytes, result: JobResult) -> None:
+    try:
+        message = json.loads(line)
+    except ValueError:
+        return
+    if not isinstance(message, dict):
+        return
+    if "note" in message and len(result.notes) < 10:
+        result.notes.append(str(message["note"]))
+    elif isinstance(message.get("test"), int):
+        result.verdicts.setdefault(message["test"], (str(message["status"]), str(message["why"])))
+
+
 def _exit_note(code: int) -> str:
-    if code == -signal.SIGXCPU or code == 128 + signal.SIGXCPU:
+    if code in (-signal.SIGXCPU, 128 + signal.SIGXCPU):
         return "stopped: out of CPU time"
-    if code == -signal.SIGKILL or code == 128 + signal.SIGKILL:
+    if code in (-signal.SIGKILL, 128 + signal.SIGKILL):
         return "stopped: killed (memory or time limit)"
-    return f"the notebook's process ended with status {code}"
+    return f"the submission's process ended with status {code}"
 
 
 def _end(proc: subprocess.Popen[bytes]) -> None:
-    """Kill the job's session (it leads one) and all it started, and wait for it."""
+    """Kill the process's session (it leads one) and all it started, and wait for it."""
     end_tree(proc.pid)
     with suppress(ProcessLookupError):
         proc.kill()
     proc.wait()
-    if proc.stdout is not None:
-        proc.stdout.close()
-
-
-def _take_verdict(line: bytes, nonce: str, result: JobResult) -> None:
-    """Record one verdict line; lines without the nonce and second verdicts are ignored.
-
-    A line is `<nonce> test <n> <1|0> <hex text>` or `<nonce> note 0 0 <hex text>`.
-    """
-    parts = line.decode("ascii", "replace").split(" ")
-    if len(parts) != 5 or parts[0] != nonce or not parts[2].isdigit():
-        return
-    try:
-        text = bytes.fromhex(parts[4]).decode("utf-8", "replace")[:200]
-    except ValueError:
-        return
-    if parts[1] == "note":
-        if text not in result.notes:
-            result.notes.append(text)
-    elif parts[1] == "test" and parts[3] in ("0", "1"):
-        result.verdicts.setdefault(int(parts[2]), (parts[3] == "1", text))
+    for stream in (proc.stdout, proc.stdin):
+        if stream is not None:
+            with suppress(OSError):
+                stream.close()
