@@ -1,0 +1,69 @@
+"""A Jupyter Book 2 course in Chromium: axe-core finds nothing, MathJax typesets offline,
+nothing is fetched from outside; and a whole build gives cmi5 and a PDF with its maths.
+
+The book is `tests/fixtures/jb2/book`, built by the real mystmd and rendered by coursekit.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from browser import serve, watch
+from conftest import run_cli
+from test_a11y import book_pages, violations
+from test_jb2 import BOOK, MYST
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def full(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fixture book after a plain `coursekit build` (every output)."""
+    if not MYST.is_file() or shutil.which("node") is None:
+        pytest.skip("mystmd or Node.js missing")
+    book = tmp_path_factory.mktemp("jb2full") / "book"
+    shutil.copytree(BOOK, book)
+    result = run_cli("build", book)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return book / "_build"
+
+
+def test_the_jb2_site_has_no_axe_violations(full: Path, page) -> None:  # type: ignore[no-untyped-def]
+    pages = book_pages(full / "html")
+    assert set(pages) == {
+        "index.html",
+        "intro.html",
+        "unit1/overview.html",
+        "unit1/numbers.html",
+        "unit2/overview.html",
+    }
+    assert violations(page, full / "html") == {}
+
+
+def test_maths_is_typeset_offline_and_nothing_comes_from_outside(full: Path, page) -> None:  # type: ignore[no-untyped-def]
+    with serve(full / "html") as base:
+        seen = watch(page)
+        page.goto(f"{base}/unit1/overview.html", wait_until="load")
+        page.wait_for_function("document.querySelectorAll('mjx-container').length >= 2")
+        count = page.evaluate("document.querySelectorAll('mjx-container').length")
+        assert count == 2  # the numbered equation and the inline formula
+        assert page.locator("text=\\[").count() == 0
+    assert seen.problems() == []
+
+
+def test_a_whole_build_gives_cmi5_and_a_pdf_with_typeset_maths(full: Path) -> None:
+    (cmi5,) = (full / "cmi5").glob("*.zip")
+    with zipfile.ZipFile(cmi5) as zf:
+        assert "cmi5.xml" in zf.namelist() and "unit1/numbers.html" in zf.namelist()
+    (pdf,) = (full / "pdf").glob("*.pdf")
+    text = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    for words in ("Welcome", "Euler’s identity", "Going further", "html-output", "Knuth"):
+        assert words in text
+    assert "\\[" not in text and "\\(" not in text and "e^{i" not in text
