@@ -6,6 +6,7 @@ pages opened in Debian's Chromium with every request leaving localhost blocked.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -45,3 +46,56 @@ def test_maths_with_tex_extensions_typesets_offline_despite_a_cdn_mathjax_path(
         assert page.locator("mjx-merror").count() == 0
         assert page.locator("mjx-container mjx-mi").count() > 0
     assert not seen.external_requests and not seen.page_errors, seen.problems()
+
+
+def _report(book: Path) -> str:
+    return (book / "_build/outside-requests.txt").read_text(encoding="utf-8")
+
+
+@pytest.mark.browser
+def test_packages_fetch_from_outside_only_what_the_build_report_lists(tmp_path: Path, page) -> None:
+    import zipfile
+
+    book = Path(shutil.copytree(BOOKS / "outside-requests", tmp_path / "outside-requests"))
+    result = run_cli("build", book, cwd=book)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+    # the remote image is a warning naming its page and URL
+    assert re.search(
+        r"warning: chart\.html: a remote image.*https://images\.example\.org/charts/rainfall\.png",
+        result.stderr,
+    ), result.stderr[-2000:]
+    report = _report(book)
+    lines = {tuple(line.split("\t")[:3]) for line in report.splitlines()[1:]}
+    assert ("chart.html", "image", "https://images.example.org/charts/rainfall.png") in lines
+    assert ("chart.html", "script", "https://cdn.example.org/libs/charts-1.0.min.js") in lines
+    font = "https://fonts.googleapis.com/css2?family=Roboto+Slab"
+    assert ("index.html", "font", font) in lines  # the @import of _static/custom.css
+    assert "googletagmanager" not in report
+
+    zips = sorted((book / "_build/scorm").glob("*.zip")) + sorted(
+        (book / "_build/cmi5").glob("*.zip")
+    )
+    assert zips
+    requested: set[str] = set()
+    for number, package in enumerate(zips):
+        folder = tmp_path / f"package-{number}"
+        with zipfile.ZipFile(package) as zipped:
+            zipped.extractall(folder)
+        pages = sorted(folder.rglob("*.html"))
+        for html in pages:  # analytics never reach a package
+            text = html.read_text(encoding="utf-8", errors="replace")
+            assert "googletagmanager" not in text and "gtag(" not in text, html
+        seen = watch(page)
+        with serve(folder) as base:
+            for html in pages:
+                if html.name in ("genindex.html", "search.html"):
+                    continue
+                page.goto(f"{base}/{html.relative_to(folder).as_posix()}", wait_until="load")
+                page.wait_for_load_state("networkidle")
+        requested |= set(seen.external_requests)
+    reported = {line[2] for line in lines}
+    # the CDN script and the remote image were asked for (and blocked): the scan is not idle
+    assert "https://images.example.org/charts/rainfall.png" in requested
+    assert "https://cdn.example.org/libs/charts-1.0.min.js" in requested
+    assert requested <= reported, requested - reported

@@ -9,6 +9,7 @@ from __future__ import annotations
 from coursekit.build.book_stage import BOOK
 from coursekit.build.execute_stage import EXECUTE, NOTEBOOKS
 from coursekit.build.exercises_stage import EXERCISES
+from coursekit.build.offline_report import OUTSIDE
 from coursekit.build.package_stages import CMI5, SCORM
 from coursekit.build.stages import Stage
 from coursekit.packages.pdf.stage import PDF, PDF_PAGE, PDF_WARNINGS
@@ -23,4 +24,5 @@ STAGES: tuple[Stage, ...] = (
     PDF_PAGE,
     PDF,
     PDF_WARNINGS,
+    OUTSIDE,
 )

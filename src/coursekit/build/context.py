@@ -95,6 +95,7 @@ class BuildSummary:
     reused: tuple[str, ...] = ()  # stages skipped: what they made is published already
     exercises: int = 0  # exercises in the editions
     selfchecked: tuple[str, ...] = ()  # exercises self-checked by this build (not cached)
+    failed: dict[str, str] = field(default_factory=dict)  # output -> cause (it failed alone)
 
     @property
     def scorm_reused(self) -> bool:

@@ -60,6 +60,7 @@ SCORM = Stage(
     key=package_key,
     phase=60,
     timer="package",
+    fails_alone=True,
     help="SCORM 1.2 and 2004 zips of the site (one per module too)",
 )
 CMI5 = Stage(
@@ -70,5 +71,6 @@ CMI5 = Stage(
     key=package_key,
     phase=60,
     timer="package",
+    fails_alone=True,
     help="the cmi5 zip of the site",
 )

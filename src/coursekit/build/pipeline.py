@@ -119,10 +119,25 @@ def build_course(root: Path, options: BuildOptions, reporter: Reporter) -> Build
             outputs.commit()
         finally:
             outputs.discard()
-        _save_fingerprint(out_dir, fingerprint, wanted)
+        _save_fingerprint(out_dir, fingerprint, wanted - set(summary.failed))
         _measure(out_dir, wanted, summary)
     summary.seconds = time.monotonic() - start
+    if summary.failed:
+        raise OutputsFailed(summary)
     return summary
+
+
+class OutputsFailed(BuildError):
+    """Some outputs failed alone: the others were published (`coursekit.build.runner`)."""
+
+    def __init__(self, summary: BuildSummary) -> None:
+        self.summary = summary
+        built = ", ".join(n for n in summary.outputs if n not in summary.failed) or "none"
+        failed = "\n".join(
+            f"{name} failed, its previous version is kept: {cause}"
+            for name, cause in summary.failed.items()
+        )
+        super().__init__(f"{failed}\nthe other outputs were built and published: {built}")
 
 
 def _context(

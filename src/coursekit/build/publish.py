@@ -38,7 +38,7 @@ STAGING_PREFIX = ".staging-"
 PUBLISHED_FILE = ".cache/published.json"  # what each published tree was made from
 MARKER_FILE = ".coursekit-output"
 # What coursekit itself puts in an output folder: one holding nothing else is ours.
-OWN_FILES = (LOCK_FILE, MARKER_FILE, ".jupyter_cache", ".cache")
+OWN_FILES = (LOCK_FILE, MARKER_FILE, ".jupyter_cache", ".cache", "outside-requests.txt")
 OWN_ENTRIES = {"html", "scorm", "cmi5", "exercises", "pdf", *OWN_FILES}
 OWN_PREFIXES = (STAGING_PREFIX, ".fingerprint", ".exercises-")
 JUPYTER_BOOK_ENTRIES = {"jupyter_execute", ".doctrees", "latex"}
@@ -230,6 +230,12 @@ class Outputs:
         self._published[name] = after
         tree = hashlib.sha256(json.dumps(sorted((r, v[2]) for r, v in after.items())).encode())
         return TreeChange(tuple(changed), tuple(removed), tree.hexdigest())
+
+    def withdraw(self, name: str) -> None:
+        """Drop the staged output `name` (it failed): the published one stays as it is."""
+        self._targets.pop(name, None)
+        self._published.pop(name, None)
+        shutil.rmtree(self.staging / name, ignore_errors=True)
 
     def scratch(self, name: str) -> Path:
         """A folder for a stage's intermediate files, discarded with the staging area."""

@@ -9,6 +9,13 @@ A stage marked `background` runs in a thread from where it stands in the list to
 the end of the build; a stage that returns a `BackgroundJob` leaves that job
 running in a thread while the stages after it run (the PDF's printing). Both are
 waited for before the outputs are committed; a failure in either stops the build.
+
+Outputs fail alone: a stage marked `fails_alone` (the PDF, the packages) that
+fails -- or its background job -- is recorded in `summary.failed` (each output
+it produces, with the cause), its staged outputs are withdrawn (the published
+ones stay as they were, and its key is not recorded), the stages that need it
+are not run, and the rest of the build goes on. The pipeline then publishes the
+other outputs and ends the build with an error naming each failed output.
 """
 
 from __future__ import annotations
@@ -20,8 +27,9 @@ from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from coursekit.build.context import BuildContext, BuildSummary, Reporter
-from coursekit.build.stages import BackgroundJob, Stage
+from coursekit.build.stages import BackgroundJob, Stage, registered
 from coursekit.build.workfiles import read_text, write_text
+from coursekit.errors import CourseKitError
 
 
 def run_stages(ctx: BuildContext, stages: list[Stage]) -> None:
@@ -31,7 +39,7 @@ def run_stages(ctx: BuildContext, stages: list[Stage]) -> None:
         foreground = [s for s in stages if not s.background]
         for stage in stages:
             if stage.background:
-                threads.enter_context(timer.background(stage.label, _run_one, ctx, stage))
+                threads.enter_context(timer.background(stage.label, _guarded, ctx, stage))
         label: str | None = None
         group = ExitStack()
         with group:
@@ -40,9 +48,65 @@ def run_stages(ctx: BuildContext, stages: list[Stage]) -> None:
                     group.close()
                     group.enter_context(timer(stage.label))
                     label = stage.label
-                job = _run_one(ctx, stage)
+                job = _guarded(ctx, stage)
                 if _is_job(job):
-                    threads.enter_context(timer.background(job.name, job.run, cancel=job.cancel))
+                    run = _alone(ctx, stage, job.run) if stage.fails_alone else job.run
+                    threads.enter_context(timer.background(job.name, run, cancel=job.cancel))
+
+
+def _guarded(ctx: BuildContext, stage: Stage) -> Any:
+    """`_run_one`, but a stage that fails alone records its failure instead of raising."""
+    missing = [n for n in stage.needs if n in _failed_stages(ctx)]
+    if missing:
+        _failed_stages(ctx).add(stage.name)
+        return None  # what it needs failed (and was reported): nothing to do
+    if not stage.fails_alone:
+        return _run_one(ctx, stage)
+    return _alone(ctx, stage, lambda: _run_one(ctx, stage))()
+
+
+def _alone(ctx: BuildContext, stage: Stage, run: Callable[[], Any]) -> Callable[[], Any]:
+    def guarded() -> Any:
+        try:
+            return run()
+        except Exception as exc:  # any cause: reported, and the build goes on
+            _record_failure(ctx, stage, exc)
+            return None
+
+    return guarded
+
+
+def _record_failure(ctx: BuildContext, stage: Stage, exc: BaseException) -> None:
+    cause = str(exc) if isinstance(exc, CourseKitError) else f"{type(exc).__name__}: {exc}"
+    _failed_stages(ctx).add(stage.name)
+    outputs = _outputs_of(stage)
+    for output in outputs:
+        ctx.summary.failed.setdefault(output, cause.strip())
+        ctx.outputs.withdraw(output)
+    shown = ", ".join(outputs) or stage.name
+    ctx.reporter.note(
+        f"error: the {shown} output failed (the other outputs go on): {cause.strip()}"
+    )
+
+
+def _outputs_of(stage: Stage) -> tuple[str, ...]:
+    """What `stage` makes: its outputs, or those of the stages that need it (`pdf page`)."""
+    if stage.produces:
+        return stage.produces
+    found: list[str] = []
+    for other in registered():
+        if stage.name in other.needs:
+            found += [o for o in _outputs_of(other) if o not in found]
+    return tuple(found)
+
+
+def _failed_stages(ctx: BuildContext) -> set[str]:
+    found = ctx.results.setdefault(FAILED, set())
+    assert isinstance(found, set)
+    return found
+
+
+FAILED = "(failed stages)"  # in ctx.results: the stages that failed alone, and their dependents
 
 
 def _run_one(ctx: BuildContext, stage: Stage) -> Any:
@@ -61,8 +125,14 @@ def _run_one(ctx: BuildContext, stage: Stage) -> Any:
         if stage.record_key == "now":
             write_text(path, key)
         else:
-            ctx.outputs.on_commit(lambda: write_text(path, key))
+            # Not for an output that failed since (its job, in a thread): it is built again.
+            ctx.outputs.on_commit(lambda: _record_key(ctx, stage, path, key))
     return result
+
+
+def _record_key(ctx: BuildContext, stage: Stage, path: Any, key: str) -> None:
+    if not set(stage.produces) & set(ctx.summary.failed):
+        write_text(path, key)
 
 
 def _present(ctx: BuildContext, stage: Stage) -> bool:

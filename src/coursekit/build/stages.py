@@ -65,6 +65,10 @@ class Stage:
     phase: int = LAST
     timer: str | None = None  # the stage time it counts in (default: its name)
     background: bool = False  # runs in a thread from the build's start, alongside the rest
+    # Its failure costs only its own outputs (the PDF, a package): the build goes on, the
+    # other outputs are published, the failed ones keep their previous version, and the
+    # build ends with an error naming the cause (`coursekit.build.runner`).
+    fails_alone: bool = False
     help: str = ""  # the output's line in the README's table
 
     @property

@@ -7,19 +7,31 @@ and every TeX extension it loads on demand -- `\\color`, `\\boldsymbol`,
 static/mathjax/SOURCE.md) from the book's own `_static/` instead of a CDN,
 whatever the book's `mathjax_path` or another extension says: the setting is
 put back just before each page's scripts are listed, and the override is
-reported once (naming the setting and its value). It also drops scripts a page
-lists twice (sphinx-thebe adds its configuration twice, which is a JavaScript
-error on every page). It imports nothing from Sphinx but its logger: it only
-connects to Sphinx events.
+reported once (naming the setting and its value). It drops analytics and
+tracking scripts (Google Analytics' gtag.js, Plausible, Matomo...: a theme's
+`analytics` option, Jupyter Book's `html: google_analytics_id`) from every page,
+so that neither the site nor the packages made from it send learners' visits
+elsewhere, and it drops scripts a page lists twice (sphinx-thebe adds its
+configuration twice, which is a JavaScript error on every page). It imports
+nothing from Sphinx but its logger: it only connects to Sphinx events.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 STATIC = Path(__file__).parent / "static"
 MATHJAX = "mathjax/tex-chtml.js"  # relative to _static/
+# Analytics and tracking: a script loaded from one of these, or an inline one calling them.
+TRACKER_URL = re.compile(
+    r"googletagmanager\.com|google-analytics\.com|/gtag/js|plausible\.io|/plausible[.\w]*\.js"
+    r"|matomo\.js|piwik\.js|static\.hotjar\.com|cdn\.segment\.com|clarity\.ms"
+    r"|cloud\.umami\.is|scripts\.simpleanalyticscdn\.com|stats\.wp\.com",
+    re.I,
+)
+TRACKER_BODY = re.compile(r"\bgtag\(|\bdataLayer\b|\b_paq\b|\bplausible\(|\bga\('create'", re.I)
 
 
 def setup(app: Any) -> dict[str, Any]:
@@ -72,6 +84,8 @@ def _drop_repeated_scripts(
     for script in context.get("script_files", []):
         attributes = getattr(script, "attributes", {}) or {}
         key = (str(getattr(script, "filename", None) or ""), str(attributes.get("body", "")))
+        if TRACKER_URL.search(key[0]) or TRACKER_BODY.search(key[1]):
+            continue  # analytics: never in the site or the packages
         if key not in seen:
             seen.add(key)
             kept.append(script)

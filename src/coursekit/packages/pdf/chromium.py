@@ -106,11 +106,14 @@ def print_pdf(
     profile: Path,
     timeout: float = 300,
     cancel: threading.Event | None = None,
+    title: str | None = None,
 ) -> list[str]:
     """Load `url` in a headless `chromium` and print it to the file `pdf`, with an
     outline of its headings; returns the headings' text as the page has it.
 
-    `cancel`, once set, stops the printing (PrintError) and ends the browser.
+    `title`, when given, is the PDF's title (Chromium takes the document's, and
+    for a page with none, its URL). `cancel`, once set, stops the printing
+    (PrintError) and ends the browser.
     """
     with _Browser(chromium, profile, timeout, cancel or threading.Event()) as browser:
         target = browser.call("Target.createTarget", url="about:blank")["targetId"]
@@ -127,6 +130,9 @@ def print_pdf(
         if "exceptionDetails" in ready:
             problem = ready["exceptionDetails"].get("text", "a script error")
             raise PrintError(f"{url}: the page did not get ready to print: {problem}")
+        if title:
+            named = f"document.title = {json.dumps(title)}"
+            browser.call("Runtime.evaluate", session=session, expression=named)
         headings = browser.call(
             "Runtime.evaluate", session=session, expression=HEADINGS, returnByValue=True
         )

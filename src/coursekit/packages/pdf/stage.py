@@ -34,6 +34,7 @@ from coursekit.book.engine import BookResult
 from coursekit.build.book_stage import book_request
 from coursekit.build.context import BuildContext
 from coursekit.build.stages import Stage
+from coursekit.errors import BuildError
 from coursekit.model import Course, PdfSettings
 from coursekit.packages.pdf.chromium import ChromiumMissing, find_chromium, print_pdf
 from coursekit.packages.pdf.outline import repair_titles
@@ -73,22 +74,30 @@ class PrintJob:
     page: Path
     staged: Path
     profile: Path
+    site: Path  # the single-page site the page is in (a root page may sit in a sub-folder)
+    title: str  # the PDF's title when the page has none of its own
     cancel: threading.Event = field(default_factory=threading.Event)
     name: str = "pdf print"
 
     def run(self) -> None:
-        with _served(self.page.parent) as base:
-            url = f"{base}/{self.page.name}"
-            headings = print_pdf(self.chromium, url, self.staged, self.profile, cancel=self.cancel)
+        # The whole site is served, and the page at its top: Sphinx's single page links
+        # `_static/...` and `_images/...` as if it were there, even for a root page in a
+        # sub-folder (`lectures/intro.html`).
+        with _served(self.site, page=self.page) as base:
+            url = f"{base}/{PRINTED}"
+            headings = print_pdf(
+                self.chromium, url, self.staged, self.profile, cancel=self.cancel, title=self.title
+            )
         repair_titles(self.staged, headings)
 
 
 @dataclass(frozen=True, slots=True)
 class PrintPage:
-    """The single page to print, and the browser to print it with."""
+    """The single page to print, its site, and the browser to print it with."""
 
     chromium: Path
     page: Path
+    site: Path
 
 
 def single_page(ctx: BuildContext) -> PrintPage | None:
@@ -102,10 +111,14 @@ def single_page(ctx: BuildContext) -> PrintPage | None:
         ctx.reporter.note(f"warning: {exc}")
         ctx.outputs.on_commit(lambda: shutil.rmtree(ctx.out_dir / OUTPUT, ignore_errors=True))
         return None
-    result: BookResult = ctx.engine.build_print_page(book_request(ctx, PDF_WORK))
+    try:
+        result: BookResult = ctx.engine.build_print_page(book_request(ctx, PDF_WORK))
+    except BuildError as exc:  # the engine says "the book stage": here, the PDF's own build
+        said = str(exc).replace("the book stage failed", "the PDF's single-page book failed", 1)
+        raise BuildError(said) from exc
     ctx.summary.pdf_warnings = result.warnings
     assert result.page is not None  # the engine's promise
-    return PrintPage(chromium, result.page)
+    return PrintPage(chromium, result.page, result.html_dir)
 
 
 def _page(ctx: BuildContext) -> PrintPage | None:
@@ -116,7 +129,7 @@ def _page(ctx: BuildContext) -> PrintPage | None:
 def print_key(ctx: BuildContext) -> str | None:
     """What the PDF is printed from (None: nothing to print)."""
     page = _page(ctx)
-    return None if page is None else _print_key(page.page.parent, page.chromium)
+    return None if page is None else _print_key(page.site, page.chromium, pdf_title(ctx.course))
 
 
 def prepare_print(ctx: BuildContext) -> PrintJob | None:
@@ -125,7 +138,21 @@ def prepare_print(ctx: BuildContext) -> PrintJob | None:
     if page is None:
         return None
     staged = ctx.outputs.stage(OUTPUT) / pdf_name(ctx.course)
-    return PrintJob(page.chromium, page.page, staged, ctx.outputs.scratch("chromium"))
+    scratch = ctx.outputs.scratch("chromium")
+    return PrintJob(page.chromium, page.page, staged, scratch, page.site, pdf_title(ctx.course))
+
+
+def pdf_title(course: Course) -> str:
+    """The PDF's title: the book's, else its root page's, else the course folder's name
+    (never the local server's URL Chromium would put there for a page with no title)."""
+    from coursekit.loading.config import _title_from_folder  # what a book with none gets
+
+    title = ((course.config.title if course.config else "") or "").strip()
+    if title and title != _title_from_folder(course.root):
+        return title
+    root = course.toc.root.path if course.toc and course.toc.root else None
+    page = next((p for p in course.pages if p.path == root), None)
+    return (page.title if page is not None else None) or title or course.root.name
 
 
 def merge_warnings(ctx: BuildContext) -> None:
@@ -137,9 +164,9 @@ def merge_warnings(ctx: BuildContext) -> None:
     ctx.stop_on_warnings("the PDF's book build", new)
 
 
-def _print_key(site: Path, chromium: Path) -> str:
-    """What the PDF is printed from: every file of the single-page site, and the browser."""
-    digest = hashlib.sha256(str(chromium.resolve()).encode())
+def _print_key(site: Path, chromium: Path, title: str) -> str:
+    """What the PDF is printed from: every file of the single-page site, the browser, the title."""
+    digest = hashlib.sha256(f"{chromium.resolve()}\n{title}".encode())
     digest.update(str(chromium.stat().st_mtime_ns).encode())
     for path in sorted(p for p in site.rglob("*") if p.is_file()):
         digest.update(path.relative_to(site).as_posix().encode())
@@ -147,15 +174,27 @@ def _print_key(site: Path, chromium: Path) -> str:
     return digest.hexdigest()
 
 
+PRINTED = "coursekit-print-page.html"  # the URL the page to print is served at
+
+
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    page: Path | None = None
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base's name)
         pass
 
+    def translate_path(self, path: str) -> str:
+        if self.page is not None and path.split("?", 1)[0] == f"/{PRINTED}":
+            return str(self.page)
+        return super().translate_path(path)
+
 
 @contextmanager
-def _served(folder: Path) -> Iterator[str]:
-    """Serve `folder` on 127.0.0.1 (a free port) while Chromium prints; yields the base URL."""
-    handler = functools.partial(_QuietHandler, directory=str(folder))
+def _served(folder: Path, page: Path | None = None) -> Iterator[str]:
+    """Serve `folder` on 127.0.0.1 (a free port) while Chromium prints, and `page` at
+    `/PRINTED`; yields the base URL."""
+    handler_class = type("_PageHandler", (_QuietHandler,), {"page": page})
+    handler = functools.partial(handler_class, directory=str(folder))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, name="coursekit-pdf", daemon=True)
     thread.start()
@@ -167,7 +206,9 @@ def _served(folder: Path) -> Iterator[str]:
         thread.join()
 
 
-PDF_PAGE = Stage("pdf page", single_page, needs=("execute",), phase=20, timer="pdf")
+PDF_PAGE = Stage(
+    "pdf page", single_page, needs=("execute",), phase=20, timer="pdf", fails_alone=True
+)
 PDF = Stage(
     "pdf",
     prepare_print,
@@ -178,6 +219,7 @@ PDF = Stage(
     present=lambda ctx: (ctx.out_dir / OUTPUT / pdf_name(ctx.course)).is_file(),
     phase=20,
     turned_off=turned_off,
+    fails_alone=True,
     help="the book as one PDF, printed by Chromium",
 )
 # After the book stage: its warnings first, then the single page's own.
@@ -188,4 +230,5 @@ PDF_WARNINGS = Stage(
     needs=("pdf page",),
     phase=40,
     timer="book",
+    fails_alone=True,
 )

@@ -1,0 +1,211 @@
+"""What a built page would still fetch from outside the site, by page: the offline report.
+
+The site and the packages are meant to load nothing from elsewhere (the learner may
+be offline, the LMS may forbid it). What a book, its theme or its notebook outputs
+still load from outside -- a script, a style sheet, a font, an image, an iframe --
+is found by scanning the built HTML (the elements a browser fetches by itself:
+`script src`, `link rel=stylesheet|preload|icon`, `img`/`source`/`video`/`audio`
+`src`/`srcset`/`poster`, `iframe`/`embed`/`object`, and `url(...)`/`@import` in
+`style` attributes and elements) and the site's CSS files (their `@import` and
+`url(...)`, fonts included; a page counts each CSS file it links). Links a reader
+clicks (`a href`) are not fetches and are not listed.
+
+The report is written to `_build/outside-requests.txt` by every build that makes
+the site, and the build says how many pages fetch from outside; remote images are
+also named, with their URL, as warnings. Analytics and tracking scripts never get
+this far: `coursekit.offline` removes them from every page (site and packages).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urljoin, urlparse
+
+from lxml import html as lxml_html
+
+from coursekit.build.book_stage import site_of
+from coursekit.build.context import BuildContext
+from coursekit.build.stages import Stage
+from coursekit.build.workfiles import write_text
+
+REPORT_FILE = "outside-requests.txt"
+REMOTE = re.compile(r"^(?:https?:)?//", re.I)
+CSS_URL = re.compile(r"""url\(\s*['"]?([^'")\s]+)['"]?\s*\)""", re.I)
+CSS_IMPORT = re.compile(r"""@import\s+(?:url\()?\s*['"]?([^'")\s;]+)""", re.I)
+FONT_SUFFIXES = (".woff", ".woff2", ".ttf", ".otf", ".eot")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".avif", ".ico", ".bmp")
+MEDIA = ("img", "source", "video", "audio", "track", "input")
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class OutsideRequest:
+    """One thing `page` (a path in the site) would fetch from `url`."""
+
+    page: str
+    kind: str  # "script" | "style" | "font" | "image" | "iframe" | "media" | "other"
+    url: str
+    via: str = ""  # the site's CSS file it comes from, when not the page itself
+
+
+def scan_site(site: Path) -> list[OutsideRequest]:
+    """Every outside request of every HTML page of the site at `site`, sorted by page."""
+    css_cache: dict[Path, list[tuple[str, str]]] = {}
+    found: set[OutsideRequest] = set()
+    for page in sorted(site.rglob("*.html")):
+        rel = page.relative_to(site).as_posix()
+        try:
+            tree = lxml_html.fromstring(page.read_bytes())
+        except (ValueError, SyntaxError):  # an empty or binary ".html" file: fetches nothing
+            continue
+        for kind, url in _page_requests(tree):
+            if REMOTE.match(url):
+                found.add(OutsideRequest(rel, kind, _absolute(url)))
+            elif kind == "style" and not urlparse(url).scheme:
+                css = (page.parent / url.split("?", 1)[0].split("#", 1)[0]).resolve()
+                if css.is_file() and css.is_relative_to(site.resolve()):
+                    via = css.relative_to(site.resolve()).as_posix()
+                    for css_kind, css_url in _css_requests(css, site.resolve(), css_cache):
+                        found.add(OutsideRequest(rel, css_kind, css_url, via))
+    return sorted(found)
+
+
+def _page_requests(tree: lxml_html.HtmlElement) -> Iterator[tuple[str, str]]:
+    for element in tree.iter():
+        tag = element.tag if isinstance(element.tag, str) else ""
+        get = element.get
+        if tag == "script" and get("src"):
+            yield "script", get("src")
+        elif tag == "link" and get("href"):
+            rel = (get("rel") or "").lower().split()
+            if "stylesheet" in rel:
+                yield "style", get("href")
+            elif {"preload", "modulepreload", "prefetch"} & set(rel):
+                yield _kind_of(get("href"), get("as") or ""), get("href")
+            elif {"icon", "apple-touch-icon", "manifest"} & set(rel):
+                yield "image", get("href")
+        elif tag in ("iframe", "frame", "embed") and get("src"):
+            yield "iframe", get("src")
+        elif tag == "object" and get("data"):
+            yield "iframe", get("data")
+        elif tag in MEDIA:
+            kind = "image" if tag in ("img", "input") else "media"
+            for name in ("src", "poster"):
+                if get(name):
+                    yield ("image" if name == "poster" else kind), get(name)
+            for candidate in (get("srcset") or "").split(","):
+                if candidate.strip():
+                    yield kind, candidate.split()[0]
+        elif tag == "style" and element.text:
+            yield from _css_text_requests(element.text)
+        if tag and get("style"):
+            for url in CSS_URL.findall(get("style")):
+                yield _kind_of(url, ""), url
+
+
+def _css_text_requests(text: str) -> Iterator[tuple[str, str]]:
+    imports = CSS_IMPORT.findall(text)
+    for url in imports:  # a style sheet, or a font's (Google Fonts' css2?family=...)
+        yield ("font" if _kind_of(url, "") == "font" else "style"), url
+    for url in CSS_URL.findall(text):
+        if url not in imports:
+            yield _kind_of(url, ""), url
+
+
+def _css_requests(
+    css: Path, site: Path, cache: dict[Path, list[tuple[str, str]]], depth: int = 0
+) -> list[tuple[str, str]]:
+    """The outside requests of the site's CSS file `css` (and the local ones it imports)."""
+    if css in cache:
+        return cache[css]
+    cache[css] = []  # an import cycle ends here
+    found: list[tuple[str, str]] = []
+    text = css.read_text(encoding="utf-8", errors="replace")
+    for kind, url in _css_text_requests(text):
+        if REMOTE.match(url):
+            found.append((kind, _absolute(url)))
+        elif kind == "style" and depth < 10 and not urlparse(url).scheme:
+            inner = (css.parent / url.split("?", 1)[0]).resolve()
+            if inner.is_file() and inner.is_relative_to(site):
+                found += _css_requests(inner, site, cache, depth + 1)
+    cache[css] = found
+    return found
+
+
+def _kind_of(url: str, hint: str) -> str:
+    if hint in ("script", "style", "font", "image"):
+        return hint
+    path = urlparse(url).path.lower()
+    if path.endswith(FONT_SUFFIXES) or "fonts.googleapis.com" in url:
+        return "font"
+    if path.endswith(IMAGE_SUFFIXES):
+        return "image"
+    if path.endswith(".css"):
+        return "style"
+    if path.endswith((".js", ".mjs")):
+        return "script"
+    return "other"
+
+
+def _absolute(url: str) -> str:
+    return urljoin("https:", url) if url.startswith("//") else url
+
+
+def remote_images(requests: Iterable[OutsideRequest]) -> dict[str, list[str]]:
+    """Each remote image URL and the pages that show it."""
+    found: dict[str, list[str]] = {}
+    for request in requests:
+        if request.kind == "image" and not request.via:
+            found.setdefault(request.url, []).append(request.page)
+    return found
+
+
+def format_report(requests: list[OutsideRequest]) -> str:
+    """The report's text: a line per page and request, the CSS file it comes from."""
+    if not requests:
+        return "No page of the site fetches anything from outside it.\n"
+    pages = len({r.page for r in requests})
+    lines = [
+        f"{pages} page(s) of the site (and of the SCORM/cmi5 packages, made from it) "
+        "would fetch these from outside; offline or under an LMS's content policy "
+        "they do not load:",
+    ]
+    for request in requests:
+        via = f"\tfrom {request.via}" if request.via else ""
+        lines.append(f"{request.page}\t{request.kind}\t{request.url}{via}")
+    return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------------ the stage
+
+
+def report_outside(ctx: BuildContext) -> list[OutsideRequest]:
+    """Scan the staged site; say what it fetches from outside; write the report on commit."""
+    requests = scan_site(site_of(ctx).html_dir)
+    text = format_report(requests)
+    ctx.outputs.on_commit(lambda: write_text(ctx.out_dir / REPORT_FILE, text))
+    for url, pages in remote_images(requests).items():
+        more = f" (and {len(pages) - 1} more page(s))" if len(pages) > 1 else ""
+        ctx.reporter.note(
+            f"warning: {pages[0]}{more}: a remote image, not in the site or packages offline: {url}"
+        )
+    if requests:
+        count = len({r.page for r in requests})
+        urls = len({r.url for r in requests})
+        ctx.reporter.note(
+            f"offline: {count} page(s) fetch {urls} URL(s) from outside the site "
+            f"(listed by page in {ctx.out_dir / REPORT_FILE})"
+        )
+    return requests
+
+
+OUTSIDE = Stage(
+    "outside requests",
+    report_outside,
+    produces=("html",),  # part of every build of the site (and so of the packages)
+    needs=("book",),
+    phase=50,
+    timer="book",
+)
