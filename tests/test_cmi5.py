@@ -228,3 +228,92 @@ def test_a_rebuild_rewrites_the_zip_only_when_what_it_reads_changed(tmp_path: Pa
     assert edited.returncode == 0, edited.stderr
     reading, _more = _aus(_structure(_zip(root)))
     assert reading.get("masteryScore") == "0.75"
+
+
+def _course_with(built: Path, completion: str | None, questions: bool = True, **settings: object):  # type: ignore[no-untyped-def]
+    """The course, its `reading` unit set to `completion` (as module.yml would), its quiz
+    emptied when not `questions`, the cmi5 settings `settings`."""
+    course = load_course(built).course
+    assert course.config is not None
+    reading, more = course.units
+    if completion is not None:
+        share = 0.5 if completion == "share" else 1.0
+        reading = dataclasses.replace(
+            reading, completion=completion, completion_share=share, completion_pos=(7, 13)
+        )
+    quizzes = course.quizzes
+    if not questions:
+        quizzes = tuple(dataclasses.replace(q, questions=()) for q in quizzes)
+    config = dataclasses.replace(course.config, cmi5=Cmi5Settings(iri=IRI, **settings))  # type: ignore[arg-type]
+    return dataclasses.replace(course, units=(reading, more), quizzes=quizzes, config=config)
+
+
+@pytest.mark.parametrize(
+    ("completion", "move_on"),
+    [
+        (None, "CompletedAndPassed"),  # no `completion:` written: today's rule
+        ("pages", "Completed"),
+        ("share", "Completed"),
+        ("quiz", "Passed"),
+        ("both", "CompletedAndPassed"),
+    ],
+)
+def test_move_on_follows_the_units_completion(
+    built: Path, site: Path, tmp_path: Path, completion: str | None, move_on: str
+) -> None:
+    (zip_path,) = package(_course_with(built, completion), site, tmp_path)
+    doc = _structure(zip_path)
+    assert etree.XMLSchema(etree.parse(str(SPEC_XSD))).validate(doc)  # the spec's own copy
+    reading, more = _aus(doc)
+    assert (reading.get("moveOn"), reading.get("masteryScore")) == (move_on, "0.5")
+    assert more.get("moveOn") == "Completed"
+
+
+def test_a_units_completion_wins_over_the_course_move_on(
+    built: Path, site: Path, tmp_path: Path
+) -> None:
+    course = _course_with(built, "quiz", move_on="CompletedOrPassed")
+    reading, _more = _aus(_structure(package(course, site, tmp_path)[0]))
+    assert reading.get("moveOn") == "Passed"
+
+
+@pytest.mark.parametrize("completion", [None, "quiz", "both"])
+@pytest.mark.parametrize("setting", ["auto", "Passed", "CompletedAndPassed"])
+def test_a_quiz_without_questions_never_requires_passing(
+    built: Path, site: Path, tmp_path: Path, completion: str | None, setting: str
+) -> None:
+    """Issue 24: `questions: []` must not leave a unit that can never move on."""
+    course = _course_with(built, completion, questions=False, move_on=setting)
+    reading, _more = _aus(_structure(package(course, site, tmp_path)[0]))
+    assert reading.get("moveOn") == "Completed"
+    assert reading.get("masteryScore") is None
+
+
+def test_the_units_objectives_are_listed_and_referenced_by_their_aus(
+    built: Path, site: Path, tmp_path: Path
+) -> None:
+    course = _course_with(built, None)
+    doc = _structure(package(course, site, tmp_path)[0])
+    assert etree.XMLSchema(etree.parse(str(SPEC_XSD))).validate(doc)
+    listed = doc.findall("c:objectives/c:objective", NS)
+    expected = [
+        (f"{IRI}/au/{unit.id}/objective/{n}", text)
+        for unit in course.units
+        for n, text in enumerate(unit.objectives, start=1)
+    ]
+    assert [(o.get("id"), o.findtext("c:title/c:langstring", namespaces=NS)) for o in listed] == (
+        expected
+    )
+    for au, unit in zip(_aus(doc), course.units, strict=True):
+        refs = [o.get("idref") for o in au.findall("c:objectives/c:objective", NS)]
+        # the ids coursekit-cmi5.js gives its "answered" statements' objective parents
+        assert refs == [f"{au.get('id')}/objective/{n}" for n in range(1, len(unit.objectives) + 1)]
+
+
+def test_an_objective_reference_to_nothing_stops_the_build(built: Path) -> None:
+    with zipfile.ZipFile(_zip(built)) as zf:
+        xml, names = zf.read("cmi5.xml"), zf.namelist()
+    broken = xml.replace(b'idref="' + IRI.encode() + b"/au/reading/objective/1", b'idref="urn:x')
+    assert broken != xml
+    with pytest.raises(BuildError, match=r"the objective urn:x is listed in no <objectives>"):
+        validate_structure(broken, names, "tiny-cmi5-cmi5.zip")

@@ -5,11 +5,15 @@
 deterministic writing), with `cmi5.xml` at its root instead of a manifest. The
 structure is validated (the spec's XSD, ids, AU URLs) before anything is written.
 
-Which `moveOn` each AU gets: `coursekit.cmi5.move_on`, default `auto`, which is
-`CompletedAndPassed` for a unit with a quiz and `Completed` for one without. A
-unit without a quiz can never pass, so it is `Completed` whatever the setting.
+Which `moveOn` each AU gets (`move_on`): a unit that sets `completion:` in its
+`module.yml` gets `Completed` for `pages` or a share of pages, `Passed` for
+`quiz`, `CompletedAndPassed` for `both`. Other units follow
+`coursekit.cmi5.move_on`, default `auto`, which is `CompletedAndPassed` for a
+unit with a quiz and `Completed` for one without. A unit without a quiz with
+questions can never pass, so it never requires passing, whatever the settings.
 Its `masteryScore` is the unit's pass mark (`mastery_score` in `module.yml`, else
-`coursekit.scorm.mastery_score`), as a fraction.
+`coursekit.scorm.mastery_score`), as a fraction. The unit's objectives are the
+course's `<objectives>`, each AU referring to its own.
 """
 
 from __future__ import annotations
@@ -18,11 +22,13 @@ from importlib import resources
 from pathlib import Path
 
 from coursekit.errors import BuildError
-from coursekit.model import Config, Course
+from coursekit.loading.units import completion_rule
+from coursekit.model import Config, Course, Unit
 from coursekit.packages.cmi5 import launch
 from coursekit.packages.cmi5.structure import (
     STRUCTURE,
     Au,
+    Objective,
     Structure,
     build_structure,
     validate_structure,
@@ -50,11 +56,31 @@ def course_iri(config: Config) -> str:
     return config.cmi5.iri or f"urn:coursekit:{config.course_id}"
 
 
-def move_on(config: Config, has_quiz: bool) -> str:
+UNIT_MOVE_ON = {"pages": "Completed", "share": "Completed", "quiz": "Passed"}
+
+
+def move_on(config: Config, has_quiz: bool, completion: str | None = None) -> str:
+    """The AU's `moveOn`. `has_quiz`: the unit has a quiz with questions (one it can
+    pass); `completion`: the unit's own `completion:` rule as packaged, None when it
+    sets none."""
     wanted = config.cmi5.move_on
     if not has_quiz:
         return "Completed" if wanted == "auto" or wanted in NEEDS_PASS else wanted
+    if completion is not None:
+        return UNIT_MOVE_ON.get(completion, "CompletedAndPassed")
     return "CompletedAndPassed" if wanted == "auto" else wanted
+
+
+def objective_iri(config: Config, unit_id: str, number: int) -> str:
+    """The IRI of a unit's objective `number` (1-based, as quiz.yml names it)."""
+    return f"{course_iri(config)}/au/{unit_id}/objective/{number}"
+
+
+def _unit_move_on(course: Course, unit: Unit | None, has_quiz: bool) -> str:
+    assert course.config is not None
+    if unit is None or unit.completion_pos is None:
+        return move_on(course.config, has_quiz)
+    return move_on(course.config, has_quiz, completion_rule(course, unit))
 
 
 def package(
@@ -92,20 +118,28 @@ def _entries(
         generated[f"{launch.RUNTIME_DIR}/{name}"] = Path(str(runtime / name))
     style = resources.files("coursekit.packages.scorm") / "runtime" / "coursekit-scorm.css"
     generated[f"{launch.RUNTIME_DIR}/{launch.STYLE}"] = Path(str(style))
-    summaries = {unit.id: unit.summary for unit in course.units}
+    units = {unit.id: unit for unit in course.units}
     aus = []
+    objectives: list[Objective] = []
     for page in pages:
-        moves = move_on(config, page.has_quiz)
+        unit = units.get(page.module_id)
+        moves = _unit_move_on(course, unit, page.has_quiz)
+        own = tuple(
+            Objective(objective_iri(config, page.module_id, n), text)
+            for n, text in enumerate(unit.objectives if unit else (), start=1)
+        )
+        objectives += own
         html = launch.render(page, moves, config.language, config.course_id)
         generated[launch.launch_path(page.module_id)] = html.encode()
         aus.append(
             Au(
                 id=f"{course_iri(config)}/au/{page.module_id}",
                 title=page.title,
-                description=summaries.get(page.module_id, ""),
+                description=unit.summary if unit else "",
                 url=launch.launch_path(page.module_id),
                 move_on=moves,
                 mastery_score=page.mastery_score if page.has_quiz else None,
+                objectives=tuple(o.id for o in own),
             )
         )
     clash = sorted(set(generated) & set(site))
@@ -118,6 +152,7 @@ def _entries(
         description=config.description,
         language=config.language,
         aus=tuple(aus),
+        objectives=tuple(objectives),
     )
     xml = build_structure(plan)
     entries[STRUCTURE] = xml
@@ -135,4 +170,5 @@ def _check_texts(course: Course) -> None:
     ]
     for unit in course.units:
         texts += [(unit.where, "title", unit.title), (unit.where, "summary", unit.summary)]
+        texts += [(unit.where, "objective", text) for text in unit.objectives]
     refuse_xml_bad(texts, "cmi5.xml (XML)")

@@ -85,6 +85,11 @@ class Sco:
     title: str
     launch: str  # zip path of the launch page, e.g. "scorm/launch-intro.html"
     mastery_score: int | None = None  # percent to pass the module's quiz, when it has one
+    # When the SCO is completed (module.yml `completion:`, as packaged): "pages", "quiz",
+    # "both" or "share" (`completion_share` of the pages seen, 0–1).
+    completion: str = "pages"
+    completion_share: float = 1.0
+    objectives: tuple[str, ...] = ()  # the ids of the unit's objectives (`objective_id`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +113,19 @@ def ncname(text: str, prefix: str) -> str:
     """`prefix-text` made into an XML NCName (letters, digits, `.`, `-`, `_`)."""
     stem = _NCNAME_BAD.sub("-", text).strip("-") or "x"
     return f"{prefix}-{stem}"
+
+
+def objective_id(unit_id: str, number: int) -> str:
+    """The id of a unit's objective `number` (1-based, as quiz.yml names it): the
+    manifest's `objectiveID` and the `cmi.objectives.n.id` the runtime writes
+    (`objectiveId` in coursekit-scorm.js), fit for 1.2's identifier and 2004's URI."""
+    return f"{unit_id}-objective-{number}"
+
+
+def decimal(value: float) -> str:
+    """A 0–1 measure as the manifest and cmi5.xml write it: "0.8", "1", "0"."""
+    text = f"{value:.4f}".rstrip("0").rstrip(".")
+    return text or "0"
 
 
 def href(path: str) -> str:
@@ -147,6 +165,8 @@ def build_manifest(plan: PackagePlan, scheme: Scheme) -> bytes:
             # 1.2 LMSs show this pass mark and hand it to the SCO (student_data.mastery_score).
             mastery = etree.SubElement(item, f"{{{scheme.adlcp}}}masteryscore")
             mastery.text = str(sco.mastery_score)
+        if scheme is SCORM2004:
+            _sequencing2004(item, sco, scheme)
     if scheme is SCORM2004:
         # Flow lets the LMS offer "continue" in module order; choice lets learners pick.
         seq = etree.SubElement(org, f"{{{IMSSS}}}sequencing")
@@ -169,6 +189,40 @@ def build_manifest(plan: PackagePlan, scheme: Scheme) -> bytes:
     _asset(resources, cp, type_attr, common, plan.content)
     _asset(resources, cp, type_attr, ncname(plan.course_id, "RES-CONTROL"), plan.control)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def _sequencing2004(item: etree._Element, sco: Sco, scheme: Scheme) -> None:
+    """What a SCORM 2004 LMS knows of a SCO's completion, pass mark and objectives.
+
+    The SCO sets its completion and success itself (`*SetByContent`). With a share
+    of pages, the LMS counts it completed from the `cmi.progress_measure` it
+    reports (`completionThreshold`, `completedByMeasure`). With a quiz, the pass
+    mark is the primary objective's `minNormalizedMeasure`, which the LMS hands
+    the SCO as `cmi.scaled_passing_score`. Each unit objective is an objective the
+    LMS lists under `cmi.objectives` by its id.
+    """
+    if sco.completion == "share":
+        etree.SubElement(
+            item,
+            f"{{{scheme.adlcp}}}completionThreshold",
+            completedByMeasure="true",
+            minProgressMeasure=decimal(sco.completion_share),
+        )
+    seq = etree.SubElement(item, f"{{{IMSSS}}}sequencing")
+    objectives = etree.SubElement(seq, f"{{{IMSSS}}}objectives")
+    primary = etree.SubElement(objectives, f"{{{IMSSS}}}primaryObjective")
+    if sco.mastery_score is not None:
+        primary.set("satisfiedByMeasure", "true")
+        measure = etree.SubElement(primary, f"{{{IMSSS}}}minNormalizedMeasure")
+        measure.text = decimal(sco.mastery_score / 100)
+    for ident in sco.objectives:
+        etree.SubElement(objectives, f"{{{IMSSS}}}objective", objectiveID=ident)
+    etree.SubElement(
+        seq,
+        f"{{{IMSSS}}}deliveryControls",
+        completionSetByContent="true",
+        objectiveSetByContent="true",
+    )
 
 
 def _asset(

@@ -1,7 +1,8 @@
 """The package stage: the built site → one SCORM zip per configured version.
 
-Each zip holds the whole site, a launch page per module, the runtime script,
-`imsmanifest.xml` and the ADL control files of its version at the root. The
+The course zip holds the whole site, a unit's own zip its pages and the files
+they use (`subset.used_files`); each has a launch page per module, the runtime
+script, `imsmanifest.xml` and the ADL control files of its version at the root. The
 manifest is validated (XSDs and packaging rules) before anything is written, and
 the zip is written to a temporary file renamed into place, so a failure leaves
 earlier packages untouched. Zips are deterministic: sorted entries, a fixed
@@ -18,8 +19,9 @@ from importlib import resources
 from pathlib import Path
 
 from coursekit.errors import BuildError
-from coursekit.model import Config, Course
-from coursekit.packages.scorm import launch, zipwriter
+from coursekit.loading.units import completion_rule, has_questions
+from coursekit.model import Config, Course, Unit
+from coursekit.packages.scorm import launch, subset, zipwriter
 from coursekit.packages.scorm.manifest import (
     SCHEMES,
     PackagePlan,
@@ -27,6 +29,7 @@ from coursekit.packages.scorm.manifest import (
     Sco,
     build_manifest,
     ncname,
+    objective_id,
 )
 from coursekit.packages.scorm.validate import MANIFEST, check_rules, schema_dir, validate_manifest
 
@@ -50,9 +53,10 @@ def package(
     Per version ("1.2" → `scorm12`, "2004" → `scorm2004`): with `packages` holding
     "multi", `<course_id>-scorm12.zip`, one SCO per module; with "single", one zip per
     module, `<course_id>-<module id>-scorm12.zip`, for players that only launch a
-    package's first SCO. `html_dir` is the built site (`_build/html`). Returns the
-    zips written. Raises BuildError naming the broken rule. Each file is deflated
-    once for all the zips; `cache_dir` keeps the deflated files for the next call.
+    package's first SCO, holding that module's pages and the files they use.
+    `html_dir` is the built site (`_build/html`). Returns the zips written. Raises
+    BuildError naming the broken rule. Each file is deflated once for all the zips;
+    `cache_dir` keeps the deflated files for the next call.
     """
     config = course.config
     if config is None:
@@ -68,11 +72,13 @@ def package(
     written = []
     compressor = zipwriter.Compressor(cache_dir)
     # One after the other: lxml cannot build the XSD validators on two threads at once.
+    units = {unit.id: unit for unit in course.units}
     for version in config.scorm.versions:
         scheme = SCHEMES[version]
         for package_id, title, scos in _packages(config, pages):
             zip_path = out_dir / f"{package_id}-{scheme.suffix}.zip"
-            entries = _entries(config, site, scos, scheme, package_id, title)
+            files = site if len(scos) > 1 else unit_site(site, scos[0])
+            entries = _entries(course, units, files, scos, scheme, package_id, title)
             write_zip(entries, zip_path, compressor)
             written.append(zip_path)
     compressor.prune()
@@ -91,6 +97,12 @@ def _packages(
     if "single" in wanted and (len(pages) > 1 or "multi" not in wanted):
         found += [(f"{config.course_id}-{p.module_id}", p.title, [p]) for p in pages]
     return found
+
+
+def unit_site(site: Entries, page: launch.LaunchPage) -> Entries:
+    """The part of `site` one unit's zip holds: its pages and the files they use."""
+    used = subset.used_files(site, [path for path, _title in page.pages])
+    return {name: content for name, content in site.items() if name in used}
 
 
 def site_files(html_dir: Path) -> Entries:
@@ -202,13 +214,30 @@ def _launch_page(course: Course, html_dir: Path, site: Entries, module) -> launc
         module.id,
         title,
         tuple(pages),
-        has_quiz=module.quiz is not None,
+        # A quiz without questions cannot be passed: the unit is then one without a quiz.
+        has_quiz=has_questions(course, module),
         mastery_score=course.config.scorm.mastery_score if mastery is None else mastery,
     )
 
 
+def _sco(course: Course, unit: Unit | None, page: launch.LaunchPage) -> Sco:
+    """The manifest's view of one SCO: launch page, pass mark, completion, objectives."""
+    rule = completion_rule(course, unit) if unit is not None else "pages"
+    objectives = unit.objectives if unit is not None else ()
+    return Sco(
+        ncname(page.module_id, "M"),
+        page.title,
+        launch.launch_path(page.module_id),
+        page.mastery_score if page.has_quiz else None,
+        completion=rule,
+        completion_share=unit.completion_share if unit is not None and rule == "share" else 1.0,
+        objectives=tuple(objective_id(page.module_id, n) for n in range(1, len(objectives) + 1)),
+    )
+
+
 def _entries(
-    config: Config,
+    course: Course,
+    units: dict[str, Unit],
     site: Entries,
     pages: list[launch.LaunchPage],
     scheme: Scheme,
@@ -216,6 +245,8 @@ def _entries(
     title: str,
 ) -> Entries:
     """All zip entries of one package (the SCOs `pages`), the manifest validated and included."""
+    config = course.config
+    assert config is not None
     generated: Entries = {}
     runtime = resources.files("coursekit.packages.scorm") / "runtime"
     for name in launch.RUNTIME_FILES:
@@ -238,15 +269,7 @@ def _entries(
         description=config.description,
         language=config.language,
         version=config.version,
-        scos=tuple(
-            Sco(
-                ncname(p.module_id, "M"),
-                p.title,
-                launch.launch_path(p.module_id),
-                p.mastery_score if p.has_quiz else None,
-            )
-            for p in pages
-        ),
+        scos=tuple(_sco(course, units.get(p.module_id), p) for p in pages),
         content=tuple(sorted(entries)),
         control=tuple(control),
     )
