@@ -67,3 +67,15 @@ def test_a_whole_build_gives_cmi5_and_a_pdf_with_typeset_maths(full: Path) -> No
     for words in ("Welcome", "Euler’s identity", "Going further", "html-output", "Knuth"):
         assert words in text
     assert "\\[" not in text and "\\(" not in text and "e^{i" not in text
+
+
+def test_the_quiz_of_a_jb2_unit_is_answered_and_scored(full: Path, page) -> None:  # type: ignore[no-untyped-def]
+    with serve(full / "html") as base:
+        seen = watch(page)
+        page.goto(f"{base}/unit2/overview.html", wait_until="load")
+        page.check("#ck-further-quiz-size-a")
+        page.click("button.ck-submit")
+        assert page.locator(".ck-score").inner_text() == "Your score: 1 out of 1 points (100 %)."
+        feedback = page.locator("#ck-further-quiz-size .ck-feedback").inner_text()
+        assert feedback.startswith("Correct.")
+    assert seen.problems() == []

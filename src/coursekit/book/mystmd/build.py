@@ -18,6 +18,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import posixpath
 import re
 import shutil
 import subprocess
@@ -34,12 +35,15 @@ from coursekit.book.engine import BookRequest, BookResult
 from coursekit.book.mystmd.render import PageContext, render_page, render_references
 from coursekit.errors import BuildError
 from coursekit.model import Course
+from coursekit.quiz.render import render_quiz
 
 SRC, TEMPLATE, HTML = "src", "template", "html"
 INPUTS_FILE = "inputs.json"
 PRINT_PAGE = "print.html"
+QUIZ_ASSETS = ("coursekit-quiz.js", "coursekit-quiz.css")
 TEMPLATE_YML = "jtex: v1\ntitle: coursekit, no theme (coursekit renders the pages)\n"
 WARNING_LINE = re.compile(r"^\s*(?:⚠️|⛔️|⛔)\s*(.+)$")
+OWN_DIRECTIVE = re.compile(r"unknown directive: quiz$")  # coursekit renders it
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
@@ -121,7 +125,9 @@ def _myst_site(request: BookRequest) -> MystSite:
     )
     said = ANSI.sub("", proc.stdout + proc.stderr)
     warnings = tuple(
-        m.group(1).strip() for line in said.splitlines() if (m := WARNING_LINE.match(line))
+        m.group(1).strip()
+        for line in said.splitlines()
+        if (m := WARNING_LINE.match(line)) and not OWN_DIRECTIVE.search(m.group(1).strip())
     )
     if proc.returncode != 0 or not (site / "config.json").is_file():
         tail = "\n".join(said.strip().splitlines()[-15:])
@@ -202,7 +208,7 @@ def _write_site(course: Course, site: MystSite, out: Path, warnings: list[str]) 
         if data is None:
             warnings.append(f"{page.path}: mystmd wrote no content for this page")
             continue
-        body, title = _page_body(page.path, page.docname, data, site, media, warnings)
+        body, title = _page_body(page.path, page.docname, data, site, media, warnings, course)
         text = _page_html(course, page.docname, title, body, nav)
         target = out / f"{page.docname}.html"
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -229,8 +235,10 @@ def _page_body(
     site: MystSite,
     media: Mapping[str, str],
     warnings: list[str],
+    course: Course | None = None,
 ) -> tuple[str, str]:
-    ctx = PageContext(docname, site.slugs, media, where=path)
+    quiz = _quiz_renderer(course, path, docname) if course is not None else None
+    ctx = PageContext(docname, site.slugs, media, where=path, quiz=quiz)
     body = render_page(data.get("mdast") or {}, ctx)
     refs = data.get("references") or {}
     body += render_references(refs.get("cite") or {})
@@ -238,6 +246,33 @@ def _page_body(
     front = data.get("frontmatter") or {}
     title = str(front.get("title") or docname.rsplit("/", 1)[-1])
     return body, title
+
+
+def _quiz_renderer(course: Course, path: str, docname: str) -> Any:
+    """How page `path` shows a ```{quiz} directive: the quiz form, as Jupyter Book 1.x shows it."""
+    pages = {p.path: p for p in course.pages}
+
+    def show(argument: str) -> str | None:
+        rel = posixpath.normpath(posixpath.join(posixpath.dirname(path), argument or "quiz.yml"))
+        quiz = course.quiz(rel)
+        if quiz is None:
+            return None
+        unit = course.unit_of(path) or course.unit_of(rel)
+        module_id = unit.id if unit else (course.config.course_id if course.config else "course")
+        base = posixpath.dirname(rel)
+
+        def resolve(target: str) -> tuple[str, str] | None:
+            file, _, anchor = target.partition("#")
+            page = pages.get(posixpath.normpath(posixpath.join(base, file))) if file else None
+            if page is None:
+                return None
+            here = posixpath.dirname(docname) or "."
+            href = posixpath.relpath(f"{page.docname}.html", here)
+            return href + (f"#{anchor}" if anchor else ""), page.title or page.docname
+
+        return render_quiz(quiz, module_id, resolve)
+
+    return show
 
 
 def _copy_media(public: Path, dest: Path) -> dict[str, str]:
@@ -257,6 +292,9 @@ def _copy_static(dest: Path) -> None:
         shutil.copytree(mathjax, dest / "mathjax", dirs_exist_ok=True)
     css = resources.files("coursekit.book.mystmd") / "coursekit-jb2.css"
     (dest / "coursekit-jb2.css").write_text(css.read_text(encoding="utf-8"), encoding="utf-8")
+    quiz = resources.files("coursekit.quiz") / "static"
+    for name in QUIZ_ASSETS:
+        (dest / name).write_text((quiz / name).read_text(encoding="utf-8"), encoding="utf-8")
 
 
 def _title(course: Course) -> str:
@@ -321,7 +359,9 @@ def _page_html(
         f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{html.escape(title)} — {site_title}</title>\n"
-        f'<link rel="stylesheet" href="{up}_static/coursekit-jb2.css">\n{mathjax}\n</head>\n'
+        f'<link rel="stylesheet" href="{up}_static/coursekit-jb2.css">\n'
+        f'<link rel="stylesheet" href="{up}_static/coursekit-quiz.css">\n'
+        f'<script defer src="{up}_static/coursekit-quiz.js"></script>\n{mathjax}\n</head>\n'
         '<body>\n<a class="skip-link" href="#main-content">Skip to main content</a>\n'
         f'<header class="site-header"><p class="site-title">'
         f'<a href="{up}index.html">{site_title}</a></p></header>\n'
@@ -340,7 +380,7 @@ def _write_print_page(course: Course, site: MystSite, target: Path, warnings: li
         data = site.pages.get(page.path)
         if data is None:
             continue
-        body, title = _page_body(page.path, "print", data, site, media, warnings)
+        body, title = _page_body(page.path, "print", data, site, media, warnings, course)
         parts.append(f'<section class="print-page"><h2>{html.escape(title)}</h2>{body}</section>')
     text = _page_html(course, "print", _title(course), "\n".join(parts), [])
     target.write_text(text, encoding="utf-8")

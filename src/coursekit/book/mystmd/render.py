@@ -57,6 +57,8 @@ class PageContext:
     warnings: list[str] = field(default_factory=list)
     footnotes: list[Node] = field(default_factory=list)
     where: str = ""  # the course file, for the warnings
+    # A ```{quiz} directive's argument → the quiz's HTML (None: not a quiz coursekit has).
+    quiz: Callable[[str], str | None] | None = None
 
     def href(self, site_path: str) -> str:
         """`site_path` (from the site's root) relative to this page."""
@@ -126,6 +128,10 @@ def _render(node: Node, ctx: PageContext) -> str:
 def _unknown(node: Node, ctx: PageContext) -> str:
     kind = str(node.get("type", "?"))
     name = node.get("name")
+    if kind == "mystDirective" and name == "quiz" and ctx.quiz is not None:
+        found = ctx.quiz(str(node.get("args") or "").strip())
+        if found is not None:
+            return found
     what = f"{kind} {name!r}" if name else kind
     ctx.warnings.append(f"{ctx.where}: coursekit cannot render MyST node type {what}; shown as is")
     if node.get("children"):
