@@ -60,6 +60,7 @@ COURSEKIT_SPEC: schema.Spec = {
     "per_file_ignores": MAP,
     "waivers": LIST,
     "pdf": Field((dict, bool), describe="a mapping (enabled, chromium) or false"),
+    "solutions": STR,  # "hide": sphinx-exercise's solutions (coursekit.book.sphinx.solutions)
 }
 SCORM_SPEC: schema.Spec = {"versions": LIST, "mastery_score": NUMBER, "packages": LIST}
 PDF_SPEC: schema.Spec = {"enabled": Field((bool,), describe="true or false"), "chromium": STR}

@@ -287,6 +287,7 @@ def on_config_inited(app: Sphinx, config: Any) -> None:
 def setup(app: Sphinx) -> dict[str, Any]:
     """Register the quiz directive, its assets and the exercise rewriting."""
     app.setup_extension("coursekit.book.sphinx.a11y")
+    app.setup_extension("coursekit.book.sphinx.solutions")  # `coursekit: solutions: hide`
     app.add_node(
         quiz_node,
         html=(visit_quiz_html, None),
