@@ -7,7 +7,9 @@ For every book under the corpus folder (a folder holding `_config.yml` and
 warnings by code; with `--build`, runs `coursekit build --out` into a temporary
 folder (never into the book) and prints the outputs built, the requests to outside
 the pages would still make (from the build's offline report, when the build writes
-one) and the formulas whose TeX is left raw in the site; with `--jupyter-book`,
+one, `outside-requests.txt`: requests and pages) and how many pages carry maths
+for MathJax (whether it typesets offline is measured in Chromium by the maths
+tests, not here); with `--jupyter-book`,
 also times `jupyter-book build` on a copy and prints the time ratio. A corpus book's
 commit is read from its `.corpus-commit` file or its git HEAD.
 
@@ -47,8 +49,8 @@ class Row:
     outputs: list[str] = field(default_factory=list)
     build_ok: bool | None = None
     build_s: float = 0.0
-    outside: int | None = None
-    raw_tex_pages: int | None = None
+    outside: str | None = None
+    maths_pages: int | None = None
     jb_s: float | None = None
     note: str = ""
 
@@ -108,37 +110,43 @@ def build(book: Path, row: Row, execute: bool) -> None:
             last = (result.stderr.strip().splitlines() or ["?"])[-1]
             row.note = row.note or last[:80]
         if out.is_dir():
-            row.outputs = sorted(
-                {p.name if p.is_dir() else p.suffix.lstrip(".") for p in out.iterdir()}
-            )
+            row.outputs = _outputs(out)
             row.outside = _outside_requests(out)
-            html = [p for p in out.rglob("*.html") if "_static" not in p.parts]
-            row.raw_tex_pages = sum(
-                1 for p in html if RAW_TEX.search(p.read_text(errors="replace"))
-            )
+            html = [p for p in (out / "html").rglob("*.html") if "_static" not in p.parts]
+            row.maths_pages = sum(1 for p in html if RAW_TEX.search(p.read_text(errors="replace")))
 
 
-def _outside_requests(out: Path) -> int | None:
-    """Requests to outside the pages would still make, from the build's offline report
-    (any `*offline*.json` it writes: a list, or a mapping of page → requests)."""
-    reports = [p for p in out.rglob("*offline*.json") if p.is_file()]
-    if not reports:
+def _outputs(out: Path) -> list[str]:
+    """The outputs built: html, each zip's kind (scorm12, scorm2004, cmi5), pdf."""
+    found = set()
+    if (out / "html" / "index.html").is_file():
+        found.add("html")
+    for zipped in out.rglob("*.zip"):
+        found.add(zipped.stem.rsplit("-", 1)[-1])
+    if any(out.rglob("*.pdf")):
+        found.add("pdf")
+    return sorted(found)
+
+
+def _outside_requests(out: Path) -> str | None:
+    """'N on M pages' from the build's offline report (one tab-separated line per page
+    and request after a header), or None when the build wrote none."""
+    report = out / "outside-requests.txt"
+    if not report.is_file():
         return None
-    total = 0
-    for report in reports:
-        data = json.loads(report.read_text())
-        if isinstance(data, dict):
-            data = data.get("requests", data)
-        if isinstance(data, dict):
-            total += sum(len(v) if isinstance(v, list) else 1 for v in data.values())
-        elif isinstance(data, list):
-            total += len(data)
-    return total
+    rows = [line.split("\t") for line in report.read_text().splitlines()[1:] if "\t" in line]
+    return f"{len(rows)} on {len({r[0] for r in rows})} pages"
 
 
-def jupyter_book(book: Path, row: Row) -> None:
+def jupyter_book(book: Path, row: Row, execute: bool) -> None:
     with tempfile.TemporaryDirectory(prefix="realbooks-jb-") as tmp:
         copy = Path(shutil.copytree(book, Path(tmp) / book.name, symlinks=True))
+        if not execute:  # compare like with like: the copy executes nothing either
+            import yaml
+
+            config = yaml.safe_load((copy / "_config.yml").read_text()) or {}
+            config.setdefault("execute", {})["execute_notebooks"] = "off"
+            (copy / "_config.yml").write_text(yaml.safe_dump(config, allow_unicode=True))
         start = time.perf_counter()
         subprocess.run(
             [str(JUPYTER_BOOK), "build", str(copy)],
@@ -149,7 +157,7 @@ def jupyter_book(book: Path, row: Row) -> None:
 
 
 def show(rows: list[Row]) -> None:
-    head = "book | commit | pages | errors | warnings | check s | outputs | outside | raw TeX pages"
+    head = "book | commit | pages | errors | warnings | check s | outputs | outside | maths pages"
     print(head + " | build s | jupyter-book s | ratio | note")
     for r in rows:
         errors = ", ".join(f"{c}×{n}" for c, n in sorted(r.errors.items())) or "0"
@@ -162,8 +170,8 @@ def show(rows: list[Row]) -> None:
             str(r.warnings),
             f"{r.check_s:.1f}",
             " ".join(r.outputs) or ("-" if r.build_ok is None else "none"),
-            "-" if r.outside is None else str(r.outside),
-            "-" if r.raw_tex_pages is None else str(r.raw_tex_pages),
+            "-" if r.outside is None else r.outside,
+            "-" if r.maths_pages is None else str(r.maths_pages),
             f"{r.build_s:.0f}" if r.build_ok is not None else "-",
             f"{r.jb_s:.0f}" if r.jb_s is not None else "-",
             ratio,
@@ -191,7 +199,7 @@ def main() -> int:
         if args.build:
             build(book, row, execute=not args.no_execute)
         if args.jupyter_book:
-            jupyter_book(book, row)
+            jupyter_book(book, row, execute=not args.no_execute)
         rows.append(row)
         print(f"… {name}: {sum(row.errors.values())} error(s)", file=sys.stderr, flush=True)
     show(rows)
