@@ -290,30 +290,32 @@ def _marked() -> list[str]:
     return found
 
 
+def _daemon_cell() -> dict:
+    """A cell that ignores the alarm, leaves a daemon (marked) and never ends."""
+    return {
+        "cell_type": "code",
+        "id": "hang",
+        "metadata": {},
+        "outputs": [],
+        "execution_count": None,
+        "source": (
+            "import os, signal, time\n"
+            "signal.signal(signal.SIGALRM, signal.SIG_IGN)\n"
+            "if os.fork() == 0:\n"
+            "    os.setsid()\n"
+            "    os.execvp('python3',\n"
+            f"        ['python3', '-c', 'import time; time.sleep(600)', {MARK!r}])\n"
+            "while True:\n"
+            "    time.sleep(1)\n"
+        ),
+    }
+
+
 def test_ctrl_c_stops_the_run_and_leaves_no_process(tmp_path):
     course = make_course(tmp_path / "course")
     subs = tmp_path / "class"
     hang = submission("return 2 * x", "return x / 2")
-    hang["cells"].insert(
-        2,
-        {
-            "cell_type": "code",
-            "id": "hang",
-            "metadata": {},
-            "outputs": [],
-            "execution_count": None,
-            "source": (
-                "import os, signal, time\n"
-                "signal.signal(signal.SIGALRM, signal.SIG_IGN)\n"
-                "if os.fork() == 0:\n"
-                "    os.setsid()\n"
-                "    os.execvp('python3',\n"
-                f"        ['python3', '-c', 'import time; time.sleep(600)', {MARK!r}])\n"
-                "while True:\n"
-                "    time.sleep(1)\n"
-            ),
-        },
-    )
+    hang["cells"].insert(2, _daemon_cell())
     for student in ("a", "b"):
         write(subs / student / "scores.ipynb", hang)
     proc = subprocess.Popen(
@@ -336,3 +338,66 @@ def test_ctrl_c_stops_the_run_and_leaves_no_process(tmp_path):
     assert "Traceback" not in err
     assert _marked() == []
     assert not (subs / "grades.csv").exists()
+
+
+@pytest.mark.skipif(sandbox_kind() != "bwrap", reason="needs bubblewrap's pid namespace")
+def test_nothing_outlives_a_grader_killed_outright(tmp_path):
+    course = make_course(tmp_path / "course")
+    subs = tmp_path / "class"
+    hang = submission("return 2 * x", "return x / 2")
+    hang["cells"].insert(2, _daemon_cell())
+    write(subs / "a" / "scores.ipynb", hang)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "coursekit", "exercises", "grade", str(subs), "--course",
+         str(course), "--timeout", "300"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO,
+    )  # fmt: skip
+    try:
+        for _ in range(600):
+            if _marked() or proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert _marked(), proc.poll()
+    finally:
+        proc.kill()  # SIGKILL: no clean-up code of the grader runs
+        proc.wait()
+    for _ in range(100):  # the kernel ends the sandbox's processes with it
+        if not _marked():
+            break
+        time.sleep(0.1)
+    assert _marked() == []
+
+
+def test_many_cells_that_catch_the_alarm_get_one_budget_from_the_course(tmp_path):
+    """The budget is the course notebook's (2 s x (3 code cells + 2 tests) + 30 s = 40 s),
+    whatever the submission's own cell count, and no cell can catch or extend it."""
+    import test_grade_hostile as hostile
+
+    nb = hostile.student()
+    for i in range(60):
+        nb["cells"].insert(
+            2,
+            {
+                "cell_type": "code",
+                "id": f"slow-{i}",
+                "metadata": {},
+                "outputs": [],
+                "execution_count": None,
+                "source": "import signal, time\n"
+                "signal.signal(signal.SIGALRM, signal.SIG_IGN)\n"
+                "time.sleep(1.9)",
+            },
+        )
+    write(tmp_path / "class" / "slow" / "rates.ipynb", nb)
+    write(tmp_path / "class" / "right" / "rates.ipynb", hostile.student(hostile.RIGHT))
+    out = tmp_path / "grades.csv"
+    result = run_cli(
+        "exercises", "grade", tmp_path / "class", "--course", GOOD, "-o", out,
+        "--timeout", "2", *SANDBOX,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    with out.open(encoding="utf-8") as f:
+        rows = {r["student"]: r for r in csv.DictReader(f)}
+    assert "stopped after 40 s (the submission's wall-clock limit)" in rows["slow"]["note"]
+    assert "not run" in rows["slow"]["tests"] and rows["slow"]["points"] == "0"
+    assert rows["right"]["points"] == "2"

@@ -271,25 +271,24 @@ def hostile(
                 return Anything()
             """),
         "stack-walk": with_cell("""
-            import sys, json, os
+            import sys
             def hourly_rate(c):
-                frame = sys._getframe()
+                frames, frame = [], sys._getframe()
                 while frame is not None:
-                    for scope in (frame.f_globals, frame.f_locals):
-                        for name in ('_send', '_verdict', '_emit'):
-                            fn = scope.get(name)
-                            if callable(fn):
-                                for n in range(4):
-                                    for msg in ({'test': n, 'status': 'passed', 'why': ''},
-                                                {'op': 'test', 'n': n}):
-                                        try:
-                                            fn(msg)
-                                        except Exception:
-                                            pass
-                        for key in ('nonce', 'status', 'passed'):
-                            if key in scope:
-                                scope[key] = 'passed'
+                    frames.append(frame)
                     frame = frame.f_back
+                for f in frames:  # whatever sends verdicts, with whatever secret it holds
+                    held = [g.f_locals['nonce'] for g in frames if 'nonce' in g.f_locals]
+                    secret = held[0] if held else ''
+                    for name in ('_verdict', '_send', '_emit'):
+                        fn = f.f_globals.get(name)
+                        for n in range(4):
+                            for args in ((secret, n, True, ''),
+                                         ({'test': n, 'status': 'passed', 'why': ''},)):
+                                try:
+                                    fn(*args)
+                                except Exception:
+                                    pass
                 return 7
             """),
         "forged-wire": with_cell("""
