@@ -99,3 +99,34 @@ def test_packages_fetch_from_outside_only_what_the_build_report_lists(tmp_path: 
     assert "https://images.example.org/charts/rainfall.png" in requested
     assert "https://cdn.example.org/libs/charts-1.0.min.js" in requested
     assert requested <= reported, requested - reported
+
+
+@pytest.mark.browser
+def test_an_ipywidgets_slider_renders_offline_in_the_site_and_the_packages(
+    tmp_path: Path, page
+) -> None:
+    import zipfile
+
+    pytest.importorskip("ipywidgets")
+    book = Path(shutil.copytree(BOOKS / "widgets", tmp_path / "widgets"))
+    result = run_cli("build", book, cwd=book)
+    assert result.returncode == 0, result.stderr[-3000:]
+    html = (book / "_build/html/slider.html").read_text(encoding="utf-8")
+    assert "application/vnd.jupyter.widget-state+json" in html  # the state survived execution
+    package = sorted((book / "_build/scorm").glob("*.zip"))[0]
+    with zipfile.ZipFile(package) as zipped:
+        zipped.extractall(tmp_path / "package")
+    sliders = [
+        book / "_build/html",
+        *(p.parent for p in (tmp_path / "package").rglob("slider.html")),
+    ]
+    assert len(sliders) == 2
+    for site in sliders:
+        seen = watch(page)
+        with serve(site) as base:
+            page.goto(f"{base}/slider.html", wait_until="load")
+            slider = page.locator(".widget-slider, .jupyter-widgets.widget-hslider").first
+            slider.wait_for(timeout=20_000)
+            assert "Rate" in slider.inner_text()
+            assert page.locator(".widget-readout").first.inner_text().strip() == "7"
+        assert not seen.external_requests and not seen.page_errors, seen.problems()

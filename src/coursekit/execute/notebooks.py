@@ -349,12 +349,18 @@ def _store(
 def _with_outputs(
     source: nbformat.NotebookNode, executed: nbformat.NotebookNode
 ) -> nbformat.NotebookNode:
-    """The source notebook with the executed outputs, so its cache hash is the source's."""
+    """The source notebook with the executed outputs, so its cache hash is the source's,
+    and the widgets' state the run stored (`metadata.widgets`, as `jupyter-book build`
+    keeps it: ipywidgets outputs render from it; jupyter-cache hashes no metadata but
+    the kernelspec, and hands `widgets` back to myst-nb with the outputs)."""
     merged = nbformat.from_dict(json.loads(json.dumps(source)))
     for cell, done in zip(merged.cells, executed.cells, strict=True):
         if cell.cell_type == "code":
             cell.outputs = done.get("outputs", [])
             cell.execution_count = done.get("execution_count")
+    widgets = executed.get("metadata", {}).get("widgets")
+    if widgets:
+        merged.metadata["widgets"] = widgets
     return merged
 
 

@@ -7,7 +7,9 @@ and every TeX extension it loads on demand -- `\\color`, `\\boldsymbol`,
 static/mathjax/SOURCE.md) from the book's own `_static/` instead of a CDN,
 whatever the book's `mathjax_path` or another extension says: the setting is
 put back just before each page's scripts are listed, and the override is
-reported once (naming the setting and its value). It drops analytics and
+reported once (naming the setting and its value). ipywidgets outputs get the
+widget manager from `_static/widgets/` (`@jupyter-widgets/html-manager`, see
+static/widgets/SOURCE.md), not RequireJS and embed-amd.js from CDNs. It drops analytics and
 tracking scripts (Google Analytics' gtag.js, Plausible, Matomo...: a theme's
 `analytics` option, Jupyter Book's `html: google_analytics_id`) from every page,
 so that neither the site nor the packages made from it send learners' visits
@@ -24,6 +26,7 @@ from typing import Any
 
 STATIC = Path(__file__).parent / "static"
 MATHJAX = "mathjax/tex-chtml.js"  # relative to _static/
+WIDGETS = "widgets/embed.js"  # @jupyter-widgets/html-manager, see static/widgets/SOURCE.md
 # Analytics and tracking: a script loaded from one of these, or an inline one calling them.
 TRACKER_URL = re.compile(
     r"googletagmanager\.com|google-analytics\.com|/gtag/js|plausible\.io|/plausible[.\w]*\.js"
@@ -48,6 +51,16 @@ def setup(app: Any) -> dict[str, Any]:
 def _bundled_assets(app: Any, config: Any) -> None:
     config.html_static_path = [*config.html_static_path, str(STATIC)]
     _use_bundled_mathjax(app, config)
+    _use_bundled_widgets(config)
+
+
+def _use_bundled_widgets(config: Any) -> None:
+    """myst-nb's widget manager (RequireJS and embed-amd.js from CDNs) -> the bundled one."""
+    found = getattr(config, "nb_ipywidgets_js", None)
+    if not isinstance(found, dict):
+        return  # not a myst-nb book
+    if any("//" in str(path) for path in found) or not found:
+        config.nb_ipywidgets_js = {WIDGETS: {}}
 
 
 def _bundled_mathjax(
