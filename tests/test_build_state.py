@@ -5,6 +5,7 @@ outputs or all the new ones, finished by the next build)."""
 
 from __future__ import annotations
 
+import os
 import zipfile
 from pathlib import Path
 
@@ -134,3 +135,39 @@ def test_a_build_killed_before_deciding_to_publish_keeps_the_old_outputs(
     _staged(out_dir, "new")  # killed before commit: no journal
     publish.recover(out_dir)
     assert _versions(out_dir) == {"old"}
+
+
+def _replace_keeping_an_old_mtime(path: Path, text: str) -> None:
+    """What `cp -p`, `tar x` or `rsync -a` of an older copy does: new bytes, old mtime."""
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, (946684800, 946684800))  # 2000-01-01
+
+
+@pytest.mark.parametrize("replaced", ["page", "included", "notebook"])
+def test_a_page_replaced_by_a_version_with_an_older_mtime_is_rebuilt(
+    tmp_path: Path, replaced: str
+) -> None:
+    root = make_course(tmp_path / "course", {"calc": ("x = 1",)})
+    module = root / "modules" / "01-demo"
+    (module / "part.md").write_text("Included, first version.\n", encoding="utf-8")
+    (module / "overview.md").write_text(
+        "# Demo\n\nFirst version.\n\n```{include} part.md\n```\n", encoding="utf-8"
+    )
+    assert run_cli("build", root, "--only", "html").returncode == 0
+    if replaced == "page":
+        _replace_keeping_an_old_mtime(
+            module / "overview.md", "# Demo\n\nSECOND-VERSION.\n\n```{include} part.md\n```\n"
+        )
+        page, expected = "overview.html", "SECOND-VERSION"
+    elif replaced == "included":
+        _replace_keeping_an_old_mtime(module / "part.md", "Included, SECOND-VERSION.\n")
+        page, expected = "overview.html", "SECOND-VERSION"
+    else:
+        nb = module / "calc.ipynb"
+        _replace_keeping_an_old_mtime(
+            nb, nb.read_text(encoding="utf-8").replace("# Calc", "# Calc SECOND-VERSION")
+        )
+        page, expected = "calc.html", "SECOND-VERSION"
+    result = run_cli("build", root, "--only", "html")
+    assert result.returncode == 0, result.stderr
+    assert expected in (root / "_build/html/modules/01-demo" / page).read_text(encoding="utf-8")

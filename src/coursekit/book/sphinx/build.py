@@ -23,6 +23,7 @@ from __future__ import annotations
 import copy
 import functools
 import glob
+import hashlib
 import io
 import json
 import re
@@ -45,6 +46,7 @@ KEY_FILE = "key.json"  # what the work tree was built with; another key starts i
 INPUTS_FILE = "inputs.json"  # the files the last build read
 READ_ONCE_FILE = "read-once.txt"  # digest of the TOC and .bib files the last build had
 WARNINGS_FILE = "warnings.json"
+DIGESTS_ATTR = "coursekit_digests"  # on Sphinx's environment (pickled with it)
 __all__ = ["BookResult", "SphinxEngine", "WarmBooks", "build_book", "read_inputs"]
 ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")  # each page's warnings, kept for the pages not re-read
 
@@ -432,7 +434,16 @@ class _Navigation:
     ) -> list[str]:
         self.pages_changed = bool(added or removed)
         self.removed = set(removed)
-        return []
+        # Sphinx re-reads a page whose source (or include, image…) is newer than its
+        # last reading; a page replaced by a version with an older mtime (`cp -p`,
+        # `tar x`, `rsync -a`, a restored backup) would keep its old text. The content
+        # decides, as it does for coursekit's own fingerprint.
+        known: dict[str, str] = getattr(env, DIGESTS_ATTR, {})
+        return sorted(
+            d
+            for d in env.found_docs
+            if d not in added and d not in changed and known.get(d) != _content_digest(env, d)
+        )
 
     def _before_read(self, app: Any, env: Any, docnames: list[str]) -> None:
         self.read = list(docnames)
@@ -443,8 +454,23 @@ class _Navigation:
         # a cached property it never clears) and pickles it with it: the navigation of
         # a later build in the same process would show the TOC as it was.
         env.__dict__.pop("master_doctree", None)
+        setattr(env, DIGESTS_ATTR, {d: _content_digest(env, d) for d in env.found_docs})
         renamed = any(_title(env, d) != self.titles.get(d) for d in self.read)
         return sorted(env.found_docs) if renamed or self.pages_changed else []
+
+
+def _content_digest(env: Any, docname: str) -> str:
+    """A digest of the bytes of a page's source and of every file it depends on."""
+    digest = hashlib.sha256()
+    srcdir = Path(env.srcdir)
+    for name in [str(env.doc2path(docname)), *sorted(map(str, env.dependencies.get(docname, ())))]:
+        path = Path(name) if Path(name).is_absolute() else srcdir / name
+        digest.update(name.encode() + b"\0")
+        try:
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+        except OSError:
+            digest.update(b"missing")
+    return digest.hexdigest()
 
 
 def _myst_nb_css_before_pages(app: Any, builder: Any) -> None:
