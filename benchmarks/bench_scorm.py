@@ -109,7 +109,12 @@ def main() -> int:
                 f"   ratio {seconds / baseline:.2f}"
             )
         both = median_seconds(lambda: package(course, html, work / "scorm"), args.runs)
-        print(f"  both versions            {both * 1000:8.1f} ms   (two zips)")
+        zips = sorted((work / "scorm").glob("*.zip"))
+        print(f"  both versions            {both * 1000:8.1f} ms   ({len(zips)} zips)")
+        # A unit's own zip holds its pages and what they use; the course zip, the site.
+        for z in zips:
+            print(f"    {z.stat().st_size / 1e6:6.2f} MB  {z.name}")
+        print(f"    {sum(z.stat().st_size for z in zips) / 1e6:6.1f} MB  in all")
     verdict = "met" if worst <= GOAL else "MISSED"
     print(f"ratio per package: {worst:.2f} (goal <= {GOAL}: {verdict})")
     return 0 if worst <= GOAL else 1
