@@ -62,13 +62,16 @@ def test_a_failing_pdf_keeps_its_last_version_and_the_other_outputs_are_publishe
     (book / "_config.yml").write_text(
         (book / "_config.yml").read_text() + BREAK_PDF, encoding="utf-8"
     )
-    (book / "lectures/second.md").write_text("# Lakes\n\nThe lakes come second: Saimaa.\n")
+    (book / "lectures/second.md").write_text(
+        "# Lakes\n\nThe lakes come second: Saimaa.\n\n```{river-note}\nRivers feed lakes.\n```\n"
+    )
     result = run_cli("build", book, cwd=book)
 
     assert result.returncode == 1, result.stderr[-3000:]
     assert "Traceback" not in result.stderr
     assert "pdf failed" in result.stderr
     assert "river_note nodes cannot be written in a single page" in result.stderr
+    assert "lectures/second.md:5" in result.stderr  # the page (and line) it came from
     assert "html" in result.stderr.rsplit("published:", 1)[-1]
     # the site and the packages have the edit
     assert "Saimaa" in (out / "html/lectures/second.html").read_text(encoding="utf-8")

@@ -19,6 +19,7 @@ usual; only `--only pdf` makes that an error.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import http.server
@@ -115,10 +116,33 @@ def single_page(ctx: BuildContext) -> PrintPage | None:
         result: BookResult = ctx.engine.build_print_page(book_request(ctx, PDF_WORK))
     except BuildError as exc:  # the engine says "the book stage": here, the PDF's own build
         said = str(exc).replace("the book stage failed", "the PDF's single-page book failed", 1)
-        raise BuildError(said) from exc
+        where = _where(exc.__cause__, ctx.root)
+        raise BuildError(f"{where}: {said}" if where else said) from exc
     ctx.summary.pdf_warnings = result.warnings
     assert result.page is not None  # the engine's promise
     return PrintPage(chromium, result.page, result.html_dir)
+
+
+def _where(exc: BaseException | None, root: Path) -> str | None:
+    """The page (and line) an error of the single-page build came from, where Sphinx's
+    frames know it: the node being written (`node.source`, `node.line`), else the
+    document being read or written (`docname`)."""
+    found: str | None = None
+    tb = exc.__traceback__ if exc is not None else None
+    while tb is not None:  # outermost first: the innermost frame that knows wins
+        local = tb.tb_frame.f_locals
+        node, docname = local.get("node"), local.get("docname")
+        source = getattr(node, "source", None) if node is not None else None
+        if isinstance(source, str) and source:
+            shown = Path(source)
+            with contextlib.suppress(ValueError):
+                shown = shown.resolve().relative_to(root.resolve())
+            line = getattr(node, "line", None)
+            found = f"{shown.as_posix()}:{line}" if line else shown.as_posix()
+        elif isinstance(docname, str) and docname and found is None:
+            found = docname
+        tb = tb.tb_next
+    return found
 
 
 def _page(ctx: BuildContext) -> PrintPage | None:
