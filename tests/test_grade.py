@@ -401,3 +401,37 @@ def test_many_cells_that_catch_the_alarm_get_one_budget_from_the_course(tmp_path
     assert "stopped after 40 s (the submission's wall-clock limit)" in rows["slow"]["note"]
     assert "not run" in rows["slow"]["tests"] and rows["slow"]["points"] == "0"
     assert rows["right"]["points"] == "2"
+
+
+def test_the_bundled_course_grades_its_own_solutions_with_full_marks(tmp_path):
+    """Values cross between the processes as data: pandas frames built by a test, passed
+    to the student's function and returned (k-anonymity), names a test defines for the
+    next one, numbers, tuples and dicts."""
+    subs = tmp_path / "class"
+    (subs / "teacher").mkdir(parents=True)
+    for notebook in (REPO / "exercises").glob("*/*.ipynb"):
+        shutil.copy(notebook, subs / "teacher" / notebook.name)
+    out = tmp_path / "grades.csv"
+    result = run_cli("exercises", "grade", subs, "--course", REPO, "-o", out, "--jobs", "2",
+                     *SANDBOX)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    with out.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 4
+    for row in rows:
+        assert row["tests_passed"] == row["tests_total"] != "0", row
+        assert "not marked yet" in row["written"], row
+
+
+def test_the_teacher_may_ask_for_the_mark_schemes_in_the_feedback(tmp_path):
+    course = make_course(tmp_path / "course")
+    subs = tmp_path / "class"
+    write(subs / "honest" / "scores.ipynb", submission("return 2 * x", "return x / 2", "DOUBLE"))
+    out = tmp_path / "out" / "grades.csv"
+    result = run_cli(
+        "exercises", "grade", subs, "--course", course, "-o", out, "--feedback-solutions",
+        *SANDBOX,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    page = (out.parent / "feedback" / "honest" / "02-points-scores.html").read_text()
+    assert "MODEL-ANSWER" in page and "HIDDEN-CASE" not in page

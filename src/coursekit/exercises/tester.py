@@ -31,6 +31,8 @@ MAX_LINE = 256 * 1024**2
 _STATE = {"in": -1, "out": -1, "buffer": b"", "next": 0, "waiting": False, "notes": 0}
 # Exceptions standing for the submission's, kept so that their ids stay theirs.
 _FROM_SUBMISSION: list[BaseException] = []
+_TEST_NAMES: dict[str, object] = {}  # names the tests themselves defined, kept for later tests
+_DEFINED: list[str] = []  # those the last test defined
 
 
 class SubmissionGone(Exception):
@@ -198,13 +200,18 @@ def run_test(source, number, timeout):
         return "failed", f"the test does not compile: {exc}"
     names = sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)})
     namespace = {"__builtins__": builtins, "__name__": "__main__"}
+    fetched = set(namespace)
     signal.alarm(timeout)
     try:
         for name in names:
             if hasattr(builtins, name):
                 continue  # never the submission's: a rebound `abs` stays the real one
+            if name in _TEST_NAMES:  # what an earlier test defined (`tiny = pd.DataFrame(...)`)
+                namespace[name] = _TEST_NAMES[name]
+                continue
             with suppress(KeyError):  # not defined by the submission: the test may define it
                 namespace[name] = _request({"op": "get", "name": name})
+        fetched = set(namespace)
         exec(code, namespace)
     except TestTimeout:
         if _STATE["waiting"]:
@@ -219,7 +226,30 @@ def run_test(source, number, timeout):
         return "failed", _first_line(exc)
     finally:
         signal.alarm(0)
+        for name, value in namespace.items():
+            if name not in fetched:
+                _TEST_NAMES[name] = value
+                _DEFINED.append(name)
     return "passed", ""
+
+
+def share_test_names(timeout):
+    """Hand what the last test defined to the submission (as in a notebook, where later
+    cells see it); values that are not data stay here."""
+    signal.alarm(timeout)
+    try:
+        for name in _DEFINED:
+            with suppress(WireError, KeyError, RecursionError):
+                _request({"op": "set", "name": name, "value": _encode(_TEST_NAMES[name])})
+    except TestTimeout:
+        _STATE["broken"] = "the submission stopped answering"
+    except SubmissionGone as exc:
+        _STATE["broken"] = str(exc)
+    except Exception:  # noqa: BLE001, S110 - an error the submission raised: its loss
+        pass
+    finally:
+        signal.alarm(0)
+        _DEFINED.clear()
 
 
 def main():
@@ -255,6 +285,8 @@ def main():
             done.add(number)
             status, why = run_test(tests[number], number, timeout)
             _emit({"test": number, "status": status, "why": why})
+            if not _STATE.get("broken"):
+                share_test_names(timeout)
         if not _STATE.get("broken"):
             try:
                 _send({"op": "continue"})

@@ -66,7 +66,7 @@ def encode(obj, handle, depth=0):
         np = _np()
         if isinstance(obj, (np.ndarray, np.generic)):
             return _array(np, obj, kind is not np.ndarray, handle, depth)
-    if module.startswith("pandas."):
+    if module == "pandas" or module.startswith("pandas."):
         return _pandas(obj, handle, depth)
     return ["h", handle(obj), f"{module}.{kind.__qualname__}".strip(".")]
 
