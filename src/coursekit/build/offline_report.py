@@ -18,12 +18,15 @@ this far: `coursekit.offline` removes them from every page (site and packages).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin, urlparse
 
+from lxml import etree
 from lxml import html as lxml_html
 
 from coursekit.build.book_stage import site_of
@@ -32,6 +35,7 @@ from coursekit.build.stages import Stage
 from coursekit.build.workfiles import write_text
 
 REPORT_FILE = "outside-requests.txt"
+SCAN_CACHE = ".cache/outside-scan.json"  # each page's requests, by its size and mtime
 REMOTE = re.compile(r"^(?:https?:)?//", re.I)
 CSS_URL = re.compile(r"""url\(\s*['"]?([^'")\s]+)['"]?\s*\)""", re.I)
 CSS_IMPORT = re.compile(r"""@import\s+(?:url\()?\s*['"]?([^'")\s;]+)""", re.I)
@@ -50,17 +54,28 @@ class OutsideRequest:
     via: str = ""  # the site's CSS file it comes from, when not the page itself
 
 
-def scan_site(site: Path) -> list[OutsideRequest]:
-    """Every outside request of every HTML page of the site at `site`, sorted by page."""
+def scan_site(site: Path, known: dict[str, Any] | None = None) -> list[OutsideRequest]:
+    """Every outside request of every HTML page of the site at `site`, sorted by page.
+
+    `known` (updated in place) holds each page's requests by its size and mtime from
+    an earlier scan: an unchanged page is not parsed again (the book's work tree keeps
+    the files it did not rewrite as they were).
+    """
+    known = {} if known is None else known
     css_cache: dict[Path, list[tuple[str, str]]] = {}
     found: set[OutsideRequest] = set()
-    for page in sorted(site.rglob("*.html")):
+    pages = sorted(site.rglob("*.html"))
+    for page in pages:
         rel = page.relative_to(site).as_posix()
-        try:
-            tree = lxml_html.fromstring(page.read_bytes())
-        except (ValueError, SyntaxError):  # an empty or binary ".html" file: fetches nothing
-            continue
-        for kind, url in _page_requests(tree):
+        stat = page.stat()
+        stamp = [stat.st_size, stat.st_mtime_ns]
+        seen = known.get(rel)
+        if isinstance(seen, dict) and seen.get("stamp") == stamp:
+            requests = [tuple(r) for r in seen.get("requests", [])]
+        else:
+            requests = _parsed_requests(page)
+            known[rel] = {"stamp": stamp, "requests": [list(r) for r in requests]}
+        for kind, url in requests:
             if REMOTE.match(url):
                 found.add(OutsideRequest(rel, kind, _absolute(url)))
             elif kind == "style" and not urlparse(url).scheme:
@@ -69,7 +84,23 @@ def scan_site(site: Path) -> list[OutsideRequest]:
                     via = css.relative_to(site.resolve()).as_posix()
                     for css_kind, css_url in _css_requests(css, site.resolve(), css_cache):
                         found.add(OutsideRequest(rel, css_kind, css_url, via))
+    for gone in set(known) - {p.relative_to(site).as_posix() for p in pages}:
+        del known[gone]
     return sorted(found)
+
+
+def _parsed_requests(page: Path) -> list[tuple[str, str]]:
+    """What the page itself asks for: (kind, URL as written), remote or not."""
+    try:
+        tree = lxml_html.fromstring(page.read_bytes())
+    except (ValueError, SyntaxError, etree.LxmlError):  # empty or binary: fetches nothing
+        return []
+    # Only the remote ones and the local style sheets matter later: keep the record small.
+    return [
+        (kind, url)
+        for kind, url in _page_requests(tree)
+        if REMOTE.match(url) or (kind == "style" and not urlparse(url).scheme)
+    ]
 
 
 def _page_requests(tree: lxml_html.HtmlElement) -> Iterator[tuple[str, str]]:
@@ -183,7 +214,15 @@ def format_report(requests: list[OutsideRequest]) -> str:
 
 def report_outside(ctx: BuildContext) -> list[OutsideRequest]:
     """Scan the staged site; say what it fetches from outside; write the report on commit."""
-    requests = scan_site(site_of(ctx).html_dir)
+    record = ctx.out_dir / SCAN_CACHE
+    try:
+        known = json.loads(record.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        known = {}
+    if not isinstance(known, dict):
+        known = {}
+    requests = scan_site(site_of(ctx).html_dir, known)
+    write_text(record, json.dumps(known))  # a cache of page scans, not an output
     text = format_report(requests)
     ctx.outputs.on_commit(lambda: write_text(ctx.out_dir / REPORT_FILE, text))
     for url, pages in remote_images(requests).items():
