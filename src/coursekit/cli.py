@@ -304,7 +304,7 @@ def serve(path: Path, port: int, jobs: int | None) -> None:
     from coursekit.book.sphinx.build import WarmBooks
     from coursekit.build.context import out_folder
     from coursekit.build.pipeline import BuildOptions, build_course
-    from coursekit.serve import LiveReload, http_server, rebuild_on_save, warm_up, watching
+    from coursekit.serve import LiveReload, bind, http_server, rebuild_on_save, warm_up, watching
 
     _require_folder(path)
     books = WarmBooks()  # Sphinx stays started from one rebuild to the next
@@ -323,12 +323,13 @@ def serve(path: Path, port: int, jobs: int | None) -> None:
             click.echo("rebuilt; the open pages reload", err=True)
 
     stop, live = threading.Event(), LiveReload()
+    sock = bind("127.0.0.1", port)  # a port in use is said before the build, not after
     # Watching starts before the first build: a save made while it runs is rebuilt after it.
-    with watching(path, out, stop) as saves, contextlib.closing(books):
+    with watching(path, out, stop) as saves, contextlib.closing(books), contextlib.closing(sock):
         first = build_course(path, options, reporter)
         reporter.close()
         _print_summary(first)
-        with http_server(out / "html", "127.0.0.1", port, live) as url:
+        with http_server(out / "html", "127.0.0.1", port, live, sock) as url:
             click.echo(f"serving {url} (Ctrl-C to stop); watching {path.resolve()}", err=True)
             if first.up_to_date:  # Sphinx did not start: start it before the first save
                 warm_up(path, options, on_build)

@@ -10,6 +10,7 @@ next to the notebook.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import os
 import tempfile
@@ -109,6 +110,15 @@ class _CappedClient(NotebookClient):
         return notice
 
 
+def _start_failure(kernel_name: str, exc: BaseException) -> str:
+    """Why the kernel `kernel_name` never ran a cell, in words."""
+    detail = str(exc).strip() or type(exc).__name__
+    return (
+        f"{detail}; check that it is installed (`jupyter kernelspec list`) and starts "
+        f"on its own (`jupyter console --kernel {kernel_name}`)"
+    )
+
+
 def run_notebook(
     nb: Any,
     cwd: Path,
@@ -173,15 +183,21 @@ async def _run(
         try:
             # nbclient cleans up only what it created unless told to.
             await client.async_execute(cleanup_kc=True)
-        except RuntimeError as exc:
+        except (RuntimeError, AssertionError, TimeoutError, OSError) as exc:
             # With a kernel manager of ours, nbclient reports a dead kernel as a bare
-            # RuntimeError("Kernel died ..."): before the first cell it never started.
-            if "kernel died" not in str(exc).lower():
-                raise
+            # RuntimeError("Kernel died ..."), a kernel that never answers as
+            # RuntimeError("Kernel didn't respond…"), and a start that failed half-way
+            # as an AssertionError from its clean-up: before the first cell, the kernel
+            # never started.
             if not started:
-                raise KernelStartError(str(exc)) from exc
-            raise DeadKernelError(str(exc)) from exc
+                raise KernelStartError(_start_failure(kernel_name, exc)) from exc
+            if isinstance(exc, RuntimeError) and "kernel died" in str(exc).lower():
+                raise DeadKernelError(str(exc)) from exc
+            raise
         finally:
+            # nbclient registers its clean-up to run at exit; it is done here, and at
+            # exit it would fail (AssertionError) on a kernel that never started.
+            atexit.unregister(client._cleanup_kernel)
             if km.has_kernel:  # a start that failed half-way
                 await km.shutdown_kernel(now=True)
             if km.leader:  # nbclient shut it down: what the cells started ended with it

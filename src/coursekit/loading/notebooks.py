@@ -34,8 +34,32 @@ def read_notebook(path: str, text: str) -> tuple[NotebookSource | None, list[Fin
         msg = f"the notebook must be a JSON object, not a {type(data).__name__}"
         problems.append(make("CK201", path, 1, 1, msg))
         return None, problems
+    if _deeper_than(data, MAX_DEPTH):
+        msg = (
+            f"the notebook nests values more than {MAX_DEPTH} levels deep; the book and "
+            "the executor cannot read it (remove the deeply nested metadata or output)"
+        )
+        problems.append(make("CK201", path, 1, 1, msg))
+        return None, problems
     invalid = schema_problem(data)
     return NotebookSource(text, freeze_json(data), invalid=invalid), problems
+
+
+MAX_DEPTH = 100  # nesting the build's readers (nbformat, deepcopy, pickle) all follow
+
+
+def _deeper_than(data: Any, limit: int) -> bool:
+    """Whether lists and objects in `data` nest more than `limit` levels (no recursion)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values() if isinstance(v, dict | list))
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value if isinstance(v, dict | list))
+    return False
 
 
 def markdown_cells(nb: dict[str, Any]) -> Iterator[tuple[int, str]]:

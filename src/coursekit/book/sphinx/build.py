@@ -141,6 +141,7 @@ def build_book(
         if not isinstance(exc, Exception) or isinstance(exc, OSError):
             raise  # Ctrl-C; a full or read-only disk, which the build names as such
         _missing_extension(exc)  # Sphinx raises its own errors and any extension's
+        _too_deep(exc, session)
         warned = (session.warning if session is not None else warning).getvalue()
         raise BuildError(
             f"the book stage failed: {type(exc).__name__}: {exc}\n{_tail(warned)}"
@@ -577,6 +578,22 @@ def _execution_settings(
         # it anyway, a failure must stop the build (and book.py reports the run).
         "nb_execution_raise_on_error": True,
     }
+
+
+def _too_deep(exc: BaseException, session: _Session | None) -> None:
+    """A RecursionError while reading a page: it includes itself (directly or through
+    other files), or nests deeper than Python can follow; name the page."""
+    if not isinstance(exc, RecursionError) and "maximum recursion depth" not in str(exc):
+        return
+    where = "a page"
+    env: Any = getattr(session.app, "env", None) if session is not None else None
+    docname = env.temp_data.get("docname") if env is not None else None
+    if env is not None and docname:
+        where = str(env.doc2path(docname, False))
+    raise BuildError(
+        f"{where}: the page includes itself (directly or through the files it includes), "
+        "or nests deeper than the book can read; check its {include} directives"
+    ) from None
 
 
 def _missing_extension(exc: Exception) -> None:

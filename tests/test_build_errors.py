@@ -1,0 +1,119 @@
+"""Every failure names a file or setting (issue 24): a kernel that never starts, a page
+that includes itself, a notebook nested deeper than the readers can follow — a clear
+message, exit 1, no traceback, no "unexpected"."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, run_cli
+from coursebuilder import make_course
+
+NOTEBOOK = "modules/01-demo/calc.ipynb"
+
+
+def _clean(result: subprocess.CompletedProcess[str], *expected: str) -> None:
+    assert result.returncode == 1, result.stdout + result.stderr
+    out = result.stdout + result.stderr
+    assert "Traceback" not in out and "unexpected" not in out, out
+    assert "worker stopped" not in out, out
+    for text in expected:
+        assert text in out, out
+
+
+def _kernel(folder: Path, name: str, argv: list[str]) -> None:
+    spec = folder / "kernels" / name
+    spec.mkdir(parents=True)
+    kernel = {"argv": [*argv, "{connection_file}"], "display_name": name, "language": "python"}
+    (spec / "kernel.json").write_text(json.dumps(kernel), encoding="utf-8")
+
+
+@pytest.mark.parametrize("kernel", ["exits", "missing-program", "not-executable"])
+def test_a_kernel_that_never_starts_names_the_notebook(tmp_path: Path, kernel: str) -> None:
+    jupyter = tmp_path / "jupyter"
+    not_executable = tmp_path / "kernel.sh"
+    not_executable.write_text("#!/bin/sh\nexit 1\n", encoding="utf-8")
+    argv = {
+        "exits": ["/bin/false"],
+        "missing-program": [str(tmp_path / "no-such-kernel")],
+        "not-executable": [str(not_executable)],
+    }[kernel]
+    _kernel(jupyter, kernel, argv)
+    root = make_course(tmp_path / "course", {"calc": ("x = 1",)})
+    nb = json.loads((root / NOTEBOOK).read_text(encoding="utf-8"))
+    nb["metadata"]["kernelspec"] = {"name": kernel, "display_name": kernel, "language": "python"}
+    (root / NOTEBOOK).write_text(json.dumps(nb), encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "coursekit", "build", str(root), "--only", "html"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "JUPYTER_PATH": str(jupyter)},
+    )
+    _clean(result, NOTEBOOK, f"the {kernel!r} kernel could not start", "jupyter kernelspec list")
+
+
+@pytest.mark.parametrize(
+    ("files", "named"),
+    [
+        ({"overview.md": "# Demo\n\n```{include} overview.md\n```\n"}, "overview.md"),
+        (
+            {
+                "overview.md": "# Demo\n\n```{include} part.md\n```\n",
+                "part.md": "Part.\n\n```{include} part.md\n```\n",
+            },
+            "overview.md",
+        ),
+        (
+            {
+                "overview.md": "# Demo\n\n```{include} a.md\n```\n",
+                "a.md": "A\n\n```{include} b.md\n```\n",
+                "b.md": "B\n\n```{include} a.md\n```\n",
+            },
+            "overview.md",
+        ),
+    ],
+    ids=["itself", "an-include-itself", "two-includes-in-a-loop"],
+)
+def test_a_page_that_includes_itself_names_the_page(
+    tmp_path: Path, files: dict[str, str], named: str
+) -> None:
+    root = make_course(tmp_path / "course", {})
+    for name, text in files.items():
+        (root / "modules" / "01-demo" / name).write_text(text, encoding="utf-8")
+    result = run_cli("build", root, "--only", "html", "--no-execute")
+    _clean(result, f"modules/01-demo/{named}", "includes itself")
+    assert "RecursionError" not in result.stderr
+
+
+@pytest.mark.parametrize("where", ["metadata", "output", "cell-metadata"])
+def test_a_notebook_nested_too_deeply_is_a_check_error(tmp_path: Path, where: str) -> None:
+    root = make_course(tmp_path / "course", {"calc": ("x = 1",)})
+    nb = json.loads((root / NOTEBOOK).read_text(encoding="utf-8"))
+    text = json.dumps(nb)
+    deep = "[" * 900 + "]" * 900
+    if where == "metadata":
+        text = text.replace(
+            '"metadata": {"kernelspec"', f'"metadata": {{"deep": {deep}, "kernelspec"'
+        )
+    elif where == "output":
+        output = (
+            '{"output_type": "execute_result", "metadata": {}, "execution_count": 1, '
+            f'"data": {{"application/json": {deep}}}}}'
+        )
+        text = text.replace('"outputs": []', f'"outputs": [{output}]')
+    else:
+        text = text.replace('"metadata": {}', f'"metadata": {{"deep": {deep}}}', 1)
+    assert deep in text
+    (root / NOTEBOOK).write_text(text, encoding="utf-8")
+    check = run_cli("check", root)
+    _clean(check, f"{NOTEBOOK}:1:1: CK201", "levels deep")
+    build = run_cli("build", root)
+    _clean(build, f"{NOTEBOOK}:1:1: CK201")
