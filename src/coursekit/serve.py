@@ -17,6 +17,7 @@ cleanly, as in `coursekit build`); the web server runs on a thread of its own.
 from __future__ import annotations
 
 import asyncio
+import errno
 import queue
 import socket
 import threading
@@ -89,8 +90,9 @@ class LiveReload:
             self._changed.notify_all()
 
 
-def make_app(html_dir: Path, live: LiveReload, ws_url: str) -> Any:
-    """The site at `html_dir` (read again on every request), with the reload script."""
+def make_app(html_dir: Path, live: LiveReload, ws_url: str, port: int | None = None) -> Any:
+    """The site at `html_dir` (read again on every request), with the reload script;
+    with `port`, answering only requests addressed to this machine on that port."""
     from sphinx_autobuild.middleware import JavascriptInjectorMiddleware
     from starlette.applications import Starlette
     from starlette.routing import Mount, WebSocketRoute
@@ -98,19 +100,87 @@ def make_app(html_dir: Path, live: LiveReload, ws_url: str) -> Any:
 
     site = StaticFiles(directory=html_dir, html=True, check_dir=False)
     app = Starlette(routes=[WebSocketRoute(RELOAD_PATH, live.socket), Mount("/", app=site)])
-    return JavascriptInjectorMiddleware(app, ws_url=ws_url)
+    injected = JavascriptInjectorMiddleware(app, ws_url=ws_url)
+    return LocalOnly(injected, port) if port is not None else injected
+
+
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+
+class LocalOnly:
+    """ASGI middleware against DNS rebinding: a request must name this machine and port
+    in its Host header, and a websocket must come from a page of this server (Origin).
+
+    A page on another site whose name an attacker points at 127.0.0.1 sends its own
+    name as Host and Origin: it gets 403 and no socket.
+    """
+
+    def __init__(self, app: Any, port: int) -> None:
+        self.app = app
+        self.hosts = {f"{h}:{port}".encode() for h in LOCAL_HOSTS}
+        self.origins = {f"http://{h}:{port}".encode() for h in LOCAL_HOSTS}
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        host = headers.get(b"host", b"").lower()
+        origin = headers.get(b"origin")
+        allowed = host in self.hosts and (
+            origin is None or origin.lower() in self.origins or scope["type"] == "http"
+        )
+        if allowed:
+            await self.app(scope, receive, send)
+        elif scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+        else:
+            body = b"coursekit serve answers requests to 127.0.0.1 and localhost only\n"
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 403,
+                    "headers": [
+                        (b"content-type", b"text/plain; charset=utf-8"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A socket bound to `host`:`port`, or a CourseKitError saying why not (a port in use),
+    before anything is built."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise CourseKitError(
+                f"--port {port}: the port is in use on {host} (another server?); "
+                "choose another with --port, or --port 0 for any free one"
+            ) from None
+        raise CourseKitError(
+            f"--port {port}: cannot listen on {host}:{port} ({exc.strerror}); "
+            "choose another with --port"
+        ) from None
+    return sock
 
 
 @contextmanager
-def http_server(directory: Path, host: str, port: int, live: LiveReload) -> Iterator[str]:
-    """Serve `directory` with live reload for the block; yields the base URL."""
+def http_server(
+    directory: Path, host: str, port: int, live: LiveReload, sock: socket.socket | None = None
+) -> Iterator[str]:
+    """Serve `directory` with live reload for the block; yields the base URL. `sock`: a
+    socket `bind` made already (so a port in use is known before the build)."""
     import uvicorn
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    sock = sock if sock is not None else bind(host, port)
     bound = sock.getsockname()[1]
-    app = make_app(directory, live, f"{host}:{bound}")
+    app = make_app(directory, live, f"{host}:{bound}", bound)
     # A graceful stop waits for the open connections at most this long: a page left
     # open must not keep the server (and its worker threads, which the interpreter
     # waits for at exit) alive after Ctrl-C.
