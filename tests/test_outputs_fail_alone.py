@@ -88,3 +88,27 @@ def test_a_failing_pdf_keeps_its_last_version_and_the_other_outputs_are_publishe
     # not "up to date": the next build tries the PDF again (and fails again)
     again = run_cli("build", book, cwd=book)
     assert again.returncode == 1 and "pdf failed" in again.stderr
+
+
+def test_a_package_that_cannot_be_made_costs_only_the_packages(tmp_path: Path) -> None:
+    # Two images whose names differ only in case: fine on the site, refused in a zip
+    # (Windows and macOS would unpack one over the other): a genuine package defect.
+    book = Path(shutil.copytree(BOOKS / "maths-offline", tmp_path / "maths"))
+    first = run_cli("build", "--only", "scorm", book, cwd=book)
+    assert first.returncode == 0, first.stderr[-3000:]
+    out = book / "_build"
+    scorm_before = {p.name: p.read_bytes() for p in (out / "scorm").glob("*.zip")}
+    image = (BOOKS / "pdf-subfolder-root/lectures/images/rivers.png").read_bytes()
+    (book / "Map.png").write_bytes(image)
+    (book / "map.png").write_bytes(image)
+    with (book / "index.md").open("a", encoding="utf-8") as page:
+        page.write("\n![the old map](Map.png)\n\n![the new map](map.png)\n")
+
+    result = run_cli("build", book, cwd=book)
+
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+    assert "scorm failed, its previous version is kept" in result.stderr
+    assert "differ only in case" in result.stderr
+    assert "the new map" in (out / "html/index.html").read_text(encoding="utf-8")
+    assert {p.name: p.read_bytes() for p in (out / "scorm").glob("*.zip")} == scorm_before
