@@ -78,6 +78,17 @@ def _open(page, launch: Launch) -> list[str]:  # type: ignore[no-untyped-def]
     return problems.problems()
 
 
+def _from_the_start(page) -> None:  # type: ignore[no-untyped-def]
+    """A relaunch reopens the page the learner left: wait for it, then go back to page 1."""
+    pages = len(page.query_selector_all("#ck-pages a"))
+    page.wait_for_function(
+        "t => document.getElementById('ck-position').textContent === t",
+        arg=f"Page {pages} of {pages}",
+    )
+    page.click(".ck-bar summary")
+    page.click("#ck-pages a >> nth=0")
+
+
 def _assert_context(statements: list[dict], launch: Launch) -> None:
     """Every statement of the AU carries the launch's registration, session and activity."""
     for s in statements:
@@ -219,6 +230,7 @@ def test_a_relaunch_resumes_and_never_repeats_completed_or_passed(
 
     second = prepare(lms, ralph, au, registration)  # a new session, the same registration
     problems = _open(page, second)
+    _from_the_start(page)
     walk(page, course)
     wait_for_verb(page, ralph, second, "passed")
     page.click("#ck-exit")
@@ -231,6 +243,7 @@ def test_a_relaunch_resumes_and_never_repeats_completed_or_passed(
 
     third = prepare(lms, ralph, au, registration)  # done: a review sends no result again
     _open(page, third)
+    _from_the_start(page)
     walk(page, course)
     page.goto("about:blank")
     mine = wait_for_verb(page, ralph, third, "terminated")
@@ -261,3 +274,62 @@ def test_the_bundled_courses_first_module_passes_against_ralph(
     ]
     assert set(names[2:-3]) == {"progressed"}
     _assert_context(found, launch)
+
+
+def test_each_answer_reaches_the_lrs_and_a_relaunch_shows_answers_score_and_place(
+    page, course: Path, package: Path, lms: Lms, ralph: Ralph
+) -> None:
+    """One "answered" statement per question (cmi.interaction, its objectives as parents);
+    back in the same registration, the learner sees the answers, the score and the page."""
+    registration = str(uuid.uuid4())
+    au = next(a for a in read_aus(package) if a.mastery is not None)
+    first = prepare(lms, ralph, au, registration)
+    problems = _open(page, first)
+    walk(page, course)
+    wait_for_verb(page, ralph, first, "passed")
+    given = page.frame(name="ck-frame").evaluate(_CHECKED)
+    page.goto("about:blank")
+    wait_for_verb(page, ralph, first, "terminated")
+
+    answered = [s for s in ralph.statements(registration) if verbs([s]) == ["answered"]]
+    assert [s["object"]["id"].rsplit("/", 1)[-1] for s in answered] == ["rate", "lowers", "hours"]
+    for s in answered:
+        assert s["object"]["id"].startswith(f"{first.activity_id}/test/check/question/")
+        definition = s["object"]["definition"]
+        assert definition["type"] == "http://adlnet.gov/expapi/activities/cmi.interaction"
+        assert definition["interactionType"] in {"choice", "numeric"}
+        assert definition["correctResponsesPattern"]
+        assert s["result"]["success"] is True and s["result"]["response"]
+        assert s["context"]["registration"] == registration
+        activities = s["context"].get("contextActivities", {})
+        assert CMI5 not in {c["id"] for c in activities.get("category", [])}  # not cmi5-defined
+        parents = [p["id"] for p in activities.get("parent", [])]
+        assessed = s["object"]["id"].endswith("/rate")  # quiz.yml: only `rate` has objectives
+        assert parents == ([f"{first.activity_id}/objective/1"] if assessed else []), parents
+    hours = next(s for s in answered if s["object"]["id"].endswith("/hours"))
+    assert hours["result"]["response"] == "45"
+    assert hours["object"]["definition"]["correctResponsesPattern"] == ["45:45"]
+
+    second = prepare(lms, ralph, au, registration)  # back, in the same registration
+    problems += _open(page, second)
+    page.wait_for_function(
+        "() => /You scored 3\\/3 on “Check”/"
+        ".test(document.getElementById('ck-tracking').textContent)"
+    )
+    pages = len(page.query_selector_all("#ck-pages a"))
+    assert f"page {pages} of {pages}" in page.inner_text("#ck-tracking")
+    content = page.frame(name="ck-frame")
+    content.wait_for_url("**/quiz.html")
+    content.wait_for_selector("form.ck-quiz.ck-restored")
+    assert content.evaluate(_CHECKED) == given
+    assert "3 out of 3 points" in content.inner_text(".ck-score")
+    assert page.query_selector_all("#ck-pages li.ck-was-seen") != []
+    page.goto("about:blank")
+    wait_for_verb(page, ralph, second, "terminated")
+    assert verbs(session_statements(ralph, second)) == ["launched", "initialized", "terminated"]
+    assert problems == []
+
+
+_CHECKED = """() => Object.fromEntries([...document.querySelectorAll('fieldset.ck-question')]
+  .map(f => [f.dataset.question, f.dataset.type === 'numeric' ? f.querySelector('input').value
+    : [...f.querySelectorAll('input:checked')].map(i => i.value).sort()]))"""

@@ -110,6 +110,17 @@ def test_quiz_answered_with_the_keyboard_shows_feedback_and_score_and_fires_the_
         assert "Only time that is worked but not paid lowers it." in q2
         assert feedback(page, "hours").startswith("Correct.")
         scores = page.evaluate("window.__scores")
+    answers = {a["id"]: a for a in scores[0].pop("answers")}  # what an LMS is told of each
+    assert list(answers) == ["rate", "unpaid", "hours"]
+    assert answers["rate"]["correct"] is True
+    assert answers["rate"]["response"] == answers["rate"]["pattern"] and answers["rate"]["response"]
+    assert answers["unpaid"]["correct"] is False and answers["unpaid"]["type"] == "multiple"
+    assert len(answers["unpaid"]["response"]) == 1 and len(answers["unpaid"]["pattern"]) == 2
+    assert answers["unpaid"]["response"][0] in answers["unpaid"]["pattern"]
+    assert answers["hours"]["response"] == "45,2" and answers["hours"]["number"] == 45.2
+    assert answers["hours"]["pattern"] == [44.5, 45.5] and answers["hours"]["correct"] is True
+    assert all(a["latency"] >= 0 and a["points"] == 1 for a in answers.values())
+    assert answers["rate"]["description"] == "Five cents a minute is how much an hour?"
     assert scores == [
         {
             "module": "demo-module",
@@ -193,6 +204,28 @@ def test_inside_a_frame_the_score_is_posted_to_the_parent(page, site, tmp_path):
         quiz.locator(".ck-submit").click()
         page.wait_for_function("window.messages.length > 0")
         messages = page.evaluate("window.messages")
+        saved = {a["id"]: a["response"] for a in messages[0]["answers"]}
+
+        # Back later: the launch page hands the saved answers to a fresh page, which shows
+        # them graded, with the note, and reports nothing again.
+        page.reload()
+        frame = page.frame_locator("iframe")
+        frame.locator("form.ck-quiz").wait_for()
+        page.evaluate(
+            "a => document.querySelector('iframe').contentWindow.postMessage({type:"
+            " 'coursekit:quiz-restore', quiz: 'demo-quiz', answers: a, note: 'Saved.'},"
+            " location.origin)",
+            saved,
+        )
+        frame.locator("form.ck-quiz.ck-restored").wait_for()
+        assert frame.locator(f"#{FIRST_ANSWER}").is_checked()
+        assert frame.locator("#ck-demo-quiz-hours-input").input_value() == "45"
+        assert frame.locator(".ck-score").inner_text() == (
+            "Saved. Your score: 2 out of 3 points (67 %)."
+        )
+        assert page.evaluate("window.messages") == []
+    for message in messages:
+        message.pop("answers")
     assert messages == [
         {
             "type": "coursekit:quiz-score",

@@ -14,6 +14,7 @@ from coursekit.packages.scorm.launch import LaunchPage, navigation
 
 RUNTIME_DIR = "cmi5"  # zip folder of the launch pages and the runtime files
 RUNTIME_FILES = ("xapi-cmi5.js", "coursekit-cmi5.js", "LICENSE-xapi-cmi5.md")
+READER = "coursekit-unit.js"  # the SCORM launch pages' unit reader, shared
 STYLE = "coursekit-cmi5.css"  # the SCORM launch pages' stylesheet, under this name
 
 
@@ -34,11 +35,12 @@ def render(page: LaunchPage, move_on: str, language: str, course_id: str) -> str
   <title>{e(page.title)}</title>
   <link rel="stylesheet" href="{STYLE}">
   <script src="xapi-cmi5.js" defer></script>
+  <script src="{READER}" defer></script>
   <script src="coursekit-cmi5.js" defer></script>
 </head>
 <body data-ck-cmi5="1" data-ck-course="{e(course_id)}" data-ck-module="{e(page.module_id)}"
       data-ck-mastery="{mastery}" data-ck-move-on="{e(move_on)}">
-{navigation(page, exit_button=True)}
+{navigation(page, exit_button=True, language=language)}
 </body>
 </html>
 """

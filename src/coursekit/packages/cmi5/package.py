@@ -118,6 +118,8 @@ def _entries(
         generated[f"{launch.RUNTIME_DIR}/{name}"] = Path(str(runtime / name))
     style = resources.files("coursekit.packages.scorm") / "runtime" / "coursekit-scorm.css"
     generated[f"{launch.RUNTIME_DIR}/{launch.STYLE}"] = Path(str(style))
+    reader = resources.files("coursekit.packages.scorm") / "runtime" / launch.READER
+    generated[f"{launch.RUNTIME_DIR}/{launch.READER}"] = Path(str(reader))
     units = {unit.id: unit for unit in course.units}
     aus = []
     objectives: list[Objective] = []

@@ -217,6 +217,8 @@ def _launch_page(course: Course, html_dir: Path, site: Entries, module) -> launc
         # A quiz without questions cannot be passed: the unit is then one without a quiz.
         has_quiz=has_questions(course, module),
         mastery_score=course.config.scorm.mastery_score if mastery is None else mastery,
+        # The rule as packaged: `quiz` or `both` only where there is a quiz to pass.
+        **{**launch.unit_details(course, module), "completion": completion_rule(course, module)},
     )
 
 

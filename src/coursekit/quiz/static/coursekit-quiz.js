@@ -5,7 +5,14 @@
  *   window.dispatchEvent(new CustomEvent("coursekit:quiz-score", {detail}))
  * and, inside a frame,
  *   window.parent.postMessage({type: "coursekit:quiz-score", ...detail}, "*")
- * with detail = {module, quiz, raw, min: 0, max, scaled: raw / max}.
+ * with detail = {module, quiz, raw, min: 0, max, scaled: raw / max, answers}, where
+ * answers holds one entry per question: {id, type ("single", "multiple", "numeric"),
+ * response (the choice ids picked, or the text typed), number (that text read as a
+ * number), correct, pattern (the right choice ids, or [min, max] of a number), points,
+ * latency (ms from the attempt's start to the question's last change), description}.
+ * A SCORM or cmi5 launch page reports each answer to the LMS and keeps them; when the
+ * learner comes back it posts {type: "coursekit:quiz-restore", quiz, answers, note} to
+ * the page, which then shows those answers, graded, without reporting them again.
  *
  * Choices are shown in a shuffled order: one order per attempt, kept while the attempt
  * lasts (a reload shows the same order) and drawn again on "Start again". The seed of
@@ -130,6 +137,36 @@
     return {raw: raw, max: max};
   }
 
+  var started = {}; // quiz id -> when the attempt started (ms)
+  var changed = {}; // "quiz/question" -> when its answer last changed (ms)
+
+  function answersOf(form) {
+    var quiz = form.dataset.quiz;
+    return Array.prototype.map.call(form.querySelectorAll("fieldset.ck-question"), function (fieldset) {
+      var id = fieldset.dataset.question || "";
+      var type = fieldset.dataset.type;
+      var entry = {id: id, type: type, points: parseInt(fieldset.dataset.points, 10) || 1,
+                   correct: fieldset.classList.contains("ck-right"),
+                   description: textOf(fieldset.querySelector(".ck-prompt")).slice(0, 250)};
+      var at = changed[quiz + "/" + id] || Date.now();
+      entry.latency = Math.max(0, at - (started[quiz] || at));
+      if (type === "numeric") {
+        var input = fieldset.querySelector("input");
+        var answer = parseFloat(input.dataset.answer), tolerance = parseFloat(input.dataset.tolerance) || 0;
+        entry.response = input.value.trim();
+        entry.number = parseNumber(input.value);
+        entry.pattern = [answer - tolerance, answer + tolerance];
+      } else {
+        var inputs = Array.prototype.slice.call(fieldset.querySelectorAll("input"))
+          .sort(function (a, b) { return a.parentNode.dataset.index - b.parentNode.dataset.index; });
+        entry.response = inputs.filter(function (i) { return i.checked; }).map(function (i) { return i.value; });
+        entry.pattern = inputs.filter(function (i) { return i.dataset.correct === "true"; })
+          .map(function (i) { return i.value; });
+      }
+      return entry;
+    });
+  }
+
   function report(form, raw, max) {
     var detail = {
       module: form.dataset.module,
@@ -137,7 +174,8 @@
       raw: raw,
       min: 0,
       max: max,
-      scaled: max > 0 ? raw / max : 0
+      scaled: max > 0 ? raw / max : 0,
+      answers: answersOf(form)
     };
     window.dispatchEvent(new CustomEvent("coursekit:quiz-score", {detail: detail}));
     if (window.parent && window.parent !== window) {
@@ -147,15 +185,45 @@
     }
   }
 
+  function showScore(form, note) {
+    var score = grade(form);
+    var percent = score.max ? Math.round(100 * score.raw / score.max) : 0;
+    form.querySelector(".ck-score").textContent = (note ? note + " " : "") +
+      "Your score: " + score.raw + " out of " + score.max + " points (" + percent + " %).";
+    form.classList.add("ck-submitted");
+    return score;
+  }
+
   function onSubmit(event) {
     event.preventDefault();
     var form = event.currentTarget;
-    var score = grade(form);
-    var percent = score.max ? Math.round(100 * score.raw / score.max) : 0;
-    form.querySelector(".ck-score").textContent =
-      "Your score: " + score.raw + " out of " + score.max + " points (" + percent + " %).";
-    form.classList.add("ck-submitted");
+    var score = showScore(form, "");
     report(form, score.raw, score.max);
+    started[form.dataset.quiz] = Date.now(); // the next submission's latencies count from here
+  }
+
+  /* The launch page hands back the answers the learner submitted in an earlier session. */
+  function onRestore(event) {
+    var d = event.data;
+    if (event.source !== window.parent || window.parent === window) return;
+    if (event.origin !== window.location.origin) return;
+    if (!d || d.type !== "coursekit:quiz-restore" || !d.answers || typeof d.answers !== "object") return;
+    document.querySelectorAll("form.ck-quiz").forEach(function (form) {
+      if (form.dataset.quiz !== d.quiz || form.classList.contains("ck-submitted")) return;
+      form.querySelectorAll("fieldset.ck-question").forEach(function (fieldset) {
+        var given = d.answers[fieldset.dataset.question];
+        if (given === undefined) return;
+        if (fieldset.dataset.type === "numeric") {
+          fieldset.querySelector("input").value = String(given);
+        } else {
+          fieldset.querySelectorAll("input").forEach(function (i) {
+            i.checked = Array.isArray(given) && given.indexOf(i.value) >= 0;
+          });
+        }
+      });
+      form.classList.add("ck-restored");
+      showScore(form, typeof d.note === "string" ? d.note : "");
+    });
   }
 
   /* A small seeded generator (mulberry32): the same seed gives the same order. */
@@ -214,7 +282,8 @@
   function onReset(event) {
     var form = event.currentTarget;
     shuffle(form, attemptSeed(form, true)); // a new attempt: a new order
-    form.classList.remove("ck-submitted");
+    form.classList.remove("ck-submitted", "ck-restored");
+    started[form.dataset.quiz] = Date.now();
     form.querySelectorAll(".ck-feedback, .ck-score").forEach(function (el) {
       el.textContent = "";
     });
@@ -230,9 +299,15 @@
   function init() {
     document.querySelectorAll("form.ck-quiz").forEach(function (form) {
       shuffle(form, attemptSeed(form, false));
+      started[form.dataset.quiz] = Date.now();
       form.addEventListener("submit", onSubmit);
       form.addEventListener("reset", onReset);
+      form.addEventListener("change", function (event) {
+        var fieldset = event.target.closest("fieldset.ck-question");
+        if (fieldset) changed[form.dataset.quiz + "/" + fieldset.dataset.question] = Date.now();
+      });
     });
+    window.addEventListener("message", onRestore);
   }
 
   if (document.readyState === "loading") {

@@ -31,6 +31,16 @@
  * (cmi5 forbids completed/passed/failed there) and says so in the bar.
  * The terminated of a closing page goes with `fetch(..., {keepalive: true})`, which the
  * browser completes after the page is gone (an XHR, which @xapi/cmi5 uses, is cancelled).
+ * Each answered question of the unit's quiz is sent as an "answered" statement (allowed
+ * in a cmi5 session between initialized and terminated; not cmi5-defined, so without the
+ * cmi5 category): object <AU id>/test/<quiz>/question/<question>, of activity type
+ * cmi.interaction (choice or numeric, with its correctResponsesPattern), result
+ * response, success and duration; its parent in context is each unit objective the
+ * question assesses (<AU id>/objective/<n>, activity type objective).
+ * "completed" follows the unit's completion rule (coursekit-unit.js's #ck-config):
+ * every page seen (default), a share of them, the quiz passed, or both.
+ * The saved document also holds the position and the last answers of each quiz: a
+ * relaunch reopens that page, shows the answers and says what was scored.
  * With no cmi5 launch (the zip opened from disk or any web server) the pages work
  * and nothing is sent. No eval, no inline handlers, nothing loaded from elsewhere.
  */
@@ -51,6 +61,13 @@
   var tracking = document.getElementById("ck-tracking");
   var exitButton = document.getElementById("ck-exit");
   if (!frame || links.length === 0) { return; }
+  var unit = window.coursekitUnit || { config: {}, t: function (k) { return k; }, scope: function () {},
+    markSeen: function () {}, restoreQuiz: function () {}, closeList: function () {} };
+  var rules = unit.config || {};
+  var completion = rules.completion || "pages";
+  var share = Number(rules.completionShare) || 1;
+  var assesses = rules.assesses || {};
+  var objectives = rules.objectives || [];
 
   var moduleId = body.getAttribute("data-ck-module") || "";
   var ownMastery = body.getAttribute("data-ck-mastery");
@@ -64,6 +81,9 @@
   var current = 0;
   var seen = links.map(function () { return false; });
   var quizzes = {}; // quiz id -> [raw, max], its best result
+  var answers = {}; // quiz id -> {question id: response}, the last answers submitted
+  var resumeAt = -1; // the page saved in an earlier session
+  var moved = false; // the learner navigated before the state came back
   var sent = { completed: false, passed: false, failed: false, terminated: false };
   var warned = false;
   var returnURL = null; // LaunchData's, when it is a web address
@@ -74,7 +94,7 @@
     if (window.console && console.warn) { console.warn("coursekit cmi5: " + what + " failed", error); }
     if (!warned) {
       warned = true;
-      say("Your progress may not be saved: the LMS did not accept it (" + what + ").");
+      say(unit.t("cmi5_error", { what: what }));
     }
   }
 
@@ -99,6 +119,10 @@
       seen = seen.map(function (s, i) { return s || saved.seen.charAt(i) === "1"; });
     }
     if (saved.quizzes && typeof saved.quizzes === "object") { quizzes = saved.quizzes; }
+    if (saved.answers && typeof saved.answers === "object") { answers = saved.answers; }
+    if (typeof saved.at === "string") {
+      resumeAt = links.map(function (a) { return a.getAttribute("data-ck-page"); }).indexOf(saved.at);
+    }
     sent.completed = saved.completed === true;
     sent.passed = saved.passed === true;
     // "failed" is once per session (cmi5 9.3.5): a new session may fail again.
@@ -118,7 +142,8 @@
   function save() {
     var state = {
       v: FORMAT, unit: moduleId, seen: seen.map(function (s) { return s ? "1" : "0"; }).join(""),
-      quizzes: quizzes, completed: sent.completed, passed: sent.passed, failed: sent.failed
+      quizzes: quizzes, answers: answers, at: links[current].getAttribute("data-ck-page") || "",
+      completed: sent.completed, passed: sent.passed, failed: sent.failed
     };
     var request = stateParams();
     request.state = state;
@@ -155,7 +180,7 @@
 
   function finishIfDone() {
     if (normal && done() && !sent.terminated) {
-      say("Done: your result is recorded." + (returnURL ? " Exit returns you to the course." : ""));
+      say(unit.t(returnURL ? "done_return" : "done"));
     }
   }
 
@@ -165,7 +190,7 @@
     terminate();
     queue.then(function () {
       if (returnURL) { window.location.assign(returnURL); return; }
-      say("Your session is closed: you can close this window.");
+      say(unit.t("closed"));
     });
   }
 
@@ -177,25 +202,73 @@
     } catch (error) { return null; }
   }
 
+  function pagesDone() {
+    var count = seen.filter(Boolean).length;
+    return completion === "share" ? count >= Math.ceil(share * seen.length - 1e-9) : count === seen.length;
+  }
+
+  // Complete by the unit's rule; a unit without questions by its pages.
+  function completeNow() {
+    var quiz = Object.keys(assesses).length > 0 && hasQuiz;
+    if (completion === "quiz") { return quiz ? sent.passed : pagesDone(); }
+    if (completion === "both") { return pagesDone() && (!quiz || sent.passed); }
+    return pagesDone();
+  }
+
+  function completeIfDone() {
+    if (!normal || sent.completed || !completeNow()) { return; }
+    send("completed", function () {
+      if (sent.completed) { return null; }
+      sent.completed = true;
+      return cmi5.complete().then(save);
+    });
+  }
+
   function pageSeen(index) {
     if (seen[index]) { return; }
     seen[index] = true;
+    unit.markSeen(links, seen);
     if (!normal) { return; }
     var percent = percentSeen();
     send("progressed", function () { return cmi5.progress(percent).then(save); });
-    if (percent === 100 && !sent.completed) {
-      send("completed", function () {
-        if (sent.completed) { return null; }
-        sent.completed = true;
-        return cmi5.complete().then(save);
-      });
-    }
+    completeIfDone();
     queue.then(finishIfDone);
+  }
+
+  /* One "answered" statement per answered question, in order, after what is queued. */
+  function answered(quiz, given) {
+    if (!normal) { return; }
+    var base = cmi5.getLaunchParameters().activityId;
+    given.forEach(function (q) {
+      if (q.response === "" || (Array.isArray(q.response) && q.response.length === 0)) { return; }
+      var numeric = q.type === "numeric";
+      var definition = {
+        type: "http://adlnet.gov/expapi/activities/cmi.interaction",
+        interactionType: numeric ? "numeric" : "choice",
+        correctResponsesPattern: [numeric ? q.pattern[0] + ":" + q.pattern[1] : q.pattern.join("[,]")]
+      };
+      if (q.description) { definition.description = { "en-US": String(q.description) }; }
+      var parents = (assesses[q.id] || []).filter(function (n) { return n >= 1 && n <= objectives.length; })
+        .map(function (n) {
+          return {
+            objectType: "Activity", id: base + "/objective/" + n,
+            definition: { type: "http://adlnet.gov/expapi/activities/objective",
+                          description: { "en-US": String(objectives[n - 1]).slice(0, 250) } }
+          };
+        });
+      var response = numeric ? String(q.response) : q.response.join("[,]");
+      var statement = session("answered", base + "/test/" + encodeURIComponent(quiz) +
+                                          "/question/" + encodeURIComponent(q.id));
+      statement.object.definition = definition;
+      statement.result = { response: response, success: Boolean(q.correct), duration: duration(Number(q.latency) || 0) };
+      if (parents.length) { statement.context.contextActivities.parent = parents; }
+      send("answered", function () { return cmi5.sendXapiStatement(statement); });
+    });
   }
 
   function scored() {
     var total = totals();
-    if (!normal || mastery === null || total[1] <= 0 || sent.passed) { return; }
+    if (!normal || mastery === null || total[1] <= 0 || sent.passed) { completeIfDone(); return; }
     var score = { scaled: total[0] / total[1], raw: total[0], min: 0, max: total[1] };
     if (score.scaled >= mastery) {
       send("passed", function () {
@@ -203,6 +276,7 @@
         sent.passed = true;
         return cmi5.pass(score).then(save);
       });
+      completeIfDone();
     } else if (!sent.failed) {
       send("failed", function () {
         if (sent.failed || sent.passed) { return null; }
@@ -218,21 +292,10 @@
     if (!cmi5 || sent.terminated) { return; }
     sent.terminated = true;
     var params = cmi5.getLaunchParameters();
-    var data = cmi5.getLaunchData();
-    var context = JSON.parse(JSON.stringify(data.contextTemplate || {}));
-    context.registration = params.registration;
-    context.contextActivities = context.contextActivities || {};
-    context.contextActivities.category = (context.contextActivities.category || []).concat(
+    var statement = session("terminated", params.activityId);
+    statement.context.contextActivities.category = (statement.context.contextActivities.category || []).concat(
       [{ id: CMI5_CATEGORY, objectType: "Activity" }]);
-    var statement = {
-      id: newId(),
-      actor: params.actor,
-      verb: { id: VERBS + "terminated", display: { "en-US": "terminated" } },
-      object: { objectType: "Activity", id: params.activityId },
-      result: { duration: duration(new Date() - cmi5.getInitializedDate()) },
-      context: context,
-      timestamp: new Date().toISOString()
-    };
+    statement.result = { duration: duration(new Date() - cmi5.getInitializedDate()) };
     try {
       fetch(params.endpoint.replace(/\/?$/, "/") + "statements", {
         method: "POST",
@@ -245,6 +308,23 @@
         body: JSON.stringify(statement)
       });
     } catch (error) { failed("terminated", error); }
+  }
+
+  // A statement of this session (its registration and the LMS's context template): `verb` on `object`.
+  function session(verb, object) {
+    var params = cmi5.getLaunchParameters();
+    var data = cmi5.getLaunchData();
+    var context = JSON.parse(JSON.stringify(data.contextTemplate || {}));
+    context.registration = params.registration;
+    context.contextActivities = context.contextActivities || {};
+    return {
+      id: newId(),
+      actor: params.actor,
+      verb: { id: VERBS + verb, display: { "en-US": verb } },
+      object: { objectType: "Activity", id: object },
+      context: context,
+      timestamp: new Date().toISOString()
+    };
   }
 
   function newId() {
@@ -263,9 +343,21 @@
     return "PT" + h + "H" + m + "M" + s + "S";
   }
 
+  // What a returning learner is told: their quiz results and where they were.
+  function welcome() {
+    var parts = [];
+    Object.keys(quizzes).forEach(function (key) {
+      parts.push(unit.t("scored", { raw: quizzes[key][0], max: quizzes[key][1], quiz: rules.quizTitle || key }));
+    });
+    if (resumeAt > 0) { parts.push(unit.t("resume", { n: resumeAt + 1, total: links.length })); }
+    if (parts.length && !warned) { say(parts.join(" ")); }
+    unit.markSeen(links, seen);
+    if (resumeAt > 0 && !moved) { go(resumeAt); } else { unit.restoreQuiz(frame, answers); }
+  }
+
   function connect() {
     if (typeof Cmi5 === "undefined" || !Cmi5.isCmiAvailable) {
-      say("Progress is not recorded here (not launched by a cmi5 LMS).");
+      say(unit.t("no_cmi5"));
       return;
     }
     var client;
@@ -280,12 +372,13 @@
       if (typeof data.masteryScore === "number") { mastery = data.masteryScore; }
       returnURL = webAddress(data.returnURL);
       if (exitButton) { exitButton.hidden = false; }
-      if (!normal) { say("Progress is not recorded in " + data.launchMode + " mode."); }
+      if (!normal) { say(unit.t("mode", { mode: data.launchMode })); }
       // What was seen before the LMS answered counts too.
       var before = seen.slice();
       seen = seen.map(function () { return false; });
       if (normal) { restore(saved); }
       before.forEach(function (s, i) { if (s) { pageSeen(i); } });
+      if (normal) { welcome(); completeIfDone(); }
     }).catch(function (error) { failed("starting the session", error); });
   }
 
@@ -293,7 +386,7 @@
     current = index;
     prevButton.disabled = index <= 0;
     nextButton.disabled = index >= links.length - 1;
-    position.textContent = "Page " + (index + 1) + " of " + links.length;
+    position.textContent = unit.t("position", { n: index + 1, total: links.length });
     links.forEach(function (a, i) {
       if (i === index) { a.setAttribute("aria-current", "page"); } else { a.removeAttribute("aria-current"); }
     });
@@ -316,7 +409,10 @@
       index = found;
     } catch (e) { /* file:// pages are opaque to each other: trust our own navigation */ }
     show(index);
+    unit.scope(frame, links);
+    unit.restoreQuiz(frame, answers);
     pageSeen(index);
+    if (normal && cmi5 && seen[index]) { send("position", save); }
   }
 
   function receive(event) {
@@ -328,13 +424,21 @@
     var key = String(d.quiz || "quiz");
     var before = quizzes[key];
     if (!before || raw / max >= before[0] / before[1]) { quizzes[key] = [raw, max]; }
+    if (Array.isArray(d.answers)) {
+      var given = d.answers.filter(function (q) { return q && typeof q.id === "string"; });
+      var kept = {};
+      given.forEach(function (q) { kept[q.id] = q.response; });
+      answers[key] = kept;
+      if (cmi5) { answered(key, given); }
+    }
     scored();
+    if (normal && cmi5) { send("answers", save); }
   }
 
-  prevButton.addEventListener("click", function () { go(current - 1); });
-  nextButton.addEventListener("click", function () { go(current + 1); });
+  prevButton.addEventListener("click", function () { moved = true; go(current - 1); });
+  nextButton.addEventListener("click", function () { moved = true; go(current + 1); });
   links.forEach(function (a, i) {
-    a.addEventListener("click", function (event) { event.preventDefault(); go(i); });
+    a.addEventListener("click", function (event) { event.preventDefault(); moved = true; unit.closeList(); go(i); });
   });
   if (exitButton) { exitButton.addEventListener("click", exit); }
   frame.addEventListener("load", framed);

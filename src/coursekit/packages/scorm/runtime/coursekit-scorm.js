@@ -76,6 +76,13 @@
   if (typeof document === "undefined" || !document.body) { return; }
 
   var body = document.body;
+  var unit = window.coursekitUnit || { config: {}, t: function (k) { return k; }, scope: function () {},
+    markSeen: function () {}, restoreQuiz: function () {}, closeList: function () {} };
+  var rules = unit.config || {};
+  var completion = rules.completion || "pages"; // pages, quiz, both, share
+  var share = Number(rules.completionShare) || 1;
+  var assesses = rules.assesses || {}; // question id -> the 1-based objectives it assesses
+  var objectives = rules.objectives || [];
   var version = body.getAttribute("data-ck-scorm") === "2004" ? "2004" : "1.2";
   var courseId = body.getAttribute("data-ck-course") || "";
   var moduleId = body.getAttribute("data-ck-module") || "";
@@ -96,6 +103,8 @@
   var current = 0; // index of the page in the frame
   var seen = links.map(function () { return false; });
   var quizzes = {}; // "<module>/<quiz id>" -> [raw, max], the best result of each quiz
+  var answers = {}; // quiz id -> {question id: response}, the last answers submitted
+  var interactions = 0; // cmi.interactions._count: the next interaction's index
   var held = { status: "", success: "" }; // the best the LMS or this SCO recorded so far
   var warned = false;
 
@@ -133,7 +142,7 @@
     }
     if (!warned) {
       warned = true;
-      say("Your progress may not be saved: the LMS reported an error (" + code + (text ? ": " + text : "") + ").");
+      say(unit.t("lms_error", { error: code + (text ? ": " + text : "") }));
     }
   }
 
@@ -160,8 +169,12 @@
   }
 
   function suspendData() {
-    var data = { v: FORMAT, c: courseId, m: moduleId, seen: seen.map(function (s) { return s ? "1" : "0"; }).join(""), q: quizzes };
+    var data = { v: FORMAT, c: courseId, m: moduleId, seen: seen.map(function (s) { return s ? "1" : "0"; }).join(""), q: quizzes, a: answers };
     var text = JSON.stringify(data);
+    if (text.length > SUSPEND_LIMIT[version]) { // keep the scores, drop the answers
+      delete data.a;
+      text = JSON.stringify(data);
+    }
     if (text.length > SUSPEND_LIMIT[version]) { // keep the total, drop the per-quiz detail
       data.q = { total: totals() };
       text = JSON.stringify(data);
@@ -184,6 +197,7 @@
     }
     if (data.done === true) { seen = seen.map(function () { return true; }); }
     if (data.q && typeof data.q === "object") { quizzes = data.q; }
+    if (data.a && typeof data.a === "object") { answers = data.a; }
     return "ours";
   }
 
@@ -198,7 +212,19 @@
 
   function round(x) { return Math.round(x * 10000) / 10000; }
 
-  function complete() { return seen.every(Boolean) || held.status === "completed"; }
+  function hasQuiz() { return Object.keys(assesses).length > 0; }
+  function pagesDone() {
+    if (completion === "share") { return seen.filter(Boolean).length >= Math.ceil(share * seen.length - 1e-9); }
+    return seen.every(Boolean);
+  }
+  // Complete by the unit's rule (module.yml `completion`); a unit without questions by its pages.
+  function complete() {
+    if (held.status === "completed") { return true; }
+    var quizDone = passedNow() || held.success === "passed";
+    if (completion === "quiz") { return hasQuiz() ? quizDone : pagesDone(); }
+    if (completion === "both") { return pagesDone() && (!hasQuiz() || quizDone); }
+    return pagesDone();
+  }
   function passedNow() {
     var total = totals();
     return total[1] > 0 && total[0] / total[1] >= mastery;
@@ -274,7 +300,7 @@
     var mode = get(names.mode);
     tracked = mode === "normal" || mode === "";
     if (!tracked) {
-      say("Progress is not recorded in " + mode + " mode.");
+      say(unit.t("mode", { mode: mode }));
       return -1;
     }
     if (version === "1.2") {
@@ -283,6 +309,7 @@
     }
     var mine = restore(get("cmi.suspend_data"));
     readHeld(mine);
+    interactions = Number(get("cmi.interactions._count")) || 0;
     var at = mine === "foreign" ? -1 : indexOfKey(get(names.location));
     var first = mine !== "ours" && (held.status === "" || held.status === "not attempted" || held.status === "unknown");
     if (first) {
@@ -299,7 +326,7 @@
     var found = findApi();
     if (!found) {
       if (new Date().getTime() - started + delay > LOOKUP_MS) {
-        say("Progress is not recorded here (no LMS found).");
+        say(unit.t("no_lms"));
         return;
       }
       window.setTimeout(function () { connect(Math.min(delay * 2, MAX_RETRY_MS)); }, delay);
@@ -307,7 +334,93 @@
     }
     var bookmark = connected(found);
     if (!api) { return; }
+    welcome(bookmark);
     if (bookmark > 0 && !moved) { go(bookmark); } else { record(); }
+  }
+
+  // What a returning learner is told: their quiz results and where they were.
+  function welcome(bookmark) {
+    var parts = [];
+    Object.keys(quizzes).forEach(function (key) {
+      if (key === "total") { return; }
+      parts.push(unit.t("scored", { raw: quizzes[key][0], max: quizzes[key][1], quiz: rules.quizTitle || key.split("/").pop() }));
+    });
+    if (bookmark > 0) { parts.push(unit.t("resume", { n: bookmark + 1, total: links.length })); }
+    if (parts.length && !warned) { say(parts.join(" ")); }
+    unit.markSeen(links, seen);
+    unit.restoreQuiz(frame, answers);
+  }
+
+  function objectiveId(number) { return moduleId + "-objective-" + number; }
+  function interactionId(quiz, question) {
+    return (moduleId + "-" + quiz + "-" + question).replace(/[^A-Za-z0-9_.-]/g, "-").slice(0, 250);
+  }
+  function clock(date) { return pad(date.getHours(), 2) + ":" + pad(date.getMinutes(), 2) + ":" + pad(date.getSeconds(), 2); }
+  function timestamp(date) {
+    return date.getFullYear() + "-" + pad(date.getMonth() + 1, 2) + "-" + pad(date.getDate(), 2) + "T" + clock(date);
+  }
+
+  /* One interaction per answered question (journaled: a retake adds its own), then the
+   * unit's objectives, each scored by the questions of this submission that assess it. */
+  function report(quiz, given) {
+    if (!api || !tracked) { return; }
+    var now = new Date();
+    var byObjective = {};
+    given.forEach(function (q) {
+      var numbers = (assesses[q.id] || []).filter(function (n) { return n >= 1 && n <= objectives.length; });
+      var points = Number(q.points) || 1;
+      numbers.forEach(function (n) {
+        var o = byObjective[n] || (byObjective[n] = [0, 0]);
+        o[1] += points;
+        if (q.correct) { o[0] += points; }
+      });
+      if (q.response === "" || (Array.isArray(q.response) && q.response.length === 0)) { return; }
+      var p = "cmi.interactions." + interactions + ".";
+      var numeric = q.type === "numeric";
+      set(p + "id", interactionId(quiz, q.id));
+      set(p + "type", numeric ? "numeric" : "choice");
+      numbers.forEach(function (n, j) { set(p + "objectives." + j + ".id", objectiveId(n)); });
+      if (version === "1.2") {
+        set(p + "time", clock(now));
+        set(p + "weighting", points);
+        set(p + "correct_responses.0.pattern", numeric ? String(q.pattern[0] + (q.pattern[1] - q.pattern[0]) / 2) : q.pattern.join(","));
+        set(p + "student_response", numeric ? String(q.response).slice(0, 255) : q.response.join(","));
+        set(p + "result", q.correct ? "correct" : "wrong");
+        set(p + "latency", formatDuration(q.latency, "1.2"));
+      } else {
+        set(p + "timestamp", timestamp(now));
+        set(p + "weighting", points);
+        if (q.description) { set(p + "description", String(q.description).slice(0, 250)); }
+        set(p + "correct_responses.0.pattern", numeric ? q.pattern[0] + "[:]" + q.pattern[1] : q.pattern.join("[,]"));
+        if (!numeric) { set(p + "learner_response", q.response.join("[,]")); }
+        else if (isFinite(Number(q.number))) { set(p + "learner_response", String(q.number)); }
+        set(p + "result", q.correct ? "correct" : "incorrect");
+        set(p + "latency", formatDuration(q.latency, "2004"));
+      }
+      interactions += 1;
+    });
+    objectives.forEach(function (text, i) { // every objective, in order: index i is objective i + 1
+      var o = "cmi.objectives." + i + ".";
+      set(o + "id", objectiveId(i + 1));
+      var result = byObjective[i + 1];
+      if (!result) { return; }
+      var scaled = result[0] / result[1];
+      var status = scaled >= mastery ? "passed" : "failed";
+      if (version === "1.2") {
+        set(o + "score.raw", round(scaled * 100));
+        set(o + "score.min", 0);
+        set(o + "score.max", 100);
+        set(o + "status", status);
+      } else {
+        set(o + "description", String(text).slice(0, 250));
+        set(o + "score.scaled", round(scaled));
+        set(o + "score.raw", result[0]);
+        set(o + "score.min", 0);
+        set(o + "score.max", result[1]);
+        set(o + "success_status", status);
+        set(o + "completion_status", "completed");
+      }
+    });
   }
 
   function finish() {
@@ -326,7 +439,7 @@
     current = index;
     prevButton.disabled = index <= 0;
     nextButton.disabled = index >= links.length - 1;
-    position.textContent = "Page " + (index + 1) + " of " + links.length;
+    position.textContent = unit.t("position", { n: index + 1, total: links.length });
     links.forEach(function (a, i) {
       if (i === index) { a.setAttribute("aria-current", "page"); } else { a.removeAttribute("aria-current"); }
     });
@@ -350,6 +463,9 @@
     } catch (e) { /* file:// pages are opaque to each other: trust our own navigation */ }
     show(index);
     seen[index] = true;
+    unit.scope(frame, links);
+    unit.markSeen(links, seen);
+    unit.restoreQuiz(frame, answers);
     record();
   }
 
@@ -363,6 +479,12 @@
     var before = quizzes[key];
     // A retake never lowers what was recorded: the best result of each quiz counts.
     if (!before || raw / max >= Number(before[0]) / Number(before[1])) { quizzes[key] = [raw, max]; }
+    if (Array.isArray(d.answers)) {
+      var kept = {};
+      d.answers.forEach(function (q) { if (q && typeof q.id === "string") { kept[q.id] = q.response; } });
+      answers[String(d.quiz || "quiz")] = kept;
+      report(String(d.quiz || "quiz"), d.answers.filter(function (q) { return q && typeof q.id === "string"; }));
+    }
     record();
   }
 
@@ -371,7 +493,7 @@
   prevButton.addEventListener("click", user(function () { go(current - 1); }));
   nextButton.addEventListener("click", user(function () { go(current + 1); }));
   links.forEach(function (a, i) {
-    a.addEventListener("click", function (event) { event.preventDefault(); moved = true; go(i); });
+    a.addEventListener("click", function (event) { event.preventDefault(); moved = true; unit.closeList(); go(i); });
   });
   frame.addEventListener("load", framed);
   window.addEventListener("message", receive);

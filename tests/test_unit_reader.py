@@ -1,0 +1,245 @@
+"""Inside the LMS, as a learner: module 1's SCO of the bundled course in scorm-again.
+
+The learner reads part of module 1, answers its quiz and leaves; comes back and sees
+their answers, score and place; cannot reach module 2 from inside module 1's frame;
+the LMS holds one interaction per answered question, with its objectives, and the
+unit's objectives. Then the bar, in a frame 300 px high and on a 390 px phone.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from browser import serve
+from lms.harness import (
+    CMI,
+    SUFFIX,
+    calls_since,
+    close,
+    items,
+    launch,
+    require_scorm_again,
+    serve_lms,
+    unzip,
+    wait_seen,
+    watch_runtime,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+UNIT = "crowdsourcing-to-digital-labor"
+FOLDER = "01-crowdsourcing-to-digital-labor"
+BOOK_NAVIGATION = ".bd-sidebar-primary, .prev-next-footer, .search-button__button, .bd-header"
+
+
+def _unit_zip(built_course, version: str) -> Path:  # type: ignore[no-untyped-def]
+    return built_course.out / "scorm" / f"digital-labor-{UNIT}-{SUFFIX[version]}.zip"
+
+
+def _quiz(root: Path) -> list[tuple[str, list[int]]]:
+    """Each question of module 1's quiz with the objectives it assesses (from quiz.yml)."""
+    import yaml
+
+    data = yaml.safe_load((root / "modules" / FOLDER / "quiz.yml").read_text(encoding="utf-8"))
+    return [(q["id"], list(q.get("objectives", []))) for q in data["questions"]]
+
+
+def _objectives(root: Path) -> list[str]:
+    import yaml
+
+    data = yaml.safe_load((root / "modules" / FOLDER / "module.yml").read_text(encoding="utf-8"))
+    return list(data["objectives"])
+
+
+def _answer_right(content) -> str:  # type: ignore[no-untyped-def]
+    """Answer every question right through the page's controls; return the score shown."""
+    for fieldset in content.query_selector_all("form.ck-quiz fieldset.ck-question"):
+        if fieldset.get_attribute("data-type") == "numeric":
+            box = fieldset.query_selector("input")
+            box.fill(box.get_attribute("data-answer") or "")
+        else:
+            for choice in fieldset.query_selector_all("input"):
+                if choice.get_attribute("data-correct") == "true":
+                    choice.check()
+    content.click("form.ck-quiz [type=submit]")
+    return content.inner_text("form.ck-quiz .ck-score")
+
+
+def _checked(content) -> dict[str, list[str] | str]:  # type: ignore[no-untyped-def]
+    return content.evaluate(
+        """() => Object.fromEntries([...document.querySelectorAll('fieldset.ck-question')].map(f =>
+             [f.dataset.question, f.dataset.type === 'numeric' ? f.querySelector('input').value
+               : [...f.querySelectorAll('input:checked')].map(i => i.value).sort()]))"""
+    )
+
+
+def _shown(page, key: str):  # type: ignore[no-untyped-def]
+    """The content frame once it shows the page `key`, scoped to the unit."""
+    content = page.frame(name="ck-frame")
+    content.wait_for_url(f"**/{key}")
+    content.wait_for_selector("html[data-ck-unit]", state="attached")
+    return content
+
+
+def _outside_links(content) -> list[str]:  # type: ignore[no-untyped-def]
+    """Links of the framed page a learner can follow that lead to another module's page."""
+    return content.evaluate(
+        """() => [...document.querySelectorAll('a[href]')]
+             .filter(a => a.getClientRects().length > 0 && a.target !== '_blank')
+             .map(a => a.href).filter(h => /\\/modules\\/0[2-9]-/.test(h))"""
+    )
+
+
+def _interactions(cmi: dict, version: str) -> list[dict]:
+    block = cmi["interactions"]
+    rows = block.get("childArray", block) if isinstance(block, dict) else block
+    if isinstance(rows, dict):
+        rows = [rows[k] for k in sorted((k for k in rows if k.isdigit()), key=int)]
+    return list(rows)
+
+
+def _objective_rows(cmi: dict) -> list[dict]:
+    block = cmi["objectives"]
+    rows = block.get("childArray", block) if isinstance(block, dict) else block
+    if isinstance(rows, dict):
+        rows = [rows[k] for k in sorted((k for k in rows if k.isdigit()), key=int)]
+    return list(rows)
+
+
+@pytest.mark.parametrize("version", ["1.2", "2004"])
+def test_a_learner_inside_module_1_stays_there_and_is_remembered(
+    page, tmp_path: Path, built_course, version: str
+) -> None:
+    require_scorm_again()
+    pkg = unzip(_unit_zip(built_course, version), tmp_path / "pkg")
+    errors = watch_runtime(page)
+    questions = _quiz(built_course.root)
+    objectives = _objectives(built_course.root)
+    with serve_lms(tmp_path, pkg) as base:
+        page.goto(f"{base}/lms/lms.html")
+        (item,) = items((pkg / "imsmanifest.xml").read_bytes(), version)
+        start = launch(page, base, version, item)
+        sco = page.frame(name="sco")
+        keys = sco.eval_on_selector_all("#ck-pages a", "els => els.map(a => a.dataset.ckPage)")
+        quiz_index = next(i for i, k in enumerate(keys) if k.endswith("/quiz.html"))
+        wait_seen(page, version, 0, start)
+
+        # One navigation system: the book's sidebar, next/previous and search are gone.
+        content = page.frame(name="ck-frame")
+        hidden = content.eval_on_selector_all(
+            BOOK_NAVIGATION, "els => els.map(e => e.getClientRects().length === 0)"
+        )
+        assert hidden and all(hidden), hidden
+
+        # Read part of the module: every page on the way, and none leads into module 2.
+        reached = [0]
+        for index in (1, 2):
+            sco.click("#ck-next")
+            wait_seen(page, version, index, start)
+            reached.append(index)
+            content = page.frame(name="ck-frame")
+            assert _outside_links(content) == []
+        # The page that cites module 2 shows it as a reference, naming the module.
+        sco.click(".ck-bar summary")
+        counting = keys.index(f"modules/{FOLDER}/what-is-digital-labor.html")
+        sco.click(f"#ck-pages a >> nth={counting}")
+        assert sco.evaluate("document.querySelector('.ck-bar details').open") is False
+        content = _shown(page, keys[counting])
+        assert _outside_links(content) == []
+        outside = content.eval_on_selector_all(
+            ".ck-outside small", "els => els.map(e => e.textContent)"
+        )
+        assert any("Module 2" in text for text in outside), outside
+
+        # The quiz, answered right.
+        sco.click(".ck-bar summary")
+        sco.click(f"#ck-pages a >> nth={quiz_index}")
+        content = _shown(page, keys[quiz_index])
+        shown = _answer_right(content)
+        total = len(questions)
+        assert re.search(r"(\d+) out of \1 points", shown), shown
+        given = _checked(content)
+        result = f"cmi.interactions.{total - 1}.result"
+        page.wait_for_function(
+            "([m, el]) => window.lms.calls.some(c => c.method === m && c.args[0] === el)",
+            arg=[CMI[version]["set"], result],
+            timeout=15000,
+        )
+        stored = close(page, item, base)
+
+        # The LMS holds one interaction per answered question, with its objectives.
+        rows = _interactions(stored, version)
+        assert len(rows) == total
+        for row, (qid, numbers) in zip(rows, questions, strict=True):
+            assert row["id"].endswith(qid)
+            assert row["result"] == "correct"
+            ids = [o["id"] for o in _objective_rows(row)]
+            assert ids == [f"{UNIT}-objective-{n}" for n in numbers], (qid, ids)
+            pattern = _objective_rows({"objectives": row["correct_responses"]})[0]["pattern"]
+            assert pattern, qid
+            response = row["student_response"] if version == "1.2" else row["learner_response"]
+            assert response, qid
+        assessed = {n for _, numbers in questions for n in numbers}
+        objective_rows = _objective_rows(stored)
+        assert [o["id"] for o in objective_rows] == [
+            f"{UNIT}-objective-{n}" for n in range(1, len(objectives) + 1)
+        ]
+        for n, row in enumerate(objective_rows, 1):
+            status = row["status"] if version == "1.2" else row["success_status"]
+            assert status == (
+                "passed" if n in assessed else ("not attempted" if version == "1.2" else "unknown")
+            ), (n, row)
+
+        # Back again: the bar says what was scored and where they were, the frame is there,
+        # the answers are shown, and the pages seen are marked.
+        again = launch(page, base, version, item)
+        sco = page.frame(name="sco")
+        sco.wait_for_function(
+            "() => /You scored \\d+\\/\\d+ on/"
+            ".test(document.getElementById('ck-tracking').textContent)"
+        )
+        status = sco.inner_text("#ck-tracking")
+        assert f"{total}/{total}" in status or re.search(r"(\d+)/\1", status), status
+        assert f"page {quiz_index + 1} of {len(keys)}" in status, status
+        content = _shown(page, keys[quiz_index])
+        content.wait_for_selector("form.ck-quiz.ck-restored")
+        assert _checked(content) == given
+        assert re.search(r"(\d+) out of \1 points", content.inner_text("form.ck-quiz .ck-score"))
+        marked = sco.eval_on_selector_all(
+            "#ck-pages li.ck-was-seen a", "els => els.map(a => a.dataset.ckPage)"
+        )
+        assert set(marked) == {keys[i] for i in [*reached, counting, quiz_index]}
+        close(page, item, base)
+        assert calls_since(page, again)
+    assert errors == []
+
+
+@pytest.mark.parametrize(("width", "height"), [(390, 844), (1000, 300)])
+def test_the_bar_keeps_one_row_and_leaves_room_for_the_page(
+    browser, built_course, width: int, height: int
+) -> None:
+    pkg_zip = _unit_zip(built_course, "1.2")
+    with serve(unzip(pkg_zip, built_course.root.parent / f"bar-{width}x{height}")) as base:
+        context = browser.new_context(viewport={"width": width, "height": height})
+        page = context.new_page()
+        page.goto(f"{base}/scorm/launch-{UNIT}.html")
+        boxes = page.evaluate(
+            """() => {
+                 const box = el => el.getBoundingClientRect().toJSON();
+                 const of = id => box(document.getElementById(id));
+                 return {'ck-prev': of('ck-prev'), 'ck-position': of('ck-position'),
+                         'ck-next': of('ck-next'), 'ck-frame': of('ck-frame'),
+                         pages: box(document.querySelector('.ck-bar summary')),
+                         bar: box(document.querySelector('.ck-bar'))};
+               }"""
+        )
+        context.close()
+    row = [boxes[k] for k in ("ck-prev", "ck-position", "ck-next", "pages")]
+    middles = [b["top"] + b["height"] / 2 for b in row]
+    assert max(middles) - min(middles) < 8, boxes  # the controls on one row, together
+    assert all(b["right"] <= width for b in row), boxes
+    assert boxes["ck-next"]["left"] - boxes["ck-prev"]["right"] < 160, boxes
+    assert boxes["bar"]["height"] <= 80, boxes  # the bar leaves the frame the rest
+    assert boxes["ck-frame"]["height"] >= height - 80, boxes
