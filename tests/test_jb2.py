@@ -55,6 +55,7 @@ parts:
     chapters:
       - file: unit1/overview
       - file: unit1/numbers
+      - file: exercises/first-steps/doubling
   - caption: Going further
     chapters:
       - file: unit2/overview
@@ -91,9 +92,14 @@ def test_a_myst_yml_project_loads_into_the_same_course_model() -> None:
     assert course.config.course_id == "jb2-fixture"  # project.id
     assert course.config.scorm.mastery_score == 70  # the `coursekit:` section of myst.yml
     assert [(u.id, u.title, [p.path for p in u.pages]) for u in course.units] == [
-        ("first-steps", "First steps", ["unit1/overview.md", "unit1/numbers.ipynb"]),
+        (
+            "first-steps",
+            "First steps",
+            ["unit1/overview.md", "unit1/numbers.ipynb", "exercises/first-steps/doubling.ipynb"],
+        ),
         ("going-further", "Going further", ["unit2/overview.md"]),
     ]
+    assert [e.name for e in course.exercises] == ["first-steps/doubling"]
     assert course.unit("going-further").quiz == "unit2/quiz.yml"
     assert [q.id for q in course.quizzes] == ["further-quiz"]
     assert course.page("unit1/numbers.ipynb").kind is PageKind.NOTEBOOK
@@ -196,6 +202,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.skip("mystmd or Node.js missing")
     book = _copy(tmp_path_factory.mktemp("jb2"))
     result = run_cli("build", book, "--only", "scorm")
+    assert run_cli("build", book, "--only", "exercises").returncode == 0
     assert result.returncode == 0, result.stdout + result.stderr
     return book
 
@@ -361,6 +368,27 @@ def test_the_scorm_zips_of_a_jb2_course_pass_the_xsds(built: Path, version: str)
         }
         unit = next((u for u in want if f"-{u}-" in z.name), None)
         assert (want[unit] if unit else set().union(*want.values())) <= pages, z.name
+
+
+def test_no_solution_is_published(built: Path) -> None:
+    """The exercise page shows the student edition; only the teacher edition has the answer."""
+    out = built / "_build"
+    page = (out / "html" / "exercises" / "first-steps" / "doubling.html").read_text("utf-8")
+    assert "assert double(2) == 4" in page and "def double(x):" in page
+    holders = []
+    for file in out.rglob("*"):
+        rel = file.relative_to(out).as_posix()
+        if not file.is_file() or rel.startswith((".cache/", "exercises/teacher/")):
+            continue
+        data = file.read_bytes()
+        if file.suffix == ".zip":
+            with zipfile.ZipFile(file) as zf:
+                data = b"".join(zf.read(n) for n in zf.namelist())
+        if b"the-secret-answer" in data:
+            holders.append(rel)
+    assert holders == []
+    teacher = out / "exercises" / "teacher" / "first-steps" / "doubling.ipynb"
+    assert "the-secret-answer" in teacher.read_text(encoding="utf-8")
 
 
 # ------------------------------------------------------------------ the right door

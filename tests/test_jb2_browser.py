@@ -41,6 +41,7 @@ def test_the_jb2_site_has_no_axe_violations(full: Path, page) -> None:  # type: 
         "unit1/overview.html",
         "unit1/numbers.html",
         "unit2/overview.html",
+        "exercises/first-steps/doubling.html",
     }
     assert violations(page, full / "html") == {}
 
@@ -67,6 +68,7 @@ def test_a_whole_build_gives_cmi5_and_a_pdf_with_typeset_maths(full: Path) -> No
     for words in ("Welcome", "Euler’s identity", "Going further", "html-output", "Knuth"):
         assert words in text
     assert "\\[" not in text and "\\(" not in text and "e^{i" not in text
+    assert "def double(x):" in text and "the-secret-answer" not in text
 
 
 def test_the_quiz_of_a_jb2_unit_is_answered_and_scored(full: Path, page) -> None:  # type: ignore[no-untyped-def]

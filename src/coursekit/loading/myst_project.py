@@ -2,7 +2,8 @@
 
 A Jupyter Book 2 project has one file, `myst.yml`, where Jupyter Book 1.x had two
 (`_config.yml`, `_toc.yml`). Its `project:` section gives the metadata (`title`,
-`id`, `authors`), the bibliography (`bibliography:`) and the TOC (`toc:`, a list of
+`id`, `authors`), the bibliography (`bibliography:`), what is not part of the book
+(`exclude:`, as `_config.yml`'s `exclude_patterns`) and the TOC (`toc:`, a list of
 `{file}`, `{title, children}`, `{url, title}` and `{pattern}` entries, any of them
 with `children`). coursekit's own settings sit in a top-level `coursekit:` section
 (the same keys as under `_config.yml`'s `coursekit:`); mystmd 1.11 accepts it with a
@@ -48,6 +49,7 @@ PROJECT_SPEC: schema.Spec = {
     "authors": ANY,
     "bibliography": Field((list, str), describe="a list of .bib files"),
     "toc": LIST,
+    "exclude": LIST,
     "description": STR,
     "language": STR,
 }
@@ -125,6 +127,7 @@ def _config(
         cmi5=cmi5_settings(doc, ck.get("cmi5"), findings),
         pdf=jb1._pdf_settings(doc, ck.get("pdf", {}), findings),
         myst_extensions=frozenset({"colon_fence", "dollarmath", "amsmath", "deflist"}),
+        exclude_patterns=tuple(p for p in project.get("exclude", []) if isinstance(p, str)),
         units_from=jb1._units_from(doc, ck, findings),
         ignore=jb1._codes(doc, ("coursekit", "ignore"), ck.get("ignore", []), findings),
         waivers=jb1._waivers(doc, ck.get("per_file_ignores", {}), findings),

@@ -34,11 +34,12 @@ import yaml
 from coursekit.book.engine import BookRequest, BookResult
 from coursekit.book.mystmd.render import PageContext, render_page, render_references
 from coursekit.errors import BuildError
-from coursekit.model import Course
+from coursekit.model import EXERCISES_DIR, Course, is_exercise
 from coursekit.quiz.render import render_quiz
 
 SRC, TEMPLATE, HTML = "src", "template", "html"
 INPUTS_FILE = "inputs.json"
+KEY_FILE = "key.txt"  # what the work folder was built with (`BookRequest.key`)
 PRINT_PAGE = "print.html"
 QUIZ_ASSETS = ("coursekit-quiz.js", "coursekit-quiz.css")
 TEMPLATE_YML = "jtex: v1\ntitle: coursekit, no theme (coursekit renders the pages)\n"
@@ -106,6 +107,11 @@ def myst_command() -> list[str]:
 def _myst_site(request: BookRequest) -> MystSite:
     course, work = request.course, request.work
     src, template = work / SRC, work / TEMPLATE
+    key_file = work / KEY_FILE
+    if not key_file.is_file() or key_file.read_text(encoding="utf-8") != request.key:
+        shutil.rmtree(src, ignore_errors=True)  # built with other tools: start afresh
+        work.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(request.key, encoding="utf-8")
     template.mkdir(parents=True, exist_ok=True)
     (template / "template.yml").write_text(TEMPLATE_YML, encoding="utf-8")
     copied = _sync(course.root, src, request.exclude)
@@ -165,6 +171,12 @@ def _sync(root: Path, dest: Path, exclude: Sequence[str]) -> list[str]:
             wanted.append(path)
             source, target = Path(folder) / name, dest / path
             st = source.stat()
+            if is_exercise(path):  # mystmd only ever sees the student edition
+                student = student_text(path, source.read_text(encoding="utf-8"))
+                if not target.is_file() or target.read_text(encoding="utf-8") != student:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_text(student, encoding="utf-8")
+                continue
             if target.is_file():
                 tt = target.stat()
                 if tt.st_size == st.st_size and int(tt.st_mtime) == int(st.st_mtime):
@@ -182,6 +194,39 @@ def _sync(root: Path, dest: Path, exclude: Sequence[str]) -> list[str]:
             if path not in keep and path != "myst.yml":
                 (Path(folder) / name).unlink()
     return wanted
+
+
+def student_text(path: str, text: str) -> str:
+    """The student edition of exercise `path` in its own format (a notebook, or a MyST
+    Markdown notebook); an exercise that cannot be read is never passed on as it is."""
+    import jupytext
+
+    from coursekit.exercises.editions import student_edition
+    from coursekit.loading.notebooks import read_notebook
+
+    empty: dict[str, Any] = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    name = path.removeprefix(f"{EXERCISES_DIR}/").rsplit(".", 1)[0]
+    if path.endswith(".md"):
+        try:
+            nb = jupytext.writes(jupytext.reads(text, fmt="md:myst"), fmt="ipynb")
+        except Exception:  # unreadable: it may hold solutions
+            return "# (exercise)\n"
+        read, _ = read_notebook(path, nb)
+        student, _ = student_edition(_thawed(read.data) if read else empty, name)
+        out: str = jupytext.writes(jupytext.reads(json.dumps(student), fmt="ipynb"), fmt="md:myst")
+        return out
+    read, _ = read_notebook(path, text)
+    student, _ = student_edition(_thawed(read.data) if read else empty, name)
+    return json.dumps(student, indent=1, ensure_ascii=False) + "\n"
+
+
+def _thawed(value: Any) -> Any:
+    """A plain, changeable copy of the model's read-only notebook data."""
+    if isinstance(value, Mapping):
+        return {k: _thawed(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_thawed(v) for v in value]
+    return value
 
 
 def _write_myst_yml(course: Course, target: Path, template: Path) -> None:
