@@ -9,6 +9,7 @@ footnote. mystmd (`pip install mystmd`) runs offline on the system's Node.js.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -18,12 +19,13 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import yaml
 
 from conftest import run_cli
 from coursekit.book import engine_for
 from coursekit.book.mystmd.render import PageContext, render_page
 from coursekit.loading import load_course
-from coursekit.model import PageKind
+from coursekit.model import Course, PageKind
 from coursekit.packages.scorm.manifest import SCHEMES
 from coursekit.packages.scorm.validate import check_rules, validate_manifest
 
@@ -345,6 +347,54 @@ def test_dropdowns_tabs_cards_exercises_and_proofs_render(tmp_path: Path) -> Non
     assert ctx.warnings == [
         "index.md: coursekit cannot render MyST node type mystDirective 'quiz'; shown as is"
     ]
+    assert "It is 2." in out
+    # `coursekit: solutions: hide`: the solution is left out, the exercise stays.
+    hidden = render_page(data["mdast"], PageContext("index", {}, {}, hide_solutions=True))
+    assert "It is 2." not in hidden and "Add 1 and 1." in hidden
+
+
+@needs_myst
+def test_the_bundled_course_converted_by_myst_init_has_the_same_units_and_checks_clean(
+    tmp_path: Path,
+) -> None:
+    """mystmd's own upgrade of a Jupyter Book 1.x book (`myst init`, answered yes) turns
+    the bundled course into a JB2 project; with coursekit's section moved into
+    myst.yml, it checks clean and has the same units, pages and quizzes."""
+    repo = Path(__file__).resolve().parent.parent
+    book = tmp_path / "course"
+    book.mkdir()
+    for name in ("_config.yml", "_toc.yml", "intro.md", "glossary.md", "bibliography.md"):
+        shutil.copy2(repo / name, book / name)
+    for name in ("references.bib", "_static", "modules", "exercises"):
+        source = repo / name
+        if source.is_dir():
+            shutil.copytree(source, book / name, ignore=shutil.ignore_patterns("_build"))
+        elif source.is_file():
+            shutil.copy2(source, book / name)
+    done = subprocess.run(
+        [str(MYST), "init", "--project"],
+        cwd=book,
+        input="Y\n",
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "NO_UPDATE_NOTIFIER": "1"},
+    )
+    assert done.returncode == 0 and (book / "myst.yml").is_file(), done.stdout + done.stderr
+    assert not (book / "_config.yml").exists()  # kept by mystmd as ._config.yml.bak
+    ours = yaml.safe_load((repo / "_config.yml").read_text(encoding="utf-8"))["coursekit"]
+    with (book / "myst.yml").open("a", encoding="utf-8") as f:
+        f.write(yaml.safe_dump({"coursekit": ours}, allow_unicode=True))
+    jb2, jb1 = load_course(book).course, load_course(repo).course
+    assert jb2.config is not None and jb2.config.path == "myst.yml"
+
+    def shape(course: Course) -> list[tuple[str, str, list[str], str | None]]:
+        return [(u.id, u.title, [p.path for p in u.pages], u.quiz) for u in course.units]
+
+    assert shape(jb2) == shape(jb1) and len(jb2.units) == 4
+    assert [q.id for q in jb2.quizzes] == [q.id for q in jb1.quizzes]
+    result = run_cli("check", book)
+    assert (result.returncode, _findings(result.stdout)) == (0, []), result.stdout
 
 
 @pytest.mark.parametrize("version", ["1.2", "2004"])

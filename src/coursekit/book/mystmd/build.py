@@ -283,7 +283,8 @@ def _page_body(
     course: Course | None = None,
 ) -> tuple[str, str]:
     quiz = _quiz_renderer(course, path, docname) if course is not None else None
-    ctx = PageContext(docname, site.slugs, media, where=path, quiz=quiz)
+    hide = _solutions_hidden(course) if course is not None else True
+    ctx = PageContext(docname, site.slugs, media, where=path, quiz=quiz, hide_solutions=hide)
     body = render_page(data.get("mdast") or {}, ctx)
     refs = data.get("references") or {}
     body += render_references(refs.get("cite") or {})
@@ -291,6 +292,12 @@ def _page_body(
     front = data.get("frontmatter") or {}
     title = str(front.get("title") or docname.rsplit("/", 1)[-1])
     return body, title
+
+
+def _solutions_hidden(course: Course) -> bool:
+    """`coursekit: solutions: hide` in myst.yml: the {solution} blocks are not published."""
+    section = course.config.raw.get("coursekit") if course.config is not None else None
+    return isinstance(section, Mapping) and section.get("solutions") == "hide"
 
 
 def _quiz_renderer(course: Course, path: str, docname: str) -> Any:

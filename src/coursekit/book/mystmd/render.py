@@ -59,6 +59,7 @@ class PageContext:
     where: str = ""  # the course file, for the warnings
     # A ```{quiz} directive's argument → the quiz's HTML (None: not a quiz coursekit has).
     quiz: Callable[[str], str | None] | None = None
+    hide_solutions: bool = False  # `coursekit: solutions: hide`: {solution} blocks left out
 
     def href(self, site_path: str) -> str:
         """`site_path` (from the site's root) relative to this page."""
@@ -340,6 +341,8 @@ def _target(node: Node, ctx: PageContext) -> str:
 def _titled(node: Node, ctx: PageContext) -> str:
     """An exercise, a solution or a proof (theorem, lemma…): a titled, numbered box."""
     kind = str(node.get("type"))
+    if kind == "solution" and ctx.hide_solutions:
+        return ""
     sub = str(node.get("kind") or "")
     name = (sub or kind).capitalize()
     kids: list[Any] = list(node.get("children") or [])
