@@ -117,3 +117,52 @@ def test_a_notebook_nested_too_deeply_is_a_check_error(tmp_path: Path, where: st
     _clean(check, f"{NOTEBOOK}:1:1: CK201", "levels deep")
     build = run_cli("build", root)
     _clean(build, f"{NOTEBOOK}:1:1: CK201")
+
+
+def test_a_build_lists_the_checks_warnings_briefly(tmp_path: Path) -> None:
+    root = make_course(tmp_path / "course", {})
+    images = "".join(f"![](pic{i}.png)\n\n" for i in range(8))
+    module = root / "modules" / "01-demo"
+    (module / "overview.md").write_text(f"# Demo\n\n{images}", encoding="utf-8")
+    png = (REPO / "tests/fixtures/bad/page-no-alt").rglob("*.png")
+    data = next(png).read_bytes()
+    for i in range(8):
+        (module / f"pic{i}.png").write_bytes(data)
+    result = run_cli("build", root, "--only", "html", "--no-execute")
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if " CK303 " in line]
+    assert len(lines) == 5
+    assert "… and 3 more (0 error(s), 8 warning(s) in all)" in result.stdout
+    assert f"`coursekit check {root}` lists them all" in result.stdout
+
+
+def test_a_failure_a_warning_explains_points_to_it(tmp_path: Path) -> None:
+    root = make_course(tmp_path / "course", {"calc": ("x = 1", "print(x + 1)")})
+    nb = json.loads((root / NOTEBOOK).read_text(encoding="utf-8"))
+    del nb["cells"][1]["outputs"]  # the schema rejects the cell: CK202, a warning
+    (root / NOTEBOOK).write_text(json.dumps(nb), encoding="utf-8")
+    result = run_cli("build", root, "--only", "html")
+    _clean(result, f"error: {NOTEBOOK}:", "CK202")
+    pointer = next(line for line in result.stderr.splitlines() if "the check warned" in line)
+    assert f"{NOTEBOOK}:1:95: CK202 cell 2" in pointer
+
+
+@pytest.mark.parametrize("name", ["bad\nname", "tab\there", "esc\x1b[31mred"])
+def test_a_file_name_with_a_control_character_gives_one_line_findings(
+    tmp_path: Path, name: str
+) -> None:
+    root = make_course(tmp_path / "course", {})
+    module = root / "modules" / "01-demo"
+    (module / f"{name}.md").write_text("no heading\n\n![](missing.png)\n", encoding="utf-8")
+    toc = root / "_toc.yml"
+    quoted = json.dumps(f"modules/01-demo/{name}")
+    toc.write_text(
+        toc.read_text(encoding="utf-8") + f"        sections:\n          - file: {quoted}\n",
+        encoding="utf-8",
+    )
+    result = run_cli("check", root)
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert len(lines) == 3, lines
+    escaped = repr(name)[1:-1]
+    assert all(line.startswith(f"modules/01-demo/{escaped}.md:") for line in lines), lines

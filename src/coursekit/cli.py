@@ -232,9 +232,39 @@ def build(
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         summary = build_course(path, options, reporter)
+    except Exception as exc:  # a CourseKitError, or a bug (named by _clean_errors)
+        reporter.close()
+        _warnings_behind(path, options, str(exc))
+        raise
     finally:
         reporter.close()
-    _print_summary(summary)
+    _print_summary(summary, path)
+
+
+SHOWN_WARNINGS = 5  # a build lists this many of the check's warnings; `check` lists all
+
+
+def _warnings_behind(path: Path, options: Any, error: str) -> None:
+    """Before a failed build's error: the check's warnings about the files the error
+    names (one may explain it: a cell dropped as invalid, then a NameError), and how
+    many others there are."""
+    from coursekit.findings import Severity
+
+    if "build stopped by the checks" in error:
+        return  # the check's own report, warnings included
+    course, found = check_course(path)
+    kept = reported(course, found, options.select, options.ignore)
+    warned = [f for f in kept if f.severity is Severity.WARNING]
+    related = [f for f in warned if f.path and f.path in error]
+    for finding in related[:SHOWN_WARNINGS]:
+        line = findings.format_findings([finding])
+        click.secho(f"the check warned, which may explain the error below: {line}", err=True)
+    others = len(warned) - len(related[:SHOWN_WARNINGS])
+    if others:
+        click.echo(
+            f"the check found {others} other warning(s); `coursekit check {path}` lists them",
+            err=True,
+        )
 
 
 def _interrupt(signum: int, frame: Any) -> None:
@@ -384,9 +414,18 @@ class _TerminalReporter:
             self._drawn = False
 
 
-def _print_summary(summary: Any) -> None:
+def _print_summary(summary: Any, path: Path | None = None) -> None:
     if summary.findings:
-        click.echo(findings.format_findings(summary.findings))
+        # Briefly: the first few, a count and where to see them all (`coursekit check`).
+        shown = summary.findings[:SHOWN_WARNINGS]
+        click.echo(findings.format_findings(shown))
+        if len(summary.findings) > len(shown):
+            where = f" {path}" if path is not None else ""
+            click.echo(
+                f"… and {len(summary.findings) - len(shown)} more "
+                f"({findings.summary(summary.findings)} in all); "
+                f"`coursekit check{where}` lists them all"
+            )
     for warning in summary.book_warnings:
         click.secho(f"book: {warning}", fg="yellow", err=True)
     if summary.up_to_date:

@@ -170,7 +170,17 @@ def format_findings(findings: Sequence[Finding], fmt: str = "text") -> str:
         return json.dumps([asdict(f) for f in findings], indent=2, ensure_ascii=False)
     if fmt == "github":
         return "\n".join(_github(f) for f in findings)
-    return "\n".join(f"{f.path}:{f.line}:{f.col}: {f.code} {f.message}" for f in findings)
+    return "\n".join(
+        f"{one_line(f.path)}:{f.line}:{f.col}: {f.code} {one_line(f.message)}" for f in findings
+    )
+
+
+def one_line(text: str) -> str:
+    """`text` with its control characters escaped (`\\n`, `\\t`, `\\x1b`…), so a file name
+    or value holding a line break or a terminal escape stays on one line, as itself."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
 
 
 def _github(f: Finding) -> str:

@@ -285,7 +285,13 @@ def _task(
 ) -> dict[str, Any]:
     """What a worker needs to run `rel`: the notebook as read (text formats included)."""
     path = tmp / (rel.replace("/", "__") + ".ipynb")
-    nbformat.write(nb, path)
+    try:
+        nbformat.write(nb, path)
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:  # a cell lacks a field
+        raise BuildError(
+            f"{rel}: the notebook cannot be run as it is, nbformat rejects it "
+            f"({type(exc).__name__}: {exc}); `coursekit check` names the invalid cell (CK202)"
+        ) from None
     return {
         "path": str(path),
         "cwd": "" if settings.run_in_temp else str((root / rel).parent),
