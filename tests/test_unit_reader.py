@@ -8,7 +8,9 @@ unit's objectives. Then the bar, in a frame 300 px high and on a 390 px phone.
 
 from __future__ import annotations
 
+import json
 import re
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -243,3 +245,134 @@ def test_the_bar_keeps_one_row_and_leaves_room_for_the_page(
     assert boxes["ck-next"]["left"] - boxes["ck-prev"]["right"] < 160, boxes
     assert boxes["bar"]["height"] <= 80, boxes  # the bar leaves the frame the rest
     assert boxes["ck-frame"]["height"] >= height - 80, boxes
+
+
+def test_the_largest_unit_keeps_everything_within_scorm12s_4096_characters(
+    page, tmp_path: Path, built_course
+) -> None:
+    """Every page seen and every question answered at its longest (all boxes ticked, a long
+    number typed): the 1.2 suspend_data still holds the answers, and they come back."""
+    require_scorm_again()
+    units = sorted(
+        (p.parent for p in (built_course.root / "modules").glob("*/quiz.yml")),
+        key=lambda d: (len(list(d.glob("*.md")) + list(d.glob("*.ipynb"))), len(_quiz_of(d))),
+    )
+    largest = units[-1]
+    pkg = unzip(built_course.out / "scorm" / "digital-labor-scorm12.zip", tmp_path / "pkg")
+    with serve_lms(tmp_path, pkg) as base:
+        page.goto(f"{base}/lms/lms.html")
+        item = next(
+            i
+            for i in items((pkg / "imsmanifest.xml").read_bytes(), "1.2")
+            if (pkg / i.launch).read_text(encoding="utf-8").count(f"modules/{largest.name}/") > 0
+        )
+        start = launch(page, base, "1.2", item)
+        sco = page.frame(name="sco")
+        keys = sco.eval_on_selector_all("#ck-pages a", "els => els.map(a => a.dataset.ckPage)")
+        for index, key in enumerate(keys):
+            if index:
+                sco.click("#ck-next")
+            content = _shown(page, key)
+            wait_seen(page, "1.2", index, start)
+            if content.query_selector("form.ck-quiz"):
+                for box in content.query_selector_all("fieldset.ck-question input"):
+                    if box.get_attribute("type") == "text":
+                        box.fill("-123456789.987654321")
+                    else:
+                        box.check()  # radios: the last one stays; checkboxes: all of them
+                content.click("form.ck-quiz [type=submit]")
+                content.wait_for_selector("form.ck-quiz.ck-submitted")
+                page.wait_for_function(
+                    "() => window.lms.calls.some(c => c.method === 'LMSSetValue'"
+                    " && c.args[0] === 'cmi.suspend_data'"
+                    " && JSON.parse(c.args[1]).a)"
+                )
+        stored = close(page, item, base)
+        text = stored["suspend_data"]
+        assert len(text) <= 4096, len(text)
+        data = json.loads(text)
+        assert data["seen"] == "1" * len(keys)
+        assert len(next(iter(data["a"].values()))) == len(_quiz_of(largest))
+        print(f"{largest.name}: suspend_data {len(text)} of 4096 characters")
+
+        launch(page, base, "1.2", item)
+        content = _shown(page, next(k for k in keys if k.endswith("/quiz.html")))
+        content.wait_for_selector("form.ck-quiz.ck-restored")
+        assert content.input_value("fieldset[data-type=numeric] input") == "-123456789.987654321"
+
+
+def _quiz_of(unit: Path) -> list[dict]:
+    import yaml
+
+    return list(yaml.safe_load((unit / "quiz.yml").read_text(encoding="utf-8"))["questions"])
+
+
+def test_the_bar_speaks_the_books_language(tmp_path: Path, page) -> None:
+    """French words from the one catalogue; a language it lacks reads English."""
+    from coursekit.packages.scorm.launch import LaunchPage, render
+
+    unit = LaunchPage("u", "Unité", (("modules/u/a.html", "A"), ("modules/u/b.html", "B")))
+    (tmp_path / "scorm").mkdir()
+    runtime = Path(str(resources.files("coursekit.packages.scorm") / "runtime"))
+    for name in ("coursekit-unit.js", "coursekit-scorm.js", "coursekit-scorm.css"):
+        (tmp_path / "scorm" / name).write_bytes((runtime / name).read_bytes())
+    for language, words in (
+        ("fr-FR", ("Précédent", "Suivant", "Page 1 sur 2")),
+        ("tlh", ("Previous", "Next", "Page 1 of 2")),
+    ):
+        html = render(unit, "1.2", 80, language, "c")
+        (tmp_path / "scorm" / f"launch-{language}.html").write_text(html, encoding="utf-8")
+        with serve(tmp_path) as base:
+            page.goto(f"{base}/scorm/launch-{language}.html")
+            page.wait_for_function("() => document.getElementById('ck-position').textContent")
+            shown = (
+                page.inner_text("#ck-prev"),
+                page.inner_text("#ck-next"),
+                page.inner_text("#ck-position"),
+            )
+        assert shown == words, language
+
+
+@pytest.fixture(scope="module")
+def quiz_rule_zips(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small cmi5 test course, its quiz unit set to `completion: quiz`, as SCORM zips."""
+    from conftest import run_cli
+    from lrs.course import make_cmi5_course
+
+    root = make_cmi5_course(tmp_path_factory.mktemp("rule") / "course")
+    with (root / "modules" / "01-reading" / "module.yml").open("a", encoding="utf-8") as f:
+        f.write("completion: quiz\n")
+    result = run_cli("build", root, "--only", "scorm", cwd=root)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return root / "_build" / "scorm"
+
+
+@pytest.mark.parametrize("version", ["1.2", "2004"])
+def test_a_unit_completed_by_its_quiz_needs_not_every_page(
+    page, tmp_path: Path, quiz_rule_zips: Path, version: str
+) -> None:
+    require_scorm_again()
+    (zip_path,) = quiz_rule_zips.glob(f"*-reading-{SUFFIX[version]}.zip")
+    pkg = unzip(zip_path, tmp_path / "pkg")
+    with serve_lms(tmp_path, pkg) as base:
+        page.goto(f"{base}/lms/lms.html")
+        (item,) = items((pkg / "imsmanifest.xml").read_bytes(), version)
+        start = launch(page, base, version, item)
+        sco = page.frame(name="sco")
+        keys = sco.eval_on_selector_all("#ck-pages a", "els => els.map(a => a.dataset.ckPage)")
+        quiz = next(i for i, k in enumerate(keys) if k.endswith("/quiz.html"))
+        wait_seen(page, version, 0, start)
+        sco.click(".ck-bar summary")
+        sco.click(f"#ck-pages a >> nth={quiz}")  # straight to the quiz: page 2 is never read
+        content = _shown(page, keys[quiz])
+        _answer_right(content)
+        page.wait_for_function(
+            "([m, el]) => window.lms.calls.some(c => c.method === m && c.args[0] === el)",
+            arg=[CMI[version]["set"], "cmi.interactions.2.result"],
+        )
+        stored = close(page, item, base)
+    assert json.loads(stored["suspend_data"])["seen"].count("0") == len(keys) - 2
+    if version == "1.2":
+        assert stored["core"]["lesson_status"] == "passed"
+    else:
+        assert (stored["completion_status"], stored["success_status"]) == ("completed", "passed")
