@@ -62,6 +62,10 @@ SPECIALS = [
     "{" * 500,
     "x" * 100_000,
     "```{download} ../../../../etc/passwd\n```",
+    "```{literalinclude} ../../../../etc/passwd\n```",
+    "```{include} /dev/zero\n```",
+    "```{csv-table} t\n:file: ../../x.csv\n```",
+    "```{raw} html\n:url: javascript:alert(1)\n```",
     "{download}`x <../../../outside>`",
     "$$\n\\begin{x}",
     "<script>alert(1)</script>",
@@ -179,3 +183,73 @@ def test_check_course_survives_mutated_course_files(tmp_path: Path) -> None:
     print(f"{done} rounds in {total:.1f} s, slowest {slowest:.2f} s, {len(failures)} failures")
     assert failures == [], "\n".join(failures)
     assert done >= MIN_ROUNDS, f"only {done} rounds in {BUDGET} s: check_course got slow"
+
+
+# Targets a directive that reads a file may name, and whether the book may read it.
+READ_TARGETS: list[tuple[str, bool]] = [
+    ("ok.txt", True),
+    ("./ok.txt", True),
+    ("/MODULE/ok.txt", True),
+    ("../../../../etc/passwd", False),
+    ("/../outside.txt", False),
+    ("/dev/zero", False),
+    ("/proc/self/environ", False),
+    ("link-out.txt", False),
+    ("fifo.txt", False),
+    ("no-such-file.txt", False),
+    ("sub", False),
+    ("sub\\ok.txt", False),
+    ("https://example.com/x.txt", False),
+    ("javascript:alert(1)", False),
+    ("/exercises/01-crowdsourcing-to-digital-labor/effective-hourly-rate.ipynb", False),
+]
+
+
+def test_every_directive_that_reads_a_file_is_confined(tmp_path: Path) -> None:
+    """Each directive and option of `coursekit.loading.reads` with each kind of target:
+    the check never raises, and it reports CK308/CK309 at the directive's line exactly
+    when the target is not a regular file inside the course (and outside exercises/)."""
+    import os
+
+    from coursekit.loading.reads import DIRECTIVE_READS
+
+    root = _course(tmp_path / "course")
+    module = root / MODULE
+    (module / "ok.txt").write_text("fine\n", encoding="utf-8")
+    (module / "sub").mkdir()
+    (tmp_path / "outside.txt").write_text("secret\n", encoding="utf-8")
+    (module / "link-out.txt").symlink_to(tmp_path / "outside.txt")
+    os.mkfifo(module / "fifo.txt")
+    page = module / "overview.md"
+    original = page.read_text(encoding="utf-8")
+    rng = random.Random(20261206)
+    cases = [
+        (name, option, target, ok)
+        for name, options in DIRECTIVE_READS.items()
+        for option in options
+        for target, ok in READ_TARGETS
+    ]
+    rng.shuffle(cases)
+    blocks, expected = [], {}
+    line = original.count("\n") + 2
+    for name, option, target, ok in cases:
+        target = target.replace("/MODULE", "/" + MODULE)
+        head = f"```{{{name}}} {target}" if option == "" else f"```{{{name}}} ok.txt"
+        body = [] if option == "" else [f":{option}: {target}"]
+        block = [head, *body, "```", ""]
+        expected[line] = (name, option, target, ok)
+        blocks.append("\n".join(block))
+        line += len(block)
+    page.write_text(original + "\n" + "\n".join(blocks), encoding="utf-8")
+    with _time_limit(30, "confinement fuzz"):
+        _, found = check_course(root)
+    flagged = {
+        f.line for f in found if f.path.endswith("overview.md") and f.code in ("CK308", "CK309")
+    }
+    wrong = [
+        f"line {at}: {{{name}}} {option or 'argument'} {target!r}: "
+        + ("flagged" if at in flagged else "not flagged")
+        for at, (name, option, target, ok) in sorted(expected.items())
+        if (at in flagged) == ok and not (name in ("mermaid", "graphviz", "plantuml") and ok)
+    ]
+    assert wrong == []

@@ -18,7 +18,7 @@ from typing import Any
 from coursekit.findings import Finding, make
 from coursekit.formats import schema
 from coursekit.formats.links import Files
-from coursekit.formats.schema import ANY, LIST, MAP, REQ_STR, STR, Field
+from coursekit.formats.schema import ANY, LIST, MAP, REQ_STR, Field
 from coursekit.formats.yamlfile import Key, YamlDoc, read_yaml
 from coursekit.model import PAGE_SUFFIXES, Toc, TocEntry, TocPart
 
