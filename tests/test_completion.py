@@ -172,3 +172,7 @@ def test_2004_items_list_the_units_objectives_by_the_ids_the_runtime_reports(
     )
     # `cmi.objectives.n.id` in coursekit-scorm.js: "<unit id>-objective-<n>"
     assert [o.get("objectiveID") for o in objectives] == ["first-steps-objective-1"]
+    runtime = Path(__file__).resolve().parent.parent / "src/coursekit/packages/scorm/runtime"
+    assert 'moduleId + "-objective-" + number' in (runtime / "coursekit-scorm.js").read_text(
+        encoding="utf-8"
+    )
