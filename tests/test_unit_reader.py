@@ -196,7 +196,7 @@ def test_a_learner_inside_module_1_stays_there_and_is_remembered(
 
         # Back again: the bar says what was scored and where they were, the frame is there,
         # the answers are shown, and the pages seen are marked.
-        again = launch(page, base, version, item)
+        launch(page, base, version, item)
         sco = page.frame(name="sco")
         sco.wait_for_function(
             "() => /You scored \\d+\\/\\d+ on/"
@@ -214,7 +214,15 @@ def test_a_learner_inside_module_1_stays_there_and_is_remembered(
         )
         assert set(marked) == {keys[i] for i in [*reached, counting, quiz_index]}
         close(page, item, base)
-        assert calls_since(page, again)
+    # No call the LMS refused, in either session (2004's GetValue of an element never set
+    # answers "" with 403: an empty value, as on a first launch).
+    refused = [
+        c
+        for c in calls_since(page, start)
+        if (c["error"] != "0" or c["result"] == "false")
+        and not (c["method"] == "GetValue" and c["error"] == "403")
+    ]
+    assert refused == []
     assert errors == []
 
 
