@@ -390,6 +390,11 @@ def test_many_cells_that_catch_the_alarm_get_one_budget_from_the_course(tmp_path
         )
     write(tmp_path / "class" / "slow" / "rates.ipynb", nb)
     write(tmp_path / "class" / "right" / "rates.ipynb", hostile.student(hostile.RIGHT))
+    write(tmp_path / "class" / "loops" / "rates.ipynb", hostile.student("    while True: pass"))
+    # A module named by the submission is imported by the tests' process: only one the
+    # course imports (`this` would print, `antigravity` open a browser).
+    trick = hostile.with_cell("import types\nhourly_rate = types.ModuleType('this')")
+    write(tmp_path / "class" / "module-trick" / "rates.ipynb", trick)
     out = tmp_path / "grades.csv"
     result = run_cli(
         "exercises", "grade", tmp_path / "class", "--course", GOOD, "-o", out,
@@ -401,6 +406,12 @@ def test_many_cells_that_catch_the_alarm_get_one_budget_from_the_course(tmp_path
     assert "stopped after 40 s (the submission's wall-clock limit)" in rows["slow"]["note"]
     assert "not run" in rows["slow"]["tests"] and rows["slow"]["points"] == "0"
     assert rows["right"]["points"] == "2"
+    # A test that runs out of time says so; the submission is stuck, so the rest is not run.
+    loops = rows["loops"]["tests"]
+    assert "rates-tests: timed out (0/1) - did not finish within the 2 s timeout" in loops
+    assert "rates-zero: not run (0/1) - the submission stopped answering" in loops
+    assert "does not import 'this'" in rows["module-trick"]["tests"]
+    assert rows["module-trick"]["points"] == "0"
 
 
 def test_the_bundled_course_grades_its_own_solutions_with_full_marks(tmp_path):

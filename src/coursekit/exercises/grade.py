@@ -28,6 +28,7 @@ submissions folder is `<student id>.ipynb` (its exercise from its metadata).
 
 from __future__ import annotations
 
+import ast
 import csv
 import io
 import json
@@ -152,6 +153,7 @@ class CourseTests:
     questions: tuple[Question, ...] = ()
     cells: int = 1  # code cells of the teacher's notebook: the time budget's measure
     teacher: dict[str, Any] = field(default_factory=dict)
+    modules: tuple[str, ...] = ()  # top-level modules its code imports
 
 
 class Malformed(ValueError):
@@ -247,7 +249,26 @@ def course_tests(exercise: Exercise) -> CourseTests:
         tuple(questions),
         code_cells,
         teacher,
+        imported_modules(teacher),
     )
+
+
+def imported_modules(nb: dict[str, Any]) -> tuple[str, ...]:
+    """The top-level modules the notebook's code cells import (`import pandas as pd`)."""
+    found: set[str] = set()
+    for cell in nb.get("cells", []):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        try:
+            tree = ast.parse(source_of(cell))
+        except (SyntaxError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found.update(a.name.split(".")[0] for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found.add(node.module.split(".")[0])
+    return tuple(sorted(found))
 
 
 def _is_written(cell: dict[str, Any]) -> bool:
@@ -382,7 +403,8 @@ def grade_notebook(
     order = list(tests.sources)
     cells, missing = job_cells(nb, tests)
     budget = limits.notebook_seconds(timeout, tests.cells + len(order))
-    job = Job(cells, {n: tests.sources[i] for n, i in enumerate(order)}, timeout, budget)
+    sources = {n: tests.sources[i] for n, i in enumerate(order)}
+    job = Job(cells, sources, timeout, budget, tests.modules)
     result = executor.grade(job)
     results = []
     for n, cell_id in enumerate(order):

@@ -284,6 +284,7 @@ class Job:
     tests: dict[int, str]
     timeout: int
     budget: int
+    modules: tuple[str, ...] = ()  # what the course's notebook imports: the tests may use them
 
 
 class SandboxExecutor:
@@ -362,6 +363,7 @@ def run_job(job: Job, limits: Limits, sandboxed: bool) -> JobResult:
                 tester_proc,
                 {
                     "tests": [{"n": n, "source": src} for n, src in job.tests.items()],
+                    "modules": list(job.modules),
                     "timeout": job.timeout,
                     "from_submission": to_test_r,
                     "to_submission": to_sub_w,

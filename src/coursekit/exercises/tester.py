@@ -28,11 +28,12 @@ from contextlib import suppress
 from coursekit.exercises.wire import Decoder, WireError, encode  # sent: wire.py's text comes first
 
 MAX_LINE = 256 * 1024**2
-_STATE = {"in": -1, "out": -1, "buffer": b"", "next": 0, "waiting": False, "notes": 0}
+_STATE = {"in": -1, "out": -1, "buffer": b"", "next": 0, "notes": 0}
 # Exceptions standing for the submission's, kept so that their ids stay theirs.
 _FROM_SUBMISSION: list[BaseException] = []
 _TEST_NAMES: dict[str, object] = {}  # names the tests themselves defined, kept for later tests
 _DEFINED: list[str] = []  # those the last test defined
+_MODULES: set[str] = set()  # top-level modules the course's notebook imports
 
 
 class SubmissionGone(Exception):
@@ -134,8 +135,13 @@ def _encode(value):
 
 
 def _module(name):
+    """A module the submission's value names: only one the course's notebook imports
+    (or one already loaded here), so a submission cannot make this process run the
+    import-time code of any other installed module."""
     if not all(part.isidentifier() for part in name.split(".")):
         raise WireError(f"not a module name: {name[:80]!r}")
+    if name not in sys.modules and name.split(".")[0] not in _MODULES:
+        raise WireError(f"the course's notebook does not import {name[:80]!r}")
     return importlib.import_module(name)
 
 
@@ -156,7 +162,6 @@ def _from_submission(kind, text):
 def _request(message):
     number = _STATE["next"] = _STATE["next"] + 1
     _send(dict(message, id=number))
-    _STATE["waiting"] = True
     try:
         while True:
             reply = _read()
@@ -166,8 +171,10 @@ def _request(message):
                 _note(reply.get("text", ""))
             if reply.get("id") == number and "ok" in reply:
                 break
-    finally:
-        _STATE["waiting"] = False
+    except TestTimeout:
+        # The submission is still busy with this request: it will not answer another.
+        _STATE["broken"] = "the submission stopped answering after a test timed out"
+        raise
     if not reply["ok"]:
         if reply.get("missing"):
             raise KeyError(message.get("name"))
@@ -214,8 +221,6 @@ def run_test(source, number, timeout):
         fetched = set(namespace)
         exec(code, namespace)
     except TestTimeout:
-        if _STATE["waiting"]:
-            _STATE["broken"] = f"the submission stopped answering after test {number} timed out"
         return "timeout", f"did not finish within the {timeout} s timeout"
     except SubmissionGone as exc:
         _STATE["broken"] = str(exc)
@@ -263,6 +268,7 @@ def main():
     _STATE["in"], _STATE["out"] = int(job["from_submission"]), int(job["to_submission"])
     timeout = int(job["timeout"])
     tests = {int(t["n"]): t["source"] for t in job["tests"]}
+    _MODULES.update(str(m) for m in job.get("modules", []))
     signal.signal(signal.SIGALRM, _on_alarm)
     _emit({"ready": True})
     done = set()
