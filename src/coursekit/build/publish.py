@@ -18,12 +18,14 @@ dies, so a killed build never leaves a stale lock behind.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
 import os
 import shutil
 import socket
+import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,6 +38,7 @@ from coursekit.errors import BuildError
 LOCK_FILE = ".lock"
 STAGING_PREFIX = ".staging-"
 PUBLISHED_FILE = ".cache/published.json"  # what each published tree was made from
+COMMIT_FILE = ".commit.json"  # in a staging folder: its outputs are to be moved in
 MARKER_FILE = ".coursekit-output"
 # What coursekit itself puts in an output folder: one holding nothing else is ours.
 OWN_FILES = (LOCK_FILE, MARKER_FILE, ".jupyter_cache", ".cache", "outside-requests.txt")
@@ -104,10 +107,38 @@ def _ours(path: Path) -> bool:
 
 
 def mark_out_dir(out_dir: Path) -> None:
-    """Mark `out_dir` as coursekit's, so later builds may replace what is in it."""
+    """Mark `out_dir` as coursekit's, so later builds may replace what is in it; and
+    remove every symlink from coursekit's own state in it (no build makes one), so
+    nothing the build writes there can land outside."""
+    remove_symlinks(out_dir)
     marker = out_dir / MARKER_FILE
     if not marker.is_file():
         marker.write_text("This folder holds coursekit build outputs.\n", encoding="utf-8")
+
+
+def remove_symlinks(out_dir: Path) -> list[str]:
+    """Remove the symlinks among what coursekit writes under `out_dir` (its files, its
+    caches, its work trees and outputs); returns them (relative to `out_dir`)."""
+    removed: list[str] = []
+    if not out_dir.is_dir():
+        return removed
+    for entry in out_dir.iterdir():
+        name = entry.name
+        if not (name in OWN_ENTRIES or name.startswith(OWN_PREFIXES)):
+            continue
+        if entry.is_symlink():
+            entry.unlink()
+            removed.append(name)
+            continue
+        if not entry.is_dir():
+            continue
+        for folder, dirs, files in os.walk(entry):  # symlinked folders are not walked
+            for item in [*dirs, *files]:
+                path = Path(folder) / item
+                if path.is_symlink():
+                    path.unlink()
+                    removed.append(path.relative_to(out_dir).as_posix())
+    return removed
 
 
 class BuildLock:
@@ -120,7 +151,7 @@ class BuildLock:
 
     def __enter__(self) -> BuildLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = self.path.open("a+", encoding="utf-8")
+        handle = os.fdopen(_open_lock(self.path), "a+", encoding="utf-8")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -159,6 +190,35 @@ class BuildLock:
             fcntl.flock(self._file, fcntl.LOCK_UN)
             self._file.close()
             self._file = None
+
+
+def _open_lock(path: Path) -> int:
+    """The lock file's descriptor, never through a symlink: a `.lock` planted as a
+    symlink (or any other non-file) is removed and made again, so locking cannot
+    truncate a file outside the output folder."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+    for _ in range(3):
+        try:
+            fd = os.open(path, flags, 0o644)
+        except OSError as exc:
+            if exc.errno not in (errno.ELOOP, errno.ENXIO, errno.EISDIR):
+                raise
+            _remove_planted(path)
+            continue
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            os.set_blocking(fd, True)
+            return fd
+        os.close(fd)
+        _remove_planted(path)
+    raise BuildError(f"{path}: cannot make the build lock there (it is no regular file)")
+
+
+def _remove_planted(path: Path) -> None:
+    """Remove what sits where coursekit keeps a file of its own (never what it points to)."""
+    if path.is_symlink() or not path.is_dir():
+        path.unlink(missing_ok=True)
+    else:
+        shutil.rmtree(path)
 
 
 def _describe(text: str) -> str:
@@ -209,8 +269,13 @@ class Outputs:
         before = _load_published(self.out_dir).get(name, {})
         after: dict[str, list[Any]] = {}
         changed: list[str] = []
-        for file in sorted(p for p in source.rglob("*") if p.is_file()):
+        for file in sorted(p for p in source.rglob("*") if p.is_file() or p.is_symlink()):
             rel = file.relative_to(source).as_posix()
+            if file.is_symlink() or not file.is_file():
+                raise BuildError(
+                    f"{file}: a symlink in the book's work tree (no build makes one); "
+                    f"remove {source.parent} and build again"
+                )
             st = file.stat()
             seen = before.get(rel)
             if seen is not None and seen[:2] == [st.st_size, st.st_mtime_ns]:
@@ -221,7 +286,7 @@ class Outputs:
             dest = staged / rel
             dest.parent.mkdir(parents=True, exist_ok=True)
             published = target / rel
-            if seen is not None and seen[2] == digest and published.is_file():
+            if seen is not None and seen[2] == digest and _holds(published, digest):
                 _link_or_copy(published, dest)
             else:
                 shutil.copyfile(file, dest)
@@ -244,14 +309,16 @@ class Outputs:
         return path
 
     def commit(self) -> None:
-        """Move every staged output into place, replacing the previous one."""
-        for name, target in self._targets.items():
-            old = self.staging / f".old-{name}"
-            if target.exists():
-                target.rename(old)
-            (self.staging / name).rename(target)
-        if self._published:
-            _save_published(self.out_dir, self._published)
+        """Move every staged output into place, replacing the previous one, as one step.
+
+        The decision is one atomic write (the journal, `COMMIT_FILE`, naming every
+        output); the renames follow. A build killed between them leaves the journal,
+        and the next build (or `serve`) finishes the renames before anything else, so
+        the outputs are all the old ones or all the new ones, never a mix.
+        """
+        journal = {"outputs": sorted(self._targets), "published": self._published}
+        _write_atomic(self.staging / COMMIT_FILE, json.dumps(journal))
+        _roll_forward(self.out_dir, self.staging, journal)
         for callback in self._after_commit:
             callback()
         self.discard()
@@ -286,6 +353,48 @@ def _link_or_copy(published: Path, dest: Path) -> None:
         shutil.copy2(published, dest)
 
 
+def _holds(published: Path, digest: str) -> bool:
+    """Whether the published file is a regular file with the bytes `digest` names: a file
+    changed in place (or replaced by a symlink) under `<out>` is not published again."""
+    try:
+        if not stat.S_ISREG(published.lstat().st_mode):
+            return False
+    except OSError:
+        return False
+    return _sha256(published) == digest
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.unlink(missing_ok=True)  # never write through what sits there
+    with open(tmp, "x", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    tmp.replace(path)
+
+
+def _roll_forward(out_dir: Path, staging: Path, journal: dict[str, Any]) -> None:
+    """Do (or finish) the renames a commit journal decided; safe to repeat."""
+    for name in journal.get("outputs", []):
+        staged, target, old = staging / name, out_dir / name, staging / f".old-{name}"
+        if not staged.exists():
+            continue  # moved in before the kill
+        if (target.exists() or target.is_symlink()) and not old.exists():
+            target.rename(old)
+        elif target.exists() or target.is_symlink():
+            _remove_planted(target)
+        staged.rename(target)
+    published = journal.get("published")
+    if published:
+        _save_published(out_dir, published)
+
+
+def recover(out_dir: Path) -> None:
+    """Finish a publish a killed build decided (its journal is there), drop the rest."""
+    _remove_leftovers(out_dir)
+
+
 def _sha256(path: Path) -> str:
     with path.open("rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
@@ -306,15 +415,22 @@ def _save_published(out_dir: Path, trees: dict[str, dict[str, list[Any]]]) -> No
     path = out_dir / PUBLISHED_FILE
     data = {**_load_published(out_dir), **trees}
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data), encoding="utf-8")
-    tmp.replace(path)
+    _write_atomic(path, json.dumps(data))
 
 
 def _remove_leftovers(out_dir: Path) -> None:
     """Staging folders of builds that were killed (the lock is held, so none is live)."""
     for path in out_dir.glob(f"{STAGING_PREFIX}*"):
-        shutil.rmtree(path, ignore_errors=True)
+        try:
+            journal = json.loads((path / COMMIT_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            journal = None
+        if isinstance(journal, dict) and not path.is_symlink():
+            _roll_forward(out_dir, path, journal)  # the build was killed while publishing
+        if path.is_symlink():
+            path.unlink()
+        else:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def tree_size(path: Path) -> int:
