@@ -614,6 +614,9 @@ def test_every_row_says_what_became_of_each_test(graded):
     assert "error in the student's code (0/1) - NotImplementedError" in blank
     assert "rates-zero: passed (1/1)" in graded["rows"]["alice"]["tests"]
     assert "failed (0/1) - AssertionError" in graded["rows"]["rebind-abs-in-namespace"]["tests"]
+    # An object that is not data is never asked whether it equals something.
+    equal = graded["rows"]["always-equal"]["tests"]
+    assert "TypeError: unsupported operand type(s) for -: 'submission_object_not_data'" in equal
 
 
 @needs_bwrap

@@ -125,6 +125,10 @@ class Remote:
         return f"<{self._t} of the submission>"
 
 
+# What a test's TypeError calls it ("unsupported operand type(s) for -: '...' and 'float'").
+Remote.__name__ = Remote.__qualname__ = "submission_object_not_data"
+
+
 def _encode(value):
     def handle(obj):
         if isinstance(obj, Remote):
