@@ -99,7 +99,7 @@ def test_a_myst_yml_project_loads_into_the_same_course_model() -> None:
             "First steps",
             ["unit1/overview.md", "unit1/numbers.ipynb", "exercises/first-steps/doubling.ipynb"],
         ),
-        ("going-further", "Going further", ["unit2/overview.md"]),
+        ("going-further", "Going further", ["unit2/overview.md", "unit2/computed.ipynb"]),
     ]
     assert [e.name for e in course.exercises] == ["first-steps/doubling"]
     assert course.unit("going-further").quiz == "unit2/quiz.yml"
@@ -211,7 +211,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_every_page_is_built_accessible_and_offline(built: Path) -> None:
     html_dir = built / "_build" / "html"
-    for doc in ("intro", "unit1/overview", "unit1/numbers", "unit2/overview"):
+    for doc in ("intro", "unit1/overview", "unit1/numbers", "unit2/overview", "unit2/computed"):
         text, tags = _parse(html_dir / f"{doc}.html")
         names = [t for t, _ in tags]
         assert names.count("h1") == 1 and names.count("main") == 1 and "nav" in names, doc
@@ -256,6 +256,9 @@ def test_the_ast_is_rendered_with_numbers_outputs_and_notes(built: Path) -> None
     assert '<pre class="output text">45</pre>' in numbers
     assert '<pre class="output stream stdout">hello\n</pre>' in numbers
     assert "<td>html-output</td>" in numbers
+    # A notebook without stored outputs is run by coursekit's execute stage.
+    computed = (html_dir / "unit2" / "computed.html").read_text(encoding="utf-8")
+    assert '<pre class="output stream stdout">answer 42\n</pre>' in computed
     img = re.search(
         r'<img class="output" src="\.\./(_media/[0-9a-f]+\.png)" alt="&lt;Figure&gt;">', numbers
     )
@@ -414,7 +417,7 @@ def test_the_scorm_zips_of_a_jb2_course_pass_the_xsds(built: Path, version: str)
         pages = {n for n in names if n.startswith("unit") and n.endswith(".html")}
         want = {
             "first-steps": {"unit1/overview.html", "unit1/numbers.html"},
-            "going-further": {"unit2/overview.html"},
+            "going-further": {"unit2/overview.html", "unit2/computed.html"},
         }
         unit = next((u for u in want if f"-{u}-" in z.name), None)
         assert (want[unit] if unit else set().union(*want.values())) <= pages, z.name

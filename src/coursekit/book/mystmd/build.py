@@ -115,6 +115,7 @@ def _myst_site(request: BookRequest) -> MystSite:
     template.mkdir(parents=True, exist_ok=True)
     (template / "template.yml").write_text(TEMPLATE_YML, encoding="utf-8")
     copied = _sync(course.root, src, request.exclude)
+    _executed_into(course, src, request.cache_dir, request.kept)
     _write_myst_yml(course, src / "myst.yml", template)
     site = src / "_build" / "site"
     shutil.rmtree(site, ignore_errors=True)
@@ -194,6 +195,31 @@ def _sync(root: Path, dest: Path, exclude: Sequence[str]) -> list[str]:
             if path not in keep and path != "myst.yml":
                 (Path(folder) / name).unlink()
     return wanted
+
+
+def _executed_into(
+    course: Course, src: Path, cache_dir: Path | None, kept: Sequence[str]
+) -> None:
+    """Each notebook page the execute stage ran, with the outputs of its run (from the
+    jupyter-cache), in mystmd's copy; the others keep their stored outputs."""
+    if cache_dir is None or not cache_dir.is_dir():
+        return
+    import nbformat
+    from jupyter_cache import get_cache
+
+    cache = get_cache(str(cache_dir))
+    for page in course.pages:
+        if not page.path.endswith(".ipynb") or page.path in kept or is_exercise(page.path):
+            continue
+        target = src / page.path
+        nb = nbformat.read(str(course.root / page.path), as_version=4)
+        try:
+            _pk, merged = cache.merge_match_into_notebook(nb)
+        except KeyError:  # not run (or changed since): the stored outputs
+            continue
+        text = nbformat.writes(merged) + "\n"
+        if not target.is_file() or target.read_text(encoding="utf-8") != text:
+            target.write_text(text, encoding="utf-8")
 
 
 def student_text(path: str, text: str) -> str:
