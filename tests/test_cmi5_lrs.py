@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from browser import watch
 from conftest import BuiltCourse, run_cli
@@ -28,6 +29,7 @@ from lrs.player import (
     PROGRESS,
     SESSION,
     Launch,
+    answer,
     prepare,
     read_aus,
     session_statements,
@@ -333,3 +335,44 @@ def test_each_answer_reaches_the_lrs_and_a_relaunch_shows_answers_score_and_plac
 _CHECKED = """() => Object.fromEntries([...document.querySelectorAll('fieldset.ck-question')]
   .map(f => [f.dataset.question, f.dataset.type === 'numeric' ? f.querySelector('input').value
     : [...f.querySelectorAll('input:checked')].map(i => i.value).sort()]))"""
+
+
+def test_a_unit_completed_by_its_quiz_sends_completed_without_every_page(
+    page, ralph: Ralph, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """module.yml `completion: quiz`: passing the quiz completes the AU, page 2 unread."""
+    root = make_cmi5_course(tmp_path_factory.mktemp("rule") / "course")
+    with (root / "modules" / "01-reading" / "module.yml").open("a", encoding="utf-8") as f:
+        f.write("completion: quiz\n")
+    result = run_cli("build", root, "--only", "cmi5", cwd=root)
+    assert result.returncode == 0, result.stdout + result.stderr
+    dest = tmp_path_factory.mktemp("rule-zip")
+    with zipfile.ZipFile(root / "_build" / "cmi5" / "tiny-cmi5-cmi5.zip") as zf:
+        zf.extractall(dest)
+    au = next(a for a in read_aus(dest) if a.mastery is not None)
+    with serve_lms(dest, ralph.url, ralph.auth_token) as lms:
+        launch = prepare(lms, ralph, au, str(uuid.uuid4()))
+        problems = _open(page, launch)
+        keys = page.eval_on_selector_all("#ck-pages a", "els => els.map(a => a.dataset.ckPage)")
+        quiz = next(i for i, k in enumerate(keys) if k.endswith("/quiz.html"))
+        page.click(".ck-bar summary")
+        page.click(f"#ck-pages a >> nth={quiz}")
+        content = page.frame(name="ck-frame")
+        content.wait_for_url(f"**/{keys[quiz]}")
+        content.wait_for_selector("form.ck-quiz")
+        answer(
+            content,
+            yaml.safe_load(
+                (root / keys[quiz].removesuffix(".html"))
+                .parent.joinpath("quiz.yml")
+                .read_text(encoding="utf-8")
+            ),
+            "right",
+        )
+        wait_for_verb(page, ralph, launch, "completed")
+        page.goto("about:blank")
+        found = wait_for_verb(page, ralph, launch, "terminated")
+    names = verbs(found)
+    assert names.count("progressed") == 2  # pages 1 and 3 of 3
+    assert names[-3:] == ["passed", "completed", "terminated"], names
+    assert problems == []

@@ -174,6 +174,38 @@ def _passed(page, sco, version: str) -> tuple[float, float]:  # type: ignore[no-
     return raw, mx
 
 
+def _assert_interactions(stored: Stored, module: str, version: str) -> None:
+    """The XBlock holds an interaction per answered question, each with its objectives and
+    result, and the unit's objectives with a status."""
+    data = stored.data
+    ids = {
+        k.split(".")[2]: v
+        for k, v in data.items()
+        if re.fullmatch(r"cmi\.interactions\.\d+\.id", k)
+    }
+    assert ids, sorted(data)
+    questions = {v.rsplit("-", 1)[-1] for v in ids.values()}
+    assert len(questions) >= 10, ids  # the bundled quizzes have ten questions each
+    results = {"correct", "wrong"} if version == "1.2" else {"correct", "incorrect"}
+    response = "student_response" if version == "1.2" else "learner_response"
+    for n, value in ids.items():
+        assert value.startswith(f"{module}-"), value
+        assert data[f"cmi.interactions.{n}.result"] in results
+        assert data[f"cmi.interactions.{n}.correct_responses.0.pattern"] != ""
+        assert data.get(f"cmi.interactions.{n}.objectives.0.id", "").startswith(
+            f"{module}-objective-"
+        )
+        if data[f"cmi.interactions.{n}.type"] == "choice":
+            assert data[f"cmi.interactions.{n}.{response}"]
+    objectives = [v for k, v in data.items() if re.fullmatch(r"cmi\.objectives\.\d+\.id", k)]
+    assert objectives and all(o.startswith(f"{module}-objective-") for o in objectives)
+    status = "status" if version == "1.2" else "success_status"
+    assert {data[f"cmi.objectives.{i}.{status}"] for i in range(len(objectives))} <= {
+        "passed",
+        "failed",
+    }
+
+
 # --- the tests ---------------------------------------------------------------------------
 
 
@@ -203,11 +235,15 @@ def test_openedx_stores_a_passed_module_and_resumes_it(
     assert stored.data[names["session"]]
     data = _suspend(stored)
     assert (data["c"], data["m"], data["seen"]) == (COURSE, modules[0], "1" * len(keys))
+    _assert_interactions(stored, modules[0], version)
 
-    # Relaunch: back at page 2, still completed and passed, nothing lowered.
+    # Relaunch: back at page 2, still completed and passed, nothing lowered; the bar says
+    # what was scored and where the learner was.
     page.goto(workbench.url(scenario, student))
     sco = _sco(page)
     _wait_page(page, sco, 1, len(keys))
+    sco.wait_for_selector("#ck-tracking:has-text('You scored')")
+    assert f"page 2 of {len(keys)}" in sco.inner_text("#ck-tracking")
     page.wait_for_timeout(1000)  # let any write of this launch reach the XBlock
     again = workbench.stored(scenario, student)
     _leave(page)

@@ -215,10 +215,11 @@
     return pagesDone();
   }
 
+  // Checked when its turn comes: a "passed" queued just before may be what completes it.
   function completeIfDone() {
-    if (!normal || sent.completed || !completeNow()) { return; }
+    if (!normal || sent.completed) { return; }
     send("completed", function () {
-      if (sent.completed) { return null; }
+      if (sent.completed || !completeNow()) { return null; }
       sent.completed = true;
       return cmi5.complete().then(save);
     });
