@@ -15,6 +15,20 @@ import pytest
 
 from browser import serve, watch
 from conftest import run_cli
+from lms.harness import (
+    SUFFIX,
+    calls_since,
+    close,
+    items,
+    launch,
+    module_pages,
+    require_scorm_again,
+    serve_lms,
+    suspend,
+    unzip,
+    walk,
+    watch_runtime,
+)
 from test_a11y import book_pages, violations
 from test_jb2 import BOOK, MYST
 
@@ -82,3 +96,45 @@ def test_the_quiz_of_a_jb2_unit_is_answered_and_scored(full: Path, page) -> None
         feedback = page.locator("#ck-further-quiz-size .ck-feedback").inner_text()
         assert feedback.startswith("Correct.")
     assert seen.problems() == []
+
+
+@pytest.mark.parametrize("version", ["1.2", "2004"])
+def test_a_jb2_course_is_tracked_in_the_lms_with_the_unit_navigation_only(
+    full: Path, page, tmp_path: Path, version: str
+) -> None:  # type: ignore[no-untyped-def]
+    """scorm-again: every SCO of the course zip walked, its quiz answered through the page;
+    inside the frame the site's own navigation is hidden (the unit's bar is the one)."""
+    require_scorm_again()
+    pkg = unzip(full / "scorm" / f"jb2-fixture-{SUFFIX[version]}.zip", tmp_path / "pkg")
+    errors = watch_runtime(page)
+    with serve_lms(tmp_path, pkg) as base:
+        page.goto(f"{base}/lms/lms.html")
+        scos = items((pkg / "imsmanifest.xml").read_bytes(), version)
+        assert [s.launch for s in scos] == [
+            "scorm/launch-first-steps.html",
+            "scorm/launch-going-further.html",
+        ]
+        for item in scos:
+            start = launch(page, base, version, item)
+            keys = module_pages(page, version)
+            content = page.frame(name="ck-frame")
+            hidden = content.eval_on_selector_all(
+                ".site-nav, .site-header", "els => els.map(e => e.getClientRects().length === 0)"
+            )
+            assert hidden == [True, True]
+            score = walk(page, version, start)
+            assert (score is not None) == (item.launch.endswith("going-further.html"))
+            if score is not None:
+                element = "cmi.core.score.raw" if version == "1.2" else "cmi.score.raw"
+                page.wait_for_function(
+                    "([el, s]) => window.lms.calls.slice(s).some(c => c.args[0] === el)",
+                    arg=[element, start],
+                    timeout=10000,
+                )
+            stored = close(page, item, base)
+            assert suspend(stored)["seen"] == "1" * len(keys)
+            if score is not None:
+                raw = stored["core"]["score"]["raw"] if version == "1.2" else stored["score"]["raw"]
+                assert float(raw) in (0.0, 1.0, 100.0)
+            assert calls_since(page, start)
+    assert errors == []

@@ -197,9 +197,7 @@ def _sync(root: Path, dest: Path, exclude: Sequence[str]) -> list[str]:
     return wanted
 
 
-def _executed_into(
-    course: Course, src: Path, cache_dir: Path | None, kept: Sequence[str]
-) -> None:
+def _executed_into(course: Course, src: Path, cache_dir: Path | None, kept: Sequence[str]) -> None:
     """Each notebook page the execute stage ran, with the outputs of its run (from the
     jupyter-cache), in mystmd's copy; the others keep their stored outputs."""
     if cache_dir is None or not cache_dir.is_dir():
@@ -441,9 +439,12 @@ def _page_html(
         f'<link rel="stylesheet" href="{up}_static/coursekit-quiz.css">\n'
         f'<script defer src="{up}_static/coursekit-quiz.js"></script>\n{mathjax}\n</head>\n'
         '<body>\n<a class="skip-link" href="#main-content">Skip to main content</a>\n'
-        f'<header class="site-header"><p class="site-title">'
+        # bd-header / bd-sidebar-primary: the classes of the book theme's navigation that
+        # the SCORM/cmi5 unit reader hides in the LMS frame (its bar is the one navigation).
+        f'<header class="site-header bd-header"><p class="site-title">'
         f'<a href="{up}index.html">{site_title}</a></p></header>\n'
-        f'<nav class="site-nav" aria-label="Course contents">{"".join(links)}</nav>\n'
+        f'<nav class="site-nav bd-sidebar-primary" aria-label="Course contents">'
+        f"{''.join(links)}</nav>\n"
         f'<main id="main-content" tabindex="-1"><article>\n<h1>{html.escape(title)}</h1>\n'
         f"{body}\n</article></main>\n"
         "</body>\n</html>\n"
