@@ -109,6 +109,15 @@ def test_a_myst_yml_project_loads_into_the_same_course_model() -> None:
     assert type(engine_for(course)).__name__ == "MystEngine"
 
 
+def test_a_uuid_project_id_of_myst_init_does_not_name_the_packages(tmp_path: Path) -> None:
+    book = _copy(tmp_path)
+    text = (book / "myst.yml").read_text(encoding="utf-8")
+    uuid = "f2370450-2c39-4325-a5b1-0ff250d0f927"
+    (book / "myst.yml").write_text(text.replace("id: jb2-fixture", f"id: {uuid}"), "utf-8")
+    config = load_course(book).course.config
+    assert config is not None and config.course_id == "a-jb2-course"
+
+
 def test_without_parts_each_top_level_entry_is_a_unit(tmp_path: Path) -> None:
     book = _copy(tmp_path)
     for folder in ("unit1", "unit2"):

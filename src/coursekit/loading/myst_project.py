@@ -20,6 +20,7 @@ CK114 entry type), placed where `myst.yml` writes them.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from coursekit.loading.toc import _is_unsafe, _resolve, _TocWalk
 from coursekit.model import PAGE_SUFFIXES, Config, Toc, TocEntry, TocPart
 
 MYST_FILE = "myst.yml"
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 TOP_SPEC: schema.Spec = {
     "version": Field((int,), describe="a whole number"),
     "project": MAP,
@@ -108,8 +110,10 @@ def _config(
     ck = jb1._section(doc, ("coursekit",), top.get("coursekit", {}), jb1.COURSEKIT_SPEC, findings)
     sc = jb1._section(doc, ("coursekit", "scorm"), ck.get("scorm", {}), jb1.SCORM_SPEC, findings)
     title = project.get("title") or jb1._title_from_folder(root)
-    if "id" not in ck and isinstance(project.get("id"), str):
-        ck = {**ck, "id": jb1.slug(project["id"])}
+    given = project.get("id")
+    # `myst init` writes a random UUID as the id: no name for a package, so the title's slug.
+    if "id" not in ck and isinstance(given, str) and not UUID.fullmatch(given):
+        ck = {**ck, "id": jb1.slug(given)}
     bib = project.get("bibliography", [])
     raw = dict(data)
     raw["bibtex_bibfiles"] = [bib] if isinstance(bib, str) else list(bib)
