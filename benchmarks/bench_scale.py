@@ -425,11 +425,14 @@ def _ratio_spread(values: list[float]) -> str:
     return f"{statistics.median(values):.2f} ({min(values):.2f}-{max(values):.2f})"
 
 
-def compare(ours: Path, theirs: Path, stats: BookStats, pairs: int, coursekit: list[str]) -> None:
+def compare(
+    ours: Path, theirs: Path, stats: BookStats, pairs: int, coursekit: list[str], warm_up: bool
+) -> None:
     results: dict[str, list[tuple[Run, Run]]] = {name: [] for name in STEPS}
-    print(f"warm-up builds (OS file cache, font caches); load {os.getloadavg()[0]:.1f}", flush=True)
-    measure(coursekit, ours)
-    measure(JUPYTER_BOOK, theirs)
+    if warm_up:
+        print(f"warm-up builds; load {os.getloadavg()[0]:.1f}", flush=True)
+        measure(coursekit, ours)
+        measure(JUPYTER_BOOK, theirs)
     for pair in range(1, pairs + 1):
         for name in STEPS:
             if name == "cold":
@@ -573,6 +576,7 @@ def main() -> None:
     parser.add_argument("--notebooks", type=int, default=30, help="notebooks it executes")
     parser.add_argument("--pairs", type=int, default=3, help="pairs of runs per measurement")
     parser.add_argument("--quick", action="store_true", help="60 pages, 9 notebooks, 1 pair")
+    parser.add_argument("--no-warm-up", action="store_true", help="no warm-up build first")
     parser.add_argument("--book", type=Path, help="a real Jupyter Book folder instead")
     parser.add_argument("--profile", action="store_true", help="peak memory per output")
     parser.add_argument("--make-only", type=Path, metavar="DIR", help="write the book; exit")
@@ -617,7 +621,7 @@ def main() -> None:
             return
         theirs = Path(tmp) / "jupyter-book"
         shutil.copytree(ours, theirs, symlinks=True)
-        compare(ours, theirs, stats, args.pairs, coursekit)
+        compare(ours, theirs, stats, args.pairs, coursekit, not args.no_warm_up)
 
 
 if __name__ == "__main__":
