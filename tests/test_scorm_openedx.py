@@ -246,6 +246,13 @@ def test_openedx_stores_a_passed_module_and_resumes_it(
     assert f"page 2 of {len(keys)}" in sco.inner_text("#ck-tracking")
     page.wait_for_timeout(1000)  # let any write of this launch reach the XBlock
     again = workbench.stored(scenario, student)
+    # The quiz shows the answers given last time, graded.
+    sco.click("summary")
+    sco.click(
+        f"#ck-pages a >> nth={next(i for i, k in enumerate(keys) if k.endswith('/quiz.html'))}"
+    )
+    _content(page).wait_for_selector("form.ck-quiz.ck-restored", timeout=15_000)
+    assert re.search(r"\d+ out of \d+ points", _content(page).inner_text("form.ck-quiz .ck-score"))
     _leave(page)
     assert (again.lesson_status, again.success_status) == ("completed", "passed")
     assert again.lesson_score == pytest.approx(raw / mx, abs=1e-4)
