@@ -91,7 +91,8 @@ def load_config(root: Path, findings: list[Finding]) -> tuple[Config | None, Yam
         author=top.get("author", ""),
         course_id=_course_id(doc, ck, title, findings),
         description=ck.get("description", top.get("description", "")),
-        language=ck.get("language", "en"),
+        # coursekit.language, else the book's own: top-level `language` or Sphinx's.
+        language=ck.get("language") or _book_language(data) or "en",
         version=str(ck.get("version", "1.0")),
         execute=execute,
         scorm=_scorm_settings(doc, sc, findings),
@@ -142,6 +143,19 @@ def _section(
 ) -> dict[str, Any]:
     what = ".".join(map(str, keys))
     return schema.validate(doc, keys, value, spec, what, findings) if value else {}
+
+
+def _book_language(data: dict[str, Any]) -> str:
+    """The book's language: `language`, else `sphinx: config: language`; "" when neither."""
+    sphinx = data.get("sphinx")
+    config = sphinx.get("config") if isinstance(sphinx, dict) else None
+    for value in (
+        data.get("language"),
+        config.get("language") if isinstance(config, dict) else None,
+    ):
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return ""
 
 
 def _title_from_folder(root: Path) -> str:
