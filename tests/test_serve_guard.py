@@ -9,6 +9,7 @@ import asyncio
 import http.client
 import socket
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -77,7 +78,10 @@ def _socket_opens(port: int, origin: str | None, host: str | None = None) -> boo
         except InvalidStatus:
             return False
 
-    return asyncio.run(attempt())
+    # On a thread of its own: a worker that drove Playwright's sync API earlier in the
+    # session has an event loop running on this one, where asyncio.run() refuses to start.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, attempt()).result()
 
 
 @pytest.mark.parametrize("origin", ["http://127.0.0.1:{port}", "http://localhost:{port}"])
