@@ -118,10 +118,15 @@ def test_a_jb2_course_is_tracked_in_the_lms_with_the_unit_navigation_only(
             start = launch(page, base, version, item)
             keys = module_pages(page, version)
             content = page.frame(name="ck-frame")
-            hidden = content.eval_on_selector_all(
-                ".site-nav, .site-header", "els => els.map(e => e.getClientRects().length === 0)"
+            # The unit's script hides them once the framed page has loaded: wait for it
+            # (a page where that never happens fails here after 10 s).
+            nav = ".site-nav, .site-header"
+            rendered = "els => els.map(e => e.getClientRects().length === 0)"
+            content.wait_for_function(
+                f"() => ({rendered})([...document.querySelectorAll({nav!r})]).every(Boolean)",
+                timeout=10000,
             )
-            assert hidden == [True, True]
+            assert content.eval_on_selector_all(nav, rendered) == [True, True]
             score = walk(page, version, start)
             assert (score is not None) == (item.launch.endswith("going-further.html"))
             if score is not None:
