@@ -164,6 +164,32 @@ def test_verify_catches_a_test_that_passes_without_the_solution(course):
     ]
 
 
+def _hide_the_zero_test(course: Path, test: str) -> Path:
+    """Make rates.ipynb's second test cell (cell 4) hold hidden tests only."""
+    path = course / RATES
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[3].source = f"### BEGIN HIDDEN TESTS\n{test}\n### END HIDDEN TESTS"
+    nbformat.write(nb, path)
+    return course
+
+
+def test_a_cell_of_hidden_tests_only_is_checked_as_the_grader_runs_it(course):
+    """Students get that cell empty; the self-check still runs its hidden tests
+    without the solution, so a good hidden test passes verification..."""
+    result = run_cli(
+        "exercises", "verify", _hide_the_zero_test(course, "assert hourly_rate(0) == 0")
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines() == [f"ok      {RATES} (2 test cells)"]
+    # ...and a hidden test that cannot fail is still reported.
+    result = run_cli("exercises", "verify", _hide_the_zero_test(course, "assert True"))
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        f"{RATES}: student edition, test cell 4 (id cell-3) passes without the solution; "
+        "a test that passes without the solution tests nothing"
+    ]
+
+
 def test_verify_names_the_teacher_cell_that_fails(course):
     result = run_cli("exercises", "verify", with_exercise(course, "teacher-fails"))
     assert result.returncode == 1

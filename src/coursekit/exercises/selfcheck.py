@@ -13,6 +13,7 @@ cached (it must be reported every time).
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import shutil
@@ -86,7 +87,9 @@ def verify_exercise(
     teacher = execute(teacher_edition(source, exercise.name), cwd, timeout, exercise.path, niceness)
     for index, error in cell_errors(teacher).items():
         verdict.problems.append(f"teacher edition, {_label(source, index)} fails: {error.short()}")
-    ran = execute(student, cwd, timeout, exercise.path, niceness)
+    # Without the solution, the tests as the grader runs them (hidden ones included)
+    # must fail: a cell of hidden tests only is empty in the edition students get.
+    ran = execute(_with_all_tests(student, source, tests), cwd, timeout, exercise.path, niceness)
     failed = cell_errors(ran)
     for index in tests:
         if index not in failed:
@@ -96,6 +99,16 @@ def verify_exercise(
             )
     verdict.student, verdict.teacher = student, teacher
     return verdict
+
+
+def _with_all_tests(
+    student: dict[str, Any], source: dict[str, Any], tests: list[int]
+) -> dict[str, Any]:
+    """The student edition with each test cell as the teacher wrote it (hidden tests kept)."""
+    probe = copy.deepcopy(student)
+    for index in tests:
+        probe["cells"][index]["source"] = source["cells"][index]["source"]
+    return probe
 
 
 def verify(
