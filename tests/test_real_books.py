@@ -201,3 +201,50 @@ def test_a_folder_without_a_book_is_refused_before_anything_is_written(tmp_path:
         assert "Traceback" not in result.stderr
         assert "_config.yml" in result.stdout + result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes"]  # no _build/
+
+
+def test_a_file_listed_in_read_outside_is_read_and_no_other(tmp_path: Path) -> None:
+    # Jupyter Book's own docs {include} ../../CHANGELOG.md: allowed once listed by name.
+    repo = Path(shutil.copytree(BOOKS / "read-outside", tmp_path / "repo"))
+    book, out = repo / "book", tmp_path / "out"
+    result = run_cli("build", "--only", "html", "--out", out, book)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "The first release." in (out / "html" / "changes.html").read_text()
+    # the include's H1 titles the page and its label resolves: no CK306, no CK305
+    assert _findings(book, "--strict") == (0, [])
+    with (book / "changes.md").open("a") as page:
+        page.write("\n```{literalinclude} ../notes.txt\n```\n")
+    code, found = _findings(book)
+    assert _errors(found) == [("CK308", "changes.md", 4)]
+    assert "../notes.txt" in str(found[0]["message"])
+    assert "coursekit.read_outside" in str(found[0]["message"])
+    result = run_cli("build", "--only", "html", "--out", tmp_path / "out2", book)
+    assert result.returncode == 1 and not (tmp_path / "out2" / "html").exists()
+
+
+def test_bad_read_outside_entries_are_refused_at_their_lines(tmp_path: Path) -> None:
+    repo = Path(shutil.copytree(BOOKS / "read-outside", tmp_path / "repo"))
+    book = repo / "book"
+    config = book / "_config.yml"
+    config.write_text(
+        config.read_text()
+        + "    - ../missing.md\n"  # 9
+        + "    - intro.md\n"  # 10
+        + "    - /etc/hostname\n"  # 11
+        + "    - 3\n"  # 12
+    )
+    # a listed file that itself includes a file nobody listed
+    with (repo / "CHANGELOG.md").open("a") as changelog:
+        changelog.write("\n```{include} notes.txt\n```\n")
+    code, found = _findings(book)
+    assert code == 1
+    assert sorted(_errors(found)) == [
+        ("CK102", "_config.yml", 9),
+        ("CK102", "_config.yml", 10),
+        ("CK102", "_config.yml", 11),
+        ("CK102", "_config.yml", 12),
+        ("CK308", "_config.yml", 8),
+    ]
+    by_line = {f["line"]: str(f["message"]) for f in found}
+    assert "names no file" in by_line[9] and "inside the book folder" in by_line[10]
+    assert "absolute" in by_line[11] and "notes.txt" in by_line[8]

@@ -272,6 +272,8 @@ class Config:
     units_from: str = "auto"  # coursekit.units_from: auto | parts | chapters | book
     ignore: tuple[str, ...] = ()  # coursekit.ignore: codes never reported
     waivers: tuple[Waiver, ...] = ()
+    # coursekit.read_outside: files outside the book folder it may read (relative to it)
+    read_outside: tuple[str, ...] = ()
     raw: Mapping[str, Any] = field(
         default_factory=lambda: EMPTY
     )  # the whole file, read-only (lists as tuples)

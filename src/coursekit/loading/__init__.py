@@ -119,7 +119,9 @@ def _load(root: Path) -> LoadResult:
         module_layout=layout,
         files=replace(
             index_files(root, pages, uses, suffixes, layout and config is not None),
-            confinement=tuple(confinement(root, pages, config_doc)),
+            confinement=tuple(
+                confinement(root, pages, config_doc, config.read_outside if config else ())
+            ),
         ),
     )
     return LoadResult(course, tuple(findings))

@@ -61,6 +61,7 @@ COURSEKIT_SPEC: schema.Spec = {
     "waivers": LIST,
     "pdf": Field((dict, bool), describe="a mapping (enabled, chromium) or false"),
     "solutions": STR,  # "hide": sphinx-exercise's solutions (coursekit.book.sphinx.solutions)
+    "read_outside": LIST,  # files outside the book folder it may read ({include}…)
 }
 SCORM_SPEC: schema.Spec = {"versions": LIST, "mastery_score": NUMBER, "packages": LIST}
 PDF_SPEC: schema.Spec = {"enabled": Field((bool,), describe="true or false"), "chromium": STR}
@@ -110,6 +111,7 @@ def load_config(root: Path, findings: list[Finding]) -> tuple[Config | None, Yam
             *_waivers(doc, ck.get("per_file_ignores", {}), findings),
             *_narrow_waivers(doc, ck.get("waivers", []), findings),
         ),
+        read_outside=_read_outside(root, doc, ck.get("read_outside", []), findings),
         raw=freeze(data),
     )
     return config, doc
@@ -348,6 +350,45 @@ def _narrow_waivers(doc: YamlDoc, value: Any, findings: list[Finding]) -> tuple[
         assert isinstance(code, str) and isinstance(path, str)
         waivers.append(Waiver(path.strip(), (code,), str(target), int(line)))
     return tuple(waivers)
+
+
+def _read_outside(root: Path, doc: YamlDoc, value: Any, findings: list[Finding]) -> tuple[str, ...]:
+    """`coursekit.read_outside`: the files outside the book folder that its directives
+    and settings may read (`../CHANGELOG.md`), each relative to the book folder and an
+    existing regular file outside it; every bad entry is a CK102 at its line, and only
+    the good ones are allowed. Anything not listed stays a CK308."""
+    import os
+    import posixpath
+
+    top = root.resolve()
+    good = []
+    for i, item in enumerate(value if isinstance(value, list) else ()):
+        problem = None
+        if not isinstance(item, str) or not item.strip():
+            problem = f"a path relative to the book folder is expected, got {item!r}"
+        elif "\\" in item:
+            problem = f"{item!r} uses a backslash; write paths with /"
+        elif os.path.isabs(item):
+            problem = f"{item!r} is absolute; write it relative to the book folder (../x.md)"
+        else:
+            rel = posixpath.normpath(item.strip())
+            real = (root / rel).resolve()
+            if not rel.startswith("../"):
+                problem = f"{item!r} is inside the book folder; only files outside need listing"
+            elif not real.is_file():
+                problem = f"{item!r} names no file (looked for {real})"
+            elif real.is_relative_to(top):
+                problem = f"{item!r} leads back into the book folder; name the file inside it"
+        if problem:
+            findings.append(
+                doc.finding(
+                    "CK102", f"coursekit.read_outside: {problem}", "coursekit", "read_outside", i
+                )
+            )
+            continue
+        assert isinstance(item, str)
+        good.append(posixpath.normpath(item.strip()))
+    return tuple(good)
 
 
 def book_settings(root: Path | None) -> ExecuteSettings | None:

@@ -9,6 +9,7 @@ text is parsed as Markdown (positions then point into the file as written).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from coursekit.findings import Finding
@@ -53,16 +54,23 @@ def read_page(root: Path, page: Page, config: Config | None) -> Page:
         # without positions would point findings at the wrong lines; the TOC checks it.
         return replace(page, kind=kind, text=text, problems=tuple(problems))
     markup = markdown.parse([(-1, text)], extensions)
-    markup = with_included(root, page.path, markup, extensions)
+    outside = frozenset((root / rel).resolve() for rel in config.read_outside) if config else None
+    markup = with_included(root, page.path, markup, extensions, allowed=outside or frozenset())
     return replace(page, kind=kind, text=text, markup=markup, problems=tuple(problems))
 
 
 def with_included(
-    root: Path, rel: str, markup: Markup, extensions: frozenset[str] | None, depth: int = 0
+    root: Path,
+    rel: str,
+    markup: Markup,
+    extensions: frozenset[str] | None,
+    depth: int = 0,
+    allowed: frozenset[Path] = frozenset(),
 ) -> Markup:
     """`markup` with what its `{include}`d files define, as Sphinx sees the page: their
     labels and glossary terms, and their top-level heading when the page has none
-    (placed at the directive). Files outside the course are not read (CK308 says so)."""
+    (placed at the directive). Files outside the course are not read (CK308 says so),
+    except the `allowed` ones (`coursekit.read_outside`, resolved)."""
     from dataclasses import replace
 
     includes = [d for d in markup.directives if d.name == "include" and d.argument]
@@ -74,14 +82,15 @@ def with_included(
         target = (root / rel).parent / directive.argument.strip()
         try:
             resolved = target.resolve()
-            if not resolved.is_relative_to(top) or not resolved.is_file():
+            inside = resolved.is_relative_to(top)
+            if not (inside or resolved in allowed) or not resolved.is_file():
                 continue
             text = resolved.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError, ValueError):
             continue  # the build will say; the check has nothing to add
-        inner_rel = resolved.relative_to(top).as_posix()
+        inner_rel = Path(os.path.relpath(resolved, top)).as_posix()
         inner = markdown.parse([(-1, text)], extensions)
-        inner = with_included(root, inner_rel, inner, extensions, depth + 1)
+        inner = with_included(root, inner_rel, inner, extensions, depth + 1, allowed)
         labels.extend(Label(directive.pos, label.name) for label in inner.labels)
         terms |= inner.terms
         if not any(h.level == 1 for h in headings):

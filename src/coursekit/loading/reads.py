@@ -22,7 +22,7 @@ from coursekit.findings import Finding, make
 from coursekit.formats import links
 from coursekit.formats.yamlfile import Key, YamlDoc
 from coursekit.loading.markdown import role_target
-from coursekit.model import EXERCISES_DIR, Page
+from coursekit.model import EXERCISES_DIR, Page, PageKind
 
 # directive name → the options that name a file ("" is the argument).
 DIRECTIVE_READS: dict[str, tuple[str, ...]] = {
@@ -100,10 +100,16 @@ def setting_reads(raw: Any) -> Iterator[tuple[tuple[Key, ...], str, str, bool]]:
 
 
 def problem(
-    root: Path, base: str, target: str, folder: bool = False, setting: bool = False
+    root: Path,
+    base: str,
+    target: str,
+    folder: bool = False,
+    setting: bool = False,
+    allowed: frozenset[Path] = frozenset(),
 ) -> str | None:
     """Why the book must not read `target` (written in `base`, a file of the course),
-    or None when it is a regular file (a folder when `folder`) inside the course."""
+    or None when it is a regular file (a folder when `folder`) inside the course, or
+    one of the `allowed` files outside it (`coursekit.read_outside`, resolved)."""
     if links.is_external(target):
         return "names a URL; the book reads files only from the course folder"
     path = target if setting else target.split("#", 1)[0]
@@ -120,15 +126,19 @@ def problem(
         rel = inside.relative_to(root).as_posix()
     else:
         rel = posixpath.normpath(posixpath.join(posixpath.dirname(base), path))
-    if links.outside(rel):
-        return "leads outside the course folder"
+    if links.outside(rel) or os.path.isabs(rel):
+        if not folder and (root / rel).resolve() in allowed:
+            return None
+        return f"leads outside the course folder (to {rel} from it)"
     full = root / rel
     try:
         real = full.resolve(strict=True)
     except (OSError, RuntimeError):
         return f"names no file ({rel})"
     if real != root and root not in real.parents:
-        return "is a symlink to outside the course folder"
+        return (
+            None if not folder and real in allowed else "is a symlink to outside the course folder"
+        )
     try:
         mode = os.stat(full).st_mode
     except OSError as exc:
@@ -191,18 +201,26 @@ def _solution_reach(page: Page, in_toc: set[str]) -> Iterator[Finding]:
             yield make("CK309", page.path, line, col, msg)
 
 
-def confinement(root: Path, pages: Iterable[Page], config_doc: YamlDoc | None) -> list[Finding]:
+def confinement(
+    root: Path,
+    pages: Iterable[Page],
+    config_doc: YamlDoc | None,
+    read_outside: tuple[str, ...] = (),
+) -> list[Finding]:
     """CK308 for every file a directive or setting reads that is not a regular file
-    inside the course."""
+    inside the course, nor a file `read_outside` (`coursekit.read_outside`) lists."""
     root = root.resolve()
     pages = tuple(pages)
+    allowed = frozenset((root / rel).resolve() for rel in read_outside)
     found: list[Finding] = []
     for page in pages:
         for line, col, what, target in page_reads(page):
-            why = problem(root, page.path, target)
+            why = problem(root, page.path, target, allowed=allowed)
             if why:
-                msg = f"{what} {target!r} {why}; copy the file into the course"
+                msg = f"{what} {target!r} {why}; {_OUTSIDE_FIX}"
                 found.append(make("CK308", page.path, line, col, msg))
+    if config_doc is not None:
+        found.extend(_reads_of_outside(root, config_doc, read_outside, allowed))
     in_toc = {page.path for page in pages}
     for page in pages:
         found.extend(_solution_reach(page, in_toc))
@@ -219,6 +237,35 @@ def confinement(root: Path, pages: Iterable[Page], config_doc: YamlDoc | None) -
                 found.append(make("CK309", config_doc.path, line, col, msg))
             elif why:
                 line, col = config_doc.where(*keys)
-                msg = f"{name}: {target!r} {why}; copy it into the course"
+                msg = f"{name}: {target!r} {why}; {_OUTSIDE_FIX}"
                 found.append(make("CK308", config_doc.path, line, col, msg))
     return found
+
+
+_OUTSIDE_FIX = (
+    "copy the file into the course, or list it under coursekit.read_outside in _config.yml"
+)
+
+
+def _reads_of_outside(
+    root: Path, config_doc: YamlDoc, read_outside: tuple[str, ...], allowed: frozenset[Path]
+) -> Iterator[Finding]:
+    """CK308 at a `coursekit.read_outside` entry whose Markdown file itself includes
+    a file that is neither in the course nor listed: Sphinx would read that one too."""
+    from coursekit.loading.markdown import parse
+
+    for i, rel in enumerate(read_outside):
+        path = (root / rel).resolve()
+        if path.suffix.lower() not in (".md", ".markdown"):
+            continue
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError):
+            continue
+        page = Page(rel, PageKind.MARKDOWN, 0, 0, text=text, markup=parse([(-1, text)]))
+        for _line, _col, what, target in page_reads(page):
+            why = problem(root, rel, target, allowed=allowed)
+            if why:
+                line, col = config_doc.where("coursekit", "read_outside", i)
+                msg = f"{rel} reads {what} {target!r}, which {why.removeprefix('is ')}; "
+                yield make("CK308", config_doc.path, line, col, msg + _OUTSIDE_FIX)
