@@ -463,3 +463,80 @@ def test_build_in_a_folder_without_a_book_writes_nothing(tmp_path: Path) -> None
     assert "holds no book" in result.stderr and "myst.yml" in result.stderr
     assert "Traceback" not in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.md"]
+
+
+# ------------------------------------------ mystmd's own syntax (public JB2 projects)
+
+SYNTAX = Path(__file__).parent / "fixtures" / "jb2-syntax" / "book"
+
+
+def test_mystmd_citations_titles_bib_files_and_error_rules_check_without_false_findings() -> None:
+    """What public JB2 projects write (`@key`, `[@a; -@b, p. 3]`, {cite}`{see}k{ch. 1}; j`,
+    a front-matter title, .bib files found by mystmd itself, `error_rules`) gives no
+    CK306/CK501/CK301, and the one entry nobody cites is still a CK503."""
+    result = run_cli("check", SYNTAX)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert _findings(result.stdout) == [
+        "refs/works.bib:29:1: CK503 entry 'uncited2000' is never cited; "
+        "cite it with {cite}`uncited2000` or remove it"
+    ]
+    course = load_course(SYNTAX).course
+    assert [p.title for p in course.pages] == ["Citing in mystmd", "More citations"]
+
+
+@needs_myst
+def test_mystmd_agrees_and_its_diagnostics_are_build_warnings_at_file_line(
+    tmp_path: Path,
+) -> None:
+    """The real mystmd resolves every citation coursekit counted; what it cannot resolve
+    is a build warning at its file:line:col; a myst.yml that `extends` a web address
+    (which an offline build cannot fetch) still builds."""
+    book = tmp_path / "book"
+    shutil.copytree(SYNTAX, book)
+    config = book / "myst.yml"
+    config.write_text(
+        "extends:\n  - https://example.org/site.yml\n" + config.read_text("utf-8"), "utf-8"
+    )
+    with (book / "cited.md").open("a", encoding="utf-8") as f:
+        f.write("\nBroken: @nokey and [](#nolabel).\n")
+    result = run_cli("build", book, "--only", "html")
+    assert result.returncode == 0, result.stdout + result.stderr
+    book_lines = [x for x in result.stderr.splitlines() if x.startswith("book: ")]
+    assert book_lines == [
+        "book: myst.yml: extends https://example.org/site.yml is on the web, "
+        "which an offline build cannot fetch; left out",
+        'book: cited.md:10:1: No target for internal reference "#nolabel" was found.',
+        'book: cited.md:10:9: Could not link citation with label "nokey".',
+        "book: cited.md:10:1: Link text is empty for <#nolabel>",
+    ]
+    html_dir = book / "_build" / "html"
+    index = (html_dir / "index.html").read_text(encoding="utf-8")
+    cited = (html_dir / "cited.html").read_text(encoding="utf-8")
+    for key in ("knuth1984", "lamport1994", "turing1936"):
+        assert f'href="#cite-{key}"' in index and f'<li id="cite-{key}">' in index
+    assert '<a class="xref" href="index.html#intro">' in cited  # @intro: a section
+    assert 'href="#cite-wirth1976">' in cited and "uncited2000" not in index + cited
+    assert index.count("<h1>") == 1 and "<h1>Citing in mystmd</h1>" in index
+
+
+def test_cards_asides_iframes_embeds_and_myst_examples_render_without_warnings() -> None:
+    """Node types of jupyter-book/jupyter-book's docs that were shown as unknown."""
+    par = {"type": "paragraph", "children": [{"type": "text", "value": "words"}]}
+    title = {"type": "admonitionTitle", "children": [{"type": "text", "value": "Aside"}]}
+    tree = {
+        "type": "root",
+        "children": [
+            {"type": "card", "children": [{"type": "header", "children": [par]}, par]},
+            {"type": "aside", "children": [title, par]},
+            {"type": "iframe", "src": "https://example.org/video", "title": "A video"},
+            {"type": "myst", "value": "*emphasis* <here>"},
+            {"type": "embed", "children": [par]},
+        ],
+    }
+    ctx = PageContext("page", {}, {}, where="page.md")
+    out = render_page(tree, ctx)
+    assert ctx.warnings == []
+    assert '<div class="card"><div class="card-header"><p>words</p></div>' in out
+    assert '<aside class="aside "><p class="admonition-title">Aside</p><p>words</p></aside>' in out
+    assert '<a href="https://example.org/video">A video</a>' in out and "<iframe" not in out
+    assert "*emphasis* &lt;here&gt;</code></pre>" in out

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from coursekit.findings import Finding, make
+from coursekit.loading.markdown import AT_CITE
 from coursekit.model import Course, Page, Pos
 
 
@@ -24,7 +25,8 @@ def unknown_keys(course: Course) -> Iterator[Finding]:
     bib = course.bibliography
     known = bib.keys if bib else frozenset()
     files = ", ".join(f.path for f in bib.files) if bib else "no bibliography file"
-    for page, pos, key in citations(course):
+    # mystmd's `@name` may name a label, a page or a DOI instead: the build says if not.
+    for page, pos, key in citations(course, at=False):
         if key not in known:
             line, col = page.where(pos)
             msg = (
@@ -48,11 +50,15 @@ def uncited(course: Course) -> Iterator[Finding]:
                 yield make("CK503", bib.path, line, col, msg)
 
 
-def citations(course: Course) -> Iterator[tuple[Page, Pos, str]]:
-    """Every cited key, with the page and place that cites it."""
+def citations(course: Course, at: bool = True) -> Iterator[tuple[Page, Pos, str]]:
+    """Every cited key, with the page and place that cites it (`at`: mystmd's `@key` too)."""
     for page in course.pages:
         for role in page.markup.roles if page.markup else ():
-            if role.name in ("cite", "footcite") or role.name.startswith(("cite:", "footcite:")):
+            if (
+                role.name in ("cite", "footcite")
+                or role.name.startswith(("cite:", "footcite:"))
+                or (at and role.name == AT_CITE)
+            ):
                 for key in role.content.split(","):
                     if key.strip():
                         yield page, role.pos, key.strip()

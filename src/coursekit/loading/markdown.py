@@ -20,6 +20,13 @@ The bodies of directives whose content is Markdown (``{note}``, ``{figure}``…)
 parsed the same way, since Sphinx parses them too; headings inside them are not
 page headings. Positions are 1-based (line, col) within the text given;
 `Pos.cell` says which notebook cell the text came from (-1 for a Markdown page).
+
+With the pseudo-extension `mystmd` (a Jupyter Book 2 project), a page is read as
+mystmd reads it: a front-matter `title:` is the page's top-level heading (mystmd
+drops a first `# heading` that repeats it), `@key` and `[@key; -@other, p. 3]` are
+citations (role `AT_CITE`: counted as citing, but, since mystmd also resolves such a
+name to a label, a page or a DOI, never reported as an unknown key), and a {cite}
+role's keys are split on `,` and `;` with their `{prefix}` and `{suffix}` left out.
 """
 
 from __future__ import annotations
@@ -36,6 +43,9 @@ from markdown_it.rules_block import StateBlock
 from markdown_it.token import Token
 
 from coursekit.model import Directive, Heading, Label, Link, Markup, Pos, Role
+
+MYSTMD = "mystmd"  # not a myst-parser extension: the page is read as mystmd reads it
+AT_CITE = "@"  # the role name of a mystmd `@key` citation (no role can be named so)
 
 # Directives whose body is Markdown (parsed for links, images and labels too).
 MARKDOWN_BODY = frozenset(
@@ -153,6 +163,7 @@ def parser(extensions: frozenset[str] = DEFAULT_EXTENSIONS) -> MarkdownIt:
     md.inline.ruler.disable(["linkify", "footnote_ref", "entity"], ignoreInvalid=True)
     md.inline.ruler.at("text", _text_run)
     md.options["maxNesting"] = 50  # a hostile page cannot nest without bound
+    md.options[MYSTMD] = MYSTMD in extensions
     return md
 
 
@@ -267,10 +278,15 @@ class _Collected:
     labels: list[Label] = field(default_factory=list)
     directives: list[Directive] = field(default_factory=list)
     terms: set[str] = field(default_factory=set)
+    front_title: Heading | None = None  # mystmd: the front matter's `title:`
 
     def freeze(self) -> Markup:
+        headings = self.headings
+        tops = [h for h in headings if h.level == 1 and h is not self.front_title]
+        if self.front_title is not None and tops and tops[0].text == self.front_title.text:
+            headings = [h for h in headings if h is not self.front_title]  # mystmd drops one
         return Markup(
-            tuple(self.headings),
+            tuple(headings),
             tuple(self.links),
             tuple(self.roles),
             tuple(self.labels),
@@ -322,6 +338,24 @@ class _Chunk:
                 self.directive(tok, start)
             elif tok.type == "html_block":
                 self.html(tok.content, start, tok.content)
+            elif tok.type == "front_matter" and self.md.options.get(MYSTMD) and not nested:
+                self.front_matter(tok.content, start)
+
+    def front_matter(self, text: str, start: int) -> None:
+        """mystmd: the front matter's `title:` is the page title (its top-level heading)."""
+        import yaml
+
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError:
+            return  # mystmd reports it
+        title = data.get("title") if isinstance(data, dict) else None
+        if title is None or self.out.front_title is not None:
+            return
+        row = next((i for i, x in enumerate(text.splitlines()) if x.startswith("title:")), 0)
+        heading = Heading(self.pos(start + 1 + row, 0), 1, str(title))
+        self.out.front_title = heading
+        self.out.headings.insert(0, heading)
 
     def directive(self, tok: Token, start: int) -> None:
         """A fence opening on chunk line `start`: a ```{directive} or plain code."""
@@ -378,6 +412,8 @@ class _Chunk:
         """Roles, links and images of a block's inline text; returns its plain text
         when `text` is asked for (a heading's), else ""."""
         content = tok.content
+        if "@" in content and self.md.options.get(MYSTMD):
+            self.at_citations(content, start)
         if not (_INLINE_TRIGGERS.search(content) or ("[" in content and env.get("references"))):
             return content
         children = None if text else _plain_inline(self.md, content)
@@ -409,13 +445,43 @@ class _Chunk:
             name = str(child.meta.get("name", ""))
             at = content.find("{" + name + "}", cursor)
             at = at if at >= 0 else cursor
-            role = Role(self.at(content, at, start), name, child.content.strip())
-            self.out.roles.append(role)
+            where = self.at(content, at, start)
+            if self.md.options.get(MYSTMD) and (name == "cite" or name.startswith("cite:")):
+                for key in _CITE_SPLIT.split(child.content):
+                    key = _CITE_AFFIXES.sub("", key).strip()
+                    if key:
+                        self.out.roles.append(
+                            Role(where, AT_CITE if _DOI.match(key) else name, key)
+                        )
+                return at + 1
+            self.out.roles.append(Role(where, name, child.content.strip()))
             return at + 1
         if child.type == "html_inline":
             at = content.find(child.content, cursor)
             self.html(child.content, start, content, base=at if at >= 0 else cursor)
         return cursor
+
+    def at_citations(self, content: str, start: int) -> None:
+        """mystmd's `[@a; -@b, p. 3]` and `@key` citations, as markdown-it-myst finds them
+        (not in code, maths, links or web addresses; `@` after a letter is an e-mail)."""
+        plain = _HIDDEN.sub(lambda m: " " * len(m.group()), content)
+        for group in _AT_GROUP.finditer(plain):
+            parts = group.group(1).split(";")
+            found = [_AT_PART.match(part) for part in parts]
+            if all(found):
+                offset = group.start(1)
+                for part, m in zip(parts, found, strict=True):
+                    assert m is not None
+                    pos = self.at(content, offset + m.start(3) - 1, start)
+                    self.out.roles.append(Role(pos, AT_CITE, m.group(3)))
+                    offset += len(part) + 1
+                plain = plain[: group.start()] + " " * len(group.group()) + plain[group.end() :]
+        for m in _AT_KEY.finditer(plain):
+            before = plain[: m.start()].split()
+            if before and _URL_WORD.search(before[-1]) and not plain[m.start() - 1].isspace():
+                continue  # part of a web address
+            key = re.sub(r"^\{(.*)\}$", r"\1", m.group(1))
+            self.out.roles.append(Role(self.at(content, m.start(), start), AT_CITE, key))
 
     def html(self, text: str, start: int, content: str, base: int = 0) -> None:
         """`<img>` tags in raw HTML: their src and alt."""
@@ -590,6 +656,24 @@ def _plain_inline(md: MarkdownIt, content: str) -> list[Token] | None:
         else:
             return None
     return found
+
+
+# mystmd's citations (markdown-it-myst's citations.js): what hides them, a bracketed
+# group (not a link: no `(` or `[` after it), one part of a group, an in-text key.
+_HIDDEN = re.compile(
+    r"(`+)(?!`).*?(?<!`)\1(?!`)|\$\$.*?\$\$|\$[^$\n]+\$|<[^<>\s]*>|!?\[[^\[\]]*\]\([^)]*\)"
+    r"|\\@",
+    re.S,
+)
+_AT_GROUP = re.compile(r"\[([^\[\]]*@[^\[\]]*)\](?![(\[])")
+_AT_PART = re.compile(r"^([^^-]|[^^].+?)?(-)?@(\w[\w:.#$%&\-+?~/]*)(.+)?$", re.A | re.S)
+_AT_KEY = re.compile(r"(?<![a-zA-Z0-9])@((?:[\w{][\w:.#$%&\-+?~/]*[\w}])|\w)", re.A)
+_URL_WORD = re.compile(r"://|^www\.|^([a-z0-9-]+\.)+[a-z]{2,}(/|$)", re.I)
+# A {cite} role's keys: split on `,` and `;`, each `{prefix}key{suffix}`; a DOI is
+# looked up online by mystmd, so it is counted as citing but never as an unknown key.
+_CITE_SPLIT = re.compile(r"[,;]")
+_CITE_AFFIXES = re.compile(r"\{[^{}]*\}")
+_DOI = re.compile(r"^(?:doi:|https?://|10\.\d{4,9}/)", re.I)
 
 
 def _raw(url: str) -> str:

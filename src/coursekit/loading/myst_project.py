@@ -2,13 +2,16 @@
 
 A Jupyter Book 2 project has one file, `myst.yml`, where Jupyter Book 1.x had two
 (`_config.yml`, `_toc.yml`). Its `project:` section gives the metadata (`title`,
-`id`, `authors`), the bibliography (`bibliography:`), what is not part of the book
+`id`, `authors`), the bibliography (`bibliography:`; without it, as mystmd, every
+`.bib` file of the project), what is not part of the book
 (`exclude:`, as `_config.yml`'s `exclude_patterns`) and the TOC (`toc:`, a list of
 `{file}`, `{title, children}`, `{url, title}` and `{pattern}` entries, any of them
 with `children`). coursekit's own settings sit in a top-level `coursekit:` section
 (the same keys as under `_config.yml`'s `coursekit:`); mystmd 1.11 accepts it with a
 one-line "extra key ignored" notice, and coursekit's own builds hand mystmd a copy
-without it.
+without it. mystmd's `error_rules` that ignore a rule waive coursekit's finding for
+the same thing (`link-resolves` → CK301), and pages are read as mystmd reads them
+(`markdown.MYSTMD`: `@key` citations, front-matter titles).
 
 The TOC becomes the model's `Toc` as a `_toc.yml` with the same shape would: the
 first `{file}` entry is the root; top-level `{title, children}` entries are parts
@@ -20,6 +23,7 @@ CK114 entry type), placed where `myst.yml` writes them.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -32,8 +36,9 @@ from coursekit.formats.schema import ANY, LIST, MAP, STR, Field
 from coursekit.formats.yamlfile import Key, YamlDoc, read_yaml
 from coursekit.loading import config as jb1
 from coursekit.loading.cmi5 import cmi5_settings
+from coursekit.loading.markdown import MYSTMD
 from coursekit.loading.toc import _is_unsafe, _resolve, _TocWalk
-from coursekit.model import PAGE_SUFFIXES, Config, Toc, TocEntry, TocPart
+from coursekit.model import PAGE_SUFFIXES, Config, Toc, TocEntry, TocPart, Waiver
 
 MYST_FILE = "myst.yml"
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
@@ -54,6 +59,7 @@ PROJECT_SPEC: schema.Spec = {
     "exclude": LIST,
     "description": STR,
     "language": STR,
+    "error_rules": LIST,
 }
 ENTRY_KINDS = ("file", "url", "pattern")
 
@@ -114,9 +120,13 @@ def _config(
     # `myst init` writes a random UUID as the id: no name for a package, so the title's slug.
     if "id" not in ck and isinstance(given, str) and not UUID.fullmatch(given):
         ck = {**ck, "id": jb1.slug(given)}
-    bib = project.get("bibliography", [])
+    if "bibliography" in project:
+        bib = project["bibliography"]
+        bibs = [bib] if isinstance(bib, str) else list(bib)
+    else:  # as mystmd: every .bib file of the project
+        bibs = _bib_files(root, project.get("exclude", []))
     raw = dict(data)
-    raw["bibtex_bibfiles"] = [bib] if isinstance(bib, str) else list(bib)
+    raw["bibtex_bibfiles"] = bibs
     return Config(
         path=MYST_FILE,
         title=title,
@@ -132,13 +142,60 @@ def _config(
         scorm=jb1._scorm_settings(doc, sc, findings),
         cmi5=cmi5_settings(doc, ck.get("cmi5"), findings),
         pdf=jb1._pdf_settings(doc, ck.get("pdf", {}), findings),
-        myst_extensions=frozenset({"colon_fence", "dollarmath", "amsmath", "deflist"}),
+        myst_extensions=frozenset({"colon_fence", "dollarmath", "amsmath", "deflist", MYSTMD}),
         exclude_patterns=tuple(p for p in project.get("exclude", []) if isinstance(p, str)),
         units_from=jb1._units_from(doc, ck, findings),
         ignore=jb1._codes(doc, ("coursekit", "ignore"), ck.get("ignore", []), findings),
-        waivers=jb1._waivers(doc, ck.get("per_file_ignores", {}), findings),
+        waivers=(
+            *jb1._waivers(doc, ck.get("per_file_ignores", {}), findings),
+            *jb1._narrow_waivers(doc, ck.get("waivers", []), findings),
+            *_error_rules(project.get("error_rules", [])),
+        ),
         raw=freeze(raw),
     )
+
+
+def _bib_files(root: Path, exclude: Any) -> list[str]:
+    """The .bib files mystmd reads when `project.bibliography` is not set: all in the
+    project, hidden folders, `node_modules`, `_build` and `exclude` patterns left out."""
+    skipped: set[Path] = set()
+    for pattern in exclude if isinstance(exclude, list) else ():
+        if isinstance(pattern, str) and not _is_unsafe(pattern):
+            skipped.update(p.resolve() for p in root.glob(pattern))
+    found = []
+    for folder, dirs, files in os.walk(root):
+        here = Path(folder)
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if not d.startswith(".")
+            and d not in ("node_modules", "_build")
+            and (here / d).resolve() not in skipped
+        )
+        for name in sorted(files):
+            if name.endswith(".bib") and (here / name).resolve() not in skipped:
+                found.append((here / name).relative_to(root).as_posix())
+    return found
+
+
+# mystmd's `error_rules` that silence what a coursekit finding also reports.
+ERROR_RULES = {"link-resolves": "CK301"}
+
+
+def _error_rules(rules: list[Any]) -> list[Waiver]:
+    """`project.error_rules` with `severity: ignore`: the same findings waived (for the
+    `keys` given, else everywhere), as mystmd silences them."""
+    waivers = []
+    for rule in rules:
+        if not isinstance(rule, dict) or rule.get("severity") != "ignore":
+            continue
+        code = ERROR_RULES.get(str(rule.get("rule")))
+        given = rule.get("keys")
+        keys: list[Any] = given if isinstance(given, list) else [rule.get("key")]
+        for key in keys:
+            if code is not None and (key is None or isinstance(key, str)):
+                waivers.append(Waiver("*", (code,), key or ""))
+    return waivers
 
 
 def _authors(value: Any) -> str:

@@ -43,7 +43,10 @@ KEY_FILE = "key.txt"  # what the work folder was built with (`BookRequest.key`)
 PRINT_PAGE = "print.html"
 QUIZ_ASSETS = ("coursekit-quiz.js", "coursekit-quiz.css")
 TEMPLATE_YML = "jtex: v1\ntitle: coursekit, no theme (coursekit renders the pages)\n"
-WARNING_LINE = re.compile(r"^\s*(?:⚠️|⛔️|⛔)\s*(.+)$")
+WARNING_LINE = re.compile(r"^\s*(⚠️|⛔️|⛔)\s*(.+)$")
+# "page.md:12:3 message", "page.md:12 message" or "page.md message"
+DIAGNOSTIC = re.compile(r"^([^\s:]+\.(?:md|ipynb|myst\.yml|yml|bib))(?::(\d+))?(?::(\d+))?\s+(.+)$")
+WEB = re.compile(r"^https?://", re.I)
 OWN_DIRECTIVE = re.compile(r"unknown directive: quiz$")  # coursekit renders it
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
@@ -116,7 +119,7 @@ def _myst_site(request: BookRequest) -> MystSite:
     (template / "template.yml").write_text(TEMPLATE_YML, encoding="utf-8")
     copied = _sync(course.root, src, request.exclude)
     _executed_into(course, src, request.cache_dir, request.kept)
-    _write_myst_yml(course, src / "myst.yml", template)
+    left_out = _write_myst_yml(course, src / "myst.yml", template)
     site = src / "_build" / "site"
     shutil.rmtree(site, ignore_errors=True)
     env = {**os.environ, "NO_UPDATE_NOTIFIER": "1", "CI": "1", "FORCE_COLOR": "0"}
@@ -131,11 +134,7 @@ def _myst_site(request: BookRequest) -> MystSite:
         check=False,
     )
     said = ANSI.sub("", proc.stdout + proc.stderr)
-    warnings = tuple(
-        m.group(1).strip()
-        for line in said.splitlines()
-        if (m := WARNING_LINE.match(line)) and not OWN_DIRECTIVE.search(m.group(1).strip())
-    )
+    warnings = (*left_out, *diagnostics(said, src))
     if proc.returncode != 0 or not (site / "config.json").is_file():
         tail = "\n".join(said.strip().splitlines()[-15:])
         raise BuildError(
@@ -253,14 +252,52 @@ def _thawed(value: Any) -> Any:
     return value
 
 
-def _write_myst_yml(course: Course, target: Path, template: Path) -> None:
+def _write_myst_yml(course: Course, target: Path, template: Path) -> list[str]:
+    """mystmd's copy of myst.yml: coursekit's template, without coursekit's section and
+    without what is fetched from the web (`extends`, `plugins`), which an offline build
+    cannot have; returns a warning for each thing left out."""
     raw = yaml.safe_load((course.root / "myst.yml").read_text(encoding="utf-8")) or {}
     raw.pop("coursekit", None)
+    left_out: list[str] = []
+    for where, keys in ((raw, "extends"), (raw.get("project"), "plugins")):
+        if not isinstance(where, dict) or keys not in where:
+            continue
+        items = where[keys] if isinstance(where[keys], list) else [where[keys]]
+        kept = [i for i in items if not (isinstance(i, str) and WEB.match(i))]
+        left_out += [
+            f"myst.yml: {keys} {i} is on the web, which an offline build cannot fetch; left out"
+            for i in items
+            if i not in kept
+        ]
+        where[keys] = kept
     site = raw.get("site")
     raw["site"] = {**(site if isinstance(site, dict) else {}), "template": str(template)}
     text = yaml.safe_dump(raw, sort_keys=False, allow_unicode=True)
     if not target.is_file() or target.read_text(encoding="utf-8") != text:
         target.write_text(text, encoding="utf-8")
+    return left_out
+
+
+def diagnostics(said: str, src: Path) -> list[str]:
+    """mystmd's warnings and errors (`⚠️ page.md:12:3 message`) as `page.md:12:3: message`,
+    each once (one without a line is dropped when the same is said with one)."""
+    found: dict[tuple[str, str, str], str] = {}
+    for line in said.splitlines():
+        m = WARNING_LINE.match(line)
+        if m is None or OWN_DIRECTIVE.search(m.group(2)):
+            continue
+        text = m.group(2).strip().replace(f"{src}/", "").replace(str(src), "the project")
+        error = "error: " if m.group(1) != "⚠️" else ""
+        where = DIAGNOSTIC.match(text)
+        path, row, col, message = where.groups() if where else ("", None, None, text)
+        place = f"{path}:{row or 1}:{col or 1}: " if path else ""
+        found.setdefault((path, message, row or ""), f"{place}{error}{message}")
+    said_with_line = {(p, m) for p, m, r in found if r}
+    return [
+        text
+        for (path, message, row), text in found.items()
+        if row or (path, message) not in said_with_line
+    ]
 
 
 # ------------------------------------------------------------------ coursekit's part

@@ -68,7 +68,7 @@ class PageContext:
     def page_url(self, url: str) -> str | None:
         """A mystmd page URL ("/overview", "/overview#x") as a link from this page."""
         path, _, anchor = url.partition("#")
-        doc = self.slugs.get(path.strip("/"))
+        doc = self.slugs.get(path.strip("/") or "index")  # "/": the root page
         if doc is None:
             return None
         target = "" if doc == self.docname else self.href(doc + ".html")
@@ -134,7 +134,9 @@ def _unknown(node: Node, ctx: PageContext) -> str:
         if found is not None:
             return found
     what = f"{kind} {name!r}" if name else kind
-    ctx.warnings.append(f"{ctx.where}: coursekit cannot render MyST node type {what}; shown as is")
+    said = f"{ctx.where}: coursekit cannot render MyST node type {what}; shown as is"
+    if said not in ctx.warnings:  # once a page
+        ctx.warnings.append(said)
     if node.get("children"):
         inner = _children(node, ctx)
     else:
@@ -382,6 +384,46 @@ def _card(node: Node, ctx: PageContext) -> str:
     return f'<div class="card"{_id(node)}>{_children(node, ctx)}</div>'
 
 
+def _card_part(node: Node, ctx: PageContext) -> str:
+    """A card's `header` or `footer`."""
+    return f'<div class="card-{_attr(node.get("type"))}">{_children(node, ctx)}</div>'
+
+
+def _myst_source(node: Node, ctx: PageContext) -> str:
+    """The {myst} directive's example: its MyST source (the theme previews it live)."""
+    value = html.escape(str(node.get("value", "")), quote=False)
+    code = f'<code class="language-markdown">{value}</code>'
+    return f'<pre class="myst-source" tabindex="0">{code}</pre>'
+
+
+def _embed(node: Node, ctx: PageContext) -> str:
+    """{embed}: the content it took from elsewhere (none when that is on another site)."""
+    if node.get("children"):
+        return f"<div{_id(node)}>{_children(node, ctx)}</div>"
+    label = (node.get("source") or {}).get("label") or node.get("label") or ""
+    ctx.warnings.append(f"{ctx.where}: {{embed}} {label!r} has no content to show (offline)")
+    return f'<p class="ck-unknown">(embedded {html.escape(str(label))})</p>'
+
+
+def _iframe(node: Node, ctx: PageContext) -> str:
+    """An {iframe} (a video, a web app): a link, since the page stays offline in the LMS."""
+    src = str(node.get("src", ""))
+    title = html.escape(str(node.get("title") or src))
+    return (
+        f'<p class="iframe"{_id(node)}><a href="{_attr(src)}">{title}</a></p>{_children(node, ctx)}'
+    )
+
+
+def _aside(node: Node, ctx: PageContext) -> str:
+    kind = _attr(node.get("kind") or "")
+    return f'<aside class="aside {kind}"{_id(node)}>{_children(node, ctx)}</aside>'
+
+
+def _admonition_title(node: Node, ctx: PageContext) -> str:
+    """A title outside an admonition (an aside's, a sidebar's)."""
+    return f'<p class="admonition-title">{_children(node, ctx)}</p>'
+
+
 def _abbreviation(node: Node, ctx: PageContext) -> str:
     title = node.get("title")
     attr = f' title="{_attr(title)}"' if title else ""
@@ -482,5 +524,12 @@ HANDLERS: dict[str, Callable[[Node, PageContext], str]] = {
     "grid": _grid,
     "card": _card,
     "abbreviation": _abbreviation,
+    "header": _card_part,
+    "footer": _card_part,
+    "myst": _myst_source,
+    "embed": _embed,
+    "iframe": _iframe,
+    "aside": _aside,
+    "admonitionTitle": _admonition_title,
     "output": _output,
 }

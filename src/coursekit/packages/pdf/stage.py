@@ -24,6 +24,7 @@ import functools
 import hashlib
 import http.server
 import shutil
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -213,13 +214,21 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         return super().translate_path(path)
 
 
+class _QuietServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A request Chromium drops (a page printed before its last image came) is no
+        error to print a traceback for; anything else still is."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 @contextmanager
 def _served(folder: Path, page: Path | None = None) -> Iterator[str]:
     """Serve `folder` on 127.0.0.1 (a free port) while Chromium prints, and `page` at
     `/PRINTED`; yields the base URL."""
     handler_class = type("_PageHandler", (_QuietHandler,), {"page": page})
     handler = functools.partial(handler_class, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = _QuietServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, name="coursekit-pdf", daemon=True)
     thread.start()
     try:
