@@ -481,7 +481,7 @@ def test_mystmd_citations_titles_bib_files_and_error_rules_check_without_false_f
         "cite it with {cite}`uncited2000` or remove it"
     ]
     course = load_course(SYNTAX).course
-    assert [p.title for p in course.pages] == ["Citing in mystmd", "More citations"]
+    assert [p.title for p in course.pages] == ["Citing in mystmd", "More citations", "References"]
 
 
 @needs_myst
@@ -517,6 +517,12 @@ def test_mystmd_agrees_and_its_diagnostics_are_build_warnings_at_file_line(
     assert '<a class="xref" href="index.html#intro">' in cited  # @intro: a section
     assert 'href="#cite-wirth1976">' in cited and "uncited2000" not in index + cited
     assert index.count("<h1>") == 1 and "<h1>Citing in mystmd</h1>" in index
+    # The {bibliography} page lists every work the course cites; the glossary's terms.
+    references = (html_dir / "references.html").read_text(encoding="utf-8")
+    listed = re.findall(r'<li id="cite-(\w+)">', references)
+    assert listed == ["knuth1984", "lamport1994", "turing1936", "wirth1976"]
+    assert '<dt id="term-myst">MyST</dt>' in references
+    assert '<a class="xref" href="#term-myst">MyST</a>' in references
 
 
 def test_cards_asides_iframes_embeds_and_myst_examples_render_without_warnings() -> None:

@@ -32,7 +32,12 @@ from typing import Any
 import yaml
 
 from coursekit.book.engine import BookRequest, BookResult
-from coursekit.book.mystmd.render import PageContext, render_page, render_references
+from coursekit.book.mystmd.render import (
+    BIBLIOGRAPHY,
+    PageContext,
+    render_page,
+    render_references,
+)
 from coursekit.errors import BuildError
 from coursekit.model import EXERCISES_DIR, Course, is_exercise
 from coursekit.quiz.render import render_quiz
@@ -348,11 +353,30 @@ def _page_body(
     ctx = PageContext(docname, site.slugs, media, where=path, quiz=quiz, hide_solutions=hide)
     body = render_page(data.get("mdast") or {}, ctx)
     refs = data.get("references") or {}
-    body += render_references(refs.get("cite") or {})
+    if BIBLIOGRAPHY in body:  # a {bibliography}: every work the course cites, there
+        paths = [p.path for p in course.pages] if course is not None else list(site.pages)
+        body = body.replace(BIBLIOGRAPHY, render_references(_all_cited(site, paths)), 1)
+        body = body.replace(BIBLIOGRAPHY, "")
+    else:
+        body += render_references(refs.get("cite") or {})
     warnings.extend(ctx.warnings)
     front = data.get("frontmatter") or {}
     title = str(front.get("title") or docname.rsplit("/", 1)[-1])
     return body, title
+
+
+def _all_cited(site: MystSite, paths: Sequence[str]) -> dict[str, Any]:
+    """The works cited on pages `paths` (mystmd's `references.cite` of each), in reading
+    order."""
+    order: list[str] = []
+    data: dict[str, Any] = {}
+    for path in paths:
+        cite = (site.pages.get(path, {}).get("references") or {}).get("cite") or {}
+        for key in cite.get("order") or ():
+            if key not in data and key in (cite.get("data") or {}):
+                order.append(key)
+                data[key] = cite["data"][key]
+    return {"order": order, "data": data}
 
 
 def _solutions_hidden(course: Course) -> bool:

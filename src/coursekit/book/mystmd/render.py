@@ -45,6 +45,8 @@ WRAP = {
 TRANSPARENT = {"root", "block", "include", "mystDirective", "mystRole", "span", "div"}
 TRANSPARENT_OK = {"root", "block", "include", "span", "div"}
 SKIP = {"comment", "mystComment", "identifier", "footnoteDefinition"}
+# Where a {bibliography} stands: the page puts the course's references there.
+BIBLIOGRAPHY = "<!--coursekit-bibliography-->"
 
 
 @dataclass
@@ -384,6 +386,10 @@ def _card(node: Node, ctx: PageContext) -> str:
     return f'<div class="card"{_id(node)}>{_children(node, ctx)}</div>'
 
 
+def _bibliography(node: Node, ctx: PageContext) -> str:
+    return BIBLIOGRAPHY
+
+
 def _card_part(node: Node, ctx: PageContext) -> str:
     """A card's `header` or `footer`."""
     return f'<div class="card-{_attr(node.get("type"))}">{_children(node, ctx)}</div>'
@@ -524,6 +530,7 @@ HANDLERS: dict[str, Callable[[Node, PageContext], str]] = {
     "grid": _grid,
     "card": _card,
     "abbreviation": _abbreviation,
+    "bibliography": _bibliography,
     "header": _card_part,
     "footer": _card_part,
     "myst": _myst_source,
