@@ -526,7 +526,8 @@ def test_mystmd_agrees_and_its_diagnostics_are_build_warnings_at_file_line(
 
 
 def test_cards_asides_iframes_embeds_and_myst_examples_render_without_warnings() -> None:
-    """Node types of jupyter-book/jupyter-book's docs that were shown as unknown."""
+    """Node types of jupyter-book/jupyter-book's docs that were shown as unknown, and
+    its web images, which rendered as `/undefined`."""
     par = {"type": "paragraph", "children": [{"type": "text", "value": "words"}]}
     title = {"type": "admonitionTitle", "children": [{"type": "text", "value": "Aside"}]}
     tree = {
@@ -546,3 +547,10 @@ def test_cards_asides_iframes_embeds_and_myst_examples_render_without_warnings()
     assert '<aside class="aside "><p class="admonition-title">Aside</p><p>words</p></aside>' in out
     assert '<a href="https://example.org/video">A video</a>' in out and "<iframe" not in out
     assert "*emphasis* &lt;here&gt;</code></pre>" in out
+    # An image on the web that mystmd could not fetch offline: its alt text, no request.
+    url = "https://example.org/a.png"
+    missing = {"type": "image", "url": "/undefined", "urlSource": url, "alt": "A map"}
+    ctx = PageContext("page", {}, {}, where="page.md")
+    out = render_page({"type": "root", "children": [missing]}, ctx)
+    assert out == '<span class="ck-missing-image">[image: A map]</span>'
+    assert ctx.warnings == [f"page.md: image {url} is not in the site; its alt text shown"]

@@ -257,6 +257,11 @@ def _caption_number(node: Node, ctx: PageContext) -> str:
 def _image(node: Node, ctx: PageContext) -> str:
     url = str(node.get("url", ""))
     src = ctx.href(ctx.media[url]) if url in ctx.media else url
+    if url not in ctx.media and url.startswith("/"):  # mystmd could not fetch or find it
+        source = node.get("urlSource", url)
+        ctx.warnings.append(f"{ctx.where}: image {source} is not in the site; its alt text shown")
+        what = html.escape(str(node.get("alt") or source))
+        return f'<span class="ck-missing-image"{_id(node)}>[image: {what}]</span>'
     alt = node.get("alt")
     if alt is None:
         ctx.warnings.append(f"{ctx.where}: an image ({node.get('urlSource', url)}) has no alt text")
