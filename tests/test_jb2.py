@@ -526,8 +526,8 @@ def test_mystmd_agrees_and_its_diagnostics_are_build_warnings_at_file_line(
 
 
 def test_cards_asides_iframes_embeds_and_myst_examples_render_without_warnings() -> None:
-    """Node types of jupyter-book/jupyter-book's docs that were shown as unknown, and
-    its web images, which rendered as `/undefined`."""
+    """Node types of jupyter-book/jupyter-book's and mystmd's docs that were shown as
+    unknown, and their web images, which rendered as `/undefined`."""
     par = {"type": "paragraph", "children": [{"type": "text", "value": "words"}]}
     title = {"type": "admonitionTitle", "children": [{"type": "text", "value": "Aside"}]}
     tree = {
@@ -538,6 +538,7 @@ def test_cards_asides_iframes_embeds_and_myst_examples_render_without_warnings()
             {"type": "iframe", "src": "https://example.org/video", "title": "A video"},
             {"type": "myst", "value": "*emphasis* <here>"},
             {"type": "embed", "children": [par]},
+            {"type": "inlineExpression", "value": "1 + 1", "children": []},
         ],
     }
     ctx = PageContext("page", {}, {}, where="page.md")
@@ -546,7 +547,7 @@ def test_cards_asides_iframes_embeds_and_myst_examples_render_without_warnings()
     assert '<div class="card"><div class="card-header"><p>words</p></div>' in out
     assert '<aside class="aside "><p class="admonition-title">Aside</p><p>words</p></aside>' in out
     assert '<a href="https://example.org/video">A video</a>' in out and "<iframe" not in out
-    assert "*emphasis* &lt;here&gt;</code></pre>" in out
+    assert "*emphasis* &lt;here&gt;</code></pre>" in out and "<code>1 + 1</code>" in out
     # An image on the web that mystmd could not fetch offline: its alt text, no request.
     url = "https://example.org/a.png"
     missing = {"type": "image", "url": "/undefined", "urlSource": url, "alt": "A map"}

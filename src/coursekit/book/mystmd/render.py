@@ -391,6 +391,22 @@ def _card(node: Node, ctx: PageContext) -> str:
     return f'<div class="card"{_id(node)}>{_children(node, ctx)}</div>'
 
 
+def _mermaid(node: Node, ctx: PageContext) -> str:
+    """A Mermaid diagram: its source (no diagram renderer ships offline), said once a page."""
+    said = f"{ctx.where}: a Mermaid diagram is shown as its source"
+    if said not in ctx.warnings:
+        ctx.warnings.append(said)
+    value = html.escape(str(node.get("value", "")), quote=False)
+    return f'<pre class="mermaid-source"{_id(node)} tabindex="0"><code>{value}</code></pre>'
+
+
+def _inline_expression(node: Node, ctx: PageContext) -> str:
+    """An {eval} expression: its result when the page was run, else the expression."""
+    if node.get("children"):
+        return _children(node, ctx)
+    return f"<code>{html.escape(str(node.get('value', '')), quote=False)}</code>"
+
+
 def _bibliography(node: Node, ctx: PageContext) -> str:
     return BIBLIOGRAPHY
 
@@ -536,6 +552,8 @@ HANDLERS: dict[str, Callable[[Node, PageContext], str]] = {
     "card": _card,
     "abbreviation": _abbreviation,
     "bibliography": _bibliography,
+    "mermaid": _mermaid,
+    "inlineExpression": _inline_expression,
     "header": _card_part,
     "footer": _card_part,
     "myst": _myst_source,
