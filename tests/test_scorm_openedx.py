@@ -21,6 +21,14 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from lms.harness import SUFFIX, answer
+from lrs.learner import (
+    CITES_MODULE_2,
+    assert_cites_module_2_as_reference,
+    assert_stays_in_unit,
+    checked,
+    questions,
+    quiz_rule_course,
+)
 from openedx.harness import Stored, Workbench, require_openedx
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -28,6 +36,7 @@ VERSIONS = ["1.2", "2004"]
 COURSE = "digital-labor"
 MULTI = {"1.2": "ck-0", "2004": "ck-1"}  # the block holding each version's multi-SCO zip
 LAUNCHES = 10  # per version: twenty launches in all
+QUIZ_RULE_BLOCKS = {"1.2": "ck-10", "2004": "ck-11"}  # after the bundled course's ten zips
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +75,20 @@ def imported(workbench: Workbench, browser, built_course, modules) -> dict[str, 
     return scenarios
 
 
+@pytest.fixture(scope="module")
+def quiz_rule_blocks(workbench: Workbench, browser, tmp_path_factory) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The small course's `reading` unit, set to `completion: quiz`: version → scenario
+    (its single-SCO zips, in the blocks the bundled course leaves free)."""
+    scorm = quiz_rule_course(tmp_path_factory).out / "scorm"
+    context = browser.new_context()
+    page = context.new_page()
+    for version, scenario in QUIZ_RULE_BLOCKS.items():
+        (path,) = scorm.glob(f"*-reading-{SUFFIX[version]}.zip")
+        workbench.upload(page, scenario, path)
+    context.close()
+    return QUIZ_RULE_BLOCKS
+
+
 # --- driving the block as a learner ------------------------------------------------------
 
 
@@ -101,6 +124,7 @@ def _walk_and_answer(page, sco) -> tuple[float, float]:  # type: ignore[no-untyp
         if index:
             sco.click("#ck-next")
         _wait_page(page, sco, index, count)
+        assert_stays_in_unit(_content(page))
         if _content(page).query_selector("form.ck-quiz"):
             got = answer(_content(page))
             raw, mx = raw + got[0], mx + got[1]
@@ -174,90 +198,123 @@ def _passed(page, sco, version: str) -> tuple[float, float]:  # type: ignore[no-
     return raw, mx
 
 
-def _assert_interactions(stored: Stored, module: str, version: str) -> None:
-    """The XBlock holds an interaction per answered question, each with its objectives and
-    result, and the unit's objectives with a status."""
+def _assert_interactions(
+    stored: Stored, module: str, version: str, asked: list[tuple[str, list[int]]]
+) -> None:
+    """The XBlock holds one interaction per question answered (all right), in order, each
+    with the objectives quiz.yml gives it, and the unit's objectives with a status."""
     data = stored.data
-    ids = {
-        k.split(".")[2]: v
-        for k, v in data.items()
-        if re.fullmatch(r"cmi\.interactions\.\d+\.id", k)
-    }
-    assert ids, sorted(data)
-    questions = {v.rsplit("-", 1)[-1] for v in ids.values()}
-    assert len(questions) >= 10, ids  # the bundled quizzes have ten questions each
-    results = {"correct", "wrong"} if version == "1.2" else {"correct", "incorrect"}
+    count = len({k.split(".")[2] for k in data if re.fullmatch(r"cmi\.interactions\.\d+\.id", k)})
+    assert count == len(asked), sorted(data)
     response = "student_response" if version == "1.2" else "learner_response"
-    for n, value in ids.items():
-        assert value.startswith(f"{module}-"), value
-        assert data[f"cmi.interactions.{n}.result"] in results
-        assert data[f"cmi.interactions.{n}.correct_responses.0.pattern"] != ""
-        assert data.get(f"cmi.interactions.{n}.objectives.0.id", "").startswith(
-            f"{module}-objective-"
-        )
-        if data[f"cmi.interactions.{n}.type"] == "choice":
-            assert data[f"cmi.interactions.{n}.{response}"]
+    for n, (qid, numbers) in enumerate(asked):
+        row = f"cmi.interactions.{n}."
+        assert data[row + "id"] == f"{module}-module-quiz-{qid}", data[row + "id"]
+        assert data[row + "result"] == "correct", qid
+        assert data[row + "correct_responses.0.pattern"] != "", qid
+        assert data.get(row + response), qid
+        linked = [data[k] for j in range(8) if (k := f"{row}objectives.{j}.id") in data]
+        assert linked == [f"{module}-objective-{k}" for k in numbers], (qid, linked)
     objectives = [v for k, v in data.items() if re.fullmatch(r"cmi\.objectives\.\d+\.id", k)]
     assert objectives and all(o.startswith(f"{module}-objective-") for o in objectives)
     status = "status" if version == "1.2" else "success_status"
-    assert {data[f"cmi.objectives.{i}.{status}"] for i in range(len(objectives))} <= {
-        "passed",
-        "failed",
-    }
+    assessed = {f"{module}-objective-{k}" for _, numbers in asked for k in numbers}
+    for i, name in enumerate(objectives):
+        assert (data[f"cmi.objectives.{i}.{status}"] == "passed") == (name in assessed), name
 
 
 # --- the tests ---------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_openedx_stores_a_passed_module_and_resumes_it(
-    page, workbench: Workbench, imported: dict[str, str], modules: list[str], version: str
+def test_openedx_module_1_keeps_the_learner_inside_and_remembers_them(
+    page,
+    workbench: Workbench,
+    imported: dict[str, str],
+    modules: list[str],
+    built_course,  # type: ignore[no-untyped-def]
+    version: str,
 ) -> None:
-    scenario, student = MULTI[version], f"walker-{version}"
+    """Module 1's block (its single-SCO zip): the learner reads pages 1-3, none of which
+    leads into module 2, answers the quiz, leaves at page 3; the XBlock holds one
+    interaction per question with its objectives; back, the learner sees their answers,
+    score and place, reads on to the end, and the module is completed."""
+    scenario = imported[f"{COURSE}-{modules[0]}-{SUFFIX[version]}.zip"]
+    student = f"learner-{version}"
     names = _names(version)
+    asked = questions(built_course.root)
     page.goto(workbench.url(scenario, student))
     sco = _sco(page)
-    assert modules[0] in sco.url
     keys = sco.eval_on_selector_all("#ck-pages a", "els => els.map(a => a.dataset.ckPage)")
-    raw, mx = _passed(page, sco, version)
-    # The learner goes back to the second page, then leaves.
+    quiz = next(i for i, k in enumerate(keys) if k.endswith("/quiz.html"))
+    cites = keys.index(CITES_MODULE_2)
+    assert cites < 3 < quiz
+    for index in range(3):  # pages 1 to 3, with Next
+        if index:
+            sco.click("#ck-next")
+        _wait_page(page, sco, index, len(keys))
+        if index == cites:  # module 2 is named as a reference, not linked
+            assert_cites_module_2_as_reference(_content(page))
+        else:
+            assert_stays_in_unit(_content(page))
     sco.click("summary")
-    sco.click("#ck-pages a >> nth=1")
-    _wait_page(page, sco, 1, len(keys))
+    sco.click(f"#ck-pages a >> nth={quiz}")
+    _wait_page(page, sco, quiz, len(keys))
+    _answer_right(page)
+    _content(page).click("form.ck-quiz [type=submit]")
+    assert re.search(r"(\d+) out of \1 points", _content(page).inner_text(".ck-score"))
+    given = checked(_content(page))
+    sco.click("summary")  # back to page 3, and away
+    sco.click("#ck-pages a >> nth=2")
+    _wait_page(page, sco, 2, len(keys))
     stored = _wait_stored(
-        workbench, scenario, student, lambda s: s.data.get(names["location"]) == keys[1]
+        workbench, scenario, student, lambda s: s.data.get(names["location"]) == keys[2]
     )
     _leave(page)
 
-    assert (stored.lesson_status, stored.success_status) == ("completed", "passed")
-    assert stored.lesson_score == pytest.approx(raw / mx, abs=1e-4)
-    assert stored.data[names["exit"]] == ("" if version == "1.2" else "normal")
-    assert stored.data[names["session"]]
-    data = _suspend(stored)
-    assert (data["c"], data["m"], data["seen"]) == (COURSE, modules[0], "1" * len(keys))
-    _assert_interactions(stored, modules[0], version)
+    assert stored.success_status == "passed"
+    if version == "2004":  # 1.2 has one status: "passed" (the XBlock counts it completed)
+        assert stored.lesson_status == "incomplete"
+    assert stored.lesson_score == pytest.approx(1.0)
+    assert stored.data[names["exit"]] == "suspend"  # pages left to read
+    seen = "".join("1" if i < 3 or i == quiz else "0" for i in range(len(keys)))
+    assert _suspend(stored)["seen"] == seen
+    _assert_interactions(stored, modules[0], version, asked)
 
-    # Relaunch: back at page 2, still completed and passed, nothing lowered; the bar says
-    # what was scored and where the learner was.
+    # Back: at page 3, told the score and the place; the pages read are marked.
     page.goto(workbench.url(scenario, student))
     sco = _sco(page)
-    _wait_page(page, sco, 1, len(keys))
+    _wait_page(page, sco, 2, len(keys))
     sco.wait_for_selector("#ck-tracking:has-text('You scored')")
-    assert f"page 2 of {len(keys)}" in sco.inner_text("#ck-tracking")
-    page.wait_for_timeout(1000)  # let any write of this launch reach the XBlock
-    again = workbench.stored(scenario, student)
-    # The quiz shows the answers given last time, graded.
-    sco.click("summary")
-    sco.click(
-        f"#ck-pages a >> nth={next(i for i, k in enumerate(keys) if k.endswith('/quiz.html'))}"
+    status = sco.inner_text("#ck-tracking")
+    assert re.search(r"You scored (\d+)/\1 on", status), status
+    assert f"page 3 of {len(keys)}" in status, status
+    marked = sco.eval_on_selector_all(
+        "#ck-pages li.ck-was-seen a", "els => els.map(a => a.dataset.ckPage)"
     )
+    assert marked == [k for k, s in zip(keys, seen, strict=True) if s == "1"]
+    # Reading on to the end: every page inside the unit; the quiz shows the answers, graded.
+    for index in range(3, len(keys)):
+        sco.click("#ck-next")
+        _wait_page(page, sco, index, len(keys))
+        assert_stays_in_unit(_content(page))
     _content(page).wait_for_selector("form.ck-quiz.ck-restored", timeout=15_000)
-    assert re.search(r"\d+ out of \d+ points", _content(page).inner_text("form.ck-quiz .ck-score"))
+    assert checked(_content(page)) == given
+    assert re.search(r"(\d+) out of \1 points", _content(page).inner_text(".ck-score"))
+    finished = "" if version == "1.2" else "normal"
+    done = _wait_stored(
+        workbench,
+        scenario,
+        student,
+        lambda s: s.data.get(names["exit"]) == finished and s.lesson_status == "completed",
+    )
     _leave(page)
-    assert (again.lesson_status, again.success_status) == ("completed", "passed")
-    assert again.lesson_score == pytest.approx(raw / mx, abs=1e-4)
-    assert again.data[names["location"]] == keys[1]
-    assert _suspend(again)["seen"] == "1" * len(keys)
+    assert (done.lesson_status, done.success_status) == ("completed", "passed")
+    assert done.lesson_score == pytest.approx(1.0)
+    assert done.data[names["exit"]] == finished
+    assert done.data[names["session"]]
+    assert _suspend(done)["seen"] == "1" * len(keys)
+    _assert_interactions(done, modules[0], version, asked)  # none added by the relaunch
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -326,3 +383,32 @@ def test_openedx_twenty_launches_are_all_tracked(
             if not (stored.lesson_status == "incomplete" and stored.data.get(session)):
                 untracked.append((version, number, stored))
     assert untracked == []
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_openedx_a_unit_completed_by_its_quiz_needs_not_every_page(
+    page, workbench: Workbench, quiz_rule_blocks: dict[str, str], version: str
+) -> None:
+    """module.yml `completion: quiz`: the quiz passed, page 2 of 3 unread, the unit is done."""
+    scenario, student = quiz_rule_blocks[version], f"quiz-rule-{version}"
+    names = _names(version)
+    page.goto(workbench.url(scenario, student))
+    sco = _sco(page)
+    keys = sco.eval_on_selector_all("#ck-pages a", "els => els.map(a => a.dataset.ckPage)")
+    quiz = next(i for i, k in enumerate(keys) if k.endswith("/quiz.html"))
+    _wait_page(page, sco, 0, len(keys))
+    sco.click("summary")
+    sco.click(f"#ck-pages a >> nth={quiz}")  # straight to the quiz: page 2 is never read
+    _wait_page(page, sco, quiz, len(keys))
+    _answer_right(page)
+    _content(page).click("form.ck-quiz [type=submit]")
+    finished = "" if version == "1.2" else "normal"
+    stored = _wait_stored(
+        workbench, scenario, student, lambda s: s.data.get(names["exit"]) == finished
+    )
+    _leave(page)
+    assert _suspend(stored)["seen"].count("0") == len(keys) - 2
+    assert (stored.lesson_status, stored.success_status) == ("completed", "passed")
+    assert stored.data[names["exit"]] == finished  # nothing left to do in this unit
+    if version == "2004":
+        assert stored.data["cmi.completion_status"] == "completed"

@@ -29,30 +29,24 @@ from lms.harness import (
     wait_seen,
     watch_runtime,
 )
+from lrs.learner import (
+    CITES_MODULE_2,
+    MODULE_1,
+    assert_cites_module_2_as_reference,
+    assert_stays_in_unit,
+    checked,
+    objectives,
+    outside_links,
+    questions,
+    quiz_rule_course,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-UNIT = "crowdsourcing-to-digital-labor"
-FOLDER = "01-crowdsourcing-to-digital-labor"
-BOOK_NAVIGATION = ".bd-sidebar-primary, .prev-next-footer, .search-button__button, .bd-header"
+UNIT = MODULE_1
 
 
 def _unit_zip(built_course, version: str) -> Path:  # type: ignore[no-untyped-def]
     return built_course.out / "scorm" / f"digital-labor-{UNIT}-{SUFFIX[version]}.zip"
-
-
-def _quiz(root: Path) -> list[tuple[str, list[int]]]:
-    """Each question of module 1's quiz with the objectives it assesses (from quiz.yml)."""
-    import yaml
-
-    data = yaml.safe_load((root / "modules" / FOLDER / "quiz.yml").read_text(encoding="utf-8"))
-    return [(q["id"], list(q.get("objectives", []))) for q in data["questions"]]
-
-
-def _objectives(root: Path) -> list[str]:
-    import yaml
-
-    data = yaml.safe_load((root / "modules" / FOLDER / "module.yml").read_text(encoding="utf-8"))
-    return list(data["objectives"])
 
 
 def _answer_right(content) -> str:  # type: ignore[no-untyped-def]
@@ -69,29 +63,12 @@ def _answer_right(content) -> str:  # type: ignore[no-untyped-def]
     return content.inner_text("form.ck-quiz .ck-score")
 
 
-def _checked(content) -> dict[str, list[str] | str]:  # type: ignore[no-untyped-def]
-    return content.evaluate(
-        """() => Object.fromEntries([...document.querySelectorAll('fieldset.ck-question')].map(f =>
-             [f.dataset.question, f.dataset.type === 'numeric' ? f.querySelector('input').value
-               : [...f.querySelectorAll('input:checked')].map(i => i.value).sort()]))"""
-    )
-
-
 def _shown(page, key: str):  # type: ignore[no-untyped-def]
     """The content frame once it shows the page `key`, scoped to the unit."""
     content = page.frame(name="ck-frame")
     content.wait_for_url(f"**/{key}")
     content.wait_for_selector("html[data-ck-unit]", state="attached")
     return content
-
-
-def _outside_links(content) -> list[str]:  # type: ignore[no-untyped-def]
-    """Links of the framed page a learner can follow that lead to another module's page."""
-    return content.evaluate(
-        """() => [...document.querySelectorAll('a[href]')]
-             .filter(a => a.getClientRects().length > 0 && a.target !== '_blank')
-             .map(a => a.href).filter(h => /\\/modules\\/0[2-9]-/.test(h))"""
-    )
 
 
 def _interactions(cmi: dict, version: str) -> list[dict]:
@@ -117,8 +94,8 @@ def test_a_learner_inside_module_1_stays_there_and_is_remembered(
     require_scorm_again()
     pkg = unzip(_unit_zip(built_course, version), tmp_path / "pkg")
     errors = watch_runtime(page)
-    questions = _quiz(built_course.root)
-    objectives = _objectives(built_course.root)
+    asked = questions(built_course.root)
+    unit_objectives = objectives(built_course.root)
     with serve_lms(tmp_path, pkg) as base:
         page.goto(f"{base}/lms/lms.html")
         (item,) = items((pkg / "imsmanifest.xml").read_bytes(), version)
@@ -129,11 +106,7 @@ def test_a_learner_inside_module_1_stays_there_and_is_remembered(
         wait_seen(page, version, 0, start)
 
         # One navigation system: the book's sidebar, next/previous and search are gone.
-        content = page.frame(name="ck-frame")
-        hidden = content.eval_on_selector_all(
-            BOOK_NAVIGATION, "els => els.map(e => e.getClientRects().length === 0)"
-        )
-        assert hidden and all(hidden), hidden
+        assert_stays_in_unit(page.frame(name="ck-frame"))
 
         # Read part of the module: every page on the way, and none leads into module 2.
         reached = [0]
@@ -141,28 +114,22 @@ def test_a_learner_inside_module_1_stays_there_and_is_remembered(
             sco.click("#ck-next")
             wait_seen(page, version, index, start)
             reached.append(index)
-            content = page.frame(name="ck-frame")
-            assert _outside_links(content) == []
+            assert outside_links(page.frame(name="ck-frame")) == []
         # The page that cites module 2 shows it as a reference, naming the module.
         sco.click(".ck-bar summary")
-        counting = keys.index(f"modules/{FOLDER}/what-is-digital-labor.html")
+        counting = keys.index(CITES_MODULE_2)
         sco.click(f"#ck-pages a >> nth={counting}")
         assert sco.evaluate("document.querySelector('.ck-bar details').open") is False
-        content = _shown(page, keys[counting])
-        assert _outside_links(content) == []
-        outside = content.eval_on_selector_all(
-            ".ck-outside small", "els => els.map(e => e.textContent)"
-        )
-        assert any("Module 2" in text for text in outside), outside
+        assert_cites_module_2_as_reference(_shown(page, keys[counting]))
 
         # The quiz, answered right.
         sco.click(".ck-bar summary")
         sco.click(f"#ck-pages a >> nth={quiz_index}")
         content = _shown(page, keys[quiz_index])
         shown = _answer_right(content)
-        total = len(questions)
+        total = len(asked)
         assert re.search(r"(\d+) out of \1 points", shown), shown
-        given = _checked(content)
+        given = checked(content)
         result = f"cmi.interactions.{total - 1}.result"
         page.wait_for_function(
             "([m, el]) => window.lms.calls.some(c => c.method === m && c.args[0] === el)",
@@ -174,7 +141,7 @@ def test_a_learner_inside_module_1_stays_there_and_is_remembered(
         # The LMS holds one interaction per answered question, with its objectives.
         rows = _interactions(stored, version)
         assert len(rows) == total
-        for row, (qid, numbers) in zip(rows, questions, strict=True):
+        for row, (qid, numbers) in zip(rows, asked, strict=True):
             assert row["id"].endswith(qid)
             assert row["result"] == "correct"
             ids = [o["id"] for o in _objective_rows(row)]
@@ -183,10 +150,10 @@ def test_a_learner_inside_module_1_stays_there_and_is_remembered(
             assert pattern, qid
             response = row["student_response"] if version == "1.2" else row["learner_response"]
             assert response, qid
-        assessed = {n for _, numbers in questions for n in numbers}
+        assessed = {n for _, numbers in asked for n in numbers}
         objective_rows = _objective_rows(stored)
         assert [o["id"] for o in objective_rows] == [
-            f"{UNIT}-objective-{n}" for n in range(1, len(objectives) + 1)
+            f"{UNIT}-objective-{n}" for n in range(1, len(unit_objectives) + 1)
         ]
         for n, row in enumerate(objective_rows, 1):
             status = row["status"] if version == "1.2" else row["success_status"]
@@ -207,7 +174,7 @@ def test_a_learner_inside_module_1_stays_there_and_is_remembered(
         assert f"page {quiz_index + 1} of {len(keys)}" in status, status
         content = _shown(page, keys[quiz_index])
         content.wait_for_selector("form.ck-quiz.ck-restored")
-        assert _checked(content) == given
+        assert checked(content) == given
         assert re.search(r"(\d+) out of \1 points", content.inner_text("form.ck-quiz .ck-score"))
         marked = sco.eval_on_selector_all(
             "#ck-pages li.ck-was-seen a", "els => els.map(a => a.dataset.ckPage)"
@@ -344,15 +311,7 @@ def test_the_bar_speaks_the_books_language(tmp_path: Path, page) -> None:
 @pytest.fixture(scope="module")
 def quiz_rule_zips(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The small cmi5 test course, its quiz unit set to `completion: quiz`, as SCORM zips."""
-    from conftest import run_cli
-    from lrs.course import make_cmi5_course
-
-    root = make_cmi5_course(tmp_path_factory.mktemp("rule") / "course")
-    with (root / "modules" / "01-reading" / "module.yml").open("a", encoding="utf-8") as f:
-        f.write("completion: quiz\n")
-    result = run_cli("build", root, "--only", "scorm", cwd=root)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return root / "_build" / "scorm"
+    return quiz_rule_course(tmp_path_factory).out / "scorm"
 
 
 @pytest.mark.parametrize("version", ["1.2", "2004"])

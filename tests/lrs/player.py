@@ -154,19 +154,29 @@ def walk(page, course: Path, answers: str = "right") -> None:  # type: ignore[no
     for index in range(total):
         if index:
             page.click("#ck-next")
-        page.wait_for_function(
-            "n => document.getElementById('ck-position').textContent === `Page ${n} of` "
-            "+ ` ${document.querySelectorAll('#ck-pages a').length}`",
-            arg=index + 1,
-        )
-        link = page.query_selector_all("#ck-pages a")[index].get_attribute("data-ck-page")
-        content = page.frame(name="ck-frame")
-        content.wait_for_url(f"**/{link}")
-        content.wait_for_load_state()
-        form = content.query_selector("form.ck-quiz")
-        if form:
-            quiz = course / Path(link).parent / "quiz.yml"
-            answer(content, yaml.safe_load(quiz.read_text(encoding="utf-8")), answers)
+        content = at_page(page, index)
+        if content.query_selector("form.ck-quiz"):
+            answer(content, quiz_of(course, content.url), answers)
+
+
+def at_page(page, index: int):  # type: ignore[no-untyped-def]
+    """The content frame, once the bar says page `index + 1` and the frame has loaded it."""
+    page.wait_for_function(
+        "n => document.getElementById('ck-position').textContent === `Page ${n} of` "
+        "+ ` ${document.querySelectorAll('#ck-pages a').length}`",
+        arg=index + 1,
+    )
+    link = page.query_selector_all("#ck-pages a")[index].get_attribute("data-ck-page")
+    content = page.frame(name="ck-frame")
+    content.wait_for_url(f"**/{link}")
+    content.wait_for_load_state()
+    return content
+
+
+def quiz_of(course: Path, url: str) -> dict:
+    """The quiz.yml of the unit whose page is at `url` (…/modules/<folder>/<page>.html)."""
+    folder = url.split("?")[0].split("/modules/", 1)[1].rsplit("/", 1)[0]
+    return yaml.safe_load((course / "modules" / folder / "quiz.yml").read_text(encoding="utf-8"))
 
 
 def answer(content, quiz: dict, answers: str) -> None:  # type: ignore[no-untyped-def]
