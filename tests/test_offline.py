@@ -72,17 +72,25 @@ def test_packages_fetch_from_outside_only_what_the_build_report_lists(tmp_path: 
     font = "https://fonts.googleapis.com/css2?family=Roboto+Slab"
     assert ("index.html", "font", font) in lines  # the @import of _static/custom.css
     assert "googletagmanager" not in report
+    # An Altair chart's loader gets the shipped Vega; a BokehJS loader is listed.
+    bokeh = "https://cdn.bokeh.org/bokeh/release/bokeh-3.4.1.min.js"
+    assert ("charts.html", "script", bokeh) in lines
+    charts = (book / "_build/html/charts.html").read_text(encoding="utf-8")
+    assert "cdn.jsdelivr" not in charts and "jsdelivr" not in report
+    assert '"_static/coursekit-loaders/vega/vega-embed.min.js?noext"' in charts
 
     zips = sorted((book / "_build/scorm").glob("*.zip")) + sorted(
         (book / "_build/cmi5").glob("*.zip")
     )
     assert zips
     requested: set[str] = set()
+    charts_seen = charts_packed = 0
     for number, package in enumerate(zips):
         folder = tmp_path / f"package-{number}"
         with zipfile.ZipFile(package) as zipped:
             zipped.extractall(folder)
         pages = sorted(folder.rglob("*.html"))
+        charts_packed += any(html.name == "charts.html" for html in pages)
         for html in pages:  # analytics never reach a package
             text = html.read_text(encoding="utf-8", errors="replace")
             assert "googletagmanager" not in text and "gtag(" not in text, html
@@ -93,11 +101,17 @@ def test_packages_fetch_from_outside_only_what_the_build_report_lists(tmp_path: 
                     continue
                 page.goto(f"{base}/{html.relative_to(folder).as_posix()}", wait_until="load")
                 page.wait_for_load_state("networkidle")
+                if html.name == "charts.html":  # the chart is drawn, from the package's Vega
+                    chart = page.locator("#altair-viz-7c0f3b1e")
+                    chart.locator("canvas, svg").first.wait_for(timeout=20_000)
+                    assert chart.locator(".error").count() == 0, chart.inner_html()[:500]
+                    charts_seen += 1
         requested |= set(seen.external_requests)
     reported = {line[2] for line in lines}
     # the CDN script and the remote image were asked for (and blocked): the scan is not idle
     assert "https://images.example.org/charts/rainfall.png" in requested
     assert "https://cdn.example.org/libs/charts-1.0.min.js" in requested
+    assert bokeh in requested and charts_seen == charts_packed > 0
     assert requested <= reported, requested - reported
 
 

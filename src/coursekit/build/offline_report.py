@@ -6,7 +6,8 @@ still load from outside -- a script, a style sheet, a font, an image, an iframe 
 is found by scanning the built HTML (the elements a browser fetches by itself:
 `script src`, `link rel=stylesheet|preload|icon`, `img`/`source`/`video`/`audio`
 `src`/`srcset`/`poster`, `iframe`/`embed`/`object`, and `url(...)`/`@import` in
-`style` attributes and elements) and the site's CSS files (their `@import` and
+`style` attributes and elements, and the .js/.css or CDN URLs an inline script names,
+as a notebook output's loader does) and the site's CSS files (their `@import` and
 `url(...)`, fonts included; a page counts each CSS file it links). Links a reader
 clicks (`a href`) are not fetches and are not listed.
 
@@ -41,6 +42,13 @@ CSS_URL = re.compile(r"""url\(\s*['"]?([^'")\s]+)['"]?\s*\)""", re.I)
 CSS_IMPORT = re.compile(r"""@import\s+(?:url\()?\s*['"]?([^'")\s;]+)""", re.I)
 FONT_SUFFIXES = (".woff", ".woff2", ".ttf", ".otf", ".eot")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".avif", ".ico", ".bmp")
+# In an inline script: a quoted absolute URL, and the hosts of the CDNs outputs load from.
+LOADER_URL = re.compile(r"""["'`]((?:https?:)?//[^"'`\s]+)["'`]""")
+CDN_HOST = re.compile(
+    r"(?:https?:)?//(?:cdn\.jsdelivr\.net|unpkg\.com|cdnjs\.cloudflare\.com|cdn\.plot\.ly"
+    r"|cdn\.bokeh\.org|cdn\.pydata\.org|code\.jquery\.com|requirejs\.org)/",
+    re.I,
+)
 MEDIA = ("img", "source", "video", "audio", "track", "input")
 
 
@@ -109,6 +117,8 @@ def _page_requests(tree: lxml_html.HtmlElement) -> Iterator[tuple[str, str]]:
         get = element.get
         if tag == "script" and get("src"):
             yield "script", get("src")
+        elif tag == "script" and element.text:
+            yield from _loader_requests(element.text)
         elif tag == "link" and get("href"):
             rel = (get("rel") or "").lower().split()
             if "stylesheet" in rel:
@@ -134,6 +144,18 @@ def _page_requests(tree: lxml_html.HtmlElement) -> Iterator[tuple[str, str]]:
         if tag and get("style"):
             for url in CSS_URL.findall(get("style")):
                 yield _kind_of(url, ""), url
+
+
+def _loader_requests(script: str) -> Iterator[tuple[str, str]]:
+    """The scripts and style sheets an inline script (a notebook output's loader: BokehJS,
+    Plotly, RequireJS paths) names in its strings to add to the page: URLs of .js/.css
+    files, RequireJS's `?noext` ones, and any URL on a CDN's host."""
+    for url in LOADER_URL.findall(script):
+        path = urlparse(url).path.lower()
+        if path.endswith(".css"):
+            yield "style", url
+        elif path.endswith((".js", ".mjs")) or url.endswith("?noext") or CDN_HOST.match(url):
+            yield "script", url
 
 
 def _css_text_requests(text: str) -> Iterator[tuple[str, str]]:

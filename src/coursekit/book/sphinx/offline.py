@@ -14,8 +14,11 @@ tracking scripts (Google Analytics' gtag.js, Plausible, Matomo...: a theme's
 `analytics` option, Jupyter Book's `html: google_analytics_id`) from every page,
 so that neither the site nor the packages made from it send learners' visits
 elsewhere, and it drops scripts a page lists twice (sphinx-thebe adds its
-configuration twice, which is a JavaScript error on every page). It imports
-nothing from Sphinx but its logger: it only connects to Sphinx events.
+configuration twice, which is a JavaScript error on every page). Notebook outputs
+whose script loads a library from a CDN get the local copy when coursekit ships one
+(Altair's Vega, Vega-Lite and vega-embed, from `loaders/`, written into the site only
+when a page needs it); the others are listed by the build's offline report. It
+imports nothing from Sphinx but its logger: it only connects to Sphinx events.
 """
 
 from __future__ import annotations
@@ -35,6 +38,20 @@ TRACKER_URL = re.compile(
     re.I,
 )
 TRACKER_BODY = re.compile(r"\bgtag\(|\bdataLayer\b|\b_paq\b|\bplausible\(|\bga\('create'", re.I)
+# Libraries notebook outputs load from CDNs, shipped in loaders/ (see its SOURCE.md files):
+# the URL (any version, `?noext` for RequireJS kept) -> the copy under _static/.
+LOADERS = Path(__file__).parent / "loaders"
+LOADERS_STATIC = "_static/coursekit-loaders"
+CDN_LIBRARY = re.compile(
+    r"(?:https?:)?//cdn\.jsdelivr\.net/npm/+(vega-lite|vega-embed|vega-lib|vega)"
+    r"(?:@[\w.\-]*)?(?:/build/[\w.\-]+\.js)?(\?noext)?(?=[\"'\s>])"
+)
+LOCAL_LIBRARY = {
+    "vega": "vega/vega.min.js",
+    "vega-lib": "vega/vega.min.js",  # the name of Vega's bundle before Vega 5
+    "vega-lite": "vega/vega-lite.min.js",
+    "vega-embed": "vega/vega-embed.min.js",
+}
 
 
 def setup(app: Any) -> dict[str, Any]:
@@ -45,6 +62,8 @@ def setup(app: Any) -> dict[str, Any]:
     app.connect("html-page-context", _bundled_mathjax, priority=400)
     # Late, so that the scripts other extensions add for this page are there already.
     app.connect("html-page-context", _drop_repeated_scripts, priority=900)
+    app.connect("html-page-context", _local_loaders, priority=900)
+    app.connect("build-finished", _copy_loaders)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 
@@ -104,3 +123,40 @@ def _drop_repeated_scripts(
             kept.append(script)
     # In place: the list is the builder's own, which later handlers still append to.
     context["script_files"][:] = kept
+
+
+def _local_loaders(
+    app: Any, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    """A notebook output's CDN URL of a shipped library -> the site's copy, relative to
+    the page (a loader script resolves it against the page, as a `src` would be)."""
+    body = context.get("body")
+    if not isinstance(body, str) or not CDN_LIBRARY.search(body):
+        return
+    pathto = context["pathto"]
+    used: dict[str, None] = {}
+
+    def local(match: re.Match[str]) -> str:
+        path = pathto(f"{LOADERS_STATIC}/{LOCAL_LIBRARY[match[1]]}", 1) + (match[2] or "")
+        used[path] = None
+        return path
+
+    body = CDN_LIBRARY.sub(local, body)
+    # Named in attributes too, so that whatever reads the page's files (a unit's zip
+    # takes the files its pages name) finds them; the loader's request reuses these.
+    preload = "".join(f'<link rel="preload" as="script" href="{path}">\n' for path in used)
+    context["body"] = preload + body
+    app._coursekit_loaders = True
+
+
+def _copy_loaders(app: Any, exception: Exception | None) -> None:
+    """The shipped libraries into `_static/` when a page of this build used one (or an
+    earlier build of this output folder did: its pages may not have been written again)."""
+    if exception is not None or getattr(app.builder, "format", "") != "html":
+        return
+    target = Path(app.outdir) / LOADERS_STATIC
+    if not getattr(app, "_coursekit_loaders", False) and not target.is_dir():
+        return
+    import shutil
+
+    shutil.copytree(LOADERS, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.md"))
