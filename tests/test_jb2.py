@@ -22,6 +22,7 @@ import pytest
 import yaml
 
 from conftest import run_cli
+from coursebuilder import copy_course
 from coursekit.book import engine_for
 from coursekit.book.mystmd.render import PageContext, render_page
 from coursekit.loading import load_course
@@ -76,6 +77,30 @@ def _jb1_twin(tmp_path: Path) -> Path:
     (twin / "_config.yml").write_text(JB1_CONFIG, encoding="utf-8")
     (twin / "_toc.yml").write_text(JB1_TOC, encoding="utf-8")
     return twin
+
+
+def convert_bundled_course(book: Path) -> Path:
+    """The bundled course as mystmd's own upgrade makes it a JB2 project (`myst init`,
+    answered yes), coursekit's section of `_config.yml` moved into `myst.yml`."""
+    repo = Path(__file__).resolve().parent.parent
+    book.mkdir(parents=True)
+    copy_course(book)
+    done = subprocess.run(
+        [str(MYST), "init", "--project"],
+        cwd=book,
+        input="Y\n",
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "NO_UPDATE_NOTIFIER": "1"},
+    )
+    assert done.returncode == 0 and (book / "myst.yml").is_file(), done.stdout + done.stderr
+    assert not (book / "_config.yml").exists()  # kept by mystmd as ._config.yml.bak
+    shutil.rmtree(book / "_build", ignore_errors=True)  # myst init's temp files
+    ours = yaml.safe_load((repo / "_config.yml").read_text(encoding="utf-8"))["coursekit"]
+    with (book / "myst.yml").open("a", encoding="utf-8") as f:
+        f.write(yaml.safe_dump({"coursekit": ours}, allow_unicode=True))
+    return book
 
 
 def _findings(stdout: str) -> list[str]:
@@ -373,30 +398,7 @@ def test_the_bundled_course_converted_by_myst_init_has_the_same_units_and_checks
     the bundled course into a JB2 project; with coursekit's section moved into
     myst.yml, it checks clean and has the same units, pages and quizzes."""
     repo = Path(__file__).resolve().parent.parent
-    book = tmp_path / "course"
-    book.mkdir()
-    for name in ("_config.yml", "_toc.yml", "intro.md", "glossary.md", "bibliography.md"):
-        shutil.copy2(repo / name, book / name)
-    for name in ("references.bib", "_static", "modules", "exercises"):
-        source = repo / name
-        if source.is_dir():
-            shutil.copytree(source, book / name, ignore=shutil.ignore_patterns("_build"))
-        elif source.is_file():
-            shutil.copy2(source, book / name)
-    done = subprocess.run(
-        [str(MYST), "init", "--project"],
-        cwd=book,
-        input="Y\n",
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "NO_UPDATE_NOTIFIER": "1"},
-    )
-    assert done.returncode == 0 and (book / "myst.yml").is_file(), done.stdout + done.stderr
-    assert not (book / "_config.yml").exists()  # kept by mystmd as ._config.yml.bak
-    ours = yaml.safe_load((repo / "_config.yml").read_text(encoding="utf-8"))["coursekit"]
-    with (book / "myst.yml").open("a", encoding="utf-8") as f:
-        f.write(yaml.safe_dump({"coursekit": ours}, allow_unicode=True))
+    book = convert_bundled_course(tmp_path / "course")
     jb2, jb1 = load_course(book).course, load_course(repo).course
     assert jb2.config is not None and jb2.config.path == "myst.yml"
 
@@ -517,6 +519,8 @@ def test_mystmd_agrees_and_its_diagnostics_are_build_warnings_at_file_line(
     assert '<a class="xref" href="index.html#intro">' in cited  # @intro: a section
     assert 'href="#cite-wirth1976">' in cited and "uncited2000" not in index + cited
     assert index.count("<h1>") == 1 and "<h1>Citing in mystmd</h1>" in index
+    # myst.yml's maths macros reach MathJax (with their number of arguments).
+    assert 'macros:{"RR": "\\\\mathbb{R}", "pair": ["\\\\langle #1, #2 \\\\rangle", 2]}' in index
     # The {bibliography} page lists every work the course cites; the glossary's terms.
     references = (html_dir / "references.html").read_text(encoding="utf-8")
     listed = re.findall(r'<li id="cite-(\w+)">', references)

@@ -320,7 +320,8 @@ def _write_site(course: Course, site: MystSite, out: Path, warnings: list[str]) 
             warnings.append(f"{page.path}: mystmd wrote no content for this page")
             continue
         body, title = _page_body(page.path, page.docname, data, site, media, warnings, course)
-        text = _page_html(course, page.docname, title, body, nav)
+        macros = _macros(data.get("frontmatter") or {})
+        text = _page_html(course, page.docname, title, body, nav, macros)
         target = out / f"{page.docname}.html"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
@@ -473,6 +474,7 @@ def _page_html(
     title: str,
     body: str,
     nav: list[tuple[str | None, list[tuple[str, str, int]]]],
+    macros: Mapping[str, Any] | None = None,
 ) -> str:
     up = "../" * docname.count("/")
     lang = html.escape(course.config.language if course.config else "en", quote=True)
@@ -487,9 +489,11 @@ def _page_html(
         )
         head = f'<p class="nav-caption">{html.escape(caption)}</p>' if caption else ""
         links.append(f"{head}<ul>{lis}</ul>")
+    # `</` cannot end the script early: JSON escapes no `/`, so it is written `<\/`.
+    tex = json.dumps(macros or {}, ensure_ascii=True).replace("</", "<\\/")
     mathjax = (
-        "<script>window.MathJax={tex:{inlineMath:[['\\\\(','\\\\)']],displayMath:[['\\\\[','\\\\]']]},"
-        "options:{processHtmlClass:'math|math-display'}};</script>"
+        "<script>window.MathJax={tex:{inlineMath:[['\\\\(','\\\\)']],displayMath:[['\\\\[','\\\\]']],"
+        f"macros:{tex}}},options:{{processHtmlClass:'math|math-display'}}}};</script>"
         f'<script defer src="{up}_static/mathjax/tex-chtml.js"></script>'
     )
     return (
@@ -522,8 +526,26 @@ def _write_print_page(course: Course, site: MystSite, target: Path, warnings: li
             continue
         body, title = _page_body(page.path, "print", data, site, media, warnings, course)
         parts.append(f'<section class="print-page"><h2>{html.escape(title)}</h2>{body}</section>')
-    text = _page_html(course, "print", _title(course), "\n".join(parts), [])
+    macros: dict[str, Any] = {}
+    for page in course.pages:
+        macros.update(_macros((site.pages.get(page.path) or {}).get("frontmatter") or {}))
+    text = _page_html(course, "print", _title(course), "\n".join(parts), [], macros)
     target.write_text(text, encoding="utf-8")
+
+
+def _macros(front: Mapping[str, Any]) -> dict[str, Any]:
+    """The page's maths macros (`math:` of myst.yml and of its front matter, merged by
+    mystmd) for MathJax: `\\RR: \\mathbb{R}` → `RR: "\\mathbb{R}"`, with its number
+    of arguments when it takes some (`#1`…)."""
+    out: dict[str, Any] = {}
+    math = front.get("math")
+    for name, value in math.items() if isinstance(math, Mapping) else ():
+        body = value.get("macro") if isinstance(value, Mapping) else value
+        if not isinstance(body, str) or not str(name).startswith("\\"):
+            continue
+        args = max((int(n) for n in re.findall(r"#([1-9])", body)), default=0)
+        out[str(name)[1:]] = [body, args] if args else body
+    return out
 
 
 def _media_map(folder: Path) -> dict[str, str]:
