@@ -47,6 +47,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "CK103": (W, "unknown key"),
     "CK104": (E, "a required key is missing"),
     "CK105": (E, "a file is not valid UTF-8 or cannot be read"),
+    "CK106": (W, "a key is written twice in one YAML mapping (the last one is used)"),
     "CK110": (E, "a TOC entry names a file that does not exist"),
     "CK111": (E, "a TOC entry is listed more than once"),
     "CK112": (E, "a TOC entry is an absolute path"),

@@ -181,7 +181,8 @@ def _alias_problem(rel: str, node: yaml.Node) -> Finding | None:
 
 
 def _duplicate_keys(rel: str, node: yaml.Node) -> list[Finding]:
-    """CK101 for a key written twice in one mapping: YAML forbids it, PyYAML keeps the last."""
+    """CK106 (a warning) for a key written twice in one mapping: YAML forbids it, but
+    PyYAML, and so Jupyter Book, keeps the last one and builds."""
     found: list[Finding] = []
     stack = [node]
     while stack:
@@ -194,12 +195,13 @@ def _duplicate_keys(rel: str, node: yaml.Node) -> list[Finding]:
                     m, f = knode.start_mark, first[key].start_mark
                     found.append(
                         make(
-                            "CK101",
+                            "CK106",
                             rel,
                             m.line + 1,
                             m.column + 1,
                             f"duplicate key {key!r} (first at {f.line + 1}:"
-                            f"{f.column + 1}); YAML keeps only one, remove the other",
+                            f"{f.column + 1}); this one is used and the first ignored, "
+                            "remove one",
                         )
                     )
                 else:

@@ -39,6 +39,13 @@ DIRECTIVE_READS: dict[str, tuple[str, ...]] = {
     "graphviz": ("",),
     "plantuml": ("",),
 }
+# Settings Sphinx also accepts as a URL (html_logo, html_favicon): a warning (CK310), no error.
+URL_SETTINGS = (
+    ("logo",),
+    ("html", "favicon"),
+    ("sphinx", "config", "html_logo"),
+    ("sphinx", "config", "html_favicon"),
+)
 # Options that fetch from the network: never, a course is built offline.
 URL_OPTIONS = ("url",)
 # Directives that read their argument only when it is no inline source.
@@ -226,6 +233,15 @@ def confinement(
         found.extend(_solution_reach(page, in_toc))
     if config_doc is not None:
         for keys, name, target, folder in setting_reads(config_doc.data):
+            if keys in URL_SETTINGS and links.is_external(target):
+                line, col = config_doc.where(*keys)
+                msg = (
+                    f"{name}: {target!r} is loaded from the network on every page: offline, "
+                    "and in an LMS that blocks outside content, it shows broken; download it "
+                    "into the book and name the copy"
+                )
+                found.append(make("CK310", config_doc.path, line, col, msg))
+                continue
             why = problem(root, config_doc.path, target, folder, setting=True)
             rel = posixpath.normpath(target.strip("/"))
             if not why and (rel.split("/", 1)[0] == EXERCISES_DIR or (folder and rel == ".")):
