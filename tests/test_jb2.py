@@ -483,7 +483,8 @@ def test_mystmd_citations_titles_bib_files_and_error_rules_check_without_false_f
         "cite it with {cite}`uncited2000` or remove it"
     ]
     course = load_course(SYNTAX).course
-    assert [p.title for p in course.pages] == ["Citing in mystmd", "More citations", "References"]
+    titles = ["Citing in mystmd", "More citations", "A MyST Markdown notebook", "References"]
+    assert [p.title for p in course.pages] == titles
 
 
 @needs_myst
@@ -519,6 +520,10 @@ def test_mystmd_agrees_and_its_diagnostics_are_build_warnings_at_file_line(
     assert '<a class="xref" href="index.html#intro">' in cited  # @intro: a section
     assert 'href="#cite-wirth1976">' in cited and "uncited2000" not in index + cited
     assert index.count("<h1>") == 1 and "<h1>Citing in mystmd</h1>" in index
+    # A MyST Markdown notebook is run by the execute stage; its outputs are on its page.
+    computed = (html_dir / "computed.html").read_text(encoding="utf-8")
+    assert '<pre class="output stream stdout">from a MyST notebook 42\n</pre>' in computed
+    assert "<pre class=\"output text\">{'answer': 42}</pre>" in computed
     # myst.yml's maths macros reach MathJax (with their number of arguments).
     assert 'macros:{"RR": "\\\\mathbb{R}", "pair": ["\\\\langle #1, #2 \\\\rangle", 2]}' in index
     # The {bibliography} page lists every work the course cites; the glossary's terms.

@@ -136,9 +136,9 @@ def _config(
         language=ck.get("language", project.get("language", "en")),
         version=str(ck.get("version", "1.0")),
         # As Jupyter Book 1.x's default (`auto`): a notebook with a code cell lacking
-        # outputs runs in coursekit's execute stage, and mystmd is handed the result.
-        # MyST Markdown notebooks keep what mystmd makes of them (no outputs).
-        execute=ExecuteSettings(mode="auto", exclude_patterns=("*.md",)),
+        # outputs (a MyST Markdown notebook has none) runs in coursekit's execute stage,
+        # and the book is handed the result.
+        execute=ExecuteSettings(mode="auto"),
         scorm=jb1._scorm_settings(doc, sc, findings),
         cmi5=cmi5_settings(doc, ck.get("cmi5"), findings),
         pdf=jb1._pdf_settings(doc, ck.get("pdf", {}), findings),

@@ -39,7 +39,7 @@ from coursekit.book.mystmd.render import (
     render_references,
 )
 from coursekit.errors import BuildError
-from coursekit.model import EXERCISES_DIR, Course, is_exercise
+from coursekit.model import EXERCISES_DIR, Course, PageKind, is_exercise
 from coursekit.quiz.render import render_quiz
 
 SRC, TEMPLATE, HTML = "src", "template", "html"
@@ -155,6 +155,7 @@ def _myst_site(request: BookRequest) -> MystSite:
             slugs[str(data.get("slug", file.stem))] = location.rsplit(".", 1)[0]
     if "index" not in slugs and course.toc and course.toc.root and course.toc.root.path:
         slugs["index"] = course.toc.root.path.rsplit(".", 1)[0]
+    _text_notebook_outputs(course, pages, request.cache_dir, request.kept)
     (work / INPUTS_FILE).write_text(json.dumps(sorted(copied)), encoding="utf-8")
     return MystSite(site, pages, slugs, warnings)
 
@@ -222,6 +223,57 @@ def _executed_into(course: Course, src: Path, cache_dir: Path | None, kept: Sequ
         text = nbformat.writes(merged) + "\n"
         if not target.is_file() or target.read_text(encoding="utf-8") != text:
             target.write_text(text, encoding="utf-8")
+
+
+def _text_notebook_outputs(
+    course: Course,
+    pages: dict[str, dict[str, Any]],
+    cache_dir: Path | None,
+    kept: Sequence[str],
+) -> None:
+    """The outputs of each MyST Markdown notebook the execute stage ran (from the
+    jupyter-cache) put into its code cells' `outputs` nodes, in cell order: mystmd reads
+    the `.md` page itself and has no outputs for it (it would run it only with `--execute`)."""
+    if cache_dir is None or not cache_dir.is_dir() or course.config is None:
+        return
+    from jupyter_cache import get_cache
+
+    from coursekit.loading.nbread import read_notebook
+
+    cache = get_cache(str(cache_dir))
+    for page in course.pages:
+        data = pages.get(page.path)
+        if page.kind is not PageKind.TEXT_NOTEBOOK or data is None or page.path in kept:
+            continue
+        if is_exercise(page.path) or not page.path.endswith(".md"):
+            continue
+        try:
+            nb = read_notebook(course.root, page.path, course.config.execute)
+            if nb is None:
+                continue
+            _pk, merged = cache.merge_match_into_notebook(nb)
+        except (KeyError, BuildError):  # not run (or changed since)
+            continue
+        cells = [c for c in merged.cells if c.cell_type == "code"]
+        blocks = _code_blocks(data.get("mdast") or {})
+        for cell, outputs in zip(cells, blocks, strict=False):
+            if outputs.get("visibility") != "remove":
+                outputs["children"] = [
+                    {"type": "output", "jupyter_data": dict(o)} for o in cell.get("outputs", [])
+                ]
+
+
+def _code_blocks(tree: dict[str, Any]) -> list[dict[str, Any]]:
+    """The `outputs` node of each notebook code cell of a page's AST, in order."""
+    found: list[dict[str, Any]] = []
+    for child in tree.get("children") or ():
+        if not isinstance(child, dict):
+            continue
+        if child.get("type") == "block" and child.get("kind") == "notebook-code":
+            found += [c for c in child.get("children") or () if c.get("type") == "outputs"][:1]
+        else:
+            found += _code_blocks(child)
+    return found
 
 
 def student_text(path: str, text: str) -> str:
