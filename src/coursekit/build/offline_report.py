@@ -49,6 +49,9 @@ CDN_HOST = re.compile(
     r"|cdn\.bokeh\.org|cdn\.pydata\.org|code\.jquery\.com|requirejs\.org)/",
     re.I,
 )
+# An inline script that adds scripts to the page (not one that only names a URL for later,
+# such as sphinx-thebe's THEBE_JS_URL, fetched only when the reader starts live code).
+LOADS = re.compile(r"createElement\(|\brequire(?:js)?\s*[.(]|\bimport\s*\(|\.src\s*=")
 MEDIA = ("img", "source", "video", "audio", "track", "input")
 
 
@@ -117,7 +120,7 @@ def _page_requests(tree: lxml_html.HtmlElement) -> Iterator[tuple[str, str]]:
         get = element.get
         if tag == "script" and get("src"):
             yield "script", get("src")
-        elif tag == "script" and element.text:
+        elif tag == "script" and element.text and LOADS.search(element.text):
             yield from _loader_requests(element.text)
         elif tag == "link" and get("href"):
             rel = (get("rel") or "").lower().split()
