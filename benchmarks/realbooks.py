@@ -9,7 +9,10 @@ folder (never into the book) and prints the outputs built, the requests to outsi
 the pages would still make (from the build's offline report, when the build writes
 one, `outside-requests.txt`: requests and pages) and how many pages carry maths
 for MathJax (whether it typesets offline is measured in Chromium by the maths
-tests, not here); with `--jupyter-book`,
+tests, not here); with `--waive-errors`, a book whose check finds errors is built from
+a temporary copy of its repository whose `_config.yml` waives exactly those findings
+(`coursekit.waivers` by code, path and line: the narrow waiver a book would write once
+its real errors are known), so its outputs can be measured; with `--jupyter-book`,
 also times `jupyter-book build` on a copy and prints the time ratio. A corpus book's
 commit is read from its `.corpus-commit` file or its git HEAD.
 
@@ -44,6 +47,8 @@ class Row:
     commit: str = "?"
     pages: int = 0
     errors: Counter[str] = field(default_factory=Counter)
+    found: list[dict[str, object]] = field(default_factory=list)
+    waived: int = 0
     warnings: int = 0
     check_s: float = 0.0
     outputs: list[str] = field(default_factory=list)
@@ -88,17 +93,47 @@ def check(book: Path, row: Row) -> None:
     except json.JSONDecodeError:
         row.note = (result.stderr.strip().splitlines() or ["check gave no JSON"])[-1][:80]
         return
+    row.found = [f for f in found if f["severity"] == "error"]
     for f in found:
         if f["severity"] == "error":
             row.errors[f["code"]] += 1
         else:
             row.warnings += 1
-    row.pages = sum(1 for p in book.rglob("*") if p.suffix in (".md", ".ipynb"))
+    from coursekit.loading import load_course
+
+    row.pages = len(load_course(book).course.pages)  # the pages the TOC reaches
 
 
-def build(book: Path, row: Row, execute: bool) -> None:
+def waived_copy(book: Path, corpus: Path, row: Row, tmp: Path) -> Path:
+    """A copy of the book's repository whose `_config.yml` waives each error `check`
+    found, by code, path and line; the book's folder in that copy."""
+    import yaml
+
+    rel = book.relative_to(corpus)
+    top = rel.parts[0]
+    skip = shutil.ignore_patterns("_build", ".git", "node_modules")
+    shutil.copytree(corpus / top, tmp / top, symlinks=True, ignore=skip)
+    copy = tmp / rel
+    config = yaml.safe_load((copy / "_config.yml").read_text(encoding="utf-8")) or {}
+    section = config.setdefault("coursekit", {}) or {}
+    config["coursekit"] = section
+    waivers = section.setdefault("waivers", [])
+    for f in row.found:
+        waiver = {"code": f["code"], "path": f["path"], "line": f["line"]}
+        quoted = re.search(r"'([^']+)'", str(f["message"]))
+        if not f["line"] and quoted:  # a whole-file finding: waived by what it names
+            waiver = {"code": f["code"], "path": f["path"], "target": quoted[1]}
+        waivers.append(waiver)
+    row.waived = len(row.found)
+    (copy / "_config.yml").write_text(yaml.safe_dump(config, allow_unicode=True), "utf-8")
+    return copy
+
+
+def build(book: Path, row: Row, execute: bool, corpus: Path, waive: bool) -> None:
     with tempfile.TemporaryDirectory(prefix="realbooks-") as tmp:
         out = Path(tmp) / "out"
+        if waive and row.found:
+            book = waived_copy(book, corpus, row, Path(tmp) / "copy")
         args = [*COURSEKIT, "build", "--out", str(out), str(book)]
         if not execute:
             args.insert(-1, "--no-execute")
@@ -161,6 +196,8 @@ def show(rows: list[Row]) -> None:
     print(head + " | build s | jupyter-book s | ratio | note")
     for r in rows:
         errors = ", ".join(f"{c}×{n}" for c, n in sorted(r.errors.items())) or "0"
+        if r.waived:
+            errors += f" (waived: {r.waived})"
         ratio = f"{r.build_s / r.jb_s:.1f}" if r.jb_s and r.build_s else "-"
         cells = [
             r.book,
@@ -186,18 +223,22 @@ def main() -> int:
     parser.add_argument("--build", action="store_true", help="also run coursekit build")
     parser.add_argument("--jupyter-book", action="store_true", help="also time jupyter-book")
     parser.add_argument("--no-execute", action="store_true", help="build without executing")
+    parser.add_argument(
+        "--waive-errors", action="store_true", help="build a copy that waives the errors found"
+    )
+    parser.add_argument("--exclude", action="append", default=[], help="skip books with this")
     parser.add_argument("--only", default="", help="only books whose path contains this")
     args = parser.parse_args()
     corpus = args.corpus.resolve()
     rows = []
     for book in books_under(corpus):
         name = book.relative_to(corpus).as_posix()
-        if args.only not in name:
+        if args.only not in name or any(part in name for part in args.exclude):
             continue
         row = Row(name, commit_of(book, corpus))
         check(book, row)
         if args.build:
-            build(book, row, execute=not args.no_execute)
+            build(book, row, not args.no_execute, corpus, args.waive_errors)
         if args.jupyter_book:
             jupyter_book(book, row, execute=not args.no_execute)
         rows.append(row)

@@ -248,3 +248,25 @@ def test_bad_read_outside_entries_are_refused_at_their_lines(tmp_path: Path) -> 
     by_line = {f["line"]: str(f["message"]) for f in found}
     assert "names no file" in by_line[9] and "inside the book folder" in by_line[10]
     assert "absolute" in by_line[11] and "notes.txt" in by_line[8]
+
+
+def test_sphinx_judges_references_at_build_time_with_coursekit_codes(tmp_path: Path) -> None:
+    # References `check` lets through (here waived) that Sphinx cannot resolve: the
+    # build log names them as check would, code, page and line.
+    book = _broken_book(tmp_path)
+    with (book / "intro.md").open("a") as page:
+        page.write("\nSee [the notes](old-notes) and {term}`no such term`.\n")  # 7
+    (book / "_config.yml").write_text(
+        "title: T\ncoursekit:\n  pdf: false\n  waivers:\n"
+        "    - {code: CK305, path: intro.md, target: old-label}\n"
+        "    - {code: CK305, path: intro.md, target: typo-label}\n"
+        "    - {code: CK301, path: intro.md, target: old-notes}\n"
+        "    - {code: CK305, path: intro.md, target: no such term}\n"
+    )
+    result = run_cli("build", "--only", "html", "--out", tmp_path / "out", book)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    log = result.stdout + result.stderr
+    assert "intro.md:3: WARNING: CK305 undefined label: 'old-label'" in log, log[-3000:]
+    assert "intro.md:3: WARNING: CK305 undefined label: 'typo-label'" in log
+    assert "intro.md:7: WARNING: CK301 'myst' cross-reference target not found: 'old-notes'" in log
+    assert "intro.md:7: WARNING: CK305 term not in glossary: 'no such term'" in log

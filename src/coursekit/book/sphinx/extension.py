@@ -13,6 +13,7 @@ Listed in `_config.yml` under `sphinx: extra_extensions`, so a plain
 
 from __future__ import annotations
 
+import logging as pylogging
 import posixpath
 from pathlib import Path, PurePath, PurePosixPath
 from typing import Any
@@ -280,6 +281,30 @@ def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> N
         printedition.mark_units(app, doctree, course_of(app))
 
 
+class ReferenceFindings(pylogging.Filter):
+    """Sphinx is the judge of cross-references at build time: its own and MyST's
+    warnings about a reference it cannot resolve ("undefined label", "unknown
+    document", "term not in glossary", MyST's "cross-reference target not found")
+    carry coursekit's code, so the build log reads `page.md:12: WARNING: CK305 …` as
+    `coursekit check` would (CK305 for a role, CK301 for a link or document). What
+    `check` cannot know offline (an intersphinx target) is not touched."""
+
+    def filter(self, record: pylogging.LogRecord) -> bool:
+        code = reference_code(getattr(record, "type", None), getattr(record, "subtype", None))
+        if code and isinstance(record.msg, str) and not record.msg.startswith("CK"):
+            record.msg = f"{code} {record.msg} (Sphinx cannot resolve it)"
+        return True
+
+
+def reference_code(kind: str | None, subtype: str | None) -> str | None:
+    """The coursekit code of a Sphinx warning about a reference, or None."""
+    if kind == "ref":
+        return "CK301" if subtype == "doc" else "CK305"
+    if kind == "myst" and subtype == "xref_missing":
+        return "CK301"
+    return None
+
+
 def on_config_inited(app: Sphinx, config: Any) -> None:
     config.html_static_path.append(str(STATIC))
 
@@ -300,6 +325,10 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_js_file("coursekit-quiz.js", loading_method="defer")
     app.add_css_file("coursekit-quiz.css")
     app.connect("config-inited", on_config_inited)
+    # Sphinx set its log handlers up before loading extensions; each application has its own.
+    for handler in pylogging.getLogger(logging.NAMESPACE).handlers:
+        if not any(isinstance(f, ReferenceFindings) for f in handler.filters):
+            handler.addFilter(ReferenceFindings())
     app.connect("source-read", on_source_read)
     app.connect("doctree-read", on_doctree_read, priority=900)  # after the title collector
     app.connect("html-page-context", on_html_context, priority=100)
