@@ -374,7 +374,7 @@ def test_dropdowns_tabs_cards_exercises_and_proofs_render(tmp_path: Path) -> Non
     out = render_page(data["mdast"], ctx)
     assert "<details><summary>Open me</summary><p>Hidden text</p></details>" in out
     assert '<p class="tab-title">One</p><p>Tab one</p>' in out
-    assert '<div class="card"><p>Card title</p><p>Card body</p></div>' in out
+    assert '<div class="card"><p class="card-title">Card title</p><p>Card body</p></div>' in out
     assert '<p class="admonition-title">Exercise 1 (Add)</p>' in out
     assert 'Solution to <a class="xref" href="#ex1">Exercise\u00a01</a>' in out
     assert '<div class="admonition proof theorem" id="thm1" role="note">' in out
@@ -543,6 +543,12 @@ def test_cards_asides_iframes_embeds_and_myst_examples_render_without_warnings()
         "type": "root",
         "children": [
             {"type": "card", "children": [{"type": "header", "children": [par]}, par]},
+            {
+                "type": "card",
+                "url": "/unit/intro",
+                "internal": True,
+                "children": [{"type": "cardTitle", "children": [par["children"][0]]}, par],
+            },
             {"type": "aside", "children": [title, par]},
             {"type": "iframe", "src": "https://example.org/video", "title": "A video"},
             {"type": "myst", "value": "*emphasis* <here>"},
@@ -550,9 +556,11 @@ def test_cards_asides_iframes_embeds_and_myst_examples_render_without_warnings()
             {"type": "inlineExpression", "value": "1 + 1", "children": []},
         ],
     }
-    ctx = PageContext("page", {}, {}, where="page.md")
+    ctx = PageContext("page", {"unit/intro": "unit/intro"}, {}, where="page.md")
     out = render_page(tree, ctx)
     assert ctx.warnings == []
+    # A card's :link: (the theme makes the whole card a link): its title links there.
+    assert '<p class="card-title"><a href="unit/intro.html">words</a></p>' in out
     assert '<div class="card"><div class="card-header"><p>words</p></div>' in out
     assert '<aside class="aside "><p class="admonition-title">Aside</p><p>words</p></aside>' in out
     assert '<a href="https://example.org/video">A video</a>' in out and "<iframe" not in out

@@ -39,7 +39,6 @@ WRAP = {
     "summary": "summary",
     "legend": "p",
     "keyboard": "kbd",
-    "cardTitle": "p",
     "glossary": "div",
 }
 TRANSPARENT = {"root", "block", "include", "mystDirective", "mystRole", "span", "div"}
@@ -388,7 +387,22 @@ def _grid(node: Node, ctx: PageContext) -> str:
 
 
 def _card(node: Node, ctx: PageContext) -> str:
-    return f'<div class="card"{_id(node)}>{_children(node, ctx)}</div>'
+    """A card; with a `:link:`, its title links there (the theme makes the card clickable)."""
+    url = str(node.get("url") or "")
+    href = (ctx.page_url(url) if node.get("internal") else None) or url
+    parts, linked = [], not url
+    for child in node.get("children") or ():
+        inner = _children(child, ctx)
+        if child.get("type") == "cardTitle":
+            if not linked:
+                inner, linked = f'<a href="{_attr(href)}">{inner}</a>', True
+            parts.append(f'<p class="card-title">{inner}</p>')
+        else:
+            parts.append(_render(child, ctx))
+    if not linked:
+        where = html.escape(str(node.get("urlSource") or url))
+        parts.append(f'<p class="card-title"><a href="{_attr(href)}">{where}</a></p>')
+    return f'<div class="card"{_id(node)}>{"".join(parts)}</div>'
 
 
 def _mermaid(node: Node, ctx: PageContext) -> str:
@@ -554,6 +568,7 @@ HANDLERS: dict[str, Callable[[Node, PageContext], str]] = {
     "bibliography": _bibliography,
     "mermaid": _mermaid,
     "inlineExpression": _inline_expression,
+    "cardTitle": lambda node, ctx: f'<p class="card-title">{_children(node, ctx)}</p>',
     "header": _card_part,
     "footer": _card_part,
     "myst": _myst_source,
