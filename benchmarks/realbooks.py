@@ -129,7 +129,9 @@ def waived_copy(book: Path, corpus: Path, row: Row, tmp: Path) -> Path:
     return copy
 
 
-def build(book: Path, row: Row, execute: bool, corpus: Path, waive: bool) -> None:
+def build(
+    book: Path, row: Row, execute: bool, corpus: Path, waive: bool, keep: Path | None
+) -> None:
     with tempfile.TemporaryDirectory(prefix="realbooks-") as tmp:
         out = Path(tmp) / "out"
         if waive and row.found:
@@ -141,6 +143,11 @@ def build(book: Path, row: Row, execute: bool, corpus: Path, waive: bool) -> Non
         result = subprocess.run(args, capture_output=True, text=True)
         row.build_s = time.perf_counter() - start
         row.build_ok = result.returncode == 0
+        if keep is not None:  # the build's log and offline report, for reading later
+            name = row.book.replace("/", "_")
+            (keep / f"{name}.log").write_text(result.stdout + result.stderr, encoding="utf-8")
+            if (out / "outside-requests.txt").is_file():
+                shutil.copy(out / "outside-requests.txt", keep / f"{name}.outside.txt")
         if not row.build_ok:
             last = (result.stderr.strip().splitlines() or ["?"])[-1]
             row.note = row.note or last[:80]
@@ -227,6 +234,7 @@ def main() -> int:
         "--waive-errors", action="store_true", help="build a copy that waives the errors found"
     )
     parser.add_argument("--exclude", action="append", default=[], help="skip books with this")
+    parser.add_argument("--keep", type=Path, help="keep each build's log and report here")
     parser.add_argument("--only", default="", help="only books whose path contains this")
     args = parser.parse_args()
     corpus = args.corpus.resolve()
@@ -238,7 +246,7 @@ def main() -> int:
         row = Row(name, commit_of(book, corpus))
         check(book, row)
         if args.build:
-            build(book, row, not args.no_execute, corpus, args.waive_errors)
+            build(book, row, not args.no_execute, corpus, args.waive_errors, args.keep)
         if args.jupyter_book:
             jupyter_book(book, row, execute=not args.no_execute)
         rows.append(row)
