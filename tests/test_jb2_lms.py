@@ -1,0 +1,106 @@
+"""The bundled course as a Jupyter Book 2 project, in the LMS as its JB1 version is.
+
+mystmd's own upgrade (`myst init`) converts the bundled course; coursekit builds its
+SCORM packages with mystmd and its own renderer. They pass the same XSDs and rules,
+hold the same SCOs and quiz forms as the JB1 build (`built_course`), and each SCO is
+walked in scorm-again with its quizzes answered through the page.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+from coursekit.packages.scorm.manifest import SCHEMES
+from coursekit.packages.scorm.validate import check_rules, validate_manifest
+from lms.harness import (
+    SUFFIX,
+    calls_since,
+    close,
+    items,
+    launch,
+    module_pages,
+    require_scorm_again,
+    serve_lms,
+    suspend,
+    unzip,
+    walk,
+    watch_runtime,
+)
+from test_jb2 import MYST, convert_bundled_course
+from test_scorm_lms import _assert_clean, _assert_stored, _wait_score
+
+pytestmark = pytest.mark.browser
+QUIZ_FORM = re.compile(r'<form class="ck-quiz".*?</form>', re.S)
+
+
+@pytest.fixture(scope="module")
+def jb2_scorm(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The converted course's SCORM packages (`coursekit build --only scorm`)."""
+    if not MYST.is_file() or shutil.which("node") is None:
+        pytest.skip("mystmd or Node.js missing")
+    book = convert_bundled_course(tmp_path_factory.mktemp("jb2course") / "course")
+    result = run_cli("build", book, "--only", "scorm")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return book / "_build" / "scorm"
+
+
+def _quiz_forms(zip_path: Path) -> dict[str, list[str]]:
+    """Each page's quiz forms, quotes made straight: Sphinx's smartquotes curl those of
+    a page title that a "see" link shows, mystmd leaves them as written."""
+    with zipfile.ZipFile(zip_path) as zf:
+        pages = [n for n in zf.namelist() if n.endswith(".html")]
+        found = {n: QUIZ_FORM.findall(zf.read(n).decode("utf-8")) for n in pages}
+    straight = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'"})
+    return {
+        n: [html.unescape(f).translate(straight) for f in forms]
+        for n, forms in found.items()
+        if forms
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("version", ["1.2", "2004"])
+def test_the_jb2_bundled_course_passes_the_xsds_and_is_tracked_in_the_lms(
+    page, tmp_path: Path, built_course, jb2_scorm: Path, version: str
+) -> None:  # type: ignore[no-untyped-def]
+    require_scorm_again()
+    suffix = SUFFIX[version]
+    zips = sorted(jb2_scorm.glob(f"*-{suffix}.zip"))
+    jb1 = sorted((built_course.out / "scorm").glob(f"*-{suffix}.zip"))
+    assert [z.name for z in zips] == [z.name for z in jb1]  # the course and each unit
+    for z in zips:
+        with zipfile.ZipFile(z) as zf:
+            manifest, names = zf.read("imsmanifest.xml"), zf.namelist()
+        validate_manifest(manifest, SCHEMES[version], z.name)
+        check_rules(manifest, names, SCHEMES[version], z.name)
+    course_zip = jb2_scorm / f"digital-labor-{suffix}.zip"
+    # The same quizzes, asking the same questions with the same choices: same results.
+    assert _quiz_forms(course_zip) == _quiz_forms(built_course.out / "scorm" / course_zip.name)
+    pkg = unzip(course_zip, tmp_path / "pkg")
+    with zipfile.ZipFile(built_course.out / "scorm" / course_zip.name) as zf:
+        jb1_scos = items(zf.read("imsmanifest.xml"), version)
+    errors = watch_runtime(page)
+    with serve_lms(tmp_path, pkg) as base:
+        page.goto(f"{base}/lms/lms.html")
+        scos = items((pkg / "imsmanifest.xml").read_bytes(), version)
+        assert [s.launch for s in scos] == [s.launch for s in jb1_scos]
+        for item in scos:
+            start = launch(page, base, version, item)
+            keys = module_pages(page, version)
+            score = walk(page, version, start)
+            assert (score is not None) == any(k.endswith("/quiz.html") for k in keys), keys
+            if score is not None:
+                _wait_score(page, version, start)
+            stored = close(page, item, base)
+            _assert_clean(calls_since(page, start), version)
+            assert suspend(stored)["seen"] == "1" * len(keys)
+            if score is not None:
+                _assert_stored(stored, version, keys, *score)
+    assert errors == []
