@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 
-from coursekit.packages.scorm.launch import LaunchPage, navigation
+from coursekit.packages.scorm.launch import LaunchPage, head, navigation
 
 RUNTIME_DIR = "cmi5"  # zip folder of the launch pages and the runtime files
 RUNTIME_FILES = ("xapi-cmi5.js", "coursekit-cmi5.js", "LICENSE-xapi-cmi5.md")
@@ -27,17 +27,8 @@ def render(page: LaunchPage, move_on: str, language: str, course_id: str) -> str
     """The AU launch page's HTML."""
     e = html.escape
     mastery = page.mastery_score if page.has_quiz else ""
-    return f"""<!DOCTYPE html>
-<html lang="{e(language)}">
-<head>
-  <meta charset="utf-8">
-  <meta name="viewport" content="width=device-width, initial-scale=1">
-  <title>{e(page.title)}</title>
-  <link rel="stylesheet" href="{STYLE}">
-  <script src="xapi-cmi5.js" defer></script>
-  <script src="{READER}" defer></script>
-  <script src="coursekit-cmi5.js" defer></script>
-</head>
+    scripts = ("xapi-cmi5.js", READER, "coursekit-cmi5.js")
+    return f"""{head(page.title, language, STYLE, scripts)}
 <body data-ck-cmi5="1" data-ck-course="{e(course_id)}" data-ck-module="{e(page.module_id)}"
       data-ck-mastery="{mastery}" data-ck-move-on="{e(move_on)}">
 {navigation(page, exit_button=True, language=language)}

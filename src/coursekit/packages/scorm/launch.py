@@ -110,22 +110,29 @@ def render(
     share one store (as some LMSs keep per package) never read each other's data.
     """
     e = html.escape
-    return f"""<!DOCTYPE html>
-<html lang="{e(language)}">
-<head>
-  <meta charset="utf-8">
-  <meta name="viewport" content="width=device-width, initial-scale=1">
-  <title>{e(page.title)}</title>
-  <link rel="stylesheet" href="coursekit-scorm.css">
-  <script src="coursekit-unit.js" defer></script>
-  <script src="coursekit-scorm.js" defer></script>
-</head>
+    scripts = ("coursekit-unit.js", "coursekit-scorm.js")
+    return f"""{head(page.title, language, "coursekit-scorm.css", scripts)}
 <body data-ck-scorm="{e(version)}" data-ck-course="{e(course_id)}"
       data-ck-module="{e(page.module_id)}" data-ck-mastery="{mastery_score}">
 {navigation(page, language=language)}
 </body>
 </html>
 """
+
+
+def head(title: str, language: str, stylesheet: str, scripts: tuple[str, ...]) -> str:
+    """A launch page (SCORM's or cmi5's) up to its body: its stylesheet and its scripts,
+    deferred and in order (files only, no inline code)."""
+    e = html.escape
+    tags = "".join(f'\n  <script src="{e(name)}" defer></script>' for name in scripts)
+    return f"""<!DOCTYPE html>
+<html lang="{e(language)}">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>{e(title)}</title>
+  <link rel="stylesheet" href="{e(stylesheet)}">{tags}
+</head>"""
 
 
 def navigation(page: LaunchPage, exit_button: bool = False, language: str = "en") -> str:

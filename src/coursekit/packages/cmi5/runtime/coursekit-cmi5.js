@@ -53,16 +53,13 @@
   var CMI5_CATEGORY = "https://w3id.org/xapi/cmi5/context/categories/cmi5";
 
   var body = document.body;
-  var frame = document.getElementById("ck-frame");
-  var links = Array.prototype.slice.call(document.querySelectorAll("#ck-pages a"));
-  var prevButton = document.getElementById("ck-prev");
-  var nextButton = document.getElementById("ck-next");
-  var position = document.getElementById("ck-position");
+  var unit = window.coursekitUnit; // coursekit-unit.js: the bar, the frame, the unit's words
+  var nav = unit && unit.pages(framed);
+  if (!nav) { return; }
+  var frame = nav.frame;
+  var links = nav.links;
   var tracking = document.getElementById("ck-tracking");
   var exitButton = document.getElementById("ck-exit");
-  if (!frame || links.length === 0) { return; }
-  var unit = window.coursekitUnit || { config: {}, t: function (k) { return k; }, scope: function () {},
-    markSeen: function () {}, restoreQuiz: function () {}, closeList: function () {} };
   var rules = unit.config || {};
   var completion = rules.completion || "pages";
   var share = Number(rules.completionShare) || 1;
@@ -78,12 +75,10 @@
   var cmi5 = null; // the @xapi/cmi5 client, once initialised
   var normal = false; // launchMode Normal: progress and results may be sent
   var queue = Promise.resolve(); // statements go one after the other, in order
-  var current = 0;
   var seen = links.map(function () { return false; });
   var quizzes = {}; // quiz id -> [raw, max], its best result
   var answers = {}; // quiz id -> {question id: response}, the last answers submitted
   var resumeAt = -1; // the page saved in an earlier session
-  var moved = false; // the learner navigated before the state came back
   var sent = { completed: false, passed: false, failed: false, terminated: false };
   var warned = false;
   var returnURL = null; // LaunchData's, when it is a web address
@@ -121,7 +116,7 @@
     if (saved.quizzes && typeof saved.quizzes === "object") { quizzes = saved.quizzes; }
     if (saved.answers && typeof saved.answers === "object") { answers = saved.answers; }
     if (typeof saved.at === "string") {
-      resumeAt = links.map(function (a) { return a.getAttribute("data-ck-page"); }).indexOf(saved.at);
+      resumeAt = nav.indexOf(saved.at);
     }
     sent.completed = saved.completed === true;
     sent.passed = saved.passed === true;
@@ -142,7 +137,7 @@
   function save() {
     var state = {
       v: FORMAT, unit: moduleId, seen: seen.map(function (s) { return s ? "1" : "0"; }).join(""),
-      quizzes: quizzes, answers: answers, at: links[current].getAttribute("data-ck-page") || "",
+      quizzes: quizzes, answers: answers, at: nav.key(nav.current),
       completed: sent.completed, passed: sent.passed, failed: sent.failed
     };
     var request = stateParams();
@@ -353,7 +348,7 @@
     if (resumeAt > 0) { parts.push(unit.t("resume", { n: resumeAt + 1, total: links.length })); }
     if (parts.length && !warned) { say(parts.join(" ")); }
     unit.markSeen(links, seen);
-    if (resumeAt > 0 && !moved) { go(resumeAt); } else { unit.restoreQuiz(frame, answers); }
+    if (resumeAt > 0 && !nav.moved) { nav.go(resumeAt); } else { unit.restoreQuiz(frame, answers); }
   }
 
   function connect() {
@@ -383,68 +378,30 @@
     }).catch(function (error) { failed("starting the session", error); });
   }
 
-  function show(index) {
-    current = index;
-    prevButton.disabled = index <= 0;
-    nextButton.disabled = index >= links.length - 1;
-    position.textContent = unit.t("position", { n: index + 1, total: links.length });
-    links.forEach(function (a, i) {
-      if (i === index) { a.setAttribute("aria-current", "page"); } else { a.removeAttribute("aria-current"); }
-    });
-  }
-
-  function go(index) {
-    if (index < 0 || index >= links.length) { return; }
-    show(index);
-    frame.src = links[index].href;
-  }
-
-  // A page counts as seen once it has loaded in the frame, however the learner got there.
-  function framed() {
-    var index = current;
-    try {
-      var here = frame.contentWindow.location.href.split("#")[0];
-      if (here === "about:blank") { return; }
-      var found = links.map(function (a) { return a.href.split("#")[0]; }).indexOf(here);
-      if (found < 0) { return; } // a page outside this unit: nothing to record
-      index = found;
-    } catch (e) { /* file:// pages are opaque to each other: trust our own navigation */ }
-    show(index);
-    unit.scope(frame, links);
+  // A page of the unit has loaded in the frame (coursekit-unit.js's `pages`): it is seen.
+  function framed(index) {
     unit.restoreQuiz(frame, answers);
     pageSeen(index);
     if (normal && cmi5 && seen[index]) { send("position", save); }
   }
 
   function receive(event) {
-    var d = event.data;
-    if (event.source !== frame.contentWindow || event.origin !== window.location.origin) { return; }
-    if (!d || d.type !== "coursekit:quiz-score" || (d.module && d.module !== moduleId)) { return; }
-    var raw = Number(d.raw), max = Number(d.max);
-    if (!isFinite(raw) || !isFinite(max) || max <= 0 || raw < 0 || raw > max) { return; }
-    var key = String(d.quiz || "quiz");
+    var result = unit.quizResult(event, frame, moduleId);
+    if (!result) { return; }
+    var key = result.quiz;
     var before = quizzes[key];
-    if (!before || raw / max >= before[0] / before[1]) { quizzes[key] = [raw, max]; }
-    if (Array.isArray(d.answers)) {
-      var given = d.answers.filter(function (q) { return q && typeof q.id === "string"; });
-      var kept = {};
-      given.forEach(function (q) { kept[q.id] = q.response; });
-      answers[key] = kept;
-      if (cmi5) { answered(key, given); }
+    if (!before || result.raw / result.max >= before[0] / before[1]) { quizzes[key] = [result.raw, result.max]; }
+    if (result.given) {
+      answers[key] = result.kept;
+      if (cmi5) { answered(key, result.given); }
     }
     scored();
     if (normal && cmi5) { send("answers", save); }
   }
 
-  prevButton.addEventListener("click", function () { moved = true; go(current - 1); });
-  nextButton.addEventListener("click", function () { moved = true; go(current + 1); });
-  links.forEach(function (a, i) {
-    a.addEventListener("click", function (event) { event.preventDefault(); moved = true; unit.closeList(); go(i); });
-  });
   if (exitButton) { exitButton.addEventListener("click", exit); }
-  frame.addEventListener("load", framed);
   window.addEventListener("message", receive);
   window.addEventListener("pagehide", terminateOnLeaving);
-  go(0);
+  nav.go(0);
   connect();
 })();

@@ -76,8 +76,9 @@
   if (typeof document === "undefined" || !document.body) { return; }
 
   var body = document.body;
-  var unit = window.coursekitUnit || { config: {}, t: function (k) { return k; }, scope: function () {},
-    markSeen: function () {}, restoreQuiz: function () {}, closeList: function () {} };
+  var unit = window.coursekitUnit; // coursekit-unit.js: the bar, the frame, the unit's words
+  var nav = unit && unit.pages(framed);
+  if (!nav) { return; }
   var rules = unit.config || {};
   var completion = rules.completion || "pages"; // pages, quiz, both, share
   var share = Number(rules.completionShare) || 1;
@@ -87,20 +88,15 @@
   var courseId = body.getAttribute("data-ck-course") || "";
   var moduleId = body.getAttribute("data-ck-module") || "";
   var mastery = Number(body.getAttribute("data-ck-mastery") || "80") / 100;
-  var frame = document.getElementById("ck-frame");
-  var links = Array.prototype.slice.call(document.querySelectorAll("#ck-pages a"));
-  var prevButton = document.getElementById("ck-prev");
-  var nextButton = document.getElementById("ck-next");
-  var position = document.getElementById("ck-position");
+  var frame = nav.frame;
+  var links = nav.links;
   var tracking = document.getElementById("ck-tracking");
 
   var names = VERSIONS[version];
   var api = null; // the LMS API object, once initialised
   var tracked = false; // whether this session may write (mode "normal")
   var finished = false;
-  var moved = false; // the learner navigated before the LMS answered: do not jump to the bookmark
   var started = new Date().getTime();
-  var current = 0; // index of the page in the frame
   var seen = links.map(function () { return false; });
   var quizzes = {}; // "<module>/<quiz id>" -> [raw, max], the best result of each quiz
   var answers = {}; // quiz id -> {question id: response}, the last answers submitted
@@ -158,15 +154,6 @@
   // 2004 LMSs answer "" with error 403 for elements never set: that is an empty value, not a failure.
   function get(element) { return call("get", element); }
   function set(element, value) { return call("set", element, String(value)); }
-
-  function pageKey(index) { return links[index].getAttribute("data-ck-page") || String(index); }
-
-  function indexOfKey(key) {
-    for (var i = 0; i < links.length; i++) {
-      if (pageKey(i) === key) { return i; }
-    }
-    return -1;
-  }
 
   function suspendData() {
     var data = { v: FORMAT, c: courseId, m: moduleId, seen: seen.map(function (s) { return s ? "1" : "0"; }).join(""), q: quizzes, a: answers };
@@ -253,7 +240,8 @@
     var total = totals();
     var scored = total[1] > 0;
     var scaled = scored ? total[0] / total[1] : 0;
-    set(names.location, pageKey(current).length <= 255 ? pageKey(current) : String(current));
+    var key = nav.key(nav.current);
+    set(names.location, key.length <= 255 ? key : String(nav.current));
     set("cmi.suspend_data", suspendData()); // if rejected, the learner is told (see call)
     if (version === "1.2") {
       var next = status12();
@@ -310,7 +298,7 @@
     var mine = restore(get("cmi.suspend_data"));
     readHeld(mine);
     interactions = Number(get("cmi.interactions._count")) || 0;
-    var at = mine === "foreign" ? -1 : indexOfKey(get(names.location));
+    var at = mine === "foreign" ? -1 : nav.indexOf(get(names.location));
     var first = mine !== "ours" && (held.status === "" || held.status === "not attempted" || held.status === "unknown");
     if (first) {
       set(names.status, "incomplete");
@@ -335,7 +323,7 @@
     var bookmark = connected(found);
     if (!api) { return; }
     welcome(bookmark);
-    if (bookmark > 0 && !moved) { go(bookmark); } else { record(); }
+    if (bookmark > 0 && !nav.moved) { nav.go(bookmark); } else { record(); }
   }
 
   // What a returning learner is told: their quiz results and where they were.
@@ -435,70 +423,33 @@
     api = null;
   }
 
-  function show(index) {
-    current = index;
-    prevButton.disabled = index <= 0;
-    nextButton.disabled = index >= links.length - 1;
-    position.textContent = unit.t("position", { n: index + 1, total: links.length });
-    links.forEach(function (a, i) {
-      if (i === index) { a.setAttribute("aria-current", "page"); } else { a.removeAttribute("aria-current"); }
-    });
-  }
-
-  function go(index) {
-    if (index < 0 || index >= links.length) { return; }
-    show(index);
-    frame.src = links[index].href;
-  }
-
-  // A page counts as seen once it has loaded in the frame, however the learner got there.
-  function framed() {
-    var index = current;
-    try {
-      var here = frame.contentWindow.location.href.split("#")[0];
-      if (here === "about:blank") { return; }
-      var found = links.map(function (a) { return a.href.split("#")[0]; }).indexOf(here);
-      if (found < 0) { return; } // a page outside this module: nothing to record
-      index = found;
-    } catch (e) { /* file:// pages are opaque to each other: trust our own navigation */ }
-    show(index);
+  // A page of the unit has loaded in the frame (coursekit-unit.js's `pages`): it is seen.
+  function framed(index) {
     seen[index] = true;
-    unit.scope(frame, links);
     unit.markSeen(links, seen);
     unit.restoreQuiz(frame, answers);
     record();
   }
 
   function receive(event) {
-    var d = event.data;
-    if (event.source !== frame.contentWindow || event.origin !== window.location.origin) { return; }
-    if (!d || d.type !== "coursekit:quiz-score" || (d.module && d.module !== moduleId)) { return; }
-    var raw = Number(d.raw), max = Number(d.max);
-    if (!isFinite(raw) || !isFinite(max) || max <= 0 || raw < 0 || raw > max) { return; }
-    var key = moduleId + "/" + String(d.quiz || "quiz");
+    var result = unit.quizResult(event, frame, moduleId);
+    if (!result) { return; }
+    var key = moduleId + "/" + result.quiz;
     var before = quizzes[key];
     // A retake never lowers what was recorded: the best result of each quiz counts.
-    if (!before || raw / max >= Number(before[0]) / Number(before[1])) { quizzes[key] = [raw, max]; }
-    if (Array.isArray(d.answers)) {
-      var kept = {};
-      d.answers.forEach(function (q) { if (q && typeof q.id === "string") { kept[q.id] = q.response; } });
-      answers[String(d.quiz || "quiz")] = kept;
-      report(String(d.quiz || "quiz"), d.answers.filter(function (q) { return q && typeof q.id === "string"; }));
+    if (!before || result.raw / result.max >= Number(before[0]) / Number(before[1])) {
+      quizzes[key] = [result.raw, result.max];
+    }
+    if (result.given) {
+      answers[result.quiz] = result.kept;
+      report(result.quiz, result.given);
     }
     record();
   }
 
-  if (!frame || links.length === 0) { return; }
-  function user(step) { return function () { moved = true; step(); }; }
-  prevButton.addEventListener("click", user(function () { go(current - 1); }));
-  nextButton.addEventListener("click", user(function () { go(current + 1); }));
-  links.forEach(function (a, i) {
-    a.addEventListener("click", function (event) { event.preventDefault(); moved = true; unit.closeList(); go(i); });
-  });
-  frame.addEventListener("load", framed);
   window.addEventListener("message", receive);
   window.addEventListener("pagehide", finish);
   window.addEventListener("beforeunload", finish);
-  go(0);
+  nav.go(0);
   connect(FIRST_RETRY_MS);
 })();

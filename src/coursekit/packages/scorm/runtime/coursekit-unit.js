@@ -9,7 +9,9 @@
  *     unit's page (a glossary or bibliography page is only unlinked): the learner cannot
  *     leave the unit from inside its frame; web links (http, https) open in a new
  *     window, marked so; links within the unit and within the page stay as they are;
- *   - the bar's page list marks the pages already seen, and closes after a choice.
+ *   - the bar's page list marks the pages already seen, and closes after a choice;
+ *   - the bar's navigation itself (`pages`: previous, next, the list, the frame), which
+ *     both runtimes drive.
  * The public site is untouched: this runs only in the launch page, on pages it frames.
  * It reads the launch page's `#ck-config` (words in the book's language, completion
  * rule, objectives) and hands it to the runtime as `window.coursekitUnit`.
@@ -134,8 +136,89 @@
     if (details) { details.open = false; }
   }
 
+  /* The bar's navigation, for the SCORM and cmi5 runtimes alike: Previous, Next and the
+   * page list open the unit's pages (#ck-pages) in the frame (#ck-frame). Once a page of the
+   * unit has loaded there, however the learner got to it, the bar shows it, the page is
+   * scoped to the unit and `onPage(index)` runs. Returns null when the launch page has no
+   * frame or no pages; else {frame, links, current, moved, go, key, indexOf}, where
+   * `moved` says the learner navigated (a bookmark found later must not override that). */
+  function pages(onPage) {
+    var frame = document.getElementById("ck-frame");
+    var links = Array.prototype.slice.call(document.querySelectorAll("#ck-pages a"));
+    if (!frame || links.length === 0) { return null; }
+    var prevButton = document.getElementById("ck-prev");
+    var nextButton = document.getElementById("ck-next");
+    var position = document.getElementById("ck-position");
+    var nav = { frame: frame, links: links, current: 0, moved: false };
+
+    function show(index) {
+      nav.current = index;
+      prevButton.disabled = index <= 0;
+      nextButton.disabled = index >= links.length - 1;
+      position.textContent = t("position", { n: index + 1, total: links.length });
+      links.forEach(function (a, i) {
+        if (i === index) { a.setAttribute("aria-current", "page"); } else { a.removeAttribute("aria-current"); }
+      });
+    }
+
+    nav.go = function (index) {
+      if (index < 0 || index >= links.length) { return; }
+      show(index);
+      frame.src = links[index].href;
+    };
+    nav.key = function (index) { return links[index].getAttribute("data-ck-page") || String(index); };
+    nav.indexOf = function (key) {
+      for (var i = 0; i < links.length; i++) {
+        if (nav.key(i) === key) { return i; }
+      }
+      return -1;
+    };
+
+    // A page counts as seen once it has loaded in the frame, however the learner got there.
+    function framed() {
+      var index = nav.current;
+      try {
+        var here = bare(frame.contentWindow.location.href);
+        if (here === "about:blank") { return; }
+        index = links.map(function (a) { return bare(a.href); }).indexOf(here);
+        if (index < 0) { return; } // a page outside this unit: nothing to record
+      } catch (e) { /* file:// pages are opaque to each other: trust our own navigation */ }
+      show(index);
+      scope(frame, links);
+      onPage(index);
+    }
+
+    function user(index) { nav.moved = true; nav.go(index); }
+    prevButton.addEventListener("click", function () { user(nav.current - 1); });
+    nextButton.addEventListener("click", function () { user(nav.current + 1); });
+    links.forEach(function (a, i) {
+      a.addEventListener("click", function (event) { event.preventDefault(); closeList(); user(i); });
+    });
+    frame.addEventListener("load", framed);
+    return nav;
+  }
+
+  /* A quiz's result, posted by the framed page ({type: "coursekit:quiz-score", module, quiz,
+   * raw, max, answers}; see coursekit-quiz.js), if it comes from the frame, is this unit's
+   * and makes sense: {quiz, raw, max, given (the questions answered, as posted; null if
+   * none were), kept (question id -> response)}; else null. */
+  function quizResult(event, frame, unitId) {
+    var d = event.data;
+    if (event.source !== frame.contentWindow || event.origin !== window.location.origin) { return null; }
+    if (!d || d.type !== "coursekit:quiz-score" || (d.module && d.module !== unitId)) { return null; }
+    var raw = Number(d.raw), max = Number(d.max);
+    if (!isFinite(raw) || !isFinite(max) || max <= 0 || raw < 0 || raw > max) { return null; }
+    var result = { quiz: String(d.quiz || "quiz"), raw: raw, max: max, given: null, kept: null };
+    if (Array.isArray(d.answers)) {
+      result.given = d.answers.filter(function (q) { return q && typeof q.id === "string"; });
+      result.kept = {};
+      result.given.forEach(function (q) { result.kept[q.id] = q.response; });
+    }
+    return result;
+  }
+
   window.coursekitUnit = {
     config: config, t: t, scope: scope, markSeen: markSeen, restoreQuiz: restoreQuiz,
-    closeList: closeList
+    closeList: closeList, pages: pages, quizResult: quizResult
   };
 })();
