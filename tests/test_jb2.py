@@ -508,8 +508,10 @@ def test_mystmd_agrees_and_its_diagnostics_are_build_warnings_at_file_line(
     assert book_lines == [
         "book: myst.yml: extends https://example.org/site.yml is on the web, "
         "which an offline build cannot fetch; left out",
-        'book: cited.md:10:1: No target for internal reference "#nolabel" was found.',
-        'book: cited.md:10:9: Could not link citation with label "nokey".',
+        'book: cited.md:10:1: CK305 No target for internal reference "#nolabel" was found. '
+        "(mystmd cannot resolve it)",
+        'book: cited.md:10:9: CK501 Could not link citation with label "nokey". '
+        "(mystmd cannot resolve it)",
         "book: cited.md:10:1: Link text is empty for <#nolabel>",
     ]
     html_dir = book / "_build" / "html"

@@ -52,6 +52,13 @@ WARNING_LINE = re.compile(r"^\s*(⚠️|⛔️|⛔)\s*(.+)$")
 # "page.md:12:3 message", "page.md:12 message" or "page.md message"
 DIAGNOSTIC = re.compile(r"^([^\s:]+\.(?:md|ipynb|myst\.yml|yml|bib))(?::(\d+))?(?::(\d+))?\s+(.+)$")
 WEB = re.compile(r"^https?://", re.I)
+# mystmd's diagnostics about what `check` judges too, with coursekit's code (as the
+# Sphinx engine's log gives them), so the build reads as `coursekit check` would.
+DIAGNOSTIC_CODES = (
+    ("CK305", re.compile(r"No target for internal reference|Cross reference target was not found")),
+    ("CK501", re.compile(r"Could not link citation with label")),
+    ("CK302", re.compile(r"Cannot find image")),
+)
 OWN_DIRECTIVE = re.compile(r"unknown directive: quiz$")  # coursekit renders it
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
@@ -336,8 +343,9 @@ def _write_myst_yml(course: Course, target: Path, template: Path) -> list[str]:
 
 
 def diagnostics(said: str, src: Path) -> list[str]:
-    """mystmd's warnings and errors (`⚠️ page.md:12:3 message`) as `page.md:12:3: message`,
-    each once (one without a line is dropped when the same is said with one)."""
+    """mystmd's warnings and errors (`⚠️ page.md:12:3 message`) as `page.md:12:3: message`
+    (with coursekit's code when `check` judges the same thing), each once (one without
+    a line is dropped when the same is said with one)."""
     found: dict[tuple[str, str, str], str] = {}
     for line in said.splitlines():
         m = WARNING_LINE.match(line)
@@ -348,7 +356,9 @@ def diagnostics(said: str, src: Path) -> list[str]:
         where = DIAGNOSTIC.match(text)
         path, row, col, message = where.groups() if where else ("", None, None, text)
         place = f"{path}:{row or 1}:{col or 1}: " if path else ""
-        found.setdefault((path, message, row or ""), f"{place}{error}{message}")
+        code = next((c for c, m in DIAGNOSTIC_CODES if m.match(message)), None)
+        said = f"{code} {message} (mystmd cannot resolve it)" if code else f"{error}{message}"
+        found.setdefault((path, message, row or ""), f"{place}{said}")
     said_with_line = {(p, m) for p, m, r in found if r}
     return [
         text
