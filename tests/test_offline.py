@@ -77,6 +77,8 @@ def test_packages_fetch_from_outside_only_what_the_build_report_lists(tmp_path: 
     assert ("charts.html", "script", bokeh) in lines
     charts = (book / "_build/html/charts.html").read_text(encoding="utf-8")
     assert "cdn.jsdelivr" not in charts and "jsdelivr" not in report
+    # RequireJS from cdnjs (html_js_files) is served from the site: the chart loads through it
+    assert "cdnjs" not in report and "coursekit-loaders/requirejs/require.js" in charts
     assert '"_static/coursekit-loaders/vega/vega-embed.min.js?noext"' in charts
 
     zips = sorted((book / "_build/scorm").glob("*.zip")) + sorted(

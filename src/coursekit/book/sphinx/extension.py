@@ -287,12 +287,20 @@ class ReferenceFindings(pylogging.Filter):
     document", "term not in glossary", MyST's "cross-reference target not found")
     carry coursekit's code, so the build log reads `page.md:12: WARNING: CK305 …` as
     `coursekit check` would (CK305 for a role, CK301 for a link or document). What
-    `check` cannot know offline (an intersphinx target) is not touched."""
+    `check` cannot know offline (a `key:target` of the book's intersphinx_mapping,
+    whose inventory is not fetched) is not touched."""
+
+    def __init__(self, intersphinx: tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.intersphinx = tuple(f"'{key}:" for key in intersphinx)
 
     def filter(self, record: pylogging.LogRecord) -> bool:
         code = reference_code(getattr(record, "type", None), getattr(record, "subtype", None))
-        if code and isinstance(record.msg, str) and not record.msg.startswith("CK"):
-            record.msg = f"{code} {record.msg} (Sphinx cannot resolve it)"
+        msg = record.msg
+        if code and isinstance(msg, str) and not msg.startswith("CK"):
+            text = msg % record.args if record.args else msg
+            if not any(key in text for key in self.intersphinx):
+                record.msg, record.args = f"{code} {text} (Sphinx cannot resolve it)", ()
         return True
 
 
@@ -303,6 +311,16 @@ def reference_code(kind: str | None, subtype: str | None) -> str | None:
     if kind == "myst" and subtype == "xref_missing":
         return "CK301"
     return None
+
+
+def _reference_findings(app: Sphinx, config: Any) -> None:
+    """Sphinx set its log handlers up before loading extensions (each application has
+    its own): from here on, reference warnings carry coursekit's codes."""
+    mapping = getattr(config, "intersphinx_mapping", None) or {}
+    keys = tuple(str(k) for k in mapping) if isinstance(mapping, dict) else ()
+    for handler in pylogging.getLogger(logging.NAMESPACE).handlers:
+        if not any(isinstance(f, ReferenceFindings) for f in handler.filters):
+            handler.addFilter(ReferenceFindings(keys))
 
 
 def on_config_inited(app: Sphinx, config: Any) -> None:
@@ -325,10 +343,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_js_file("coursekit-quiz.js", loading_method="defer")
     app.add_css_file("coursekit-quiz.css")
     app.connect("config-inited", on_config_inited)
-    # Sphinx set its log handlers up before loading extensions; each application has its own.
-    for handler in pylogging.getLogger(logging.NAMESPACE).handlers:
-        if not any(isinstance(f, ReferenceFindings) for f in handler.filters):
-            handler.addFilter(ReferenceFindings())
+    app.connect("config-inited", _reference_findings)
     app.connect("source-read", on_source_read)
     app.connect("doctree-read", on_doctree_read, priority=900)  # after the title collector
     app.connect("html-page-context", on_html_context, priority=100)

@@ -46,6 +46,30 @@ CDN_LIBRARY = re.compile(
     r"(?:https?:)?//cdn\.jsdelivr\.net/npm/+(vega-lite|vega-embed|vega-lib|vega)"
     r"(?:@[\w.\-]*)?(?:/build/[\w.\-]+\.js)?(\?noext)?(?=[\"'\s>])"
 )
+# A page's `<script src>` from a CDN (a theme's template, `html_js_files`) -> the copy.
+CDN_SCRIPTS = (
+    (
+        re.compile(
+            r"https?://cdnjs\.cloudflare\.com/ajax/libs/require\.js/2\.[\d.]+/require(?:\.min)?\.js"
+        ),
+        "requirejs/require.js",
+    ),
+    (
+        re.compile(r"https?://unpkg\.com/tippy\.js@6[\w.\-]*/dist/tippy-bundle\.umd(?:\.min)?\.js"),
+        "tippy/tippy-bundle.umd.min.js",
+    ),
+    (
+        re.compile(r"https?://unpkg\.com/@popperjs/core@2[\w.\-]*/dist/umd/popper(?:\.min)?\.js"),
+        "popper/popper.min.js",
+    ),
+    (
+        re.compile(
+            r"https?://cdn\.jsdelivr\.net/npm/feather-icons(?:@4[\w.\-]*)?/dist/feather(?:\.min)?\.js"
+        ),
+        "feather/feather.min.js",
+    ),
+)
+SCRIPT_SRC = re.compile(r"""(<script\b[^>]*?\bsrc=)(["'])([^"']+)\2""", re.I)
 LOCAL_LIBRARY = {
     "vega": "vega/vega.min.js",
     "vega-lib": "vega/vega.min.js",  # the name of Vega's bundle before Vega 5
@@ -64,6 +88,7 @@ def setup(app: Any) -> dict[str, Any]:
     app.connect("html-page-context", _drop_repeated_scripts, priority=900)
     app.connect("html-page-context", _local_loaders, priority=900)
     app.connect("build-finished", _copy_loaders)
+    app.connect("builder-inited", _local_scripts)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 
@@ -146,17 +171,61 @@ def _local_loaders(
     # takes the files its pages name) finds them; the loader's request reuses these.
     preload = "".join(f'<link rel="preload" as="script" href="{path}">\n' for path in used)
     context["body"] = preload + body
-    app._coursekit_loaders = True
+    for path in used:
+        _used(app, path.rsplit(f"{LOADERS_STATIC}/", 1)[-1])
+
+
+def _local_scripts(app: Any) -> None:
+    """Every page as the builder renders it (its template's `<script src>` included):
+    a CDN script coursekit ships is loaded from the site's copy instead."""
+    templates = getattr(app.builder, "templates", None)
+    if templates is None or getattr(templates, "_coursekit_local", False):
+        return
+    render = templates.render
+
+    def render_local(template: str, context: dict[str, Any]) -> str:
+        html = render(template, context)
+        pathto = context.get("pathto")
+        if not callable(pathto) or "<script" not in html:
+            return str(html)
+
+        def local(match: re.Match[str]) -> str:
+            for cdn, copy in CDN_SCRIPTS:
+                if cdn.fullmatch(match[3]):
+                    _used(app, copy)
+                    path = pathto(f"{LOADERS_STATIC}/{copy}", 1)
+                    return f"{match[1]}{match[2]}{path}{match[2]}"
+            return match[0]
+
+        return SCRIPT_SRC.sub(local, str(html))
+
+    templates.render = render_local
+    templates._coursekit_local = True
+
+
+def _used(app: Any, copy: str) -> None:
+    """Note that a page of this build loads `copy` (a path under loaders/)."""
+    if not hasattr(app, "_coursekit_loaders"):
+        app._coursekit_loaders = set()
+    app._coursekit_loaders.add(copy.split("/", 1)[0])
 
 
 def _copy_loaders(app: Any, exception: Exception | None) -> None:
-    """The shipped libraries into `_static/` when a page of this build used one (or an
-    earlier build of this output folder did: its pages may not have been written again)."""
+    """The shipped libraries a page of this build used into `_static/` (and those an
+    earlier build of this output folder used: its pages may not have been written again)."""
     if exception is not None or getattr(app.builder, "format", "") != "html":
-        return
-    target = Path(app.outdir) / LOADERS_STATIC
-    if not getattr(app, "_coursekit_loaders", False) and not target.is_dir():
         return
     import shutil
 
-    shutil.copytree(LOADERS, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.md"))
+    target = Path(app.outdir) / LOADERS_STATIC
+    used = set(getattr(app, "_coursekit_loaders", ()))
+    if target.is_dir():
+        used |= {p.name for p in target.iterdir() if p.is_dir()}
+    for name in sorted(used):
+        if (LOADERS / name).is_dir():
+            shutil.copytree(
+                LOADERS / name,
+                target / name,
+                dirs_exist_ok=True,
+                ignore=shutil.ignore_patterns("*.md"),
+            )
