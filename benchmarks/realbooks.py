@@ -235,13 +235,15 @@ def main() -> int:
     )
     parser.add_argument("--exclude", action="append", default=[], help="skip books with this")
     parser.add_argument("--keep", type=Path, help="keep each build's log and report here")
-    parser.add_argument("--only", default="", help="only books whose path contains this")
+    parser.add_argument("--only", action="append", default=[], help="only books with this")
     args = parser.parse_args()
     corpus = args.corpus.resolve()
     rows = []
     for book in books_under(corpus):
         name = book.relative_to(corpus).as_posix()
-        if args.only not in name or any(part in name for part in args.exclude):
+        if args.only and not any(part in name for part in args.only):
+            continue
+        if any(part in name for part in args.exclude):
             continue
         row = Row(name, commit_of(book, corpus))
         check(book, row)
