@@ -23,7 +23,7 @@ self-checks, SCORM packages, checks); the ratios compare the whole commands.
 The machine's load is printed too: on a shared machine the figures are noisy.
 
 Usage:
-    .venv/bin/python benchmarks/bench_build.py [--pairs N]
+    .venv/bin/python benchmarks/bench_build.py [--pairs N | --quick]
 """
 
 from __future__ import annotations
@@ -244,7 +244,10 @@ def _fetch(url: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=3, help="pairs of runs per measurement")
+    parser.add_argument("--quick", action="store_true", help="1 pair (`make bench`'s default)")
     args = parser.parse_args()
+    if args.quick:
+        args.pairs = 1
     results: dict[str, list[Row]] = {name: [] for name, _, _ in STEPS}
     with tempfile.TemporaryDirectory(prefix="bench-build-") as tmp:
         ours = copy_course(Path(tmp) / "coursekit")
