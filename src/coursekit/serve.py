@@ -280,9 +280,9 @@ def rebuild_on_save(
         except CourseKitError as exc:
             on_build(exc)  # keep serving the last good build
             continue
-        on_build(summary)
         if live is not None and not summary.up_to_date:
-            live.reload()
+            live.reload()  # the site is published: the pages reload while it is reported
+        on_build(summary)
 
 
 def _pump(
@@ -301,8 +301,10 @@ def _pump(
             watch_filter=counts,
             recursive=recursive,
             stop_event=stop,
+            # A batch ends when a step passes with no new change (an editor's save is
+            # a few events within milliseconds), or after `debounce` at the latest.
             debounce=800,
-            step=100,
+            step=50,
             yield_on_timeout=False,
             raise_interrupt=False,
         ):

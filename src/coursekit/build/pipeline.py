@@ -111,7 +111,8 @@ def build_course(root: Path, options: BuildOptions, reporter: Reporter) -> Build
             _measure(out_dir, wanted, summary)
             summary.seconds = time.monotonic() - start
             return summary
-        outputs = Outputs(out_dir)
+        # A long-running process (serve: `books`) removes the replaced outputs in a thread.
+        outputs = Outputs(out_dir, remove_later=options.books is not None)
         try:
             ctx = _context(course, out_dir, options, wanted, reporter, summary, outputs)
             _import_shared_modules()

@@ -10,7 +10,14 @@ is published with `stage_tree`: the staged copy hard-links every file that is
 the same as the published one (so those keep their inode, bytes and mtime) and
 copies only the changed ones; the commit then swaps the whole folder in, as for
 any other output. Published files are never written in place, so the links
-cannot change under a reader.
+cannot change under a reader. A published file is read again (hashed) only when
+it is not the very file the last publish left (its inode and mtime differ): one
+changed in place under `<out>` is then found and replaced.
+
+A long-running process (`coursekit serve`) asks for the outputs a commit replaced
+to be removed in a thread (`remove_later`): removing a site's folders takes a
+good part of a second on a busy disk, and the pages reload meanwhile. The
+process's next build waits for that removal before it stages anything.
 
 The lock is an `flock` on `<out>/.lock`: the kernel releases it when the holder
 dies, so a killed build never leaves a stale lock behind.
@@ -26,6 +33,7 @@ import os
 import shutil
 import socket
 import stat
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -232,18 +240,27 @@ def _describe(text: str) -> str:
         return "holder unknown"
 
 
+# Output folders whose replaced outputs a thread of this process is removing.
+_REMOVING: dict[Path, threading.Thread] = {}
+
+
 @dataclass
 class Outputs:
     """The outputs of one build, staged beside their targets and committed together."""
 
     out_dir: Path
+    remove_later: bool = False  # the replaced outputs are removed in a thread (serve)
     staging: Path = field(init=False)
     _targets: dict[str, Path] = field(default_factory=dict)
     _published: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
     _after_commit: list[Callable[[], None]] = field(default_factory=list)
+    _removing: bool = False  # committed, and a thread removes the staging area
 
     def __post_init__(self) -> None:
         self.out_dir.mkdir(parents=True, exist_ok=True)
+        removing = _REMOVING.pop(self.out_dir, None)
+        if removing is not None:
+            removing.join()  # the last build's staging folder had this very name
         _remove_leftovers(self.out_dir)
         self.staging = self.out_dir / f"{STAGING_PREFIX}{os.getpid()}"
         self.staging.mkdir()
@@ -269,6 +286,7 @@ class Outputs:
         before = _load_published(self.out_dir).get(name, {})
         after: dict[str, list[Any]] = {}
         changed: list[str] = []
+        made: set[Path] = set()
         for file in sorted(p for p in source.rglob("*") if p.is_file() or p.is_symlink()):
             rel = file.relative_to(source).as_posix()
             if file.is_symlink() or not file.is_file():
@@ -282,15 +300,19 @@ class Outputs:
                 digest = seen[2]  # the same file as at the last publish: not read again
             else:
                 digest = _sha256(file)
-            after[rel] = [st.st_size, st.st_mtime_ns, digest]
             dest = staged / rel
-            dest.parent.mkdir(parents=True, exist_ok=True)
+            folder = dest.parent
+            if folder not in made:
+                folder.mkdir(parents=True, exist_ok=True)
+                made.add(folder)
             published = target / rel
-            if seen is not None and seen[2] == digest and _holds(published, digest):
+            if seen is not None and seen[2] == digest and _holds(published, digest, seen):
                 _link_or_copy(published, dest)
             else:
                 shutil.copyfile(file, dest)
                 changed.append(rel)
+            held = dest.stat()  # the file this publish leaves, as `_holds` will find it
+            after[rel] = [st.st_size, st.st_mtime_ns, digest, held.st_ino, held.st_mtime_ns]
         removed = sorted(set(before) - set(after))
         self._published[name] = after
         tree = hashlib.sha256(json.dumps(sorted((r, v[2]) for r, v in after.items())).encode())
@@ -321,7 +343,10 @@ class Outputs:
         _roll_forward(self.out_dir, self.staging, journal)
         for callback in self._after_commit:
             callback()
-        self.discard()
+        if self.remove_later:
+            self._discard_in_thread()
+        else:
+            self.discard()
 
     def on_commit(self, callback: Callable[[], None]) -> None:
         """Call `callback` once the outputs are in place (to record what they were made of)."""
@@ -329,7 +354,27 @@ class Outputs:
 
     def discard(self) -> None:
         """Remove the staging area (previous outputs untouched)."""
+        if self._removing:
+            return  # committed: a thread removes it
         shutil.rmtree(self.staging, ignore_errors=True)
+
+    def _discard_in_thread(self) -> None:
+        """Remove the staging area, with the outputs the commit replaced, in a thread.
+
+        The journal goes first, so that no other build rolls it forward again; a
+        process killed meanwhile leaves a staging folder the next build removes.
+        """
+        (self.staging / COMMIT_FILE).unlink(missing_ok=True)
+        staging = self.staging
+        thread = threading.Thread(
+            target=shutil.rmtree,
+            args=(staging,),
+            kwargs={"ignore_errors": True},
+            name="coursekit-remove-replaced",
+        )
+        _REMOVING[self.out_dir] = thread
+        self._removing = True
+        thread.start()
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,14 +398,20 @@ def _link_or_copy(published: Path, dest: Path) -> None:
         shutil.copy2(published, dest)
 
 
-def _holds(published: Path, digest: str) -> bool:
+def _holds(published: Path, digest: str, seen: list[Any]) -> bool:
     """Whether the published file is a regular file with the bytes `digest` names: a file
-    changed in place (or replaced by a symlink) under `<out>` is not published again."""
+    changed in place (or replaced by a symlink) under `<out>` is not published again.
+
+    The file the last publish left (`seen`: its inode and mtime) is not read again;
+    a write in place changes its mtime, a replacement its inode."""
     try:
-        if not stat.S_ISREG(published.lstat().st_mode):
-            return False
+        st = published.lstat()
     except OSError:
         return False
+    if not stat.S_ISREG(st.st_mode):
+        return False
+    if seen[3:5] == [st.st_ino, st.st_mtime_ns] and st.st_size == seen[0]:
+        return True
     return _sha256(published) == digest
 
 

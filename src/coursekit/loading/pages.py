@@ -9,6 +9,7 @@ text is parsed as Markdown (positions then point into the file as written).
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -43,7 +44,7 @@ def read_page(root: Path, page: Page, config: Config | None) -> Page:
         nb, problems = notebooks.read_notebook(page.path, text)
         if nb is None or nb.invalid is not None:
             return replace(page, text=text, notebook=nb, problems=tuple(problems))
-        markup = markdown.parse(notebooks.markdown_cells(nb.data), extensions)
+        markup = _parsed(tuple(notebooks.markdown_cells(nb.data)), extensions)
         markup = notebooks.with_figure_names(markup, nb.data)
         return replace(page, text=text, notebook=nb, markup=markup, problems=tuple(problems))
     kind = page.kind
@@ -53,10 +54,17 @@ def read_page(root: Path, page: Page, config: Config | None) -> Page:
         # A script format (`.py` percent…): its Markdown sits in comments, and a reading
         # without positions would point findings at the wrong lines; the TOC checks it.
         return replace(page, kind=kind, text=text, problems=tuple(problems))
-    markup = markdown.parse([(-1, text)], extensions)
+    markup = _parsed(((-1, text),), extensions)
     outside = frozenset((root / rel).resolve() for rel in config.read_outside) if config else None
     markup = with_included(root, page.path, markup, extensions, allowed=outside or frozenset())
     return replace(page, kind=kind, text=text, markup=markup, problems=tuple(problems))
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(chunks: tuple[tuple[int, str], ...], extensions: frozenset[str] | None) -> Markup:
+    """`markdown.parse`, remembered: `coursekit serve` loads the course again at each
+    save, and most pages are as they were (a `Markup` is frozen, a function of the text)."""
+    return markdown.parse(chunks, extensions)
 
 
 def with_included(
