@@ -10,7 +10,9 @@ The work folder (`request.work`, under `_build/.cache/`) holds:
   without downloading a theme;
 - `html/`: the site: `<page>.html` for every page of the TOC (named as Jupyter
   Book 1.x names them, so the packages find them), `index.html`, `_media/` (the
-  images mystmd collected) and `_static/` (MathJax, the style sheet).
+  images mystmd collected) and `_static/` (MathJax, the style sheet);
+- `print/`: the print page (`print.html`, every page in reading order) with its
+  `_media/` and `_static/`, which the PDF stage prints.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -42,7 +45,7 @@ from coursekit.errors import BuildError
 from coursekit.model import EXERCISES_DIR, Course, PageKind, is_exercise
 from coursekit.quiz.render import render_quiz
 
-SRC, TEMPLATE, HTML = "src", "template", "html"
+SRC, TEMPLATE, HTML, PRINT = "src", "template", "html", "print"
 INPUTS_FILE = "inputs.json"
 KEY_FILE = "key.txt"  # what the work folder was built with (`BookRequest.key`)
 PRINT_PAGE = "print.html"
@@ -69,20 +72,27 @@ class MystEngine:
     name = "jupyter-book-2"
 
     def build_site(self, request: BookRequest) -> BookResult:
-        site = _myst_site(request)
-        out = request.work / HTML
-        warnings = list(site.warnings)
-        _write_site(request.course, site, out, warnings)
-        return BookResult(out, tuple(warnings), read=tuple(site.pages))
+        with _work_lock(request.work):
+            site = _myst_site(request)
+            out = request.work / HTML
+            warnings = list(site.warnings)
+            _write_site(request.course, site, out, warnings)
+            return BookResult(out, tuple(warnings), read=tuple(site.pages))
 
     def build_print_page(self, request: BookRequest) -> BookResult:
-        site = _myst_site(request)
-        out = request.work / HTML
-        warnings = list(site.warnings)
-        _write_site(request.course, site, out, warnings)
-        page = out / PRINT_PAGE
-        _write_print_page(request.course, site, page, warnings)
-        return BookResult(out, tuple(warnings), read=tuple(site.pages), page=page)
+        """The print page in a folder of its own (with the media and static files it
+        uses), so printing it never meets the site being rewritten in `html/`."""
+        with _work_lock(request.work):
+            site = _myst_site(request)
+            out = request.work / PRINT
+            shutil.rmtree(out, ignore_errors=True)
+            out.mkdir(parents=True)
+            _copy_media(site.folder / "public", out / "_media")
+            _copy_static(out / "_static")
+            warnings = list(site.warnings)
+            page = out / PRINT_PAGE
+            _write_print_page(request.course, site, page, warnings)
+            return BookResult(out, tuple(warnings), read=tuple(site.pages), page=page)
 
     def read_inputs(self, work: Path) -> list[str] | None:
         try:
@@ -117,6 +127,17 @@ def myst_command() -> list[str]:
     if shutil.which("node") is None:
         raise BuildError("mystmd needs Node.js (`node`), which is not on the PATH; install it")
     return [found]
+
+
+_WORK_LOCKS: dict[Path, threading.Lock] = {}
+_LOCKS_LOCK = threading.Lock()
+
+
+def _work_lock(work: Path) -> threading.Lock:
+    """One build at a time in a work folder: the site and the print page may be asked
+    for at once (from threads), and both run mystmd and write `html/` there."""
+    with _LOCKS_LOCK:
+        return _WORK_LOCKS.setdefault(work.resolve(), threading.Lock())
 
 
 def _myst_site(request: BookRequest) -> MystSite:
