@@ -8,6 +8,7 @@ model keeps such data as read-only mappings and tuples instead.
 from __future__ import annotations
 
 import copy
+import sys
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, NoReturn
@@ -64,35 +65,45 @@ class FrozenList(list[Any]):
         return (list, (list(self),))
 
 
-def freeze_json(value: Any) -> Any:
+class TooDeep(ValueError):
+    """Raised by `freeze_json` when arrays and objects nest deeper than its `max_depth`."""
+
+
+def freeze_json(value: Any, max_depth: int | None = None) -> Any:
     """Freshly parsed JSON made read-only: every object a `FrozenDict`, every array a
     `FrozenList`. It takes `value` over (its containers are reused): pass no JSON that
-    anything else holds."""
+    anything else holds. With `max_depth`, arrays and objects nested more than that many
+    levels (the outermost is level 1) raise `TooDeep`: one walk both checks and freezes."""
+    room = max_depth if max_depth is not None else sys.maxsize
     kind = type(value)
     if kind is dict:
-        return _freeze_object(value)
+        return _freeze_object(value, room)
     if kind is list:
-        return _freeze_array(value)
+        return _freeze_array(value, room)
     return value
 
 
 # In place and by exact type: a notebook's JSON is frozen at every load, and this walk
-# would otherwise cost as much as the parse.
-def _freeze_object(obj: dict[str, Any]) -> FrozenDict:
+# would otherwise cost as much as the parse. `room`: the levels left for this container.
+def _freeze_object(obj: dict[str, Any], room: int) -> FrozenDict:
+    if room <= 0:
+        raise TooDeep
     for key, item in obj.items():
         kind = type(item)
         if kind is dict:
-            obj[key] = _freeze_object(item)
+            obj[key] = _freeze_object(item, room - 1)
         elif kind is list:
-            obj[key] = _freeze_array(item)
+            obj[key] = _freeze_array(item, room - 1)
     return FrozenDict(obj)
 
 
-def _freeze_array(array: list[Any]) -> FrozenList:
+def _freeze_array(array: list[Any], room: int) -> FrozenList:
+    if room <= 0:
+        raise TooDeep
     for index, item in enumerate(array):
         kind = type(item)
         if kind is dict:
-            array[index] = _freeze_object(item)
+            array[index] = _freeze_object(item, room - 1)
         elif kind is list:
-            array[index] = _freeze_array(item)
+            array[index] = _freeze_array(item, room - 1)
     return FrozenList(array)

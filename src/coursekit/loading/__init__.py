@@ -76,13 +76,19 @@ def _collector_paused() -> Iterator[None]:
     """Loading makes hundreds of thousands of small objects (notebook JSON, tokens,
     records) and no reference cycles; Python's cycle collector would walk them all
     again and again as they pile up (about a tenth of `coursekit check` on 2,000 +
-    2,000 files, benchmarks/bench_check.py). It runs again once the load is done."""
+    2,000 files, benchmarks/bench_check.py). It runs again once the load is done.
+
+    The objects made meanwhile are then moved to the oldest generation (`freeze`, then
+    `unfreeze`), still collectable: else they all sit in the youngest one, and the
+    first collection after the load walks every one of them (3 % of that check)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if enabled:
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
 
 

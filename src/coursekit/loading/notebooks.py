@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from coursekit.findings import Finding, make
-from coursekit.formats.frozen import freeze_json
+from coursekit.formats.frozen import TooDeep, freeze_json
 from coursekit.loading.nbschema import schema_problem
 from coursekit.model import Label, Markup, NotebookSource, Pos
 
@@ -34,32 +34,22 @@ def read_notebook(path: str, text: str) -> tuple[NotebookSource | None, list[Fin
         msg = f"the notebook must be a JSON object, not a {type(data).__name__}"
         problems.append(make("CK201", path, 1, 1, msg))
         return None, problems
-    if _deeper_than(data, MAX_DEPTH):
+    # The schema's validators do not descend into free-form values (metadata, outputs'
+    # data), however deep: the depth is checked by the walk that freezes the JSON.
+    invalid = schema_problem(data)
+    try:
+        frozen = freeze_json(data, max_depth=MAX_DEPTH)
+    except TooDeep:
         msg = (
             f"the notebook nests values more than {MAX_DEPTH} levels deep; the book and "
             "the executor cannot read it (remove the deeply nested metadata or output)"
         )
         problems.append(make("CK201", path, 1, 1, msg))
         return None, problems
-    invalid = schema_problem(data)
-    return NotebookSource(text, freeze_json(data), invalid=invalid), problems
+    return NotebookSource(text, frozen, invalid=invalid), problems
 
 
 MAX_DEPTH = 100  # nesting the build's readers (nbformat, deepcopy, pickle) all follow
-
-
-def _deeper_than(data: Any, limit: int) -> bool:
-    """Whether lists and objects in `data` nest more than `limit` levels (no recursion)."""
-    stack: list[tuple[Any, int]] = [(data, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if depth > limit:
-            return True
-        if isinstance(value, dict):
-            stack.extend((v, depth + 1) for v in value.values() if isinstance(v, dict | list))
-        elif isinstance(value, list):
-            stack.extend((v, depth + 1) for v in value if isinstance(v, dict | list))
-    return False
 
 
 def markdown_cells(nb: dict[str, Any]) -> Iterator[tuple[int, str]]:
