@@ -22,6 +22,7 @@ import nbformat
 from coursekit.errors import BuildError
 from coursekit.execute.settings import CustomFormat, ExecuteSettings
 from coursekit.formats.mystnb import is_myst_notebook
+from coursekit.loading.markdown import MYSTMD
 
 
 def is_notebook_page(root: Path, rel: str, settings: ExecuteSettings) -> bool:
@@ -32,7 +33,8 @@ def is_notebook_page(root: Path, rel: str, settings: ExecuteSettings) -> bool:
         return False
     try:
         with (root / rel).open(encoding="utf-8") as text:
-            return is_myst_notebook(line.rstrip("\n") for line in text)
+            lines = (line.rstrip("\n") for line in text)
+            return is_myst_notebook(lines, mystmd=MYSTMD in settings.myst_extensions)
     except (OSError, UnicodeDecodeError):
         return False  # the checks report an unreadable page
 
@@ -67,7 +69,7 @@ def _read_text(
         return nbformat.reads(text, as_version=4)
     from myst_nb.core.read import read_myst_markdown_notebook
 
-    if not is_myst_notebook(text):
+    if not is_myst_notebook(text, mystmd=MYSTMD in settings.myst_extensions):
         return None  # a plain Markdown page
     md: nbformat.NotebookNode = read_myst_markdown_notebook(
         text, config=_md_config(settings.myst_extensions), add_source_map=True, path=str(root / rel)
@@ -100,7 +102,7 @@ def _md_config(extensions: tuple[str, ...]) -> Any:
     """The MyST parser settings that decide where a Markdown notebook's cells start and end."""
     from myst_parser.config.main import MdParserConfig
 
-    return MdParserConfig(enable_extensions=set(extensions))
+    return MdParserConfig(enable_extensions=set(extensions) - {MYSTMD})
 
 
 def _alias_kernel(nb: nbformat.NotebookNode, settings: ExecuteSettings) -> None:

@@ -48,7 +48,8 @@ def read_page(root: Path, page: Page, config: Config | None) -> Page:
         markup = notebooks.with_figure_names(markup, nb.data)
         return replace(page, text=text, notebook=nb, markup=markup, problems=tuple(problems))
     kind = page.kind
-    if kind is PageKind.MARKDOWN and is_myst_notebook(text):
+    mystmd = markdown.MYSTMD in (config.myst_extensions if config else ())  # Jupyter Book 2's rule
+    if kind is PageKind.MARKDOWN and is_myst_notebook(text, mystmd=mystmd):
         kind = PageKind.TEXT_NOTEBOOK
     if not page.path.endswith(MARKDOWN_LIKE):
         # A script format (`.py` percent…): its Markdown sits in comments, and a reading
