@@ -25,6 +25,7 @@ from conftest import run_cli
 from coursebuilder import copy_course
 from coursekit.book import engine_for
 from coursekit.book.mystmd.render import PageContext, render_page
+from coursekit.formats.mystnb import is_myst_notebook
 from coursekit.loading import load_course
 from coursekit.model import Course, PageKind
 from coursekit.packages.scorm.manifest import SCHEMES
@@ -474,8 +475,11 @@ SYNTAX = Path(__file__).parent / "fixtures" / "jb2-syntax" / "book"
 
 def test_mystmd_citations_titles_bib_files_and_error_rules_check_without_false_findings() -> None:
     """What public JB2 projects write (`@key`, `[@a; -@b, p. 3]`, {cite}`{see}k{ch. 1}; j`,
-    a front-matter title, .bib files found by mystmd itself, `error_rules`) gives no
-    CK306/CK501/CK301, and the one entry nobody cites is still a CK503."""
+    a front-matter title, .bib files found by mystmd itself, `error_rules`, an include
+    of a file outside the project listed in `coursekit.read_outside`) gives no
+    CK306/CK501/CK301/CK308, and the one entry nobody cites is still a CK503; a page
+    whose front matter has only a kernelspec is a notebook, as mystmd reads it (not
+    for myst-nb, which needs a jupytext or file_format entry)."""
     result = run_cli("check", SYNTAX)
     assert result.returncode == 0, result.stdout + result.stderr
     assert _findings(result.stdout) == [
@@ -485,6 +489,9 @@ def test_mystmd_citations_titles_bib_files_and_error_rules_check_without_false_f
     course = load_course(SYNTAX).course
     titles = ["Citing in mystmd", "More citations", "A MyST Markdown notebook", "References"]
     assert [p.title for p in course.pages] == titles
+    computed = course.pages[2]
+    assert computed.kind is PageKind.TEXT_NOTEBOOK
+    assert computed.text is not None and not is_myst_notebook(computed.text)  # myst-nb's rule
 
 
 @needs_myst
@@ -496,6 +503,10 @@ def test_mystmd_agrees_and_its_diagnostics_are_build_warnings_at_file_line(
     (which an offline build cannot fetch) still builds."""
     book = tmp_path / "book"
     shutil.copytree(SYNTAX, book)
+    shutil.copy(SYNTAX.parent / "NOTES.md", tmp_path / "NOTES.md")  # coursekit.read_outside
+    references_md = book / "references.md"
+    text = references_md.read_text("utf-8")
+    references_md.write_text(text.replace("{bibliography}\n", "{bibliography}\n:all:\n"), "utf-8")
     config = book / "myst.yml"
     config.write_text(
         "extends:\n  - https://example.org/site.yml\n" + config.read_text("utf-8"), "utf-8"
@@ -522,16 +533,27 @@ def test_mystmd_agrees_and_its_diagnostics_are_build_warnings_at_file_line(
     assert '<a class="xref" href="index.html#intro">' in cited  # @intro: a section
     assert 'href="#cite-wirth1976">' in cited and "uncited2000" not in index + cited
     assert index.count("<h1>") == 1 and "<h1>Citing in mystmd</h1>" in index
-    # A MyST Markdown notebook is run by the execute stage; its outputs are on its page.
+    # A MyST Markdown notebook (a kernelspec in its front matter, no jupytext) is run by
+    # the execute stage; its outputs are on its page.
     computed = (html_dir / "computed.html").read_text(encoding="utf-8")
     assert '<pre class="output stream stdout">from a MyST notebook 42\n</pre>' in computed
     assert "<pre class=\"output text\">{'answer': 42}</pre>" in computed
     # myst.yml's maths macros reach MathJax (with their number of arguments).
     assert 'macros:{"RR": "\\\\mathbb{R}", "pair": ["\\\\langle #1, #2 \\\\rangle", 2]}' in index
-    # The {bibliography} page lists every work the course cites; the glossary's terms.
+    # The {bibliography} with :all: lists every work the course cites, then the .bib's
+    # others (formatted by mystmd, from a page of its copy that is not published);
+    # the glossary's terms; the file outside the project that the page includes.
     references = (html_dir / "references.html").read_text(encoding="utf-8")
     listed = re.findall(r'<li id="cite-(\w+)">', references)
-    assert listed == ["knuth1984", "lamport1994", "turing1936", "wirth1976"]
+    assert listed == ["knuth1984", "lamport1994", "turing1936", "wirth1976", "uncited2000"]
+    assert '<li id="cite-uncited2000">Nobody, A. (2000). <i>A Book Nobody Cites</i>' in references
+    assert sorted(p.name for p in html_dir.glob("*.html")) == [
+        "cited.html",
+        "computed.html",
+        "index.html",
+        "references.html",
+    ]
+    assert "Notes kept beside the book, not in it" in references
     assert '<dt id="term-myst">MyST</dt>' in references
     assert '<a class="xref" href="#term-myst">MyST</a>' in references
 

@@ -62,6 +62,8 @@ PROJECT_SPEC: schema.Spec = {
     "error_rules": LIST,
 }
 ENTRY_KINDS = ("file", "url", "pattern")
+# The MyST syntax mystmd always reads (myst-parser's names), and `MYSTMD`: read as mystmd.
+MYSTMD_EXTENSIONS = ("colon_fence", "dollarmath", "amsmath", "deflist", MYSTMD)
 
 
 def is_myst_project(root: Path) -> bool:
@@ -137,12 +139,13 @@ def _config(
         version=str(ck.get("version", "1.0")),
         # As Jupyter Book 1.x's default (`auto`): a notebook with a code cell lacking
         # outputs (a MyST Markdown notebook has none) runs in coursekit's execute stage,
-        # and the book is handed the result.
-        execute=ExecuteSettings(mode="auto"),
+        # and the book is handed the result. A `.md` page is a notebook by mystmd's rule
+        # (`MYSTMD`: a kernelspec in its front matter suffices), read with its extensions.
+        execute=ExecuteSettings(mode="auto", myst_extensions=MYSTMD_EXTENSIONS),
         scorm=jb1._scorm_settings(doc, sc, findings),
         cmi5=cmi5_settings(doc, ck.get("cmi5"), findings),
         pdf=jb1._pdf_settings(doc, ck.get("pdf", {}), findings),
-        myst_extensions=frozenset({"colon_fence", "dollarmath", "amsmath", "deflist", MYSTMD}),
+        myst_extensions=frozenset(MYSTMD_EXTENSIONS),
         exclude_patterns=tuple(p for p in project.get("exclude", []) if isinstance(p, str)),
         units_from=jb1._units_from(doc, ck, findings),
         ignore=jb1._codes(doc, ("coursekit", "ignore"), ck.get("ignore", []), findings),
@@ -151,6 +154,7 @@ def _config(
             *jb1._narrow_waivers(doc, ck.get("waivers", []), findings),
             *_error_rules(project.get("error_rules", [])),
         ),
+        read_outside=jb1._read_outside(root, doc, ck.get("read_outside", []), findings),
         raw=freeze(raw),
     )
 

@@ -6,6 +6,8 @@ The work folder (`request.work`, under `_build/.cache/`) holds:
   updated file by file, and a `myst.yml` that differs from the project's only in
   `site.template` (coursekit's template folder) and without coursekit's section;
   mystmd writes its `_build/` (and its cache) there, never in the project;
+- the files of `coursekit.read_outside` one folder up (`../RELEASE.md` → `RELEASE.md`
+  beside `src/`), so mystmd's `{include}` finds them where the project has them;
 - `template/template.yml`: the minimal site template that lets `--site` run
   without downloading a theme;
 - `html/`: the site: `<page>.html` for every page of the TOC (named as Jupyter
@@ -62,7 +64,14 @@ DIAGNOSTIC_CODES = (
     ("CK501", re.compile(r"Could not link citation with label")),
     ("CK302", re.compile(r"Cannot find image")),
 )
-OWN_DIRECTIVE = re.compile(r"unknown directive: quiz$")  # coursekit renders it
+# What coursekit renders itself: the quiz directive, and a {bibliography}'s `:all:` (as
+# sphinxcontrib-bibtex's; mystmd's directive has only `:filter:`).
+OWN_DIRECTIVE = re.compile(
+    r'unknown directive: quiz$|unexpected option "all" provided \(in bibliography\)$'
+)
+# A page of mystmd's copy only, citing every entry of the .bib files, so that mystmd
+# formats the works no page cites for a {bibliography} with `:all:`; never published.
+ALL_WORKS = "coursekit-all-works.md"
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
@@ -77,7 +86,7 @@ class MystEngine:
             out = request.work / HTML
             warnings = list(site.warnings)
             _write_site(request.course, site, out, warnings)
-            return BookResult(out, tuple(warnings), read=tuple(site.pages))
+            return BookResult(out, tuple(warnings), read=site.read)
 
     def build_print_page(self, request: BookRequest) -> BookResult:
         """The print page in a folder of its own (with the media and static files it
@@ -92,7 +101,7 @@ class MystEngine:
             warnings = list(site.warnings)
             page = out / PRINT_PAGE
             _write_print_page(request.course, site, page, warnings)
-            return BookResult(out, tuple(warnings), read=tuple(site.pages), page=page)
+            return BookResult(out, tuple(warnings), read=site.read, page=page)
 
     def read_inputs(self, work: Path) -> list[str] | None:
         try:
@@ -110,6 +119,11 @@ class MystSite:
     pages: dict[str, dict[str, Any]]  # course path → content json
     slugs: dict[str, str]  # slug → docname
     warnings: tuple[str, ...]
+
+    @property
+    def read(self) -> tuple[str, ...]:
+        """The project's pages mystmd read (not coursekit's `ALL_WORKS`)."""
+        return tuple(p for p in self.pages if p != ALL_WORKS)
 
 
 # ------------------------------------------------------------------ mystmd's part
@@ -151,8 +165,10 @@ def _myst_site(request: BookRequest) -> MystSite:
     template.mkdir(parents=True, exist_ok=True)
     (template / "template.yml").write_text(TEMPLATE_YML, encoding="utf-8")
     copied = _sync(course.root, src, request.exclude)
+    outside = _copy_read_outside(course, src)
     _executed_into(course, src, request.cache_dir, request.kept)
-    left_out = _write_myst_yml(course, src / "myst.yml", template)
+    all_works = _write_all_works(course, src / ALL_WORKS)
+    left_out = [*outside, *_write_myst_yml(course, src / "myst.yml", template, all_works)]
     site = src / "_build" / "site"
     shutil.rmtree(site, ignore_errors=True)
     env = {**os.environ, "NO_UPDATE_NOTIFIER": "1", "CI": "1", "FORCE_COLOR": "0"}
@@ -184,7 +200,9 @@ def _myst_site(request: BookRequest) -> MystSite:
     if "index" not in slugs and course.toc and course.toc.root and course.toc.root.path:
         slugs["index"] = course.toc.root.path.rsplit(".", 1)[0]
     _text_notebook_outputs(course, pages, request.cache_dir, request.kept)
-    (work / INPUTS_FILE).write_text(json.dumps(sorted(copied)), encoding="utf-8")
+    read_outside = course.config.read_outside if course.config is not None else ()
+    inputs = sorted({*copied, *read_outside})
+    (work / INPUTS_FILE).write_text(json.dumps(inputs), encoding="utf-8")
     return MystSite(site, pages, slugs, warnings)
 
 
@@ -225,7 +243,7 @@ def _sync(root: Path, dest: Path, exclude: Sequence[str]) -> list[str]:
             continue
         for name in files:
             path = f"{rel}/{name}".strip("./") if rel != "." else name
-            if path not in keep and path != "myst.yml":
+            if path not in keep and path not in ("myst.yml", ALL_WORKS):
                 (Path(folder) / name).unlink()
     return wanted
 
@@ -337,10 +355,50 @@ def _thawed(value: Any) -> Any:
     return value
 
 
-def _write_myst_yml(course: Course, target: Path, template: Path) -> list[str]:
+def _copy_read_outside(course: Course, src: Path) -> list[str]:
+    """The files of `coursekit.read_outside` where mystmd's copy reaches them: a file one
+    folder up beside `src/` (its name is not one of the work folder's own); a warning
+    for each one that cannot be placed so (two folders up or more)."""
+    work, warnings = src.parent, []
+    own = {SRC, TEMPLATE, HTML, PRINT, INPUTS_FILE, KEY_FILE}
+    for rel in course.config.read_outside if course.config is not None else ():
+        target = Path(posixpath.normpath(f"{src}/{rel}"))
+        if target.parent != work or target.name in own:
+            warnings.append(
+                f"myst.yml: coursekit.read_outside {rel}: mystmd's copy of the project holds "
+                "the files of the folder just above the project only; left out"
+            )
+            continue
+        source = course.root / rel
+        if not target.is_file() or target.read_bytes() != source.read_bytes():
+            shutil.copyfile(source, target)
+    return warnings
+
+
+def _write_all_works(course: Course, target: Path) -> bool:
+    """`ALL_WORKS` in mystmd's copy when a page has a {bibliography} with `:all:`: one
+    citation of each .bib entry, in the files' order. Whether it is there."""
+    bib = course.bibliography
+    wanted = bib is not None and any(
+        p.markup is not None and p.markup.bibliography_all for p in course.pages
+    )
+    if not wanted or bib is None:
+        target.unlink(missing_ok=True)
+        return False
+    keys = [key for f in bib.files for key in f.keys]
+    text = "---\ntitle: All works\n---\n\n" + "".join(f"{{cite}}`{k}`\n\n" for k in keys)
+    if not target.is_file() or target.read_text(encoding="utf-8") != text:
+        target.write_text(text, encoding="utf-8")
+    return True
+
+
+def _write_myst_yml(
+    course: Course, target: Path, template: Path, all_works: bool = False
+) -> list[str]:
     """mystmd's copy of myst.yml: coursekit's template, without coursekit's section and
     without what is fetched from the web (`extends`, `plugins`), which an offline build
-    cannot have; returns a warning for each thing left out."""
+    cannot have, with `ALL_WORKS` last in the TOC when it is there; returns a warning for
+    each thing left out."""
     raw = yaml.safe_load((course.root / "myst.yml").read_text(encoding="utf-8")) or {}
     raw.pop("coursekit", None)
     left_out: list[str] = []
@@ -355,6 +413,9 @@ def _write_myst_yml(course: Course, target: Path, template: Path) -> list[str]:
             if i not in kept
         ]
         where[keys] = kept
+    project = raw.get("project")
+    if all_works and isinstance(project, dict) and isinstance(project.get("toc"), list):
+        project["toc"] = [*project["toc"], {"file": ALL_WORKS}]
     site = raw.get("site")
     raw["site"] = {**(site if isinstance(site, dict) else {}), "template": str(template)}
     text = yaml.safe_dump(raw, sort_keys=False, allow_unicode=True)
@@ -439,6 +500,9 @@ def _page_body(
     refs = data.get("references") or {}
     if BIBLIOGRAPHY in body:  # a {bibliography}: every work the course cites, there
         paths = [p.path for p in course.pages] if course is not None else list(site.pages)
+        page = next((p for p in course.pages if p.path == path), None) if course else None
+        if page is not None and page.markup is not None and page.markup.bibliography_all:
+            paths.append(ALL_WORKS)  # `:all:`: then the works no page cites
         body = body.replace(BIBLIOGRAPHY, render_references(_all_cited(site, paths)), 1)
         body = body.replace(BIBLIOGRAPHY, "")
     else:
