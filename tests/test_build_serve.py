@@ -267,6 +267,9 @@ def test_serve_keeps_sphinx_started_and_builds_what_a_cold_build_builds(tmp_path
         [sys.executable, "-c", WARM_SCRIPT, str(root)], capture_output=True, text=True, timeout=900
     )
     assert result.returncode == 0, result.stderr
+    # The replaced sites are removed in a thread (the pages reload meanwhile), but
+    # all of them by the time the process ends.
+    assert not list((root / "_build").glob(".staging-*"))
     assert "started after three builds: 1" in result.stdout, result.stdout
     assert "quiz shown: True" in result.stdout, result.stdout
     assert "started after a TOC edit: 2" in result.stdout, result.stdout
