@@ -596,3 +596,24 @@ def test_cards_asides_iframes_embeds_and_myst_examples_render_without_warnings()
     out = render_page({"type": "root", "children": [missing]}, ctx)
     assert out == '<span class="ck-missing-image">[image: A map]</span>'
     assert ctx.warnings == [f"page.md: image {url} is not in the site; its alt text shown"]
+
+
+def test_a_reference_to_a_page_in_a_folder_links_to_that_page() -> None:
+    """mystmd's URL of `resources/glossary.md` is `/resources/glossary`, its slug
+    `resources.glossary`: a term or label there is reached on that page, not as an
+    anchor of the page that refers to it (found on jupyter-book/jupyter-book's docs)."""
+    term = {
+        "type": "crossReference",
+        "kind": "definitionTerm",
+        "url": "/resources/glossary",
+        "html_id": "term-deterministic-ordering",
+        "children": [{"type": "text", "value": "order them"}],
+    }
+    slugs = {"resources.glossary": "resources/glossary", "get-started.init": "get-started/init"}
+    ctx = PageContext("get-started/init", slugs, {}, where="get-started/init.md")
+    out = render_page({"type": "root", "children": [term]}, ctx)
+    assert out == (
+        '<a class="xref" href="../resources/glossary.html#term-deterministic-ordering">'
+        "order them</a>"
+    )
+    assert ctx.warnings == []

@@ -67,9 +67,13 @@ class PageContext:
         return posixpath.relpath(site_path, posixpath.dirname(self.docname) or ".")
 
     def page_url(self, url: str) -> str | None:
-        """A mystmd page URL ("/overview", "/overview#x") as a link from this page."""
+        """A mystmd page URL ("/overview", "/unit1/overview#x") as a link from this page.
+
+        mystmd's URL of a page in a folder joins the folders with `/`, its slug with
+        `.` (`/unit1/overview`, slug `unit1.overview`)."""
         path, _, anchor = url.partition("#")
-        doc = self.slugs.get(path.strip("/") or "index")  # "/": the root page
+        slug = path.strip("/") or "index"  # "/": the root page
+        doc = self.slugs.get(slug) or self.slugs.get(slug.replace("/", "."))
         if doc is None:
             return None
         target = "" if doc == self.docname else self.href(doc + ".html")
