@@ -3,7 +3,9 @@
 mystmd's own upgrade (`myst init`) converts the bundled course; coursekit builds its
 SCORM packages with mystmd and its own renderer. They pass the same XSDs and rules,
 hold the same SCOs and quiz forms as the JB1 build (`built_course`), and each SCO is
-walked in scorm-again with its quizzes answered through the page.
+walked in scorm-again with its quizzes answered through the page; in Open edX's
+SCORM XBlock (tests/openedx/), the course zip's first unit is read, passed and
+completed.
 """
 
 from __future__ import annotations
@@ -33,8 +35,10 @@ from lms.harness import (
     walk,
     watch_runtime,
 )
+from openedx.harness import Workbench, require_openedx
 from test_jb2 import MYST, convert_bundled_course
 from test_scorm_lms import _assert_clean, _assert_stored, _wait_score
+from test_scorm_openedx import _leave, _passed, _sco, _wait_stored
 
 pytestmark = pytest.mark.browser
 QUIZ_FORM = re.compile(r'<form class="ck-quiz".*?</form>', re.S)
@@ -110,3 +114,30 @@ def _check_and_walk(page, tmp: Path, jb1_scorm: Path, jb2_scorm: Path, version: 
             if score is not None:
                 _assert_stored(stored, version, keys, *score)
     assert errors == []
+
+
+@pytest.mark.slow
+def test_the_jb2_course_is_passed_and_completed_in_open_edx(
+    page, tmp_path: Path, jb2_scorm: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """The JB2 course's SCORM 2004 zip in the XBlock (which creates the API only after
+    its page loaded): its first unit walked page by page, never leaving the unit, and
+    its quiz passed through the form; the XBlock stores it completed and passed."""
+    require_openedx()
+    bench = Workbench(tmp_path)
+    bench.start()
+    try:
+        bench.upload(page, "ck-0", jb2_scorm / "digital-labor-scorm2004.zip")
+        page.goto(bench.url("ck-0", "jb2-learner"))
+        raw, mx = _passed(page, _sco(page), "2004")
+        stored = _wait_stored(
+            bench,
+            "ck-0",
+            "jb2-learner",
+            lambda s: (s.lesson_status, s.success_status) == ("completed", "passed"),
+        )
+        _leave(page)
+    finally:
+        bench.stop()
+    assert (stored.lesson_status, stored.success_status) == ("completed", "passed")
+    assert stored.lesson_score == pytest.approx(raw / mx)
