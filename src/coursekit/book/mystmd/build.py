@@ -200,9 +200,7 @@ def _myst_site(request: BookRequest) -> MystSite:
     if "index" not in slugs and course.toc and course.toc.root and course.toc.root.path:
         slugs["index"] = course.toc.root.path.rsplit(".", 1)[0]
     _text_notebook_outputs(course, pages, request.cache_dir, request.kept)
-    read_outside = course.config.read_outside if course.config is not None else ()
-    inputs = sorted({*copied, *read_outside})
-    (work / INPUTS_FILE).write_text(json.dumps(inputs), encoding="utf-8")
+    (work / INPUTS_FILE).write_text(json.dumps(sorted(copied)), encoding="utf-8")
     return MystSite(site, pages, slugs, warnings)
 
 
