@@ -165,7 +165,7 @@ def _outputs(out: Path) -> list[str]:
         found.add("html")
     for zipped in out.rglob("*.zip"):
         found.add(zipped.stem.rsplit("-", 1)[-1])
-    if any(out.rglob("*.pdf")):
+    if any((out / "pdf").glob("*.pdf")):  # not a book's own PDFs in html/_downloads
         found.add("pdf")
     return sorted(found)
 
