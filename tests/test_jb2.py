@@ -617,3 +617,25 @@ def test_a_reference_to_a_page_in_a_folder_links_to_that_page() -> None:
         "order them</a>"
     )
     assert ctx.warnings == []
+
+
+def test_an_exercise_with_only_a_kernelspec_is_an_exercise_of_a_jb2_course(
+    tmp_path: Path,
+) -> None:
+    """mystmd reads a .md with a kernelspec as a notebook: so does the exercises' loader
+    (its editions, self-check and grading), not only the pages' (myst-nb would not)."""
+    book = _copy(tmp_path)
+    exercise = book / "exercises/first-steps/halving.md"
+    exercise.write_text(
+        "---\nkernelspec:\n  name: python3\n  display_name: Python 3\n---\n\n# Halving\n\n"
+        "```{code-cell} python\ndef half(x):\n    ### BEGIN SOLUTION\n    return x / 2\n"
+        "    ### END SOLUTION\n```\n\n"
+        "```{code-cell} python\n:tags: [tests]\n\nassert half(4) == 2\n```\n",
+        encoding="utf-8",
+    )
+    course = load_course(book).course
+    assert [e.name for e in course.exercises] == ["first-steps/doubling", "first-steps/halving"]
+    assert not is_myst_notebook(exercise.read_text(encoding="utf-8"))  # myst-nb's rule: no
+    result = run_cli("exercises", "verify", book)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ok      exercises/first-steps/halving.md (1 test cell)" in result.stdout.splitlines()

@@ -485,7 +485,9 @@ def exercises_verify(path: Path, jobs: int | None, timeout: int | None) -> None:
     verdicts = verify(chosen, timeout, jobs or default_jobs())
     for v in verdicts:
         if v.ok:
-            click.echo(f"ok      {v.exercise.path} ({v.tests} test cells)")
+            click.echo(
+                f"ok      {v.exercise.path} ({v.tests} test cell{'' if v.tests == 1 else 's'})"
+            )
     failed = [v for v in verdicts if not v.ok]
     if failed:
         click.echo(describe_failures(failed))

@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from coursekit.formats.mystnb import is_myst_notebook
+from coursekit.loading.myst_project import is_myst_project
 from coursekit.loading.notebooks import read_notebook
 from coursekit.loading.pages import read_page
 from coursekit.model import EXERCISES_DIR, Config, Exercise, Page, PageKind, is_exercise
@@ -26,22 +27,23 @@ def exercise_paths(root: Path) -> list[str]:
     if not base.is_dir():
         return []
     found = [path.relative_to(root).as_posix() for path in base.glob("*/*.ipynb")]
+    mystmd = is_myst_project(root)  # Jupyter Book 2 reads a .md as a notebook by its own rule
     found += [
         path.relative_to(root).as_posix()
         for path in base.glob("*/*.md")
-        if path.is_file() and _myst_notebook(path)
+        if path.is_file() and _myst_notebook(path, mystmd)
     ]
     # Folder by folder, as paths sort (`a/` before `a-b/`).
     return sorted((rel for rel in found if is_exercise(rel)), key=lambda rel: rel.split("/"))
 
 
-def _myst_notebook(path: Path) -> bool:
+def _myst_notebook(path: Path, mystmd: bool) -> bool:
     try:
         with path.open(encoding="utf-8", errors="replace") as f:
             head = f.read(64 * 1024)
     except OSError:
         return False
-    return is_myst_notebook(head)
+    return is_myst_notebook(head, mystmd=mystmd)
 
 
 def load_exercises(
