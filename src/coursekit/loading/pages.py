@@ -61,10 +61,25 @@ def read_page(root: Path, page: Page, config: Config | None) -> Page:
     return replace(page, kind=kind, text=text, markup=markup, problems=tuple(problems))
 
 
-@functools.lru_cache(maxsize=1024)
+_remembered: dict[str, bool] = {"on": False}
+
+
+def remember_parses() -> None:
+    """Keep the pages' parses for the next load in this process: `coursekit serve` loads
+    the course again at each save, and most pages are as they were. Off by default:
+    `coursekit check` loads once, and what it kept would cost its exit ~0.1 s."""
+    _remembered["on"] = True
+
+
 def _parsed(chunks: tuple[tuple[int, str], ...], extensions: frozenset[str] | None) -> Markup:
-    """`markdown.parse`, remembered: `coursekit serve` loads the course again at each
-    save, and most pages are as they were (a `Markup` is frozen, a function of the text)."""
+    """`markdown.parse`, remembered when asked (a `Markup` is frozen, a function of the text)."""
+    if _remembered["on"]:
+        return _parsed_once(chunks, extensions)
+    return markdown.parse(chunks, extensions)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed_once(chunks: tuple[tuple[int, str], ...], extensions: frozenset[str] | None) -> Markup:
     return markdown.parse(chunks, extensions)
 
 
