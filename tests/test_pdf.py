@@ -161,6 +161,23 @@ def test_only_pdf_builds_the_pdf_alone(tmp_path: Path) -> None:
     assert again.returncode == 0 and "up to date" in again.stderr + again.stdout
 
 
+def test_an_edit_only_the_pdf_build_read_still_reaches_the_site(tmp_path: Path) -> None:
+    """The PDF's page and the site share one reading of the sources: the site's build
+    writes what the print page's build read, even when that was an earlier command; a
+    page renamed there is renamed in every page's navigation."""
+    require_chromium()
+    root = _tiny(tmp_path)
+    assert run_cli("build", root).returncode == 0
+    page = root / "modules" / "01-demo" / "overview.md"
+    page.write_text("# Demo, renamed\n\nThe demo module.\n", encoding="utf-8")
+    assert run_cli("build", root, "--only", "pdf").returncode == 0
+    result = run_cli("build", root)
+    assert result.returncode == 0, result.stderr
+    intro = (root / "_build" / "html" / "intro.html").read_text(encoding="utf-8")
+    assert "Demo, renamed" in intro  # the other page's navigation
+    assert "Demo, renamed" in "".join(pages_of(root / "_build/pdf/tiny-course.pdf"))
+
+
 def test_a_missing_chromium_says_what_to_do_and_the_rest_is_built(tmp_path: Path) -> None:
     root = _tiny(tmp_path, "coursekit:\n  pdf:\n    chromium: /nowhere/chromium\n")
     result = run_cli("build", root)

@@ -58,7 +58,7 @@ def test_hidden_solutions_reach_no_output_and_the_exercises_stay(
     source = (out / "html/_sources/practice.md").read_text(encoding="utf-8")
     assert "{exercise}" in source and "solution" not in source
     # the PDF is printed from the single-page book
-    assert _leaks(out / ".cache/pdf/singlehtml") == []
+    assert _leaks(out / ".cache/book/singlehtml") == []
 
 
 def test_a_plain_jupyter_book_build_with_the_teacher_switch_keeps_the_solutions(

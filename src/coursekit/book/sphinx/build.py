@@ -16,16 +16,25 @@ that imports jupyter_book or sphinx. It runs the same configuration a plain
   re-writes only the pages it touches, plus every page when a page title or the
   set of pages changed (each page's navigation shows every title). The work
   tree is never what is published: `coursekit.build.publish` publishes from it.
+
+The PDF's single page (`singlehtml`) is built in the same work tree, on the same
+environment and doctrees: whichever builder runs first reads the changed sources
+(the print page, in `coursekit build`), and the other one only writes. What the
+first read is handed over (`unwritten-<builder>.json`: the pages read, their
+warnings, the pages removed, whether every page must be written again), so the
+site re-writes exactly what a read of its own would have made it re-write.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
+import gc
 import glob
 import hashlib
 import io
 import json
+import logging
 import re
 import shutil
 from collections.abc import Iterator, Sequence
@@ -41,11 +50,13 @@ from coursekit.model import Course
 # Always loaded, whatever `_config.yml` lists (see the module docstring).
 OWN_EXTENSIONS = ("coursekit.sphinxext", "coursekit.offline")
 HTML, DOCTREES = "html", "doctrees"
-INCOMPLETE = ".incomplete"  # present while a build runs in the work tree
+INCOMPLETE = ".incomplete"  # present while a build runs in the work tree (-<builder>: not html)
+BUILDERS = (HTML, "singlehtml")  # they share a work tree: one environment, one set of doctrees
+HANDOFF = "unwritten-{}.json"  # what another builder read that this one has not written yet
 KEY_FILE = "key.json"  # what the work tree was built with; another key starts it afresh
 INPUTS_FILE = "inputs.json"  # the files the last build read
 READ_ONCE_FILE = "read-once.txt"  # digest of the TOC and .bib files the last build had
-WARNINGS_FILE = "warnings.json"
+WARNINGS_FILE = "warnings.json"  # warnings-<builder>.json for a builder other than html
 DIGESTS_ATTR = "coursekit_digests"  # on Sphinx's environment (pickled with it)
 __all__ = ["BookResult", "SphinxEngine", "WarmBooks", "build_book", "read_inputs"]
 ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")  # each page's warnings, kept for the pages not re-read
@@ -112,19 +123,22 @@ def build_book(
     patterns (e.g. the output folder when it lies inside the course). A build that
     failed or was interrupted in `work` makes the next one write every page again.
     `builder`: Sphinx's builder, `html` or `singlehtml` (the PDF edition's one page,
-    in `work/singlehtml`); each needs a work tree of its own. `warm`: where a
+    in `work/singlehtml`); both share the environment and doctrees of `work`, so the
+    sources are read once for both (see the module docstring). `warm`: where a
     long-running process keeps the Sphinx application for its next build.
     `course`: the model the build loaded, handed to coursekit's Sphinx extension
     (None: the extension loads the course itself).
     """
     _start_afresh_unless(work, key)
     sphinx_config = book_config(root, cache_dir, exclude, kept)
-    incomplete = work / INCOMPLETE
+    incomplete = work / _own(INCOMPLETE, builder)
     read_once = _read_once(root, sphinx_config)
+    handed = _Handoff.take(work, builder)
     # Every page is written again when the last build here stopped half-way, or when
     # the TOC changed: a caption or the order shows in every page's navigation, and
     # Sphinx would write only the pages it re-read.
-    write_all = incomplete.exists() or _last_read_once(work) != read_once
+    toc_changed = _last_read_once(work) != read_once
+    write_all = incomplete.exists() or toc_changed or handed.all
     incomplete.touch()
     config_text = json.dumps(sphinx_config, default=str)
     settings = _Settings(str(root), str(work), builder, key, config_text, read_once)
@@ -134,9 +148,12 @@ def build_book(
         if session is None:
             session = _Session.start(root, work, sphinx_config, settings, status, warning)
         # force_all writes every page but still re-reads only the changed ones.
-        session.build(force_all=write_all, course=course)
+        session.build(force_all=write_all, course=course, handed=handed)
+        session.navigation.hand_over(work, builder, toc_changed)
     except BaseException as exc:
         if session is not None:
+            # What it read is in the doctrees when the failure came while writing.
+            session.navigation.hand_over(work, builder, toc_changed)
             session.close()  # never kept after a failure: its state is half-updated
         if not isinstance(exc, Exception) or isinstance(exc, OSError):
             raise  # Ctrl-C; a full or read-only disk, which the build names as such
@@ -152,6 +169,7 @@ def build_book(
         session.close()
         raise
     (work / READ_ONCE_FILE).write_text(read_once, encoding="utf-8")
+    (work / HANDOFF.format(builder)).unlink(missing_ok=True)
     incomplete.unlink()
     if warm is not None:
         warm.keep(session)
@@ -165,15 +183,54 @@ def _finish(session: _Session, work: Path, builder: str) -> BookResult:
     app, navigation = session.app, session.navigation
     if app.statuscode:
         raise BuildError(f"the book stage failed:\n{_tail(session.warning.getvalue())}")
-    _forget_removed(work / builder, navigation.removed)
+    handed = navigation.handed
+    _forget_removed(work / builder, navigation.removed | set(handed.removed))
     _record_inputs(work, app)
     # myst-nb logs this when it runs a notebook itself (one missing from the cache):
     # the execute stage should have left nothing to run, so say so rather than hide it.
     ran = [line for line in session.status.getvalue().splitlines() if "Executing notebook" in line]
     extra = [f"WARNING: the book stage executed a notebook itself: {line}" for line in ran]
-    found = _warnings(session.warning.getvalue())
-    warnings = _remember_warnings(work, app, navigation.read, found)
-    return BookResult(work / builder, tuple([*warnings, *extra]), tuple(navigation.read))
+    found = [*_warnings(session.warning.getvalue()), *handed.lines()]
+    read = sorted({*navigation.read, *handed.read})  # by this build or, for it, by the other
+    warnings = _remember_warnings(work / _own(WARNINGS_FILE, builder), app, read, found)
+    return BookResult(work / builder, tuple([*warnings, *extra]), tuple(read))
+
+
+def _own(name: str, builder: str) -> str:
+    """A work tree file of `builder`'s own: `name` for html, `name-<builder>` (before any
+    suffix) for another builder sharing the tree."""
+    if builder == HTML:
+        return name
+    stem, dot, suffix = name.rpartition(".") if "." in name.lstrip(".") else (name, "", "")
+    return f"{stem}-{builder}{dot}{suffix}"
+
+
+@dataclass
+class _Handoff:
+    """What one builder read in a shared work tree that another has not written yet."""
+
+    read: dict[str, list[str]] = field(default_factory=dict)  # page -> its reading's warnings
+    removed: list[str] = field(default_factory=list)
+    all: bool = False  # every page to be written again (the TOC or a title changed)
+
+    @classmethod
+    def take(cls, work: Path, builder: str) -> _Handoff:
+        try:
+            data = json.loads((work / HANDOFF.format(builder)).read_text(encoding="utf-8"))
+            return cls(dict(data["read"]), list(data["removed"]), bool(data["all"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            return cls()
+
+    def add_to(self, work: Path, builder: str) -> None:
+        """Add this to what `builder` has still to write (from earlier builds too)."""
+        pending = _Handoff.take(work, builder)
+        pending.read.update(self.read)
+        pending.removed = sorted({*pending.removed, *self.removed} - set(self.read))
+        pending.all = pending.all or self.all
+        (work / HANDOFF.format(builder)).write_text(json.dumps(pending.__dict__), "utf-8")
+
+    def lines(self) -> list[str]:
+        return [line for lines in self.read.values() for line in lines]
 
 
 def _read_once(root: Path, sphinx_config: dict[str, object]) -> str:
@@ -215,14 +272,15 @@ class WarmBooks:
         self._kept: dict[str, _Session] = {}  # by work tree
 
     def take(self, settings: _Settings) -> _Session | None:
-        session = self._kept.pop(settings.work, None)
+        session = self._kept.pop(f"{settings.work}\0{settings.builder}", None)
         if session is not None and session.settings != settings:
             session.close()
             return None
         return session
 
     def keep(self, session: _Session) -> None:
-        self._kept[session.settings.work] = session
+        settings = session.settings
+        self._kept[f"{settings.work}\0{settings.builder}"] = session
 
     def close(self) -> None:
         for session in self._kept.values():
@@ -292,7 +350,7 @@ class _Session:
         except BaseException:
             stack.close()
             raise
-        navigation.connect(app)
+        navigation.connect(app, warning)
         app.connect("write-started", _myst_nb_css_before_pages)
         session = cls(app, stack, navigation, status, warning, settings)
         session.assets = {name: list(found) for name, found in session._asset_lists().items()}
@@ -306,7 +364,9 @@ class _Session:
                 found[name] = getattr(builder, name)
         return found
 
-    def build(self, force_all: bool, course: Course | None = None) -> None:
+    def build(
+        self, force_all: bool, course: Course | None = None, handed: _Handoff | None = None
+    ) -> None:
         """One build of `course`, with this build's messages only (a kept application's too)."""
         from coursekit.book.sphinx.extension import hand_course
 
@@ -317,12 +377,34 @@ class _Session:
         self.app.statuscode = 0
         for name, found in self._asset_lists().items():
             found[:] = self.assets.get(name, [])
-        self.navigation.reset()
+        self.navigation.reset(handed)
         hand_course(self.app, course)  # never the model of an earlier build
         self.app.build(force_all=force_all)
 
     def close(self) -> None:
+        """End the application and free what it read (a large book's environment and
+        doctrees: hundreds of MB) now, before the next build runs beside it.
+
+        Sphinx's logger keeps the application through its handlers until another one
+        starts, and something more (not found yet: no Python container refers to it)
+        keeps the application's cycle of application, environment, builder and doctrees
+        alive even through a full collection. Emptying the three breaks the cycle: on a
+        100-page book two thirds of what the build left allocated are freed.
+        """
         self.stack.close()
+        app, self.app = self.app, None
+        if app is None:
+            return
+        logger = logging.getLogger("sphinx")
+        for handler in list(logger.handlers):
+            held = [*handler.filters, getattr(handler, "stream", None)]
+            if any(getattr(thing, "app", None) is app for thing in held):
+                logger.removeHandler(handler)
+        for part in (getattr(app, "env", None), getattr(app, "builder", None), app):
+            if part is not None:
+                vars(part).clear()
+        del app, part
+        gc.collect()
 
 
 def book_config(
@@ -417,15 +499,19 @@ class _Navigation:
     """
 
     def __init__(self) -> None:
+        self.warning: io.StringIO | None = None
         self.reset()
 
-    def reset(self) -> None:
+    def reset(self, handed: _Handoff | None = None) -> None:
         self.read: list[str] = []
         self.removed: set[str] = set()
         self.titles: dict[str, str | None] = {}
         self.pages_changed = False
+        self.handed = handed or _Handoff()  # read by the other builder, for this one to write
+        self.reading: _Handoff | None = None  # what this build read, once the reading is done
 
-    def connect(self, app: Any) -> None:
+    def connect(self, app: Any, warning: io.StringIO | None = None) -> None:
+        self.warning = warning
         app.connect("env-get-outdated", self._outdated)
         app.connect("env-before-read-docs", self._before_read)
         app.connect("env-get-updated", self._updated)
@@ -457,7 +543,33 @@ class _Navigation:
         env.__dict__.pop("master_doctree", None)
         setattr(env, DIGESTS_ATTR, {d: _content_digest(env, d) for d in env.found_docs})
         renamed = any(_title(env, d) != self.titles.get(d) for d in self.read)
-        return sorted(env.found_docs) if renamed or self.pages_changed else []
+        self._note_reading(env, renamed or self.pages_changed)
+        if renamed or self.pages_changed or self.handed.all:
+            return sorted(env.found_docs)
+        return sorted(set(self.handed.read) & env.found_docs)
+
+    def _note_reading(self, env: Any, all_pages: bool) -> None:
+        """What this build read, with the warnings the reading gave (the stream holds no
+        page's writing yet), for the other builder of the work tree."""
+        by_source = {str(env.doc2path(d)): d for d in self.read}
+        read: dict[str, list[str]] = {d: [] for d in self.read}
+        for line in _warnings(self.warning.getvalue() if self.warning is not None else ""):
+            read.setdefault(by_source.get(line.split(":", 1)[0], ""), []).append(line)
+        self.reading = _Handoff(read, sorted(self.removed), all_pages)
+
+    def hand_over(self, work: Path, builder: str, toc_changed: bool) -> None:
+        """Leave what this build read for the other builders of `work` to write (and
+        that every page is to be written when the TOC changed: the other builder sees the
+        TOC's digest this build recorded)."""
+        reading = self.reading
+        if reading is None:
+            return  # it read nothing into the doctrees (or failed before the reading ended)
+        reading.all = reading.all or toc_changed
+        if reading.read or reading.removed or reading.all:
+            for other in BUILDERS:
+                if other != builder:
+                    reading.add_to(work, other)
+        self.reading = None
 
 
 def _content_digest(env: Any, docname: str) -> str:
@@ -533,13 +645,13 @@ def _title(env: Any, docname: str) -> str | None:
     return title.astext() if title is not None else None
 
 
-def _remember_warnings(work: Path, app: Any, read: list[str], found: list[str]) -> list[str]:
-    """This build's warnings, plus the earlier ones of pages it did not re-read.
+def _remember_warnings(path: Path, app: Any, read: list[str], found: list[str]) -> list[str]:
+    """This build's warnings, plus the earlier ones of pages it did not re-read (kept in
+    the file `path`).
 
     An incremental build only warns about the pages it reads; the others' warnings
     still hold (and still count for `--strict`).
     """
-    path = work / WARNINGS_FILE
     try:
         kept: dict[str, list[str]] = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

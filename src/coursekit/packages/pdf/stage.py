@@ -1,10 +1,11 @@
 """The PDF stage: `_build/pdf/<course id>.pdf`, the single-page book printed by Chromium.
 
 Three stages (`coursekit.build.stages`). `pdf page`: the book engine builds the
-book once more as one page (`BookEngine.build_print_page`; with Sphinx, the
-`singlehtml` builder, the same configuration and the execute stage's cache) in a
-work folder of its own, `_build/.cache/pdf/`, so a rebuild re-reads only what
-changed there too; the print edition makes it a printed book (print style sheet,
+book as one page (`BookEngine.build_print_page`; with Sphinx, the `singlehtml`
+builder, the same configuration and the execute stage's cache) in the site's work
+folder, `_build/.cache/book/`, on the same environment: the sources changed since the
+last build are read once, here, and the site's build then only writes its pages
+(`coursekit.book.sphinx.build`); the print edition makes it a printed book (print style sheet,
 unit breaks, quiz answers in an appendix) and exercises are the student edition,
 as on the site. `pdf`: the page is served on 127.0.0.1 and printed by Chromium
 (`coursekit.packages.pdf.chromium`) while the site is built and packed (a
@@ -33,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from coursekit.book.engine import BookResult
-from coursekit.build.book_stage import book_request
+from coursekit.build.book_stage import BOOK_WORK, book_request
 from coursekit.build.context import BuildContext
 from coursekit.build.stages import Stage
 from coursekit.errors import BuildError
@@ -42,7 +43,6 @@ from coursekit.packages.pdf.chromium import ChromiumMissing, find_chromium, prin
 from coursekit.packages.pdf.outline import repair_titles
 
 OUTPUT = "pdf"
-PDF_WORK = ".cache/pdf"  # under the output folder: the singlehtml work tree
 PDF_KEY_FILE = ".cache/pdf-key.txt"  # what the published PDF was printed from
 
 
@@ -114,7 +114,7 @@ def single_page(ctx: BuildContext) -> PrintPage | None:
         ctx.outputs.on_commit(lambda: shutil.rmtree(ctx.out_dir / OUTPUT, ignore_errors=True))
         return None
     try:
-        result: BookResult = ctx.engine.build_print_page(book_request(ctx, PDF_WORK))
+        result: BookResult = ctx.engine.build_print_page(book_request(ctx, BOOK_WORK))
     except BuildError as exc:  # the engine says "the book stage": here, the PDF's own build
         said = str(exc).replace("the book stage failed", "the PDF's single-page book failed", 1)
         where = _where(exc.__cause__, ctx.root)
