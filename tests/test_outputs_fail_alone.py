@@ -64,6 +64,7 @@ def test_a_failing_pdf_keeps_its_last_version_and_the_other_outputs_are_publishe
     )
     (book / "lectures/second.md").write_text(
         "# Lakes\n\nThe lakes come second: Saimaa.\n\n```{river-note}\nRivers feed lakes.\n```\n"
+        "\n![](images/rivers.png)\n"  # no alt text: a CK303 warning, no cause of the failure
     )
     result = run_cli("build", book, cwd=book)
 
@@ -72,6 +73,8 @@ def test_a_failing_pdf_keeps_its_last_version_and_the_other_outputs_are_publishe
     assert "pdf failed" in result.stderr
     assert "river_note nodes cannot be written in a single page" in result.stderr
     assert "lectures/second.md:5" in result.stderr  # the page (and line) it came from
+    assert "the check warned" not in result.stderr  # the alt text cannot explain it
+    assert "the check found 1 other warning(s)" in result.stderr
     assert "html" in result.stderr.rsplit("published:", 1)[-1]
     # the site and the packages have the edit
     assert "Saimaa" in (out / "html/lectures/second.html").read_text(encoding="utf-8")

@@ -255,7 +255,7 @@ def _warnings_behind(path: Path, options: Any, error: str) -> None:
     course, found = check_course(path)
     kept = reported(course, found, options.select, options.ignore)
     warned = [f for f in kept if f.severity is Severity.WARNING]
-    related = [f for f in warned if f.path and f.path in error]
+    related = [f for f in warned if f.path and f.path in error and _may_explain(f.code)]
     for finding in related[:SHOWN_WARNINGS]:
         line = findings.format_findings([finding])
         click.secho(f"the check warned, which may explain the error below: {line}", err=True)
@@ -265,6 +265,12 @@ def _warnings_behind(path: Path, options: Any, error: str) -> None:
             f"the check found {others} other warning(s); `coursekit check {path}` lists them",
             err=True,
         )
+
+
+def _may_explain(code: str) -> bool:
+    """Whether a warning of this rule can make a build step fail: settings (CK1xx),
+    notebooks (CK2xx), a quiz shown without the extension; not an image's alt text."""
+    return code.startswith(("CK1", "CK2")) or code == "CK460"
 
 
 def _interrupt(signum: int, frame: Any) -> None:
