@@ -639,3 +639,15 @@ def test_an_exercise_with_only_a_kernelspec_is_an_exercise_of_a_jb2_course(
     result = run_cli("exercises", "verify", book)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ok      exercises/first-steps/halving.md (1 test cell)" in result.stdout.splitlines()
+
+
+def test_a_read_outside_the_project_says_to_list_it_in_myst_yml(tmp_path: Path) -> None:
+    book = _copy(tmp_path)
+    (tmp_path / "outside.md").write_text("Read from outside.\n", encoding="utf-8")
+    with (book / "intro.md").open("a", encoding="utf-8") as page:
+        page.write("\n```{include} ../outside.md\n```\n")
+    result = run_cli("check", book)
+    assert result.returncode == 1
+    [finding] = [f for f in _findings(result.stdout) if " CK308 " in f]
+    assert finding.startswith("intro.md:")
+    assert finding.endswith("list it under coursekit.read_outside in myst.yml")

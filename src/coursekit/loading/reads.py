@@ -220,11 +220,12 @@ def confinement(
     pages = tuple(pages)
     allowed = frozenset((root / rel).resolve() for rel in read_outside)
     found: list[Finding] = []
+    fix = _outside_fix(config_doc)
     for page in pages:
         for line, col, what, target in page_reads(page):
             why = problem(root, page.path, target, allowed=allowed)
             if why:
-                msg = f"{what} {target!r} {why}; {_OUTSIDE_FIX}"
+                msg = f"{what} {target!r} {why}; {fix}"
                 found.append(make("CK308", page.path, line, col, msg))
     if config_doc is not None:
         found.extend(_reads_of_outside(root, config_doc, read_outside, allowed))
@@ -253,14 +254,16 @@ def confinement(
                 found.append(make("CK309", config_doc.path, line, col, msg))
             elif why:
                 line, col = config_doc.where(*keys)
-                msg = f"{name}: {target!r} {why}; {_OUTSIDE_FIX}"
+                msg = f"{name}: {target!r} {why}; {fix}"
                 found.append(make("CK308", config_doc.path, line, col, msg))
     return found
 
 
-_OUTSIDE_FIX = (
-    "copy the file into the course, or list it under coursekit.read_outside in _config.yml"
-)
+def _outside_fix(config_doc: YamlDoc | None) -> str:
+    """What to do about a read outside the course, naming the course's own settings file
+    (`_config.yml`, or `myst.yml` in a Jupyter Book 2 project)."""
+    settings = config_doc.path if config_doc is not None else "_config.yml"
+    return f"copy the file into the course, or list it under coursekit.read_outside in {settings}"
 
 
 def _reads_of_outside(
@@ -284,4 +287,4 @@ def _reads_of_outside(
             if why:
                 line, col = config_doc.where("coursekit", "read_outside", i)
                 msg = f"{rel} reads {what} {target!r}, which {why.removeprefix('is ')}; "
-                yield make("CK308", config_doc.path, line, col, msg + _OUTSIDE_FIX)
+                yield make("CK308", config_doc.path, line, col, msg + _outside_fix(config_doc))
