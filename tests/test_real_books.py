@@ -210,6 +210,12 @@ def test_a_file_listed_in_read_outside_is_read_and_no_other(tmp_path: Path) -> N
     result = run_cli("build", "--only", "html", "--out", out, book)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "The first release." in (out / "html" / "changes.html").read_text()
+    # an edit to the listed file outside the book is a change: the next build shows it
+    with (repo / "CHANGELOG.md").open("a") as changelog:
+        changelog.write("\nThe second release.\n")
+    result = run_cli("build", "--only", "html", "--out", out, book)
+    assert result.returncode == 0 and "nothing changed" not in result.stderr, result.stderr
+    assert "The second release." in (out / "html" / "changes.html").read_text()
     # the include's H1 titles the page and its label resolves: no CK306, no CK305
     assert _findings(book, "--strict") == (0, [])
     with (book / "changes.md").open("a") as page:

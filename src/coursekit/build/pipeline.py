@@ -266,7 +266,8 @@ def input_files(course: Course, out_dir: Path) -> set[str]:
     The files the course model names (config, TOC, pages, module and quiz files,
     the bibliography), every file of the exercise folders (the self-checks run
     there), and what the last book build recorded its pages as reading (images,
-    downloads, included files). Dotfiles and editor backups never count.
+    downloads, included files), and the files outside the book that
+    `coursekit.read_outside` lists. Dotfiles and editor backups never count.
     """
     root = course.root
     named = {p.path for p in course.pages} | packaging_files(course)
@@ -277,7 +278,9 @@ def input_files(course: Course, out_dir: Path) -> set[str]:
         # Regular files only (is_file follows links): a FIFO would block the read.
         named.update(p.relative_to(root).as_posix() for p in folder.rglob("*") if p.is_file())
     named.update(engine_for(course).read_inputs(out_dir / BOOK_WORK) or [])
-    return {rel for rel in named if not _ignored(rel) and not _inside_folder(root / rel, out_dir)}
+    inside = {rel for rel in named if not _ignored(rel) and not _inside_folder(root / rel, out_dir)}
+    # The files outside the book it lists as read (`../CHANGELOG.md`): inputs by name.
+    return inside | set(course.config.read_outside if course.config else ())
 
 
 def watched_file(root: Path, out_dir: Path, path: Path) -> bool:
