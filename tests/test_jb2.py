@@ -651,3 +651,14 @@ def test_a_read_outside_the_project_says_to_list_it_in_myst_yml(tmp_path: Path) 
     [finding] = [f for f in _findings(result.stdout) if " CK308 " in f]
     assert finding.startswith("intro.md:")
     assert finding.endswith("list it under coursekit.read_outside in myst.yml")
+
+
+def test_an_embed_written_as_an_image_of_a_label_is_not_an_image(tmp_path: Path) -> None:
+    # mystmd's `![](#label)` shows the labelled block again: no alt text to ask for.
+    book = Path(shutil.copytree(SYNTAX, tmp_path / "book"))
+    with (book / "index.md").open("a", encoding="utf-8") as page:
+        page.write("\n![](#intro)\n\n![](refs/missing-alt.png)\n")
+    (book / "refs" / "missing-alt.png").write_bytes((BOOK / "unit1" / "chart.png").read_bytes())
+    found = _findings(run_cli("check", book).stdout)
+    [alt] = [f for f in found if " CK303 " in f]  # the picture's, not the embed's
+    assert "'refs/missing-alt.png' has no alt text" in alt
