@@ -1,6 +1,7 @@
-"""coursekit on real Jupyter Book 1.x projects: one line per book (issue 20, point 10).
+r"""coursekit on real Jupyter Book 1.x projects: one line per book (issue 20, point 10).
 
     python benchmarks/realbooks.py /work/corpus [--build] [--jupyter-book] [--no-execute]
+    python benchmarks/realbooks.py /work/corpus --audit --keep DIR   # after --build --keep DIR
 
 For every book under the corpus folder (a folder holding `_config.yml` and
 `_toc.yml`, outside `_build/`), runs `coursekit check` and prints its errors and
@@ -15,6 +16,15 @@ a temporary copy of its repository whose `_config.yml` waives exactly those find
 its real errors are known), so its outputs can be measured; with `--jupyter-book`,
 also times `jupyter-book build` on a copy and prints the time ratio. A corpus book's
 commit is read from its `.corpus-commit` file or its git HEAD.
+
+With `--keep DIR`, each build's output folder and log stay in DIR/<book>/; then
+`--audit --keep DIR` opens, in Debian's Chromium with every request to a host other
+than 127.0.0.1 recorded and blocked, a sample of each kept build's pages (those whose
+HTML holds `\(`, `\[` or `$$`, up to `--audit-pages`, plus up to 5 pages the offline
+report names), in the site and in its largest SCORM 1.2 zip unzipped; it prints the
+formulas MathJax typeset against Sphinx's maths elements, raw TeX left in the text,
+MathJax errors (`merror`), and the outside requests seen against those
+`outside-requests.txt` lists for the same page, naming every unlisted one.
 
 Not part of `make test`: the corpus is fetched by hand (public repositories, never
 committed here) and the builds take minutes.
@@ -134,6 +144,9 @@ def build(
 ) -> None:
     with tempfile.TemporaryDirectory(prefix="realbooks-") as tmp:
         out = Path(tmp) / "out"
+        if keep is not None:  # the whole build, for `--audit` later
+            out = keep / row.book.replace("/", "_")
+            shutil.rmtree(out, ignore_errors=True)
         if waive and row.found:
             book = waived_copy(book, corpus, row, Path(tmp) / "copy")
         args = [*COURSEKIT, "build", "--out", str(out), str(book)]
@@ -143,11 +156,9 @@ def build(
         result = subprocess.run(args, capture_output=True, text=True)
         row.build_s = time.perf_counter() - start
         row.build_ok = result.returncode == 0
-        if keep is not None:  # the build's log and offline report, for reading later
-            name = row.book.replace("/", "_")
-            (keep / f"{name}.log").write_text(result.stdout + result.stderr, encoding="utf-8")
-            if (out / "outside-requests.txt").is_file():
-                shutil.copy(out / "outside-requests.txt", keep / f"{name}.outside.txt")
+        if keep is not None:  # the build's log, next to its output folder
+            log = keep / f"{row.book.replace('/', '_')}.log"
+            log.write_text(result.stdout + result.stderr, encoding="utf-8")
         if not row.build_ok:
             last = (result.stderr.strip().splitlines() or ["?"])[-1]
             row.note = row.note or last[:80]
@@ -198,6 +209,169 @@ def jupyter_book(book: Path, row: Row, execute: bool) -> None:
         row.jb_s = time.perf_counter() - start
 
 
+AUDIT_JS = r"""() => {
+  const skip = 'pre, code, script, style, textarea, mjx-container, .tex2jax_ignore, '
+    + '.mathjax_ignore';
+  const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  let raw = 0;
+  for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+    if (n.parentElement && n.parentElement.closest(skip)) continue;
+    raw += (n.data.match(/\\\(|\\\[|\$\$/g) || []).length;
+  }
+  return {
+    maths: document.querySelectorAll('.math').length,
+    typeset: document.querySelectorAll('mjx-container').length,
+    errors: document.querySelectorAll('mjx-merror, .MathJax_Error').length,
+    raw: raw,
+  };
+}"""
+
+
+HAS_MATHJAX = "!!window.MathJax || !!document.querySelector('script[src*=mathjax i]')"
+
+
+@dataclass
+class Audit:
+    """What Chromium saw on a sample of one build's pages, offline."""
+
+    where: str
+    pages: int = 0
+    maths: int = 0
+    formulas: int = 0  # Sphinx's maths elements (`.math`) on the pages opened
+    typeset: int = 0
+    raw: int = 0
+    errors: int = 0
+    no_mathjax: int = 0
+    seen: int = 0
+    listed: int = 0
+    unlisted: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _listed(kept: Path) -> dict[str, set[str]]:
+    """The build's offline report (`page<TAB>kind<TAB>url` lines): URLs by page."""
+    report = kept / "outside-requests.txt"
+    listed: dict[str, set[str]] = {}
+    if report.is_file():
+        for line in report.read_text(encoding="utf-8").splitlines()[1:]:
+            parts = line.split("\t")
+            if len(parts) >= 3:
+                listed.setdefault(parts[0], set()).add(parts[2].split("#")[0])
+    return listed
+
+
+def _sample(html: Path, listed: dict[str, set[str]], most: int) -> tuple[list[str], list[str]]:
+    """Pages with maths for MathJax (up to `most`), then up to 5 the report names."""
+    pages = sorted(
+        p.relative_to(html).as_posix()
+        for p in html.rglob("*.html")
+        if not {"_static", "_sources", "_downloads"} & set(p.relative_to(html).parts)
+    )
+    maths = [p for p in pages if RAW_TEX.search((html / p).read_text(errors="replace"))]
+    named = [p for p in sorted(listed) if p in pages and p not in maths[:most]]
+    return maths[:most], named[:5]
+
+
+def audit_pages(
+    root: Path, pages: list[str], maths: set[str], listed: dict[str, set[str]], audit: Audit
+) -> None:
+    """Open each page of `root` in Chromium with every non-local request blocked and
+    recorded; count the formulas MathJax typeset, raw TeX left and MathJax errors."""
+    from urllib.parse import urlparse
+
+    from playwright.sync_api import Error, Route, sync_playwright
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from browser import CHROMIUM, CHROMIUM_ARGS, LOCAL_HOSTS, serve
+
+    seen: list[str] = []
+
+    def route(r: Route) -> None:
+        url = urlparse(r.request.url)
+        if url.scheme in {"data", "blob", "file", "about"} or url.hostname in LOCAL_HOSTS:
+            r.continue_()
+            return
+        seen.append(r.request.url.split("#")[0])
+        r.abort()
+
+    with sync_playwright() as p, serve(root) as base:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context()
+        context.route("**/*", route)
+        for rel in pages:
+            if not (root / rel).is_file():
+                continue
+            page = context.new_page()
+            seen.clear()
+            started = False
+            try:
+                page.goto(f"{base}/{rel}", wait_until="load", timeout=60_000)
+                if page.evaluate(HAS_MATHJAX):
+                    page.wait_for_function(
+                        "window.MathJax && MathJax.startup && MathJax.startup.promise",
+                        timeout=15_000,
+                    )
+                    page.evaluate("MathJax.startup.promise.then(() => true)")
+                    started = True
+            except Error:
+                pass
+            counts = page.evaluate(AUDIT_JS)
+            if not started and counts["maths"]:  # maths for MathJax, and no MathJax ran
+                audit.no_mathjax += 1
+            page.close()
+            audit.pages += 1
+            audit.maths += rel in maths
+            audit.formulas += counts["maths"]
+            audit.typeset += counts["typeset"]
+            audit.raw += counts["raw"]
+            audit.errors += counts["errors"]
+            here = set(seen)
+            audit.seen += len(here)
+            audit.listed += len(listed.get(rel, set()))
+            audit.unlisted += [(rel, u) for u in sorted(here - listed.get(rel, set()))]
+        browser.close()
+
+
+def audit(kept: Path, most: int) -> list[Audit]:
+    """Audit one kept build: its site, then its largest SCORM 1.2 zip, unzipped."""
+    import zipfile
+
+    listed = _listed(kept)
+    html = kept / "html"
+    maths, named = _sample(html, listed, most)
+    pages = maths + named
+    site = Audit(f"{kept.name} (site)")
+    audit_pages(html, pages, set(maths), listed, site)
+    found = [site]
+    zips = sorted((kept / "scorm").glob("*-scorm12.zip"), key=lambda z: z.stat().st_size)
+    if zips:
+        with tempfile.TemporaryDirectory(prefix="realbooks-zip-") as tmp:
+            with zipfile.ZipFile(zips[-1]) as unit:
+                unit.extractall(tmp)
+            package = Audit(f"{kept.name} ({zips[-1].name})")
+            audit_pages(Path(tmp), pages, set(maths), listed, package)
+            found.append(package)
+    return found
+
+
+def show_audits(audits: list[Audit]) -> None:
+    print("build | pages opened (with TeX) | pages with maths, no MathJax | typeset/formulas")
+    print("  | raw TeX left | merror | outside requests seen | listed | unlisted")
+    for a in audits:
+        cells = [
+            a.where,
+            f"{a.pages} ({a.maths})",
+            a.no_mathjax,
+            f"{a.typeset}/{a.formulas}",
+            a.raw,
+            a.errors,
+        ]
+        cells += [a.seen, a.listed, len(a.unlisted)]
+        print(" | ".join(str(c) for c in cells))
+    for a in audits:
+        for page, url in a.unlisted:
+            print(f"unlisted: {a.where}: {page}: {url}")
+
+
 def show(rows: list[Row]) -> None:
     head = "book | commit | pages | errors | warnings | check s | outputs | outside | maths pages"
     print(head + " | build s | jupyter-book s | ratio | note")
@@ -234,10 +408,27 @@ def main() -> int:
         "--waive-errors", action="store_true", help="build a copy that waives the errors found"
     )
     parser.add_argument("--exclude", action="append", default=[], help="skip books with this")
-    parser.add_argument("--keep", type=Path, help="keep each build's log and report here")
+    parser.add_argument("--keep", type=Path, help="keep each build (output folder and log) here")
     parser.add_argument("--only", action="append", default=[], help="only books with this")
+    parser.add_argument(
+        "--audit", action="store_true", help="open the kept builds' maths pages in Chromium"
+    )
+    parser.add_argument("--audit-pages", type=int, default=15, help="maths pages per book")
     args = parser.parse_args()
     corpus = args.corpus.resolve()
+    if args.audit:  # the kept builds (`--keep`) in Chromium, offline
+        if args.keep is None:
+            parser.error("--audit reads the builds kept by --keep: give the same --keep")
+        audits = []
+        for kept in sorted(p for p in args.keep.iterdir() if (p / "html").is_dir()):
+            if args.only and not any(part in kept.name for part in args.only):
+                continue
+            if any(part in kept.name for part in args.exclude):
+                continue
+            audits += audit(kept, args.audit_pages)
+            print(f"… audited {kept.name}", file=sys.stderr, flush=True)
+        show_audits(audits)
+        return 0
     rows = []
     for book in books_under(corpus):
         name = book.relative_to(corpus).as_posix()
