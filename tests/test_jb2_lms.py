@@ -5,14 +5,17 @@ SCORM packages with mystmd and its own renderer. They pass the same XSDs and rul
 hold the same SCOs and quiz forms as the JB1 build (`built_course`), and each SCO is
 walked in scorm-again with its quizzes answered through the page; in Open edX's
 SCORM XBlock (tests/openedx/), the course zip's first unit is read, passed and
-completed.
+completed. Its cmi5 zip's first AU is launched by the cmi5 test LMS (tests/lrs/)
+and reports to Ralph as the JB1 course's does.
 """
 
 from __future__ import annotations
 
 import html
+import os
 import re
 import shutil
+import uuid
 import zipfile
 from pathlib import Path
 
@@ -35,7 +38,14 @@ from lms.harness import (
     walk,
     watch_runtime,
 )
+from lrs.learner import MODULE_1, questions
+from lrs.lms import RETURN_PAGE
+from lrs.lms import serve_lms as serve_cmi5_lms
+from lrs.player import prepare, read_aus, verbs, wait_for_verb
+from lrs.player import walk as walk_au
+from lrs.ralph_lrs import require_ralph, run_ralph
 from openedx.harness import Workbench, require_openedx
+from test_cmi5_lrs import _assert_context, _open
 from test_jb2 import MYST, convert_bundled_course
 from test_scorm_lms import _assert_clean, _assert_stored, _wait_score
 from test_scorm_openedx import _leave, _passed, _sco, _wait_stored
@@ -48,7 +58,8 @@ QUIZ_FORM = re.compile(r'<form class="ck-quiz".*?</form>', re.S)
 def jb2_scorm(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The converted course's SCORM packages (`coursekit build --only scorm`)."""
     if not MYST.is_file() or shutil.which("node") is None:
-        pytest.skip("mystmd or Node.js missing")
+        missing = pytest.fail if os.environ.get("COURSEKIT_REQUIRE_BROWSER") else pytest.skip
+        missing("mystmd or Node.js missing: `make test` installs mystmd")
     book = convert_bundled_course(tmp_path_factory.mktemp("jb2course") / "course")
     result = run_cli("build", book, "--only", "scorm")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -141,3 +152,61 @@ def test_the_jb2_course_is_passed_and_completed_in_open_edx(
         bench.stop()
     assert (stored.lesson_status, stored.success_status) == ("completed", "passed")
     assert stored.lesson_score == pytest.approx(raw / mx)
+
+
+@pytest.mark.slow
+def test_the_jb2_course_s_first_au_reports_its_result_and_answers_to_ralph(
+    page, tmp_path: Path, jb2_scorm: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """The JB2 course's cmi5 zip (packaged in the SCORM fixture's build folder) in the cmi5
+    test LMS: its first AU read page by page, its quiz answered right, Exit. Ralph holds
+    the session as for the JB1 course, and one "answered" statement per question with
+    the objectives it assesses as parents."""
+    require_ralph()
+    book = jb2_scorm.parent.parent
+    # The same converted book and build folder: the book engine re-reads what changed.
+    result = run_cli("build", book, "--only", "cmi5")
+    assert result.returncode == 0, result.stdout + result.stderr
+    with zipfile.ZipFile(book / "_build" / "cmi5" / "digital-labor-cmi5.zip") as zf:
+        zf.extractall(tmp_path / "pkg")
+    au = read_aus(tmp_path / "pkg")[0]
+    assert au.id.endswith(f"/au/{MODULE_1}") and au.mastery is not None
+    registration = str(uuid.uuid4())
+    with (
+        run_ralph(tmp_path / "ralph") as ralph,
+        serve_cmi5_lms(tmp_path / "pkg", ralph.url, ralph.auth_token) as lms,
+    ):
+        launch = prepare(lms, ralph, au, registration)
+        problems = _open(page, launch)
+        keys = page.eval_on_selector_all("#ck-pages a", "els => els.map(a => a.dataset.ckPage)")
+        walk_au(page, book)
+        page.wait_for_function(
+            "t => document.getElementById('ck-tracking').textContent === t",
+            arg="Done: your result is recorded. Exit returns you to the course.",
+        )
+        page.click("#ck-exit")
+        page.wait_for_url(f"{lms.base}{RETURN_PAGE}")
+        found = wait_for_verb(page, ralph, launch, "terminated")
+        stored = ralph.statements(registration)
+    assert keys[-1].endswith("/quiz.html")  # the unit ends with its quiz, as in JB1
+    progressed = ["progressed"] * len(keys)
+    assert verbs(found) == ["launched", "initialized", *progressed] + [
+        "completed",
+        "passed",
+        "terminated",
+    ]
+    _assert_context(found, launch)
+    passed = next(s for s in found if verbs([s]) == ["passed"])
+    assert passed["result"]["success"] is True and passed["result"]["score"]["scaled"] == 1
+
+    answered = [s for s in stored if verbs([s]) == ["answered"]]
+    objective = f"{launch.activity_id}/objective/"
+    assert [
+        (
+            s["object"]["id"].removeprefix(f"{launch.activity_id}/test/module-quiz/question/"),
+            [p["id"] for p in s["context"]["contextActivities"].get("parent", [])],
+            s["result"]["success"],
+        )
+        for s in answered
+    ] == [(qid, [f"{objective}{n}" for n in numbers], True) for qid, numbers in questions(book)]
+    assert problems == []
