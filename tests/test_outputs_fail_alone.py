@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -115,3 +116,55 @@ def test_a_package_that_cannot_be_made_costs_only_the_packages(tmp_path: Path) -
     assert "differ only in case" in result.stderr
     assert "the new map" in (out / "html/index.html").read_text(encoding="utf-8")
     assert {p.name: p.read_bytes() for p in (out / "scorm").glob("*.zip")} == scorm_before
+
+
+LAKE_NOTE = """
+from docutils import nodes
+from sphinx.util.docutils import SphinxDirective
+
+
+class lake_note(nodes.Element):
+    pass
+
+
+class LakeNote(SphinxDirective):
+    has_content = True
+
+    def run(self):
+        node = lake_note()
+        self.state.nested_parse(self.content, self.content_offset, node)
+        return [node]
+
+
+def setup(app):
+    app.add_node(lake_note, html=(lambda self, node: None, lambda self, node: None))
+    app.add_directive("lake-note", LakeNote)
+    return {"parallel_read_safe": True}
+"""
+
+
+def test_nodes_with_only_html_visitors_print_beside_sphinx_exercise(tmp_path: Path) -> None:
+    # sphinx-exercise registers `singlehtml` visitors for its nodes; Sphinx then no longer
+    # falls back on the `html` ones of every other extension (quantecon's hidden cells):
+    # the print page must still have them.
+    book = _book(tmp_path)
+    (book / "_ext" / "lake_note.py").write_text(LAKE_NOTE, encoding="utf-8")
+    (book / "_config.yml").write_text(
+        (book / "_config.yml").read_text()
+        + "sphinx:\n  extra_extensions: [sphinx_exercise]\n"
+        + "  local_extensions:\n    lake_note: _ext\n",
+        encoding="utf-8",
+    )
+    with (book / "lectures/second.md").open("a", encoding="utf-8") as page:
+        page.write("\n```{lake-note}\nLakes hold Saimaa seals.\n```\n")
+    result = run_cli("build", "--only", "pdf", book, cwd=book)
+    assert result.returncode == 0, result.stderr[-3000:]
+    with pikepdf.open(book / "_build/pdf/rivers.pdf") as pdf:
+        assert len(pdf.pages) >= 1
+    text = subprocess.run(
+        ["pdftotext", str(book / "_build/pdf/rivers.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "Lakes hold Saimaa seals." in text

@@ -47,6 +47,23 @@ def on_builder_inited(app: Any) -> None:
         app.add_css_file(STYLE_SHEET)
         app.set_html_assets_policy("always")  # the one page needs MathJax if any page does
         setattr(app.builder, ANSWERS, [])
+        _html_handlers_for_one_page(app)
+
+
+def _html_handlers_for_one_page(app: Any) -> None:
+    """Give `singlehtml` the HTML visitors of every extension's nodes.
+
+    Sphinx looks a node's visitor up under the builder's name and falls back on its
+    format (`html`) only when no extension registered any visitor for that name. One
+    that does (sphinx-exercise registers `singlehtml=`) leaves every other extension's
+    nodes (cells hidden by tags, sphinx-design's, coursekit's quiz) without a visitor,
+    and the one page could not be written.
+    """
+    handlers = app.registry.translation_handlers
+    own = handlers.get(app.builder.name)
+    if own is not None:
+        for node, visitors in handlers.get(app.builder.format, {}).items():
+            own.setdefault(node, visitors)
 
 
 def mark_units(app: Any, doctree: nodes.document, course: Course) -> None:
