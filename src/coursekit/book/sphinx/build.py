@@ -151,6 +151,7 @@ def build_book(
         session.build(force_all=write_all, course=course, handed=handed)
         session.navigation.hand_over(work, builder, toc_changed)
     except BaseException as exc:
+        reading = _page_being_read(session)  # before close() empties the environment
         if session is not None:
             # What it read is in the doctrees when the failure came while writing.
             session.navigation.hand_over(work, builder, toc_changed)
@@ -158,7 +159,7 @@ def build_book(
         if not isinstance(exc, Exception) or isinstance(exc, OSError):
             raise  # Ctrl-C; a full or read-only disk, which the build names as such
         _missing_extension(exc)  # Sphinx raises its own errors and any extension's
-        _too_deep(exc, session)
+        _too_deep(exc, reading)
         warned = (session.warning if session is not None else warning).getvalue()
         raise BuildError(
             f"the book stage failed: {type(exc).__name__}: {exc}\n{_tail(warned)}"
@@ -692,16 +693,18 @@ def _execution_settings(
     }
 
 
-def _too_deep(exc: BaseException, session: _Session | None) -> None:
-    """A RecursionError while reading a page: it includes itself (directly or through
-    other files), or nests deeper than Python can follow; name the page."""
-    if not isinstance(exc, RecursionError) and "maximum recursion depth" not in str(exc):
-        return
-    where = "a page"
+def _page_being_read(session: _Session | None) -> str:
+    """The source Sphinx was reading when it stopped (course-relative), or "a page"."""
     env: Any = getattr(session.app, "env", None) if session is not None else None
     docname = env.temp_data.get("docname") if env is not None else None
-    if env is not None and docname:
-        where = str(env.doc2path(docname, False))
+    return str(env.doc2path(docname, False)) if env is not None and docname else "a page"
+
+
+def _too_deep(exc: BaseException, where: str) -> None:
+    """A RecursionError while reading a page: it includes itself (directly or through
+    other files), or nests deeper than Python can follow; name the page (`where`)."""
+    if not isinstance(exc, RecursionError) and "maximum recursion depth" not in str(exc):
+        return
     raise BuildError(
         f"{where}: the page includes itself (directly or through the files it includes), "
         "or nests deeper than the book can read; check its {include} directives"
