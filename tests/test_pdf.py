@@ -304,3 +304,15 @@ def _runs_with(proc: Path, text: str) -> bool:
         return text in (proc / "cmdline").read_bytes().decode(errors="replace")
     except OSError:
         return False
+
+
+def test_a_bigger_book_may_take_longer_to_print(tmp_path: Path) -> None:
+    """Chromium's print of a large book takes minutes (not a hang): the limit grows
+    with the single page, from 5 minutes, by one minute per MB (as the README says)."""
+    from coursekit.packages.pdf.stage import print_time_limit
+
+    small, large = tmp_path / "small.html", tmp_path / "large.html"
+    small.write_text("<p>A page.</p>", encoding="utf-8")
+    large.write_bytes(b"<p>" + b"x" * 8_500_000 + b"</p>")
+    assert 300 <= print_time_limit(small) < 301
+    assert print_time_limit(large) > 300 + 8 * 60

@@ -271,8 +271,8 @@ class _Browser:
             left = self.deadline - time.monotonic()
             if left <= 0:
                 raise PrintError(
-                    f"Chromium did not print the book within {self.timeout:.0f} s; "
-                    "the page may wait on something that never loads"
+                    f"Chromium did not print the book within {self.timeout:.0f} s (the limit "
+                    "grows with the page's size); the page may wait on something that never loads"
                 )
             if self.cancel.is_set():
                 raise PrintError("the PDF was not printed: the build stopped")

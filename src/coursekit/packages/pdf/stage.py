@@ -88,9 +88,23 @@ class PrintJob:
         with _served(self.site, page=self.page) as base:
             url = f"{base}/{PRINTED}"
             headings = print_pdf(
-                self.chromium, url, self.staged, self.profile, cancel=self.cancel, title=self.title
+                self.chromium,
+                url,
+                self.staged,
+                self.profile,
+                timeout=print_time_limit(self.page),
+                cancel=self.cancel,
+                title=self.title,
             )
         repair_titles(self.staged, headings)
+
+
+def print_time_limit(page: Path) -> float:
+    """Seconds Chromium may take to load and print `page`: 5 minutes, and one more for
+    each MB of the page. Printing grows with the book, not only its waits: a 71-page
+    book with thousands of formulas (an 8.5 MB page) took 344 s on a quiet 2-core
+    machine, 290 of them in Chromium's print itself."""
+    return 300 + 60 * page.stat().st_size / 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
