@@ -158,6 +158,9 @@ def build_book(
             session.close()  # never kept after a failure: its state is half-updated
         if not isinstance(exc, Exception) or isinstance(exc, OSError):
             raise  # Ctrl-C; a full or read-only disk, which the build names as such
+        disk = _disk_error(exc)
+        if disk is not None:
+            raise disk from exc  # the same, met inside an extension's event handler
         _missing_extension(exc)  # Sphinx raises its own errors and any extension's
         _too_deep(exc, reading)
         warned = (session.warning if session is not None else warning).getvalue()
@@ -177,6 +180,18 @@ def build_book(
     else:
         session.close()
     return result
+
+
+def _disk_error(exc: BaseException) -> OSError | None:
+    """The OSError Sphinx wrapped in an ExtensionError (a handler that could not write)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError):
+            return current
+        current = getattr(current, "orig_exc", None) or current.__cause__ or current.__context__
+    return None
 
 
 def _finish(session: _Session, work: Path, builder: str) -> BookResult:
