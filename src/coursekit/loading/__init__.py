@@ -29,7 +29,7 @@ from pathlib import Path
 
 from coursekit.findings import Finding, make
 from coursekit.loading.bibliography import load_bibliography
-from coursekit.loading.config import CONFIG_FILE, load_config
+from coursekit.loading.config import CONFIG_FILE, load_config, outside_files
 from coursekit.loading.exercises import load_exercises
 from coursekit.loading.files import index_files
 from coursekit.loading.myst_project import is_myst_project, load_myst_project
@@ -104,7 +104,9 @@ def _load(root: Path) -> LoadResult:
         config, config_doc = load_config(root, findings)
         suffixes = config.page_suffixes if config else PAGE_SUFFIXES
         toc = _load_toc(root, findings, suffixes)
-    pages = _read_pages(root, toc, config)
+    outside = outside_files(root, config, config_doc)  # coursekit.read_outside, resolved
+    allowed = frozenset(f.path for f in outside)
+    pages = _read_pages(root, toc, config, allowed)
     by_path = {p.path: p for p in pages}
     uses = _quiz_uses(pages)
     units, layout = load_units(root, toc, by_path, config, config_doc, uses, findings)
@@ -121,13 +123,11 @@ def _load(root: Path) -> LoadResult:
         quizzes=quizzes,
         quiz_uses=uses,
         quiz_problems=tuple(quiz_problems),
-        exercises=load_exercises(root, by_path, config),
+        exercises=load_exercises(root, by_path, config, allowed),
         module_layout=layout,
         files=replace(
             index_files(root, pages, uses, suffixes, layout and config is not None),
-            confinement=tuple(
-                confinement(root, pages, config_doc, config.read_outside if config else ())
-            ),
+            confinement=tuple(confinement(root, pages, config_doc, outside)),
         ),
     )
     return LoadResult(course, tuple(findings))
@@ -141,14 +141,16 @@ def _load_toc(root: Path, findings: list[Finding], suffixes: tuple[str, ...]) ->
     return load_toc(root, findings, suffixes)
 
 
-def _read_pages(root: Path, toc: Toc | None, config: Config | None) -> tuple[Page, ...]:
+def _read_pages(
+    root: Path, toc: Toc | None, config: Config | None, allowed: frozenset[Path]
+) -> tuple[Page, ...]:
     if toc is None:
         return ()
     pages = []
     for entry in toc.entries():
         if entry.kind == "file" and entry.path:
             page = Page(entry.path, kind_of(entry.path), entry.line, entry.col)
-            pages.append(read_page(root, page, config))
+            pages.append(read_page(root, page, config, allowed))
     return tuple(pages)
 
 

@@ -8,7 +8,10 @@ made, which check codes are waived where).
 
 from __future__ import annotations
 
+import os
+import posixpath
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -357,22 +360,19 @@ def _read_outside(root: Path, doc: YamlDoc, value: Any, findings: list[Finding])
     and settings may read (`../CHANGELOG.md`), each relative to the book folder and an
     existing regular file outside it; every bad entry is a CK102 at its line, and only
     the good ones are allowed. Anything not listed stays a CK308."""
-    import os
-    import posixpath
-
     top = root.resolve()
     good = []
     for i, item in enumerate(value if isinstance(value, list) else ()):
         problem = None
-        if not isinstance(item, str) or not item.strip():
+        rel = _listed_path(item)
+        if rel is None:
             problem = f"a path relative to the book folder is expected, got {item!r}"
         elif "\\" in item:
             problem = f"{item!r} uses a backslash; write paths with /"
         elif os.path.isabs(item):
             problem = f"{item!r} is absolute; write it relative to the book folder (../x.md)"
         else:
-            rel = posixpath.normpath(item.strip())
-            real = (root / rel).resolve()
+            real = _outside_path(root, rel)
             if not rel.startswith("../"):
                 problem = f"{item!r} is inside the book folder; only files outside need listing"
             elif not real.is_file():
@@ -386,9 +386,52 @@ def _read_outside(root: Path, doc: YamlDoc, value: Any, findings: list[Finding])
                 )
             )
             continue
-        assert isinstance(item, str)
-        good.append(posixpath.normpath(item.strip()))
+        assert rel is not None
+        good.append(rel)
     return tuple(good)
+
+
+@dataclass(frozen=True, slots=True)
+class OutsideFile:
+    """A file outside the book folder that `coursekit.read_outside` lets the book read."""
+
+    rel: str  # as listed, relative to the book folder (`../CHANGELOG.md`)
+    path: Path  # the file itself, resolved
+    line: int  # where the settings file lists it
+    col: int
+
+
+def outside_files(
+    root: Path, config: Config | None, doc: YamlDoc | None
+) -> tuple[OutsideFile, ...]:
+    """The loaded `config`'s `coursekit.read_outside` (the entries `_read_outside` kept),
+    resolved once for the whole load: the pages' {include}s and the confinement check
+    (CK308) take this one list, and a finding about an entry points at its own line."""
+    if config is None or doc is None or not config.read_outside:
+        return ()
+    ck = doc.data.get("coursekit") if isinstance(doc.data, dict) else None
+    value = ck.get("read_outside") if isinstance(ck, dict) else None
+    listed = [_listed_path(item) for item in value] if isinstance(value, list) else []
+    files = []
+    for rel in config.read_outside:
+        keys: tuple[Key, ...] = ("coursekit", "read_outside")
+        if rel in listed:
+            keys = (*keys, listed.index(rel))
+        line, col = doc.where(*keys)
+        files.append(OutsideFile(rel, _outside_path(root, rel), line, col))
+    return tuple(files)
+
+
+def _listed_path(item: Any) -> str | None:
+    """An entry of `coursekit.read_outside` as a normal relative path (None: no path)."""
+    if not isinstance(item, str) or not item.strip():
+        return None
+    return posixpath.normpath(item.strip())
+
+
+def _outside_path(root: Path, rel: str) -> Path:
+    """The file a `coursekit.read_outside` entry names, resolved (the one place that does)."""
+    return (root / rel).resolve()
 
 
 def book_settings(root: Path | None) -> ExecuteSettings | None:

@@ -47,23 +47,32 @@ def _myst_notebook(path: Path, mystmd: bool) -> bool:
 
 
 def load_exercises(
-    root: Path, pages: Mapping[str, Page] | None = None, config: Config | None = None
+    root: Path,
+    pages: Mapping[str, Page] | None = None,
+    config: Config | None = None,
+    allowed: frozenset[Path] = frozenset(),
 ) -> tuple[Exercise, ...]:
     """Every exercise notebook of the course at `root`, in path order.
 
-    `pages`: the TOC pages already read (by path), `config` the course's.
+    `pages`: the TOC pages already read (by path), `config` the course's, `allowed` the
+    files outside it that `coursekit.read_outside` lists (resolved, as `read_page` takes).
     """
-    return tuple(read_exercise(root, rel, pages or {}, config) for rel in exercise_paths(root))
+    paths = exercise_paths(root)
+    return tuple(read_exercise(root, rel, pages or {}, config, allowed) for rel in paths)
 
 
 def read_exercise(
-    root: Path, rel: str, pages: Mapping[str, Page] | None = None, config: Config | None = None
+    root: Path,
+    rel: str,
+    pages: Mapping[str, Page] | None = None,
+    config: Config | None = None,
+    allowed: frozenset[Path] = frozenset(),
 ) -> Exercise:
     """The notebook `rel` under `root` as an exercise (its TOC page's reading when it has one)."""
     page = (pages or {}).get(rel)
     if page is None:
         kind = PageKind.NOTEBOOK if rel.endswith(".ipynb") else PageKind.MARKDOWN
-        page = read_page(root, Page(rel, kind, in_toc=False), config)
+        page = read_page(root, Page(rel, kind, in_toc=False), config, allowed)
     if not rel.endswith(".ipynb") and page.text is not None and page.notebook is None:
         page = _as_notebook(page)
     return Exercise(page, root)

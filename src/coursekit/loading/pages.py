@@ -31,8 +31,12 @@ def kind_of(path: str) -> PageKind:
     return PageKind.TEXT_NOTEBOOK
 
 
-def read_page(root: Path, page: Page, config: Config | None) -> Page:
-    """`page` with its text and parsed content (or its reading problems)."""
+def read_page(
+    root: Path, page: Page, config: Config | None, allowed: frozenset[Path] = frozenset()
+) -> Page:
+    """`page` with its text and parsed content (or its reading problems). `allowed`: the
+    files outside the course its {include}s may read (`coursekit.read_outside`, resolved
+    once by the loader: `config.outside_files`)."""
     from dataclasses import replace
 
     problems: list[Finding] = []
@@ -56,8 +60,7 @@ def read_page(root: Path, page: Page, config: Config | None) -> Page:
         # without positions would point findings at the wrong lines; the TOC checks it.
         return replace(page, kind=kind, text=text, problems=tuple(problems))
     markup = _parsed(((-1, text),), extensions)
-    outside = frozenset((root / rel).resolve() for rel in config.read_outside) if config else None
-    markup = with_included(root, page.path, markup, extensions, allowed=outside or frozenset())
+    markup = with_included(root, page.path, markup, extensions, allowed=allowed)
     return replace(page, kind=kind, text=text, markup=markup, problems=tuple(problems))
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from coursekit.findings import Finding, make
 from coursekit.formats import links
 from coursekit.formats.yamlfile import Key, YamlDoc
+from coursekit.loading.config import OutsideFile
 from coursekit.loading.markdown import role_target
 from coursekit.model import EXERCISES_DIR, Page, PageKind
 
@@ -212,13 +213,14 @@ def confinement(
     root: Path,
     pages: Iterable[Page],
     config_doc: YamlDoc | None,
-    read_outside: tuple[str, ...] = (),
+    outside: tuple[OutsideFile, ...] = (),
 ) -> list[Finding]:
     """CK308 for every file a directive or setting reads that is not a regular file
-    inside the course, nor a file `read_outside` (`coursekit.read_outside`) lists."""
+    inside the course, nor a file `coursekit.read_outside` lists (`outside`, resolved
+    once by the loader: `config.outside_files`)."""
     root = root.resolve()
     pages = tuple(pages)
-    allowed = frozenset((root / rel).resolve() for rel in read_outside)
+    allowed = frozenset(f.path for f in outside)
     found: list[Finding] = []
     fix = _outside_fix(config_doc)
     for page in pages:
@@ -228,7 +230,7 @@ def confinement(
                 msg = f"{what} {target!r} {why}; {fix}"
                 found.append(make("CK308", page.path, line, col, msg))
     if config_doc is not None:
-        found.extend(_reads_of_outside(root, config_doc, read_outside, allowed))
+        found.extend(_reads_of_outside(root, config_doc, outside, allowed))
     in_toc = {page.path for page in pages}
     for page in pages:
         found.extend(_solution_reach(page, in_toc))
@@ -267,24 +269,23 @@ def _outside_fix(config_doc: YamlDoc | None) -> str:
 
 
 def _reads_of_outside(
-    root: Path, config_doc: YamlDoc, read_outside: tuple[str, ...], allowed: frozenset[Path]
+    root: Path, config_doc: YamlDoc, outside: tuple[OutsideFile, ...], allowed: frozenset[Path]
 ) -> Iterator[Finding]:
     """CK308 at a `coursekit.read_outside` entry whose Markdown file itself includes
     a file that is neither in the course nor listed: Sphinx would read that one too."""
     from coursekit.loading.markdown import parse
 
-    for i, rel in enumerate(read_outside):
-        path = (root / rel).resolve()
-        if path.suffix.lower() not in (".md", ".markdown"):
+    for entry in outside:
+        if entry.path.suffix.lower() not in (".md", ".markdown"):
             continue
         try:
-            text = path.read_text(encoding="utf-8-sig")
+            text = entry.path.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError):
             continue
-        page = Page(rel, PageKind.MARKDOWN, 0, 0, text=text, markup=parse([(-1, text)]))
+        page = Page(entry.rel, PageKind.MARKDOWN, 0, 0, text=text, markup=parse([(-1, text)]))
         for _line, _col, what, target in page_reads(page):
-            why = problem(root, rel, target, allowed=allowed)
+            why = problem(root, entry.rel, target, allowed=allowed)
             if why:
-                line, col = config_doc.where("coursekit", "read_outside", i)
-                msg = f"{rel} reads {what} {target!r}, which {why.removeprefix('is ')}; "
-                yield make("CK308", config_doc.path, line, col, msg + _outside_fix(config_doc))
+                msg = f"{entry.rel} reads {what} {target!r}, which {why.removeprefix('is ')}; "
+                msg += _outside_fix(config_doc)
+                yield make("CK308", config_doc.path, entry.line, entry.col, msg)
