@@ -146,3 +146,14 @@ def test_an_ipywidgets_slider_renders_offline_in_the_site_and_the_packages(
             assert "Rate" in slider.inner_text()
             assert page.locator(".widget-readout").first.inner_text().strip() == "7"
         assert not seen.external_requests and not seen.page_errors, seen.problems()
+
+
+def test_no_execute_runs_no_page_even_one_whose_front_matter_forces_execution(
+    tmp_path: Path,
+) -> None:
+    # `mystnb: execution_mode: force` in a page's front matter overrides the global mode
+    # in myst-nb: `--no-execute` used to start a kernel in the book stage for it.
+    book = _built(tmp_path, "page-execution-mode", "--no-execute", "--only", "html")
+    html = (book / "_build/html/forced.html").read_text(encoding="utf-8")
+    assert "ran-at-build-" in html  # the code is shown
+    assert "ran-at-build-42" not in html  # but it never ran

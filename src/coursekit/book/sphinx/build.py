@@ -694,7 +694,10 @@ def _execution_settings(
     book's own `patterns` stay, for notebooks Sphinx reads outside the TOC.
     """
     if cache_dir is None:
-        return {"nb_execution_mode": "off"}
+        # A page's own `mystnb: execution_mode` (front matter or notebook metadata)
+        # overrides the global mode, so "off" alone let myst-nb run a page under
+        # --no-execute; the exclude patterns are global only, and "*" matches them all.
+        return {"nb_execution_mode": "off", "nb_execution_excludepatterns": ["*"]}
     return {
         "nb_execution_mode": "cache",
         "nb_execution_cache_path": str(cache_dir),
