@@ -24,9 +24,9 @@ loads = []
 load = coursekit.loading._load
 
 
-def counted(root):
+def counted(root, *rest):
     loads.append(root)
-    return load(root)
+    return load(root, *rest)
 
 
 coursekit.loading._load = counted

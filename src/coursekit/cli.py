@@ -340,11 +340,12 @@ def serve(path: Path, port: int, jobs: int | None) -> None:
     from coursekit.book.sphinx.build import WarmBooks
     from coursekit.build.context import out_folder
     from coursekit.build.pipeline import BuildOptions, build_course
+    from coursekit.loading import Parses
     from coursekit.serve import LiveReload, bind, http_server, rebuild_on_save, warm_up, watching
 
     _require_folder(path)
     books = WarmBooks()  # Sphinx stays started from one rebuild to the next
-    options = BuildOptions(only="html", jobs=jobs, books=books)
+    options = BuildOptions(only="html", jobs=jobs, books=books, parses=Parses())
     reporter = _TerminalReporter()
     out = out_folder(path)
 

@@ -234,9 +234,6 @@ def watching(root: Path, out_dir: Path, stop: threading.Event) -> Iterator[Itera
     Started before the first build, so that a save made while it runs (or just
     after, before the server is up) is seen and rebuilt, never lost.
     """
-    from coursekit.loading.pages import remember_parses
-
-    remember_parses()  # every save loads the course again: most pages are as they were
     paths, counts = watched_paths(root, out_dir)
     batches: queue.Queue[set[Any]] = queue.Queue()
     top, folders = paths[0], paths[1:]

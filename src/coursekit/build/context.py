@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from coursekit.book.engine import BookEngine
     from coursekit.build.publish import Outputs
     from coursekit.execute.notebooks import ExecuteEvent
+    from coursekit.loading.pages import Parses
     from coursekit.model import Course
 
 OUT_DIR = "_build"  # under the course, when --out is not given
@@ -71,6 +72,8 @@ class BuildOptions:
     ignore: tuple[str, ...] = ()  # check codes not to report, as `check --ignore`
     # Where a long-running process (`coursekit serve`) keeps the book engine between builds.
     books: Any = field(default=None, compare=False)
+    # Where it keeps the pages' parses between loads (most pages are as they were).
+    parses: Parses | None = field(default=None, compare=False)
     # Build although nothing changed (`serve` starts Sphinx before the first save).
     even_if_unchanged: bool = False
 

@@ -192,7 +192,7 @@ def load_and_check(root: Path, options: BuildOptions, summary: BuildSummary) -> 
     `--select`/`--ignore` and the book's waivers (`coursekit.ignore`,
     `coursekit.per_file_ignores`) apply as they do for `coursekit check`.
     """
-    course, found = check_course(root)
+    course, found = check_course(root, options.parses)
     kept = reported(course, found, options.select, options.ignore)
     summary.findings = tuple(kept)
     if findings_mod.exit_code(kept, options.strict):

@@ -27,7 +27,7 @@ from coursekit.checks import (
     structure,
 )
 from coursekit.findings import Finding
-from coursekit.loading import load_course
+from coursekit.loading import Parses, load_course
 from coursekit.model import Course
 
 Check = Callable[[Course], Iterable[Finding]]
@@ -51,9 +51,10 @@ def run_checks(course: Course) -> list[Finding]:
     return [finding for check in ALL_CHECKS for finding in check(course)]
 
 
-def check_course(root: Path) -> tuple[Course, list[Finding]]:
-    """Load the course at `root` and run every check: what `coursekit check` does."""
-    loaded = load_course(root)
+def check_course(root: Path, parses: Parses | None = None) -> tuple[Course, list[Finding]]:
+    """Load the course at `root` and run every check: what `coursekit check` does
+    (`parses`: the pages' parses kept from the last load, see `load_course`)."""
+    loaded = load_course(root, parses)
     return loaded.course, [*loaded.findings, *run_checks(loaded.course)]
 
 

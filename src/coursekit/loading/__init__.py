@@ -33,7 +33,7 @@ from coursekit.loading.config import CONFIG_FILE, load_config, outside_files
 from coursekit.loading.exercises import load_exercises
 from coursekit.loading.files import index_files
 from coursekit.loading.myst_project import is_myst_project, load_myst_project
-from coursekit.loading.pages import kind_of, read_page
+from coursekit.loading.pages import Parses, kind_of, read_page
 from coursekit.loading.quizzes import load_quiz
 from coursekit.loading.reads import confinement
 from coursekit.loading.toc import TOC_FILE, load_toc
@@ -55,6 +55,7 @@ __all__ = [
     "QUIZ_FILE",
     "TOC_FILE",
     "LoadResult",
+    "Parses",
     "load_course",
 ]
 
@@ -65,10 +66,11 @@ class LoadResult:
     findings: tuple[Finding, ...]
 
 
-def load_course(root: Path) -> LoadResult:
-    """Read the course at `root`; never raises for a bad course."""
+def load_course(root: Path, parses: Parses | None = None) -> LoadResult:
+    """Read the course at `root`; never raises for a bad course. `parses`: the pages'
+    parses a caller keeps from one load to the next (`coursekit serve`), else none."""
     with _collector_paused():
-        return _load(root.resolve())
+        return _load(root.resolve(), parses)
 
 
 @contextmanager
@@ -92,7 +94,7 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _load(root: Path) -> LoadResult:
+def _load(root: Path, parses: Parses | None = None) -> LoadResult:
     findings: list[Finding] = []
     if not root.is_dir():
         findings.append(make("CK100", str(root), 0, 0, "not a folder; give the book's folder"))
@@ -106,7 +108,7 @@ def _load(root: Path) -> LoadResult:
         toc = _load_toc(root, findings, suffixes)
     outside = outside_files(root, config, config_doc)  # coursekit.read_outside, resolved
     allowed = frozenset(f.path for f in outside)
-    pages = _read_pages(root, toc, config, allowed)
+    pages = _read_pages(root, toc, config, allowed, parses)
     by_path = {p.path: p for p in pages}
     uses = _quiz_uses(pages)
     units, layout = load_units(root, toc, by_path, config, config_doc, uses, findings)
@@ -142,7 +144,11 @@ def _load_toc(root: Path, findings: list[Finding], suffixes: tuple[str, ...]) ->
 
 
 def _read_pages(
-    root: Path, toc: Toc | None, config: Config | None, allowed: frozenset[Path]
+    root: Path,
+    toc: Toc | None,
+    config: Config | None,
+    allowed: frozenset[Path],
+    parses: Parses | None,
 ) -> tuple[Page, ...]:
     if toc is None:
         return ()
@@ -150,7 +156,7 @@ def _read_pages(
     for entry in toc.entries():
         if entry.kind == "file" and entry.path:
             page = Page(entry.path, kind_of(entry.path), entry.line, entry.col)
-            pages.append(read_page(root, page, config, allowed))
+            pages.append(read_page(root, page, config, allowed, parses))
     return tuple(pages)
 
 

@@ -32,11 +32,15 @@ def kind_of(path: str) -> PageKind:
 
 
 def read_page(
-    root: Path, page: Page, config: Config | None, allowed: frozenset[Path] = frozenset()
+    root: Path,
+    page: Page,
+    config: Config | None,
+    allowed: frozenset[Path] = frozenset(),
+    parses: Parses | None = None,
 ) -> Page:
     """`page` with its text and parsed content (or its reading problems). `allowed`: the
     files outside the course its {include}s may read (`coursekit.read_outside`, resolved
-    once by the loader: `config.outside_files`)."""
+    once by the loader: `config.outside_files`); `parses`: the caller's kept parses."""
     from dataclasses import replace
 
     problems: list[Finding] = []
@@ -48,7 +52,7 @@ def read_page(
         nb, problems = notebooks.read_notebook(page.path, text)
         if nb is None or nb.invalid is not None:
             return replace(page, text=text, notebook=nb, problems=tuple(problems))
-        markup = _parsed(tuple(notebooks.markdown_cells(nb.data)), extensions)
+        markup = _parsed(tuple(notebooks.markdown_cells(nb.data)), extensions, parses)
         markup = notebooks.with_figure_names(markup, nb.data)
         return replace(page, text=text, notebook=nb, markup=markup, problems=tuple(problems))
     kind = page.kind
@@ -59,31 +63,28 @@ def read_page(
         # A script format (`.py` percent…): its Markdown sits in comments, and a reading
         # without positions would point findings at the wrong lines; the TOC checks it.
         return replace(page, kind=kind, text=text, problems=tuple(problems))
-    markup = _parsed(((-1, text),), extensions)
+    markup = _parsed(((-1, text),), extensions, parses)
     markup = with_included(root, page.path, markup, extensions, allowed=allowed)
     return replace(page, kind=kind, text=text, markup=markup, problems=tuple(problems))
 
 
-_remembered: dict[str, bool] = {"on": False}
+class Parses:
+    """The pages' parses, kept from one load to the next by a caller that loads the same
+    course again and again: `coursekit serve` at each save, where most pages are as they
+    were. A `Markup` is frozen, a function of the text and the extensions. Only who asks
+    keeps them (`coursekit check` loads once: what it kept would cost its exit ~0.1 s)."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self.parse = functools.lru_cache(maxsize=size)(markdown.parse)
 
 
-def remember_parses() -> None:
-    """Keep the pages' parses for the next load in this process: `coursekit serve` loads
-    the course again at each save, and most pages are as they were. Off by default:
-    `coursekit check` loads once, and what it kept would cost its exit ~0.1 s."""
-    _remembered["on"] = True
-
-
-def _parsed(chunks: tuple[tuple[int, str], ...], extensions: frozenset[str] | None) -> Markup:
-    """`markdown.parse`, remembered when asked (a `Markup` is frozen, a function of the text)."""
-    if _remembered["on"]:
-        return _parsed_once(chunks, extensions)
-    return markdown.parse(chunks, extensions)
-
-
-@functools.lru_cache(maxsize=1024)
-def _parsed_once(chunks: tuple[tuple[int, str], ...], extensions: frozenset[str] | None) -> Markup:
-    return markdown.parse(chunks, extensions)
+def _parsed(
+    chunks: tuple[tuple[int, str], ...],
+    extensions: frozenset[str] | None,
+    parses: Parses | None,
+) -> Markup:
+    """`markdown.parse`, or the kept parse of the same text when the caller keeps them."""
+    return (parses.parse if parses is not None else markdown.parse)(chunks, extensions)
 
 
 def with_included(
