@@ -149,6 +149,25 @@ def test_serve_keeps_the_last_good_build_after_a_bad_edit(tmp_path: Path) -> Non
     assert "Traceback" not in serve.seen
 
 
+def test_serve_rebuilds_after_an_edit_to_a_file_listed_in_read_outside(tmp_path: Path) -> None:
+    """A file outside the book folder that `coursekit.read_outside` lets a page include
+    is watched too: saving it rebuilds, and the page shows what it says now."""
+    root = make_course(tmp_path / "course", {})
+    notes = tmp_path / "NOTES.md"
+    notes.write_text("The first release.\n", encoding="utf-8")
+    with (root / "_config.yml").open("a", encoding="utf-8") as config:
+        config.write("coursekit:\n  read_outside:\n    - ../NOTES.md\n")
+    page = "# Demo\n\n```{include} ../../../NOTES.md\n```\n"
+    (root / OVERVIEW).write_text(page, encoding="utf-8")
+    with serving(root) as (serve, url):
+        assert "The first release." in _get(url + "modules/01-demo/overview.html")
+        notes.write_text("The second release.\n", encoding="utf-8")
+        serve.read_until(r"rebuilt; the open pages reload")
+        shown = _get(url + "modules/01-demo/overview.html")
+        assert "The second release." in shown and "The first release." not in shown
+    assert "Traceback" not in serve.seen
+
+
 @pytest.mark.browser
 def test_the_open_page_shows_an_edit_a_few_seconds_after_save(tmp_path: Path, page) -> None:
     root = make_course(tmp_path, {})

@@ -37,8 +37,11 @@ from coursekit.build.pipeline import (
     watched_file,
 )
 from coursekit.errors import CourseKitError
+from coursekit.loading.config import CONFIG_FILE, load_config, outside_files
+from coursekit.loading.myst_project import MYST_FILE, is_myst_project, load_myst_project
 
 RELOAD_PATH = "/websocket-reload"  # where sphinx-autobuild's injected script connects
+SETTINGS = (CONFIG_FILE, MYST_FILE)  # a save there may change `coursekit.read_outside`
 
 
 class LiveReload:
@@ -212,7 +215,8 @@ def watched_paths(root: Path, out_dir: Path) -> tuple[list[Path], Callable[[Any,
 
     The top-level folders that can hold inputs are watched recursively (not
     `.venv`, `.git` or `_build`: tens of thousands of folders no build reads),
-    the course folder itself for its own files.
+    the course folder itself for its own files. The files outside it that
+    `coursekit.read_outside` lists are `OutsideFiles`'.
     """
     root, out_dir = root.resolve(), out_dir.resolve()
     folders = [
@@ -240,12 +244,72 @@ def watching(root: Path, out_dir: Path, stop: threading.Event) -> Iterator[Itera
     threads = [_pump(batches, [top], counts, stop, recursive=False)]
     if folders:
         threads.append(_pump(batches, folders, counts, stop, recursive=True))
+    outside = OutsideFiles(root, batches)
+    outside.update()
     try:
-        yield _batches(batches, stop)
+        yield outside.following(_batches(batches, stop))
     finally:
         stop.set()
+        outside.close()
         for thread in threads:
             thread.join(timeout=5)
+
+
+class OutsideFiles:
+    """Watches the files outside the course folder that `coursekit.read_outside` lists:
+    the book reads them, so a save to one rebuilds as a save to a page does.
+
+    Their folders are watched, not recursively, for those files alone. The list is
+    read again when the settings file (`_config.yml`, `myst.yml`) is saved, so a file
+    listed while serving is watched from that save on.
+    """
+
+    def __init__(self, root: Path, batches: queue.Queue[set[Any]]) -> None:
+        self.root = root.resolve()
+        self.batches = batches
+        self.files: frozenset[Path] = frozenset()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def update(self) -> None:
+        """Watch the files the settings list now (the same ones: nothing to do)."""
+        files = listed_outside(self.root)
+        if files == self.files:
+            return
+        self.close()
+        self.files, self._stop = files, threading.Event()
+        if files:
+            folders = sorted({f.parent for f in files})
+            self._thread = _pump(self.batches, folders, self._counts, self._stop, recursive=False)
+
+    def _counts(self, change: Any, path: str) -> bool:
+        return Path(path) in self.files
+
+    def following(self, saves: Iterator[set[Any]]) -> Iterator[set[Any]]:
+        """`saves`, reading the list again after each save to the settings file."""
+        for changes in saves:
+            if any(
+                Path(path).parent == self.root and Path(path).name in SETTINGS
+                for _, path in changes
+            ):
+                self.update()
+            yield changes
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+
+def listed_outside(root: Path) -> frozenset[Path]:
+    """The files outside the course folder at `root` that its `coursekit.read_outside`
+    lists, resolved as the loader resolves them (none while the settings are unusable)."""
+    if is_myst_project(root):
+        config, doc, _toc = load_myst_project(root, [])
+    else:
+        config, doc = load_config(root, [])
+    return frozenset(f.path for f in outside_files(root, config, doc))
 
 
 def warm_up(
