@@ -52,6 +52,18 @@ def _report(book: Path) -> str:
     return (book / "_build/outside-requests.txt").read_text(encoding="utf-8")
 
 
+def _css(book: Path) -> str:
+    return (book / "_build/html/_static/custom.css").read_text(encoding="utf-8")
+
+
+# Whether a face of the family was loaded (from a file of the site: the rest is blocked).
+_LOADED_FONT = """async (family) => {
+    await document.fonts.ready;
+    return [...document.fonts].some(f => f.family.replace(/"/g, "") === family
+                                         && f.status === "loaded");
+}"""
+
+
 @pytest.mark.browser
 def test_packages_fetch_from_outside_only_what_the_build_report_lists(tmp_path: Path, page) -> None:
     import zipfile
@@ -66,19 +78,29 @@ def test_packages_fetch_from_outside_only_what_the_build_report_lists(tmp_path: 
         result.stderr,
     ), result.stderr[-2000:]
     report = _report(book)
-    lines = {tuple(line.split("\t")[:3]) for line in report.splitlines()[1:]}
+    listed, _, fixes = report.partition("\n\nWhat would ship them with the site:\n")
+    lines = {tuple(line.split("\t")[:3]) for line in listed.splitlines()[1:]}
     assert ("chart.html", "image", "https://images.example.org/charts/rainfall.png") in lines
     assert ("chart.html", "script", "https://cdn.example.org/libs/charts-1.0.min.js") in lines
     font = "https://fonts.googleapis.com/css2?family=Roboto+Slab"
     assert ("index.html", "font", font) in lines  # the @import of _static/custom.css
+    # quantecon-book-theme's Google Fonts (PT Serif, Source Sans Pro) are served from the site
+    assert "PT+Serif" not in report and "fonts/pt-serif/pt-serif.css" in _css(book)
+    # what would ship the rest: the very version of the package, the font's npm package
+    assert re.search(r"bokeh-3\.4\.1\.min\.js -> .*install bokeh==3\.4\.1", fixes), fixes
+    assert re.search(r"Roboto\+Slab -> .*npm @fontsource/roboto-slab", fixes), fixes
     assert "googletagmanager" not in report
-    # An Altair chart's loader gets the shipped Vega; a BokehJS loader is listed.
+    # An Altair chart's loader gets the shipped Vega; BokehJS and plotly.js at the installed
+    # bokeh's and plotly's versions come from the site; a BokehJS of another version is listed.
     bokeh = "https://cdn.bokeh.org/bokeh/release/bokeh-3.4.1.min.js"
     assert ("charts.html", "script", bokeh) in lines
     charts = (book / "_build/html/charts.html").read_text(encoding="utf-8")
+    assert "bokeh-3.9.2" not in charts and "cdn.plot.ly" not in charts
+    assert "coursekit-loaders/bokeh/3.9.2/bokeh.min.js" in charts
+    assert "coursekit-loaders/plotly/4.1.1/plotly.min.js" in charts
     assert "cdn.jsdelivr" not in charts and "jsdelivr" not in report
     # RequireJS from cdnjs (html_js_files) is served from the site: the chart loads through it
-    assert "cdnjs" not in report and "coursekit-loaders/requirejs/require.js" in charts
+    assert "require.min.js" not in report and "coursekit-loaders/requirejs/require.js" in charts
     assert '"_static/coursekit-loaders/vega/vega-embed.min.js?noext"' in charts
 
     zips = sorted((book / "_build/scorm").glob("*.zip")) + sorted(
@@ -86,7 +108,7 @@ def test_packages_fetch_from_outside_only_what_the_build_report_lists(tmp_path: 
     )
     assert zips
     requested: set[str] = set()
-    charts_seen = charts_packed = 0
+    charts_seen = charts_packed = fonts_seen = 0
     for number, package in enumerate(zips):
         folder = tmp_path / f"package-{number}"
         with zipfile.ZipFile(package) as zipped:
@@ -103,17 +125,24 @@ def test_packages_fetch_from_outside_only_what_the_build_report_lists(tmp_path: 
                     continue
                 page.goto(f"{base}/{html.relative_to(folder).as_posix()}", wait_until="load")
                 page.wait_for_load_state("networkidle")
-                if html.name == "charts.html":  # the chart is drawn, from the package's Vega
-                    chart = page.locator("#altair-viz-7c0f3b1e")
+                if html.name == "charts.html":  # the charts are drawn, from the package's
+                    chart = page.locator("#altair-viz-7c0f3b1e")  # Vega,
                     chart.locator("canvas, svg").first.wait_for(timeout=20_000)
                     assert chart.locator(".error").count() == 0, chart.inner_html()[:500]
+                    page.locator(".bk-Canvas canvas").first.wait_for(timeout=20_000)  # BokehJS
+                    bars = page.locator(".js-plotly-plot .bars path")  # and plotly.js
+                    bars.first.wait_for(timeout=20_000)
+                    assert bars.count() == 3
                     charts_seen += 1
+                elif html.name == "index.html":  # the heading's PT Serif, from the package
+                    fonts_seen += page.evaluate(_LOADED_FONT, "PT Serif")
         requested |= set(seen.external_requests)
     reported = {line[2] for line in lines}
     # the CDN script and the remote image were asked for (and blocked): the scan is not idle
     assert "https://images.example.org/charts/rainfall.png" in requested
     assert "https://cdn.example.org/libs/charts-1.0.min.js" in requested
     assert bokeh in requested and charts_seen == charts_packed > 0
+    assert fonts_seen > 0
     assert requested <= reported, requested - reported
 
 

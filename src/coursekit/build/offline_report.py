@@ -12,7 +12,9 @@ as a notebook output's loader does) and the site's CSS files (their `@import` an
 clicks (`a href`) are not fetches and are not listed.
 
 The report is written to `_build/outside-requests.txt` by every build that makes
-the site, and the build says how many pages fetch from outside; remote images are
+the site (ending with what would ship a listed URL, where coursekit knows: the
+`bokeh`/`plotly` version of a loader, a font's `@fontsource` package), and the build
+says how many pages fetch from outside; remote images are
 also named, with their URL, as warnings. Analytics and tracking scripts never get
 this far: `coursekit.offline` removes them from every page (site and packages).
 """
@@ -30,6 +32,7 @@ from urllib.parse import urljoin, urlparse
 from lxml import etree
 from lxml import html as lxml_html
 
+from coursekit.book.sphinx.offline import FONTS, PACKAGED_CDN, google_fonts, packaged_library
 from coursekit.build.book_stage import site_of
 from coursekit.build.context import BuildContext
 from coursekit.build.stages import Stage
@@ -39,7 +42,10 @@ REPORT_FILE = "outside-requests.txt"
 SCAN_CACHE = ".cache/outside-scan.json"  # each page's requests, by its size and mtime
 REMOTE = re.compile(r"^(?:https?:)?//", re.I)
 CSS_URL = re.compile(r"""url\(\s*['"]?([^'")\s]+)['"]?\s*\)""", re.I)
-CSS_IMPORT = re.compile(r"""@import\s+(?:url\()?\s*['"]?([^'")\s;]+)""", re.I)
+# `@import url(...)` (quoted or not: an unquoted Google Fonts URL holds `;`) or `@import "..."`.
+CSS_IMPORT = re.compile(
+    r"""@import\s+(?:url\(\s*(['"]?)([^'")\s]+)\1\s*\)|(['"])([^'"]+)\3)""", re.I
+)
 FONT_SUFFIXES = (".woff", ".woff2", ".ttf", ".otf", ".eot")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".avif", ".ico", ".bmp")
 # In an inline script: a quoted absolute URL, and the hosts of the CDNs outputs load from.
@@ -162,7 +168,7 @@ def _loader_requests(script: str) -> Iterator[tuple[str, str]]:
 
 
 def _css_text_requests(text: str) -> Iterator[tuple[str, str]]:
-    imports = CSS_IMPORT.findall(text)
+    imports = [found[2] or found[4] for found in CSS_IMPORT.finditer(text)]
     for url in imports:  # a style sheet, or a font's (Google Fonts' css2?family=...)
         yield ("font" if _kind_of(url, "") == "font" else "style"), url
     for url in CSS_URL.findall(text):
@@ -218,8 +224,47 @@ def remote_images(requests: Iterable[OutsideRequest]) -> dict[str, list[str]]:
     return found
 
 
+def remedy(url: str) -> str | None:
+    """What would ship `url` with the site, when coursekit knows: the package (and the
+    version) that has the very file, or why coursekit serves no copy."""
+    packaged = PACKAGED_CDN.search(f'{url}"')
+    if packaged and packaged["bokeh"]:
+        version = packaged["bokeh_version"]
+        found = packaged_library("bokeh")
+        have = f"bokeh {found[0]} is" if found else "bokeh is not"
+        return (
+            f"BokehJS {version}, the output's: install bokeh=={version} where coursekit "
+            f"builds the book ({have} installed there), or run the notebook again"
+        )
+    if packaged:
+        version = packaged["plotly_version"]
+        found = packaged_library("plotly")
+        have = (
+            f"the installed plotly has plotly.js {found[0]}" if found else "plotly is not installed"
+        )
+        return (
+            f"plotly.js {version}, the output's: install the plotly release that bundles "
+            f"plotly.js {version} where coursekit builds the book ({have}), "
+            "or run the notebook again"
+        )
+    if "fonts.googleapis.com" in url:
+        missing = [family for family in google_fonts(url) if family not in FONTS]
+        packages = ", ".join(f"npm @fontsource/{'-'.join(f.lower().split())}" for f in missing)
+        return (
+            f"fonts coursekit does not ship ({packages}): put their files and CSS in the "
+            f"book's _static/ and @import that instead (coursekit ships {', '.join(FONTS)})"
+        )
+    if re.search(r"/mathjax/3[\d.]*/es5/tex-svg", url):
+        return (
+            "MathJax's SVG output, which plotly adds to each figure for LaTeX labels: coursekit "
+            "ships MathJax's CommonHTML output only; a figure without LaTeX draws without it"
+        )
+    return None
+
+
 def format_report(requests: list[OutsideRequest]) -> str:
-    """The report's text: a line per page and request, the CSS file it comes from."""
+    """The report's text: a line per page and request, the CSS file it comes from; then,
+    for the URLs coursekit knows a local copy of, what would ship it."""
     if not requests:
         return "No page of the site fetches anything from outside it.\n"
     pages = len({r.page for r in requests})
@@ -231,6 +276,10 @@ def format_report(requests: list[OutsideRequest]) -> str:
     for request in requests:
         via = f"\tfrom {request.via}" if request.via else ""
         lines.append(f"{request.page}\t{request.kind}\t{request.url}{via}")
+    fixes = {url: remedy(url) for url in sorted({r.url for r in requests})}
+    if any(fixes.values()):
+        lines += ["", "What would ship them with the site:"]
+        lines += [f"{url} -> {fix}" for url, fix in fixes.items() if fix]  # no tab: not a row
     return "\n".join(lines) + "\n"
 
 

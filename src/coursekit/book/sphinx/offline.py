@@ -17,15 +17,23 @@ elsewhere, and it drops scripts a page lists twice (sphinx-thebe adds its
 configuration twice, which is a JavaScript error on every page). Notebook outputs
 whose script loads a library from a CDN get the local copy when coursekit ships one
 (Altair's Vega, Vega-Lite and vega-embed, from `loaders/`, written into the site only
-when a page needs it); the others are listed by the build's offline report. It
-imports nothing from Sphinx but its logger: it only connects to Sphinx events.
+when a page needs it) or when the Python package that made the output is installed
+where the book builds, at the version the output names (BokehJS from `bokeh`,
+plotly.js from `plotly`: the book that executes such outputs has them); a Google
+Fonts `@import` in the site's CSS gets the self-hosted copy of the fonts coursekit
+ships (`loaders/fonts/`, from @fontsource) when it ships every family the import
+names. The others are listed by the build's offline report, with what would ship
+them. It imports nothing from Sphinx but its logger: it only connects to Sphinx events.
 """
 
 from __future__ import annotations
 
+import os
 import re
+from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 STATIC = Path(__file__).parent / "static"
 MATHJAX = "mathjax/tex-chtml.js"  # relative to _static/
@@ -69,6 +77,23 @@ CDN_SCRIPTS = (
         "feather/feather.min.js",
     ),
 )
+# Libraries notebook outputs load from CDNs at the exact version of the Python package
+# that made them (BokehJS, plotly.js): served from that package when it is installed where
+# the book builds at that version, never swapped for another one. An ES module `import`
+# names the file without `.js`, as RequireJS paths do (which add it themselves).
+PACKAGED_CDN = re.compile(
+    r"(?P<imp>\bimport\s*[\"'])?(?:https?:)?//(?:"
+    r"cdn\.(?:bokeh\.org|pydata\.org)/bokeh/release/(?P<bokeh>bokeh(?:-api|-gl|-widgets|-tables|-mathjax)?)"
+    r"-(?P<bokeh_version>\d+\.\d+\.\d+)"
+    r"|cdn\.plot\.ly/(?P<plotly>plotly)-(?P<plotly_version>\d+\.\d+\.\d+)"
+    r")\.min(?P<js>\.js)?(?=[\"'\s>?#])"
+)
+# Google Fonts in a style sheet of the site, self-hosted from loaders/fonts/ (@fontsource).
+FONT_IMPORT = re.compile(
+    r"""@import\s+(?:url\(\s*(?P<q1>["']?)(?P<u1>(?:https?:)?//fonts\.googleapis\.com/[^)"'\s]+)"""
+    r"""(?P=q1)\s*\)|(?P<q2>["'])(?P<u2>(?:https?:)?//fonts\.googleapis\.com/[^"']+)(?P=q2))[^;]*;"""
+)
+FONTS = {"PT Serif": "pt-serif", "Source Sans Pro": "source-sans-pro"}  # family -> folder
 SCRIPT_SRC = re.compile(r"""(<script\b[^>]*?\bsrc=)(["'])([^"']+)\2""", re.I)
 LOCAL_LIBRARY = {
     "vega": "vega/vega.min.js",
@@ -156,23 +181,116 @@ def _local_loaders(
     """A notebook output's CDN URL of a shipped library -> the site's copy, relative to
     the page (a loader script resolves it against the page, as a `src` would be)."""
     body = context.get("body")
-    if not isinstance(body, str) or not CDN_LIBRARY.search(body):
+    if not isinstance(body, str) or not (CDN_LIBRARY.search(body) or PACKAGED_CDN.search(body)):
         return
     pathto = context["pathto"]
-    used: dict[str, None] = {}
+    used: dict[str, str] = {}  # the page's copies -> their <link>'s rel
 
     def local(match: re.Match[str]) -> str:
         path = pathto(f"{LOADERS_STATIC}/{LOCAL_LIBRARY[match[1]]}", 1) + (match[2] or "")
-        used[path] = None
+        used[path] = 'rel="preload" as="script"'
         return path
 
-    body = CDN_LIBRARY.sub(local, body)
+    def packaged(match: re.Match[str]) -> str:
+        library = "bokeh" if match["bokeh"] else "plotly"
+        version = match["bokeh_version"] or match["plotly_version"]
+        found = packaged_library(library)
+        if found is None or found[0] != version:
+            return match[0]  # not installed at that version: listed by the offline report
+        copy = f"{library}/{version}/{match[library]}.min.js"
+        _used_packaged(app, copy, found[1] / f"{match[library]}.min.js")
+        path = pathto(f"{LOADERS_STATIC}/{copy}", 1)
+        if match["imp"]:  # a module's specifier: relative as "./", and its file's real name
+            used[path] = 'rel="modulepreload"'
+            return match["imp"] + (path if path.startswith(".") else f"./{path}")
+        used[path] = 'rel="preload" as="script"'
+        return path if match["js"] else path.removesuffix(".js")
+
+    body = PACKAGED_CDN.sub(packaged, CDN_LIBRARY.sub(local, body))
     # Named in attributes too, so that whatever reads the page's files (a unit's zip
     # takes the files its pages name) finds them; the loader's request reuses these.
-    preload = "".join(f'<link rel="preload" as="script" href="{path}">\n' for path in used)
+    preload = "".join(
+        f'<link {rel} href="{path}">\n'
+        for path, rel in used.items()
+        if f'src="{path}"' not in body  # a <script src> names it already
+    )
     context["body"] = preload + body
     for path in used:
-        _used(app, path.rsplit(f"{LOADERS_STATIC}/", 1)[-1])
+        copy = path.rsplit(f"{LOADERS_STATIC}/", 1)[-1]
+        if (LOADERS / copy.split("/", 1)[0]).is_dir():
+            _used(app, copy)
+
+
+@cache
+def packaged_library(library: str) -> tuple[str, Path] | None:
+    """The version of `library` ("bokeh": BokehJS, "plotly": plotly.js) that the Python
+    package installed here ships, and the folder of its `.min.js` files; None if absent."""
+    import importlib.metadata
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(library)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    package = Path(next(iter(spec.submodule_search_locations)))
+    if library == "bokeh":
+        folder = package / "server" / "static" / "js"
+        try:
+            version = importlib.metadata.version("bokeh")
+        except importlib.metadata.PackageNotFoundError:
+            return None
+        return (version, folder) if (folder / "bokeh.min.js").is_file() else None
+    folder = package / "package_data"  # plotly: its header names the plotly.js version
+    try:
+        with open(folder / "plotly.min.js", encoding="utf-8", errors="replace") as bundle:
+            head = bundle.read(300)
+    except OSError:
+        return None
+    found = re.search(r"plotly\.js v(\d+\.\d+\.\d+)", head)
+    return (found[1], folder) if found else None
+
+
+def google_fonts(url: str) -> list[str]:
+    """The families a Google Fonts style sheet URL names (css2's `family=A:wght@..`,
+    the older css's `family=A:400|B`)."""
+    families = []
+    for value in parse_qs(urlparse(url).query).get("family", []):
+        for family in value.split("|"):
+            name = family.split(":", 1)[0].strip()
+            if name:
+                families.append(name)
+    return families
+
+
+def _local_fonts(app: Any, site: Path) -> None:
+    """A Google Fonts `@import` in the site's CSS -> the self-hosted copies, when
+    coursekit ships every family it names (else it stays, and the report lists it)."""
+    static = site / "_static"
+    target = static / LOADERS_STATIC.split("/", 1)[1]
+    for css in static.rglob("*.css"):
+        if css.is_relative_to(target) or not css.is_file():
+            continue
+        text = css.read_text(encoding="utf-8", errors="replace")
+        if "fonts.googleapis.com" not in text:
+            continue
+
+        def local(match: re.Match[str], css: Path = css) -> str:
+            families = google_fonts(match["u1"] or match["u2"])
+            if not families or any(family not in FONTS for family in families):
+                return match[0]
+            imports = []
+            for family in families:
+                folder = f"fonts/{FONTS[family]}"
+                _used(app, folder)
+                path = Path(os.path.relpath(target / folder, css.parent)).as_posix()
+                imports.append(f'@import url("{path}/{FONTS[family]}.css");')
+            return "\n".join(imports)
+
+        changed = FONT_IMPORT.sub(local, text)
+        if changed != text:
+            css.write_text(changed, encoding="utf-8")
 
 
 def _local_scripts(app: Any) -> None:
@@ -207,7 +325,17 @@ def _used(app: Any, copy: str) -> None:
     """Note that a page of this build loads `copy` (a path under loaders/)."""
     if not hasattr(app, "_coursekit_loaders"):
         app._coursekit_loaders = set()
-    app._coursekit_loaders.add(copy.split("/", 1)[0])
+    top = copy.split("/", 1)[0]
+    # A font: its family's folder only (fonts/pt-serif), not every family shipped.
+    app._coursekit_loaders.add("/".join(copy.split("/", 2)[:2]) if top == "fonts" else top)
+
+
+def _used_packaged(app: Any, copy: str, source: Path) -> None:
+    """Note that a page of this build loads `copy` (a path under coursekit-loaders/),
+    the installed package's file `source`."""
+    if not hasattr(app, "_coursekit_packaged"):
+        app._coursekit_packaged = {}
+    app._coursekit_packaged[copy] = source
 
 
 def _copy_loaders(app: Any, exception: Exception | None) -> None:
@@ -218,9 +346,15 @@ def _copy_loaders(app: Any, exception: Exception | None) -> None:
     import shutil
 
     target = Path(app.outdir) / LOADERS_STATIC
+    _local_fonts(app, Path(app.outdir))  # the theme's CSS is in _static/ by now
     used = set(getattr(app, "_coursekit_loaders", ()))
     if target.is_dir():
-        used |= {p.name for p in target.iterdir() if p.is_dir()}
+        used |= {p.name for p in target.iterdir() if p.is_dir() and p.name != "fonts"}
+        used |= {f"fonts/{p.name}" for p in target.glob("fonts/*") if p.is_dir()}
+    for copy, source in getattr(app, "_coursekit_packaged", {}).items():
+        if not (target / copy).is_file():
+            (target / copy).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target / copy)
     for name in sorted(used):
         if (LOADERS / name).is_dir():
             shutil.copytree(
