@@ -26,16 +26,11 @@ from coursekit.packages.scorm.manifest import SCHEMES
 from coursekit.packages.scorm.validate import check_rules, validate_manifest
 from lms.harness import (
     SUFFIX,
-    calls_since,
-    close,
     items,
-    launch,
-    module_pages,
     require_scorm_again,
     serve_lms,
-    suspend,
     unzip,
-    walk,
+    walk_sco,
     watch_runtime,
 )
 from lrs.learner import MODULE_1, questions
@@ -47,7 +42,6 @@ from lrs.ralph_lrs import require_ralph, run_ralph
 from openedx.harness import Workbench, require_openedx
 from test_cmi5_lrs import _assert_context, _open
 from test_jb2 import MYST, convert_bundled_course
-from test_scorm_lms import _assert_clean, _assert_stored, _wait_score
 from test_scorm_openedx import _leave, _passed, _sco, _wait_stored
 
 pytestmark = pytest.mark.browser
@@ -113,17 +107,7 @@ def _check_and_walk(page, tmp: Path, jb1_scorm: Path, jb2_scorm: Path, version: 
         scos = items((pkg / "imsmanifest.xml").read_bytes(), version)
         assert [s.launch for s in scos] == [s.launch for s in jb1_scos]
         for item in scos:
-            start = launch(page, base, version, item)
-            keys = module_pages(page, version)
-            score = walk(page, version, start)
-            assert (score is not None) == any(k.endswith("/quiz.html") for k in keys), keys
-            if score is not None:
-                _wait_score(page, version, start)
-            stored = close(page, item, base)
-            _assert_clean(calls_since(page, start), version)
-            assert suspend(stored)["seen"] == "1" * len(keys)
-            if score is not None:
-                _assert_stored(stored, version, keys, *score)
+            walk_sco(page, base, version, item)
     assert errors == []
 
 

@@ -7,7 +7,6 @@ tests then read what the LMS stored, as an LMS report would show it.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,8 @@ from coursekit.packages.scorm import package
 from lms.harness import (
     CMI,
     SUFFIX,
+    assert_clean,
+    assert_stored,
     build_html,
     calls_since,
     close,
@@ -30,8 +31,10 @@ from lms.harness import (
     suspend,
     unzip,
     wait_location_set,
+    wait_score,
     wait_seen,
     walk,
+    walk_sco,
     watch_runtime,
     watch_site,
 )
@@ -77,60 +80,6 @@ def _post_score(page, module: str, raw: float, mx: float) -> None:  # type: igno
     )
 
 
-def _wait_score(page, version: str, since: int) -> None:  # type: ignore[no-untyped-def]
-    element = "cmi.core.score.raw" if version == "1.2" else "cmi.score.raw"
-    page.wait_for_function(
-        "([el, since]) => window.lms.calls.slice(since).some(c => c.args[0] === el)",
-        arg=[element, since],
-        timeout=10000,
-    )
-
-
-def _assert_clean(calls: list[dict], version: str) -> None:
-    """No API call failed, and the SCO initialised and finished exactly once.
-
-    A 2004 GetValue of an element never set answers "" with error 403 ("not
-    initialized"): that is how a first launch reads its empty suspend_data.
-    """
-    failed = [
-        c
-        for c in calls
-        if (c["error"] != "0" or c["result"] == "false")
-        and not (c["method"] == "GetValue" and c["error"] == "403")
-    ]
-    assert failed == []
-    assert [c["method"] for c in calls].count(CMI[version]["init"]) == 1
-    assert [c["method"] for c in calls].count(CMI[version]["finish"]) == 1
-
-
-def _assert_stored(cmi: dict, version: str, keys: list[str], raw: float, mx: float) -> None:
-    passed = raw / mx >= 0.8
-    data = suspend(cmi)
-    assert data["seen"] == "1" * len(keys)
-    if version == "1.2":
-        core = cmi["core"]
-        assert core["lesson_status"] == ("passed" if passed else "failed")
-        assert (float(core["score"]["raw"]), core["score"]["min"], core["score"]["max"]) == (
-            round(100 * raw / mx, 4),
-            "0",
-            "100",
-        )
-        assert core["lesson_location"] == keys[-1]
-        assert core["exit"] == ("" if passed else "suspend")  # a failed quiz may be retaken
-        assert re.fullmatch(r"\d{2,4}:\d\d:\d\d(\.\d{1,2})?", core["session_time"])
-        assert len(cmi["suspend_data"]) < 4096
-    else:
-        assert cmi["completion_status"] == "completed"
-        assert float(cmi["progress_measure"]) == 1.0
-        assert cmi["success_status"] == ("passed" if passed else "failed")
-        score = cmi["score"]
-        assert (float(score["raw"]), score["min"], float(score["max"])) == (raw, "0", mx)
-        assert float(score["scaled"]) == pytest.approx(raw / mx, abs=1e-4)
-        assert cmi["location"] == keys[-1]
-        assert cmi["exit"] == ("normal" if passed else "suspend")
-        assert re.fullmatch(r"PT(\d+H)?(\d+M)?(\d+(\.\d+)?S)?", cmi["session_time"])
-
-
 def _statuses(calls: list[dict], version: str) -> list[str]:
     """The completion (1.2: lesson) statuses the SCO wrote, in order."""
     status = "cmi.core.lesson_status" if version == "1.2" else "cmi.completion_status"
@@ -158,11 +107,11 @@ def test_lms_tracks_each_sco_and_resumes_it(
             _post_score(page, "some-other-module", 0, 4)  # another module's quiz: ignored
             raw, mx = TINY_SCORES[module]
             _post_score(page, module, raw, mx)
-            _wait_score(page, version, start)
+            wait_score(page, version, start)
             stored = close(page, item, base)
-            _assert_stored(stored, version, keys, raw, mx)
+            assert_stored(stored, version, keys, raw, mx)
             first = calls_since(page, start)
-            _assert_clean(first, version)
+            assert_clean(first, version)
             written = _statuses(first, version)
             assert written[0] == "incomplete"  # on first launch, before the pages are all seen
 
@@ -171,9 +120,9 @@ def test_lms_tracks_each_sco_and_resumes_it(
             wait_location_set(page, version, keys[-1], start)
             page.frame(name="ck-frame").wait_for_url(f"**/{keys[-1]}", timeout=15_000)
             restored = close(page, item, base)
-            _assert_stored(restored, version, keys, raw, mx)
+            assert_stored(restored, version, keys, raw, mx)
             again = calls_since(page, start)
-            _assert_clean(again, version)
+            assert_clean(again, version)
             assert _statuses(again, version) == []  # nothing to change: nothing lowered
     assert (errors, seen.external_requests) == ([], [])
 
@@ -200,7 +149,7 @@ def test_suspend_data_stays_under_the_scorm12_limit(page, tmp_path: Path, tiny_z
             timeout=60000,
         )
         stored = close(page, item, base)
-        _assert_clean(calls_since(page, start), "1.2")
+        assert_clean(calls_since(page, start), "1.2")
     assert len(stored["suspend_data"]) < 4096
     assert suspend(stored)["q"] == {"total": [200, 400]}
     assert (stored["core"]["score"]["raw"], stored["core"]["lesson_status"]) == ("50", "failed")
@@ -251,28 +200,18 @@ def test_bundled_course_tracked_in_lms(page, tmp_path: Path, built_course, versi
         scos = items((pkg / "imsmanifest.xml").read_bytes(), version)
         assert len(scos) == 4
         for item in scos:
-            start = launch(page, base, version, item)
-            keys = module_pages(page, version)
-            score = walk(page, version, start)
-            # A module's quiz page must be answerable, and its score reach the LMS.
-            assert (score is not None) == any(k.endswith("/quiz.html") for k in keys), keys
-            if score is not None:
-                _wait_score(page, version, start)
-            stored = close(page, item, base)
-            _assert_clean(calls_since(page, start), version)
+            keys, stored, score = walk_sco(page, base, version, item)
             location = stored["core"]["lesson_location"] if version == "1.2" else stored["location"]
             assert location == keys[-1]
-            assert suspend(stored)["seen"] == "1" * len(keys)
-            if score is not None:
-                _assert_stored(stored, version, keys, *score)
-            elif version == "1.2":
+            # A module without a quiz is completed by reading it (walk_sco held a score).
+            if score is None and version == "1.2":
                 assert stored["core"]["lesson_status"] == "completed"
-            else:
+            elif score is None:
                 assert stored["completion_status"] == "completed"
             start = launch(page, base, version, item)
             wait_location_set(page, version, keys[-1], start)
             close(page, item, base)
-            _assert_clean(calls_since(page, start), version)
+            assert_clean(calls_since(page, start), version)
     # The real site is held to the whole standard: no error on any page it shows.
     assert (errors, site.problems()) == ([], [])
 
@@ -319,7 +258,7 @@ def test_api_created_late_is_still_found_and_tracked(
         assert page.frame(name="sco").text_content("#ck-tracking") == ""  # no "no LMS found"
         stored = close(page, scos[0], base)
         calls = calls_since(page, start)
-    _assert_clean(calls, version)
+    assert_clean(calls, version)
     assert _statuses(calls, version)[0] == "incomplete"
     assert _status_of(stored, version) == "completed"
     assert suspend(stored)["seen"] == "1" * len(keys)
@@ -368,7 +307,7 @@ def test_scos_sharing_one_store_never_read_each_others_data(
         start = launch(page, base, version, scos[1], shared=True)
         walk(page, version, start)
         _post_score(page, "second-thoughts", 9, 10)  # passed
-        _wait_score(page, version, start)
+        wait_score(page, version, start)
         first = close(page, scos[1], base)
         assert _status_of(first, version) in ("passed", "completed")
 
@@ -377,7 +316,7 @@ def test_scos_sharing_one_store_never_read_each_others_data(
         page.frame(name="ck-frame").wait_for_url(f"**/{keys[0]}", timeout=15_000)
         second = close(page, scos[0], base)
         calls = calls_since(page, start)
-    _assert_clean(calls, version)
+    assert_clean(calls, version)
     data = suspend(second)
     assert (data["m"], data["seen"], data["q"]) == ("first-steps", "100", {})
     assert _statuses(calls, version) == ["incomplete"]
@@ -402,7 +341,7 @@ def test_relaunch_without_cmi_entry_resumes_and_keeps_the_result(
         keys = module_pages(page, version)
         walk(page, version, start)
         _post_score(page, "first-steps", 4, 4)
-        _wait_score(page, version, start)
+        wait_score(page, version, start)
         sco = page.frame(name="sco")
         sco.click("summary")  # the learner goes back to page 2 through the page list
         back = len(calls_since(page, 0))
@@ -418,7 +357,7 @@ def test_relaunch_without_cmi_entry_resumes_and_keeps_the_result(
     entry = "cmi.core.entry" if version == "1.2" else "cmi.entry"
     assert (again["core"]["entry"] if version == "1.2" else again["entry"]) == ""
     assert all(c["args"][:1] != [entry] for c in calls)  # resuming does not depend on it
-    _assert_clean(calls, version)
+    assert_clean(calls, version)
     assert _statuses(calls, version) == []  # completed/passed is kept, never "incomplete"
     assert suspend(again)["seen"] == "1" * len(keys)
     if version == "1.2":

@@ -308,3 +308,84 @@ def calls_since(page, start: int) -> list[dict]:  # type: ignore[no-untyped-def]
 
 def suspend(cmi: dict) -> dict:
     return json.loads(cmi["suspend_data"])
+
+
+def wait_score(page, version: str, since: int) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the SCO sent its quiz score to the LMS (calls since `since`)."""
+    element = "cmi.core.score.raw" if version == "1.2" else "cmi.score.raw"
+    page.wait_for_function(
+        "([el, since]) => window.lms.calls.slice(since).some(c => c.args[0] === el)",
+        arg=[element, since],
+        timeout=10000,
+    )
+
+
+def assert_clean(calls: list[dict], version: str) -> None:
+    """No API call failed, and the SCO initialised and finished exactly once.
+
+    A 2004 GetValue of an element never set answers "" with error 403 ("not
+    initialized"): that is how a first launch reads its empty suspend_data.
+    """
+    failed = [
+        c
+        for c in calls
+        if (c["error"] != "0" or c["result"] == "false")
+        and not (c["method"] == "GetValue" and c["error"] == "403")
+    ]
+    assert failed == []
+    assert [c["method"] for c in calls].count(CMI[version]["init"]) == 1
+    assert [c["method"] for c in calls].count(CMI[version]["finish"]) == 1
+
+
+def assert_stored(cmi: dict, version: str, keys: list[str], raw: float, mx: float) -> None:
+    """What the LMS stored for a SCO whose pages `keys` were all seen and whose quiz
+    scored `raw` of `mx`."""
+    passed = raw / mx >= 0.8
+    data = suspend(cmi)
+    assert data["seen"] == "1" * len(keys)
+    if version == "1.2":
+        core = cmi["core"]
+        assert core["lesson_status"] == ("passed" if passed else "failed")
+        assert (float(core["score"]["raw"]), core["score"]["min"], core["score"]["max"]) == (
+            round(100 * raw / mx, 4),
+            "0",
+            "100",
+        )
+        assert core["lesson_location"] == keys[-1]
+        assert core["exit"] == ("" if passed else "suspend")  # a failed quiz may be retaken
+        assert re.fullmatch(r"\d{2,4}:\d\d:\d\d(\.\d{1,2})?", core["session_time"])
+        assert len(cmi["suspend_data"]) < 4096
+    else:
+        assert cmi["completion_status"] == "completed"
+        assert float(cmi["progress_measure"]) == 1.0
+        assert cmi["success_status"] == ("passed" if passed else "failed")
+        score = cmi["score"]
+        assert (float(score["raw"]), score["min"], float(score["max"])) == (raw, "0", mx)
+        assert float(score["scaled"]) == pytest.approx(raw / mx, abs=1e-4)
+        assert cmi["location"] == keys[-1]
+        assert cmi["exit"] == ("normal" if passed else "suspend")
+        assert re.fullmatch(r"PT(\d+H)?(\d+M)?(\d+(\.\d+)?S)?", cmi["session_time"])
+
+
+def walk_sco(  # type: ignore[no-untyped-def]
+    page, base: str, version: str, item: Item
+) -> tuple[list[str], dict, tuple[float, float] | None]:
+    """Launch `item`, walk every page answering its quizzes through the page, close it.
+
+    Holds what every SCO must do: a module's quiz page is answerable and its score
+    reaches the LMS (a score exactly when the module has a quiz page), no API call
+    fails, every page is recorded as seen, and the stored status and score are the
+    quiz's. Returns the page keys, the CMI the LMS stored, and the quiz's (raw, max).
+    """
+    start = launch(page, base, version, item)
+    keys = module_pages(page, version)
+    score = walk(page, version, start)
+    assert (score is not None) == any(k.endswith("/quiz.html") for k in keys), keys
+    if score is not None:
+        wait_score(page, version, start)
+    stored = close(page, item, base)
+    assert_clean(calls_since(page, start), version)
+    assert suspend(stored)["seen"] == "1" * len(keys)
+    if score is not None:
+        assert_stored(stored, version, keys, *score)
+    return keys, stored, score
