@@ -79,7 +79,9 @@ def scan_site(site: Path, known: dict[str, Any] | None = None) -> list[OutsideRe
     the files it did not rewrite as they were).
     """
     known = {} if known is None else known
+    site = site.resolve()
     css_cache: dict[Path, list[tuple[str, str]]] = {}
+    sheets: dict[tuple[Path, str], Path | None] = {}  # most pages link the same ones
     found: set[OutsideRequest] = set()
     pages = sorted(site.rglob("*.html"))
     for page in pages:
@@ -96,14 +98,23 @@ def scan_site(site: Path, known: dict[str, Any] | None = None) -> list[OutsideRe
             if REMOTE.match(url):
                 found.add(OutsideRequest(rel, kind, _absolute(url)))
             elif kind == "style" and not urlparse(url).scheme:
-                css = (page.parent / url.split("?", 1)[0].split("#", 1)[0]).resolve()
-                if css.is_file() and css.is_relative_to(site.resolve()):
-                    via = css.relative_to(site.resolve()).as_posix()
-                    for css_kind, css_url in _css_requests(css, site.resolve(), css_cache):
+                key = (page.parent, url)
+                if key not in sheets:
+                    sheets[key] = _site_file(page.parent, url, site)
+                css = sheets[key]
+                if css is not None:
+                    via = css.relative_to(site).as_posix()
+                    for css_kind, css_url in _css_requests(css, site, css_cache):
                         found.add(OutsideRequest(rel, css_kind, css_url, via))
     for gone in set(known) - {p.relative_to(site).as_posix() for p in pages}:
         del known[gone]
     return sorted(found)
+
+
+def _site_file(folder: Path, url: str, site: Path) -> Path | None:
+    """The site's file a relative `url` in `folder` names, or None (missing, or outside)."""
+    path = (folder / url.split("?", 1)[0].split("#", 1)[0]).resolve()
+    return path if path.is_file() and path.is_relative_to(site) else None
 
 
 def _parsed_requests(page: Path) -> list[tuple[str, str]]:
@@ -189,8 +200,8 @@ def _css_requests(
         if REMOTE.match(url):
             found.append((kind, _absolute(url)))
         elif kind == "style" and depth < 10 and not urlparse(url).scheme:
-            inner = (css.parent / url.split("?", 1)[0]).resolve()
-            if inner.is_file() and inner.is_relative_to(site):
+            inner = _site_file(css.parent, url, site)
+            if inner is not None:
                 found += _css_requests(inner, site, cache, depth + 1)
     cache[css] = found
     return found
