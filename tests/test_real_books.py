@@ -256,6 +256,24 @@ def test_bad_read_outside_entries_are_refused_at_their_lines(tmp_path: Path) -> 
     assert "absolute" in by_line[11] and "notes.txt" in by_line[8]
 
 
+def test_ck308_points_at_the_listed_file_when_a_bad_entry_comes_before_it(
+    tmp_path: Path,
+) -> None:
+    # `read_outside: [intro.md, ../CHANGELOG.md]`: the CK308 about what ../CHANGELOG.md
+    # includes was placed by its index among the good entries, at intro.md's line 8.
+    repo = Path(shutil.copytree(BOOKS / "read-outside", tmp_path / "repo"))
+    config = repo / "book" / "_config.yml"
+    listed = "    - ../CHANGELOG.md\n"
+    config.write_text(config.read_text().replace(listed, "    - intro.md\n" + listed))
+    changelog = repo / "CHANGELOG.md"  # it includes a file nobody listed
+    changelog.write_text(changelog.read_text() + "\n```{include} notes.txt\n```\n")
+    code, found = _findings(repo / "book")
+    assert code == 1
+    assert sorted(_errors(found)) == [("CK102", "_config.yml", 8), ("CK308", "_config.yml", 9)]
+    ck308 = next(str(f["message"]) for f in found if f["code"] == "CK308")
+    assert "notes.txt" in ck308
+
+
 def test_sphinx_judges_references_at_build_time_with_coursekit_codes(tmp_path: Path) -> None:
     # References `check` lets through (here waived) that Sphinx cannot resolve: the
     # build log names them as check would, code, page and line.
