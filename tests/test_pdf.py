@@ -308,11 +308,32 @@ def _runs_with(proc: Path, text: str) -> bool:
 
 def test_a_bigger_book_may_take_longer_to_print(tmp_path: Path) -> None:
     """Chromium's print of a large book takes minutes (not a hang): the limit grows
-    with the single page, from 5 minutes, by one minute per MB (as the README says)."""
+    with the single page, from 30 minutes, by 5 minutes per MB (as the README says)."""
     from coursekit.packages.pdf.stage import print_time_limit
 
     small, large = tmp_path / "small.html", tmp_path / "large.html"
     small.write_text("<p>A page.</p>", encoding="utf-8")
     large.write_bytes(b"<p>" + b"x" * 8_500_000 + b"</p>")
-    assert 300 <= print_time_limit(small) < 301
-    assert print_time_limit(large) > 300 + 8 * 60
+    assert 1800 <= print_time_limit(small) < 1801
+    assert print_time_limit(large) > 1800 + 8 * 300
+
+
+def test_a_page_that_never_gets_ready_fails_once_chromium_sits_idle(tmp_path: Path) -> None:
+    """A page waiting on what never loads fails when Chromium stops working, long before
+    the time limit a large book may need, and says so; no Chromium process is left."""
+    from coursekit.packages.pdf.chromium import PrintError, print_pdf
+    from coursekit.packages.pdf.stage import _served
+
+    require_chromium()
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text(
+        "<html><body><script>window.MathJax = {startup: {promise: new Promise(() => {})}};"
+        "</script><p>Waiting</p></body></html>"
+    )
+    profile = tmp_path / "profile"
+    with _served(site) as base, pytest.raises(PrintError) as failed:
+        print_pdf(Path(CHROMIUM), f"{base}/index.html", tmp_path / "x.pdf", profile, 600, stall=5)
+    assert "waited 5 s without working" in str(failed.value)
+    assert not (tmp_path / "x.pdf").exists()
+    assert [p for p in Path("/proc").glob("[0-9]*") if _runs_with(p, str(profile))] == []

@@ -46,6 +46,9 @@ FLAGS = (
     # The book is a local site: nothing it loads may come from elsewhere.
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 )
+# Seconds Chromium may sit idle (no CPU used) before the print is given up.
+STALL = 120.0
+TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
 # Resolves once the page is ready to print: lazy images loaded, fonts, MathJax done.
 READY = """(async () => {
   if (document.readyState !== "complete")
@@ -107,15 +110,17 @@ def print_pdf(
     timeout: float = 300,
     cancel: threading.Event | None = None,
     title: str | None = None,
+    stall: float = STALL,
 ) -> list[str]:
     """Load `url` in a headless `chromium` and print it to the file `pdf`, with an
     outline of its headings; returns the headings' text as the page has it.
 
     `title`, when given, is the PDF's title (Chromium takes the document's, and
     for a page with none, its URL). `cancel`, once set, stops the printing
-    (PrintError) and ends the browser.
+    (PrintError) and ends the browser. It fails after `timeout` seconds, or sooner
+    when Chromium sits idle for `stall` seconds (the page waits on what never loads).
     """
-    with _Browser(chromium, profile, timeout, cancel or threading.Event()) as browser:
+    with _Browser(chromium, profile, timeout, cancel or threading.Event(), stall) as browser:
         target = browser.call("Target.createTarget", url="about:blank")["targetId"]
         attached = browser.call("Target.attachToTarget", targetId=target, flatten=True)
         session = attached["sessionId"]
@@ -163,6 +168,19 @@ def _save_stream(browser: _Browser, session: str, stream: str, pdf: Path) -> Non
     browser.call("IO.close", session=session, handle=stream)
 
 
+def _cpu_ticks(group: int) -> int:
+    """The CPU time (in clock ticks) used so far by the processes of process group `group`."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        if len(fields) > 12 and fields[2] == str(group):  # pgrp; utime, stime
+            total += int(fields[11]) + int(fields[12])
+    return total
+
+
 @dataclass
 class _Browser:
     """A headless Chromium and its DevTools pipe, for the duration of a `with` block."""
@@ -171,8 +189,10 @@ class _Browser:
     profile: Path
     timeout: float
     cancel: threading.Event
+    stall: float = STALL
     process: subprocess.Popen[bytes] | None = None
     deadline: float = 0.0
+    _busy: tuple[int, float] = (-1, 0.0)  # Chromium's CPU ticks when the last window began
     _to_browser: int = -1
     _from_browser: int = -1
     _buffer: bytes = b""
@@ -272,8 +292,9 @@ class _Browser:
             if left <= 0:
                 raise PrintError(
                     f"Chromium did not print the book within {self.timeout:.0f} s (the limit "
-                    "grows with the page's size); the page may wait on something that never loads"
+                    "grows with the page's size); a script of the page may never end"
                 )
+            self._check_working()
             if self.cancel.is_set():
                 raise PrintError("the PDF was not printed: the build stopped")
             ready, _, _ = select.select([self._from_browser], [], [], min(left, 0.2))
@@ -286,6 +307,22 @@ class _Browser:
         raw, _, self._buffer = self._buffer.partition(b"\0")
         message: dict[str, Any] = json.loads(raw)
         return message
+
+    def _check_working(self) -> None:
+        """Stop when Chromium used less than 1% of a core for `stall` seconds: the page
+        waits on something that never comes. A large book keeps it busy for minutes,
+        even on a loaded machine, and is never stopped for its size alone."""
+        now = time.monotonic()
+        ticks, since = self._busy
+        if ticks >= 0 and now - since < self.stall:
+            return
+        used = _cpu_ticks(self.process.pid) if self.process is not None else 0
+        if ticks >= 0 and (used - ticks) / TICKS_PER_SECOND < self.stall / 100:
+            raise PrintError(
+                f"Chromium waited {self.stall:.0f} s without working; the page may wait on "
+                "something that never loads"
+            )
+        self._busy = (used, now)
 
     def _died(self) -> PrintError:
         """Chromium closed its pipe: say why, from the end of its log."""

@@ -100,11 +100,14 @@ class PrintJob:
 
 
 def print_time_limit(page: Path) -> float:
-    """Seconds Chromium may take to load and print `page`: 5 minutes, and one more for
-    each MB of the page. Printing grows with the book, not only its waits: a 71-page
-    book with thousands of formulas (an 8.5 MB page) took 344 s on a quiet 2-core
-    machine, 290 of them in Chromium's print itself."""
-    return 300 + 60 * page.stat().st_size / 1_000_000
+    """Seconds Chromium may take in all to load and print `page`: 30 minutes, and 5 more
+    for each MB of the page. Printing grows with the book: a 71-page book with thousands
+    of formulas (an 8.5 MB page) took 344 s on a quiet 2-core machine, 290 of them in
+    Chromium's print itself, and a loaded machine takes longer. A page that waits on
+    what never loads is stopped long before, when Chromium sits idle
+    (`coursekit.packages.pdf.chromium.STALL`); this limit only ends a script that never
+    stops working."""
+    return 1800 + 300 * page.stat().st_size / 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
