@@ -207,6 +207,25 @@ def test_force_is_never_up_to_date_from_the_command_line(tmp_path: Path) -> None
         assert "notebooks executed: 1, unchanged: 0" in result.stderr
 
 
+def test_a_page_that_forces_its_own_execution_runs_once_per_build_and_shows_that_run(
+    tmp_path: Path,
+) -> None:
+    # forced.md says `mystnb: execution_mode: force` (myst-nb used to run it again in the
+    # book stage, after the execute stage), unrun.md says `off`; the book says nothing (auto).
+    root = copy_book("page-execution-mode", tmp_path)
+    runs = root / "_build" / "forced-runs.txt"  # the page adds an x at each run
+    for build in (1, 2):
+        result = run_cli("build", root, "--only", "html")
+        assert result.returncode == 0, result.stderr
+        assert BOOK_RAN_IT not in result.stderr + result.stdout
+        assert "executed forced.md" in result.stderr and "unrun.md" not in result.stderr
+        assert runs.read_text(encoding="utf-8") == "x" * build
+        html = (root / "_build" / "html" / "forced.html").read_text(encoding="utf-8")
+        assert "ran-at-build-42" in html and f"runs so far: {build}" in html
+        unrun = (root / "_build" / "html" / "unrun.html").read_text(encoding="utf-8")
+        assert "ran-unrun-" in unrun and "ran-unrun-42" not in unrun
+
+
 def test_a_failing_cell_still_stops_the_build_with_notebook_cell_and_error(
     tmp_path: Path,
 ) -> None:

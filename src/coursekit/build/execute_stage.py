@@ -25,21 +25,25 @@ NOTEBOOKS_FILE = ".cache/notebooks.json"  # size and mtime of notebooks all in t
 
 
 def select(ctx: BuildContext) -> NotebookSelection | None:
-    """Which notebooks run; None when none does (`--no-execute`, `execute_notebooks: off`)."""
+    """Which notebooks run; None when none does (`--no-execute`; `execute_notebooks: off`
+    with no page whose own `mystnb: execution_mode` says otherwise)."""
     settings = ctx.settings
-    if not ctx.execute or settings.mode == "off":
+    selection = None
+    if ctx.execute:
+        selection = select_notebooks(ctx.root, [p.path for p in ctx.course.pages], settings)
+    if selection is None or (settings.mode == "off" and not selection.run):
         why = "--no-execute" if not ctx.execute else "execute_notebooks is off"
         ctx.reporter.note(f"{why}: the book shows the outputs stored in the notebooks")
         ctx.summary.kept = tuple(p.path for p in ctx.course.pages if p.is_notebook)
         return None
-    selection = select_notebooks(ctx.root, [p.path for p in ctx.course.pages], settings)
     ctx.summary.kept = selection.kept
     return selection
 
 
 def cache_dir(ctx: BuildContext) -> Path | None:
     """The jupyter-cache the book reads; None when it shows the notebooks' stored outputs."""
-    return cache_folder(ctx.root, ctx.out_dir, ctx.settings) if ctx.reads_cache else None
+    runs = ctx.reads_cache or _selection(ctx) is not None  # `off`, but a page forced
+    return cache_folder(ctx.root, ctx.out_dir, ctx.settings) if runs else None
 
 
 def _selection(ctx: BuildContext) -> NotebookSelection | None:
@@ -48,9 +52,10 @@ def _selection(ctx: BuildContext) -> NotebookSelection | None:
 
 
 def execute_key(ctx: BuildContext) -> str | None:
-    """The notebooks to run, with their size and mtime (None: `force`, or nothing to run)."""
+    """The notebooks to run, with their size and mtime (None: `force`, a page of its own
+    `force`, or nothing to run)."""
     selection = _selection(ctx)
-    if selection is None or ctx.settings.mode == "force":
+    if selection is None or ctx.settings.mode == "force" or selection.forced:
         return None
     return json.dumps(
         {
@@ -75,6 +80,7 @@ def execute(ctx: BuildContext) -> None:
         timeout=ctx.timeout,
         on_event=ctx.reporter.notebook,
         settings=ctx.settings,
+        forced=selection.forced,
     )
     ctx.summary.executed, ctx.summary.cached = result.executed, result.cached
 

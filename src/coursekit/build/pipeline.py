@@ -350,8 +350,13 @@ def check_file_kinds(root: Path, out_dir: Path) -> list[str]:
 
 
 def _forced(course: Course, options: BuildOptions) -> bool:
-    """`execute_notebooks: force`: every build runs every notebook, changed or not."""
-    return options.execute and course.config is not None and course.config.execute.mode == "force"
+    """`execute_notebooks: force` (every build runs every notebook, changed or not), or a
+    page whose own `mystnb: execution_mode` is `force` (it runs at every build)."""
+    from coursekit.execute.notebooks import forced_pages
+
+    if not options.execute or course.config is None:
+        return False
+    return course.config.execute.mode == "force" or bool(forced_pages(course))
 
 
 def _up_to_date(out_dir: Path, fingerprint: str, wanted: frozenset[str]) -> bool:

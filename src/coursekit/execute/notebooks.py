@@ -16,6 +16,12 @@ never runs code itself. Per mode:
   cells and kernelspec (jupyter-cache's hash); stored outputs are ignored.
 - `force`: every notebook runs on every build, whatever the cache or the file holds.
 
+A page's own mode (`mystnb: execution_mode` in its front matter or notebook
+metadata) wins over the book's, as in myst-nb: such a `force` page runs at every
+build and an `off` page never runs. The book stage reads every page in the
+book's mode whatever the page says (`book.sphinx.build`), so a forced page runs
+here only, once per build.
+
 `auto` reuses a cached run of the same code too: the outputs are those a fresh
 run gives, without paying for it again. In every mode the notebooks matching
 `execute.exclude_patterns` (matched as myst-nb matches them) and those under
@@ -42,17 +48,17 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import nbformat
 
 from coursekit.errors import BuildError
-from coursekit.execute.settings import ExecuteSettings
+from coursekit.execute.settings import MODES, ExecuteSettings
 from coursekit.loading.nbread import is_notebook_page, read_notebook
-from coursekit.model import is_exercise
+from coursekit.model import Course, is_exercise
 
 POLL_SECONDS = 0.05
 DEFAULT_CACHE = ".jupyter_cache"  # inside the output folder
@@ -81,6 +87,7 @@ class NotebookSelection:
 
     run: tuple[str, ...]
     kept: tuple[str, ...]
+    forced: tuple[str, ...] = ()  # of `run`: their own execution_mode is `force`, no cache
 
 
 class _Worker:
@@ -146,13 +153,60 @@ def select_notebooks(
     """
     run: list[str] = []
     kept: list[str] = []
+    forced: list[str] = []
     for rel in pages:
         if not is_notebook_page(root, rel, settings):
             continue  # plain Markdown: nothing to run, nothing to keep
-        # Only `auto` mode looks at the outputs, so only it reads the whole notebook.
-        nb = read_notebook(root, rel, settings) if settings.mode == "auto" else None
-        (kept if kept_reason(root, rel, nb, settings) else run).append(rel)
-    return NotebookSelection(tuple(run), tuple(kept))
+        # Only `auto` mode looks at the outputs, and only a page that names a mode of its
+        # own has one, so only they are read whole.
+        nb = read_notebook(root, rel, settings) if _names_a_mode(root / rel) else None
+        mode = page_mode(nb, settings)
+        if mode == "auto" and nb is None:
+            nb = read_notebook(root, rel, settings)
+        if kept_reason(root, rel, nb, replace(settings, mode=mode)):
+            kept.append(rel)
+        else:
+            run.append(rel)
+            if mode == "force":
+                forced.append(rel)
+    return NotebookSelection(tuple(run), tuple(kept), tuple(forced))
+
+
+def forced_pages(course: Course) -> tuple[str, ...]:
+    """The notebook pages that run at every build for their own `mystnb: execution_mode:
+    force` (only pages whose text names a mode are read again)."""
+    if course.config is None:
+        return ()
+    named = [
+        p.path
+        for p in course.pages
+        if p.is_notebook and p.text is not None and "execution_mode" in p.text
+    ]
+    return select_notebooks(course.root, named, course.config.execute).forced if named else ()
+
+
+def page_mode(nb: nbformat.NotebookNode | None, settings: ExecuteSettings) -> str:
+    """The mode page `nb` runs in: its own `mystnb: execution_mode` (front matter or
+    notebook metadata) when it gives one, as in myst-nb, else the book's.
+
+    `inline` (myst-nb runs the page while it renders it, for `{eval}`) counts as
+    `force`: the page runs at every build, here.
+    """
+    own = nb.metadata.get("mystnb") if nb is not None else None
+    mode = own.get("execution_mode") if isinstance(own, dict) else None
+    if mode is False:  # YAML 1.1 reads a bare `off` as false
+        return "off"
+    if mode == "inline":
+        return "force"
+    return mode if mode in MODES else settings.mode
+
+
+def _names_a_mode(path: Path) -> bool:
+    """Whether the page's text mentions `execution_mode` at all (a quick look, no parse)."""
+    try:
+        return b"execution_mode" in path.read_bytes()
+    except OSError:
+        return False
 
 
 def cache_folder(root: Path, out_dir: Path, settings: ExecuteSettings) -> Path:
@@ -208,10 +262,12 @@ def execute_notebooks(
     timeout: int,
     on_event: Callable[[ExecuteEvent], None],
     settings: ExecuteSettings | None = None,
+    forced: Collection[str] = (),
 ) -> ExecuteResult:
     """Execute `notebooks` (paths relative to `root`) into the jupyter-cache at `cache_dir`.
 
-    `settings`: the book's (`force` ignores the cache; `allow_errors`, `run_in_temp`
+    `settings`: the book's (`force` ignores the cache, as it does for the `forced`
+    notebooks, those whose own execution_mode is `force`; `allow_errors`, `run_in_temp`
     and the readers of text notebooks apply); `timeout` is the one to use (the CLI's
     or the book's). Raises `BuildError` naming the notebook, cell and error when one
     fails; the other running notebooks are stopped then. Successful ones stay cached.
@@ -231,7 +287,7 @@ def execute_notebooks(
             cached: list[str] = []
             for rel in notebooks:
                 nb = _read(root, rel, settings)
-                if settings.mode != "force" and _in_cache(cache, nb):
+                if settings.mode != "force" and rel not in forced and _in_cache(cache, nb):
                     cached.append(rel)
                     on_event(ExecuteEvent("cached", rel, len(cached), total))
                 else:

@@ -45,10 +45,11 @@ from typing import Any, NamedTuple
 
 from coursekit.book.engine import BookRequest, BookResult
 from coursekit.errors import BuildError
+from coursekit.execute.sphinxext import book_execution_mode
 from coursekit.model import Course
 
 # Always loaded, whatever `_config.yml` lists (see the module docstring).
-OWN_EXTENSIONS = ("coursekit.sphinxext", "coursekit.offline")
+OWN_EXTENSIONS = ("coursekit.sphinxext", "coursekit.offline", "coursekit.execute.sphinxext")
 HTML, DOCTREES = "html", "doctrees"
 INCOMPLETE = ".incomplete"  # present while a build runs in the work tree (-<builder>: not html)
 BUILDERS = (HTML, "singlehtml")  # they share a work tree: one environment, one set of doctrees
@@ -349,6 +350,7 @@ class _Session:
             # Sphinx registers its directives and roles in docutils' global tables:
             # they stay there for as long as the application is kept.
             stack.enter_context(_plugin_lookups_cached())
+            stack.enter_context(book_execution_mode(str(sphinx_config["nb_execution_mode"])))
             stack.enter_context(patch_docutils(str(root)))
             stack.enter_context(docutils_namespace())
             app = Sphinx(
@@ -691,7 +693,9 @@ def _execution_settings(
     Every notebook page is either in the cache (the execute stage ran it) or in
     `kept`, excluded from execution by its own absolute path (myst-nb matches the
     patterns against it, so an escaped full path matches that file only). The
-    book's own `patterns` stay, for notebooks Sphinx reads outside the TOC.
+    book's own `patterns` stay, for notebooks Sphinx reads outside the TOC. A page's
+    own `mystnb: execution_mode` is not heeded here (`execute.sphinxext`): the
+    execute stage did what it says.
     """
     if cache_dir is None:
         # A page's own `mystnb: execution_mode` (front matter or notebook metadata)
