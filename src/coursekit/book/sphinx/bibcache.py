@@ -81,7 +81,28 @@ def install() -> None:
         BaseStyle.format_entry = _kept_format_entry(BaseStyle.format_entry)  # type: ignore[method-assign]
 
 
+def fresh_citations(app: Any, env: Any) -> list[str]:
+    """Each build's bibliography pages get citation nodes as the reading made them.
+
+    sphinxcontrib-bibtex keeps a bibliography's citation nodes in its domain data and,
+    writing the page, appends each entry's label and text to them. An environment kept
+    in memory (`coursekit serve`) hands the same nodes to the next writing, so a
+    bibliography page written again without being read again (every page is, after a
+    title changes) listed each entry twice, then three times.
+    """
+    domain = env.domains.get("cite")
+    for bibliography in getattr(domain, "bibliographies", {}).values():
+        nodes = bibliography.citation_nodes
+        for key, node in nodes.items():
+            if node.children or node.get("backrefs"):
+                fresh = node.copy()  # its attributes (ids), not what a writing added
+                fresh["backrefs"] = []
+                nodes[key] = fresh
+    return []
+
+
 def on_config_inited(app: Any, config: Any) -> None:
     """Only books that cite (sphinxcontrib-bibtex loaded) touch pybtex."""
     if "sphinxcontrib.bibtex" in app.extensions:
         install()
+        app.connect("env-updated", fresh_citations)
