@@ -140,13 +140,43 @@ def remove_symlinks(out_dir: Path) -> list[str]:
             continue
         if not entry.is_dir():
             continue
-        for folder, dirs, files in os.walk(entry):  # symlinked folders are not walked
-            for item in [*dirs, *files]:
-                path = Path(folder) / item
-                if path.is_symlink():
-                    path.unlink()
-                    removed.append(path.relative_to(out_dir).as_posix())
+        for path in _symlinks_under(str(entry)):
+            os.unlink(path)
+            removed.append(Path(path).relative_to(out_dir).as_posix())
     return removed
+
+
+def _symlinks_under(folder: str) -> list[str]:
+    """The symlinks under `folder` (not followed), seen from the directory entries:
+    no file is stat'ed (os.walk asks each entry again, a second walk of the tree). A
+    folder that cannot be listed is passed over, as os.walk does: an old site being
+    removed in a thread (`remove_later`) loses its folders while this runs."""
+    found: list[str] = []
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_symlink():
+                    found.append(entry.path)
+                elif entry.is_dir(follow_symlinks=False):
+                    found.extend(_symlinks_under(entry.path))
+    except OSError:
+        pass
+    return found
+
+
+def _files_under(folder: str, prefix: str = "") -> list[tuple[str, os.DirEntry[str]]]:
+    """Every file and symlink (not followed) under `folder` with its path relative to
+    it, in `sorted(Path.rglob)`'s order. Each entry's `stat()` is the one stat of the file."""
+    found: list[tuple[str, os.DirEntry[str]]] = []
+    with os.scandir(folder) as entries:
+        listed = sorted(entries, key=lambda e: e.name)
+    for entry in listed:
+        rel = prefix + entry.name
+        if entry.is_dir(follow_symlinks=False):
+            found.extend(_files_under(entry.path, rel + "/"))
+        elif entry.is_symlink() or entry.is_file():
+            found.append((rel, entry))
+    return found
 
 
 class BuildLock:
@@ -287,14 +317,14 @@ class Outputs:
         after: dict[str, list[Any]] = {}
         changed: list[str] = []
         made: set[Path] = set()
-        for file in sorted(p for p in source.rglob("*") if p.is_file() or p.is_symlink()):
-            rel = file.relative_to(source).as_posix()
-            if file.is_symlink() or not file.is_file():
+        for rel, entry in _files_under(str(source)):
+            file = Path(entry.path)
+            if entry.is_symlink() or not entry.is_file():
                 raise BuildError(
                     f"{file}: a symlink in the book's work tree (no build makes one); "
                     f"remove {source.parent} and build again"
                 )
-            st = file.stat()
+            st = entry.stat()
             seen = before.get(rel)
             if seen is not None and seen[:2] == [st.st_size, st.st_mtime_ns]:
                 digest = seen[2]  # the same file as at the last publish: not read again
@@ -488,4 +518,4 @@ def tree_size(path: Path) -> int:
     """Bytes in every file under `path` (a file: its size)."""
     if path.is_file():
         return path.stat().st_size
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return sum(e.stat().st_size for _, e in _files_under(str(path)) if e.is_file())
