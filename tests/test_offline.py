@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,39 @@ def test_maths_with_tex_extensions_typesets_offline_despite_a_cdn_mathjax_path(
         assert formulas.count() == 4, page.content()[:3000]
         assert page.locator("mjx-merror").count() == 0
         assert page.locator("mjx-container mjx-mi").count() > 0
+    assert not seen.external_requests and not seen.page_errors, seen.problems()
+
+
+@pytest.mark.browser
+def test_maths_typesets_when_the_book_asks_for_lazy_mathjax(tmp_path: Path, page) -> None:
+    """A book (or an extension: TU Delft's jupyterbook_patches) may load MathJax's
+    `ui/lazy`; offline, MathJax then still starts in the site, and the PDF, printed
+    with every formula typeset, shows no TeX."""
+    book = Path(shutil.copytree(BOOKS / "maths-offline", tmp_path / "lazy"))
+    config = book / "_config.yml"
+    config.write_text(
+        config.read_text(encoding="utf-8") + '    mathjax3_config: {loader: {load: ["ui/lazy"]}}\n',
+        encoding="utf-8",
+    )
+    result = run_cli("build", "--only", "pdf", book, cwd=book)
+    assert result.returncode == 0, result.stderr[-3000:]
+    printed = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(book / "_build/pdf/maths-offline.pdf"), "-"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert "Coloured maths" in printed
+    assert not re.search(r"\\(color|boldsymbol|cancel|frac)", printed), printed
+    site = run_cli("build", "--only", "html", book, cwd=book)
+    assert site.returncode == 0, site.stderr[-3000:]
+    html = (book / "_build/html/colours.html").read_text(encoding="utf-8")
+    assert "ui/lazy" in html  # the site keeps the book's choice
+    seen = watch(page)
+    with serve(book / "_build/html") as base:
+        page.goto(f"{base}/colours.html", wait_until="load")
+        page.wait_for_function(
+            "document.querySelectorAll('mjx-container').length === 4", timeout=30_000
+        )
+        assert page.locator("mjx-merror").count() == 0
     assert not seen.external_requests and not seen.page_errors, seen.problems()
 
 

@@ -48,6 +48,21 @@ def on_builder_inited(app: Any) -> None:
         app.set_html_assets_policy("always")  # the one page needs MathJax if any page does
         setattr(app.builder, ANSWERS, [])
         _html_handlers_for_one_page(app)
+        _typeset_every_formula(app.config)
+
+
+def _typeset_every_formula(config: Any) -> None:
+    """No lazy MathJax on the printed page: `ui/lazy` typesets a formula only once it is
+    scrolled into view, so the PDF would show the rest as TeX. A copy is changed: the
+    site's configuration keeps it."""
+    settings = getattr(config, "mathjax3_config", None)
+    if not isinstance(settings, dict):
+        return
+    loader = settings.get("loader")
+    load = loader.get("load") if isinstance(loader, dict) else None
+    if isinstance(loader, dict) and isinstance(load, list) and "ui/lazy" in load:
+        kept = [name for name in load if name != "ui/lazy"]
+        config.mathjax3_config = {**settings, "loader": {**loader, "load": kept}}
 
 
 def _html_handlers_for_one_page(app: Any) -> None:
