@@ -82,6 +82,22 @@ def test_maths_typesets_when_the_book_asks_for_lazy_mathjax(tmp_path: Path, page
     assert not seen.external_requests and not seen.page_errors, seen.problems()
 
 
+@pytest.mark.browser
+def test_a_local_mathjax_loader_that_fetches_from_a_cdn_is_left_out(tmp_path: Path, page) -> None:
+    """An extension gives MathJax as a local script that loads MathJax from a CDN and adds
+    it to every page too: the pages keep the bundled MathJax only, typeset offline."""
+    book = _built(tmp_path, "mathjax-loader", "--only", "html")
+    html = (book / "_build/html/index.html").read_text(encoding="utf-8")
+    assert "mathjax_loader.js" not in html and "_static/mathjax/tex-chtml.js" in html
+    seen = watch(page)
+    with serve(book / "_build/html") as base:
+        page.goto(f"{base}/index.html", wait_until="load")
+        page.wait_for_function(
+            "document.querySelectorAll('mjx-container').length === 1", timeout=30_000
+        )
+    assert not seen.external_requests and not seen.page_errors, seen.problems()
+
+
 def _report(book: Path) -> str:
     return (book / "_build/outside-requests.txt").read_text(encoding="utf-8")
 

@@ -142,6 +142,11 @@ def _use_bundled_mathjax(app: Any, config: Any) -> None:
     found = str(config.mathjax_path or "")
     if found == MATHJAX:
         return
+    if found and "//" not in found:
+        # A local script given as MathJax (TU Delft's jupyterbook_patches: a loader that
+        # fetches MathJax from a CDN) may also be added to every page: it goes too.
+        replaced: set[str] = getattr(app, "_coursekit_mathjax_loaders", set())
+        app._coursekit_mathjax_loaders = replaced | {_static_name(found)}
     if found and not _is_sphinx_default(found) and not getattr(app, "_coursekit_mathjax", None):
         app._coursekit_mathjax = found  # said once per build
         from sphinx.util import logging
@@ -154,6 +159,11 @@ def _use_bundled_mathjax(app: Any, config: Any) -> None:
     config.mathjax_path = MATHJAX
 
 
+def _static_name(path: str) -> str:
+    """A script's path as `add_js_file` and `mathjax_path` give it, relative to _static/."""
+    return path.split("?", 1)[0].removeprefix("/").removeprefix("_static/")
+
+
 def _is_sphinx_default(path: str) -> bool:
     return path.startswith("https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js")
 
@@ -163,11 +173,14 @@ def _drop_repeated_scripts(
 ) -> None:
     seen: set[tuple[str, str]] = set()
     kept = []
+    loaders: set[str] = getattr(app, "_coursekit_mathjax_loaders", set())
     for script in context.get("script_files", []):
         attributes = getattr(script, "attributes", {}) or {}
         key = (str(getattr(script, "filename", None) or ""), str(attributes.get("body", "")))
         if TRACKER_URL.search(key[0]) or TRACKER_BODY.search(key[1]):
             continue  # analytics: never in the site or the packages
+        if key[0] and _static_name(key[0]) in loaders:
+            continue  # a MathJax loader the bundled MathJax replaced
         if key not in seen:
             seen.add(key)
             kept.append(script)
