@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import nbformat
@@ -276,21 +277,26 @@ def test_without_the_course_nothing_is_graded_and_the_exit_says_so(tmp_path):
 
 # ----------------------------------------------------------------- Ctrl-C
 
-MARK = "coursekit-ctrl-c-mark"
+MARK = "coursekit-ctrl-c-mark"  # a prefix: each test's daemons carry a mark of their own
 
 
-def _marked() -> list[str]:
+def _new_mark() -> str:
+    """A mark for one test's daemons: two such tests may run at once (pytest-xdist)."""
+    return f"{MARK}-{uuid.uuid4().hex}"
+
+
+def _marked(mark: str) -> list[str]:
     found = []
     for pid in os.listdir("/proc"):
         try:
-            if MARK.encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
+            if mark.encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
                 found.append(pid)
         except OSError:
             continue
     return found
 
 
-def _daemon_cell() -> dict:
+def _daemon_cell(mark: str) -> dict:
     """A cell that ignores the alarm, leaves a daemon (marked) and never ends."""
     return {
         "cell_type": "code",
@@ -304,7 +310,7 @@ def _daemon_cell() -> dict:
             "if os.fork() == 0:\n"
             "    os.setsid()\n"
             "    os.execvp('python3',\n"
-            f"        ['python3', '-c', 'import time; time.sleep(600)', {MARK!r}])\n"
+            f"        ['python3', '-c', 'import time; time.sleep(600)', {mark!r}])\n"
             "while True:\n"
             "    time.sleep(1)\n"
         ),
@@ -313,9 +319,10 @@ def _daemon_cell() -> dict:
 
 def test_ctrl_c_stops_the_run_and_leaves_no_process(tmp_path):
     course = make_course(tmp_path / "course")
+    mark = _new_mark()
     subs = tmp_path / "class"
     hang = submission("return 2 * x", "return x / 2")
-    hang["cells"].insert(2, _daemon_cell())
+    hang["cells"].insert(2, _daemon_cell(mark))
     for student in ("a", "b"):
         write(subs / student / "scores.ipynb", hang)
     proc = subprocess.Popen(
@@ -325,27 +332,34 @@ def test_ctrl_c_stops_the_run_and_leaves_no_process(tmp_path):
     )  # fmt: skip
     try:
         for _ in range(600):  # up to a minute for the first job to start its process
-            if _marked() or proc.poll() is not None:
+            if _marked(mark) or proc.poll() is not None:
                 break
             time.sleep(0.1)
-        assert _marked(), proc.poll()
+        assert _marked(mark), proc.poll()
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
+        try:
+            _, err = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            _, err = proc.communicate()
+            pytest.fail(f"grade still ran 60 s after Ctrl-C; it said: {err[-3000:]}")
     finally:
         if proc.poll() is None:
             proc.kill()
+            proc.communicate()
     assert proc.returncode == 130, err
     assert "Traceback" not in err
-    assert _marked() == []
+    assert _marked(mark) == []
     assert not (subs / "grades.csv").exists()
 
 
 @pytest.mark.skipif(sandbox_kind() != "bwrap", reason="needs bubblewrap's pid namespace")
 def test_nothing_outlives_a_grader_killed_outright(tmp_path):
     course = make_course(tmp_path / "course")
+    mark = _new_mark()
     subs = tmp_path / "class"
     hang = submission("return 2 * x", "return x / 2")
-    hang["cells"].insert(2, _daemon_cell())
+    hang["cells"].insert(2, _daemon_cell(mark))
     write(subs / "a" / "scores.ipynb", hang)
     proc = subprocess.Popen(
         [sys.executable, "-m", "coursekit", "exercises", "grade", str(subs), "--course",
@@ -354,18 +368,18 @@ def test_nothing_outlives_a_grader_killed_outright(tmp_path):
     )  # fmt: skip
     try:
         for _ in range(600):
-            if _marked() or proc.poll() is not None:
+            if _marked(mark) or proc.poll() is not None:
                 break
             time.sleep(0.1)
-        assert _marked(), proc.poll()
+        assert _marked(mark), proc.poll()
     finally:
         proc.kill()  # SIGKILL: no clean-up code of the grader runs
         proc.wait()
     for _ in range(100):  # the kernel ends the sandbox's processes with it
-        if not _marked():
+        if not _marked(mark):
             break
         time.sleep(0.1)
-    assert _marked() == []
+    assert _marked(mark) == []
 
 
 def test_many_cells_that_catch_the_alarm_get_one_budget_from_the_course(tmp_path):
