@@ -317,6 +317,12 @@ def _daemon_cell(mark: str) -> dict:
     }
 
 
+def _as_from_a_terminal() -> None:
+    """Ctrl-C as a terminal delivers it: a suite started in the background by a script
+    (`cmd &`) runs with SIGINT ignored, and Python then keeps it ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_stops_the_run_and_leaves_no_process(tmp_path):
     course = make_course(tmp_path / "course")
     mark = _new_mark()
@@ -329,6 +335,7 @@ def test_ctrl_c_stops_the_run_and_leaves_no_process(tmp_path):
         [sys.executable, "-m", "coursekit", "exercises", "grade", str(subs), "--course",
          str(course), "--timeout", "300", *SANDBOX],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+        preexec_fn=_as_from_a_terminal,  # noqa: PLW1509
     )  # fmt: skip
     try:
         for _ in range(600):  # up to a minute for the first job to start its process
