@@ -259,6 +259,17 @@ def test_the_bundled_course_pdf(built_course: BuiltCourse) -> None:
     assert len(APPENDIX.findall("\n".join(pages))) == 1
 
 
+def _never_ready_site(tmp_path: Path) -> Path:
+    """A site whose page never gets ready to print: its MathJax never finishes starting."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text(
+        "<html><body><script>window.MathJax = {startup: {promise: new Promise(() => {})}};"
+        "</script><p>Waiting</p></body></html>"
+    )
+    return site
+
+
 def test_a_stopped_print_ends_its_browser(tmp_path: Path) -> None:
     """The build prints while it builds the site; stopping it (Ctrl-C, a failed stage)
     stops Chromium within a second or so, and leaves none of its processes running."""
@@ -268,13 +279,7 @@ def test_a_stopped_print_ends_its_browser(tmp_path: Path) -> None:
     from coursekit.packages.pdf.stage import _served
 
     require_chromium()
-    site = tmp_path / "site"
-    site.mkdir()
-    # A page that never gets ready to print: its MathJax never finishes starting.
-    (site / "index.html").write_text(
-        "<html><body><script>window.MathJax = {startup: {promise: new Promise(() => {})}};"
-        "</script><p>Waiting</p></body></html>"
-    )
+    site = _never_ready_site(tmp_path)
     profile, cancel, errors = tmp_path / "profile", threading.Event(), []
 
     def run() -> None:
@@ -325,12 +330,7 @@ def test_a_page_that_never_gets_ready_fails_once_chromium_sits_idle(tmp_path: Pa
     from coursekit.packages.pdf.stage import _served
 
     require_chromium()
-    site = tmp_path / "site"
-    site.mkdir()
-    (site / "index.html").write_text(
-        "<html><body><script>window.MathJax = {startup: {promise: new Promise(() => {})}};"
-        "</script><p>Waiting</p></body></html>"
-    )
+    site = _never_ready_site(tmp_path)
     profile = tmp_path / "profile"
     with _served(site) as base, pytest.raises(PrintError) as failed:
         print_pdf(Path(CHROMIUM), f"{base}/index.html", tmp_path / "x.pdf", profile, 600, stall=5)
