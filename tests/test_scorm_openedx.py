@@ -155,12 +155,17 @@ def _leave(page) -> None:  # type: ignore[no-untyped-def]
 def _wait_stored(
     bench: Workbench, scenario: str, student: str, done: Callable[[Stored], bool]
 ) -> Stored:
-    """What the XBlock stored, once `done` holds (its writes are asynchronous), or at 30 s."""
+    """What the XBlock stored, once `done` holds and the state has settled, or at 30 s.
+
+    Its writes are asynchronous, and the workbench saves a handler's fields one query at a
+    time: a read in between can see `cmi.exit` written but not yet `success_status`. So the
+    state is read again until two reads 0.25 s apart agree.
+    """
     deadline = time.monotonic() + 30
-    stored = bench.stored(scenario, student)
-    while not done(stored) and time.monotonic() < deadline:
+    stored, before = bench.stored(scenario, student), None
+    while not (done(stored) and stored == before) and time.monotonic() < deadline:
         time.sleep(0.25)
-        stored = bench.stored(scenario, student)
+        stored, before = bench.stored(scenario, student), stored
     return stored
 
 
