@@ -35,6 +35,13 @@ def test_the_build_says_what_it_built(built_course: BuiltCourse) -> None:
         assert re.search(rf"{re.escape(str(built_course.out / output))}  [\d.]+ MB", err)
 
 
+def test_the_build_prints_no_library_chatter(built_course: BuiltCourse) -> None:
+    # The book theme's a11y-pygments sets the root logger to INFO when imported; nbclient's
+    # "Executing notebook with kernel" lines then appeared in the middle of the build.
+    chatter = [line for line in built_course.result.stderr.splitlines() if " INFO " in line]
+    assert chatter == []
+
+
 def test_progress_names_every_notebook_it_runs(built_course: BuiltCourse) -> None:
     # Not a terminal here, so one plain line per notebook started and finished.
     course = load_course(built_course.root).course

@@ -7,6 +7,7 @@ a bad course.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import signal
 import sys
@@ -135,6 +136,20 @@ _ignore = click.option(
 @click.version_option(__version__, prog_name="coursekit")
 def cli() -> None:
     """Build a course of notebooks and Markdown into a Jupyter Book and SCORM packages."""
+    _quiet_library_logs()
+
+
+def _quiet_library_logs() -> None:
+    """Libraries' warnings reach the terminal; their INFO chatter does not.
+
+    A library may configure the root logger when it is imported (a11y-pygments, which the
+    book theme loads, sets it to INFO, so nbclient's "Executing notebook with kernel" lines
+    appeared in the middle of a build). The level is set here, after those imports.
+    """
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(format="%(name)s: %(message)s")
+    root.setLevel(logging.WARNING)
 
 
 @cli.command()
