@@ -166,3 +166,16 @@ def test_a_file_name_with_a_control_character_gives_one_line_findings(
     assert len(lines) == 3, lines
     escaped = repr(name)[1:-1]
     assert all(line.startswith(f"modules/01-demo/{escaped}.md:") for line in lines), lines
+
+
+def test_an_old_list_toc_with_its_error_ignored_names_the_toc_and_the_fix(
+    tmp_path: Path,
+) -> None:
+    # A Jupyter Book 0.x `_toc.yml` is a list. `check` says so (CK102); a book that
+    # ignores the code gets to the book stage, which must still name the file.
+    (tmp_path / "_config.yml").write_text("title: T\ncoursekit:\n  ignore: [CK102]\n")
+    (tmp_path / "_toc.yml").write_text("- file: intro\n- file: a\n", encoding="utf-8")
+    (tmp_path / "intro.md").write_text("# Intro\n\nHello.\n", encoding="utf-8")
+    (tmp_path / "a.md").write_text("# A\n\nText.\n", encoding="utf-8")
+    result = run_cli("build", tmp_path, "--only", "html")
+    _clean(result, "_toc.yml: Jupyter Book cannot read", "jupyter-book toc migrate _toc.yml")

@@ -163,6 +163,7 @@ def build_book(
         if disk is not None:
             raise disk from exc  # the same, met inside an extension's event handler
         _missing_extension(exc)  # Sphinx raises its own errors and any extension's
+        _malformed_toc(exc, str(sphinx_config.get("external_toc_path") or "_toc.yml"))
         _too_deep(exc, reading)
         warned = (session.warning if session is not None else warning).getvalue()
         raise BuildError(
@@ -731,6 +732,24 @@ def _too_deep(exc: BaseException, where: str) -> None:
         f"{where}: the page includes itself (directly or through the files it includes), "
         "or nests deeper than the book can read; check its {include} directives"
     ) from None
+
+
+def _malformed_toc(exc: Exception, toc: str) -> None:
+    """sphinx-external-toc could not read the table of contents (`toc`): name the file.
+
+    `coursekit check` reports it (CK102) first; this is the build with that code ignored.
+    """
+    match = re.search(r"\[etoc\] (.*)", str(exc))
+    if match is None:
+        return
+    hint = (
+        f"; an old Jupyter Book 0.x list converts with `jupyter-book toc migrate {toc} -o {toc}`"
+        if "not a mapping" in match.group(1)
+        else ""
+    )
+    raise BuildError(
+        f"{toc}: Jupyter Book cannot read this table of contents ({match.group(1)}){hint}"
+    ) from exc
 
 
 def _missing_extension(exc: Exception) -> None:
