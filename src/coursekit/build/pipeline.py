@@ -56,6 +56,7 @@ from coursekit.build.runner import StageTimer, run_stages
 from coursekit.build.workfiles import packaging_files, read_bytes, tools_key
 from coursekit.checks import check_course, reported
 from coursekit.errors import BuildError, CourseError
+from coursekit.execute import forkserver
 from coursekit.model import Course
 
 __all__ = [
@@ -120,6 +121,7 @@ def build_course(root: Path, options: BuildOptions, reporter: Reporter) -> Build
             outputs.commit()
         finally:
             outputs.discard()
+            forkserver.close_all()  # a long-running serve must not keep libraries of an old install
         _save_fingerprint(out_dir, fingerprint, wanted - set(summary.failed))
         _measure(out_dir, wanted, summary)
     summary.seconds = time.monotonic() - start

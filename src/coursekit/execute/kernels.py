@@ -24,6 +24,7 @@ from nbclient.exceptions import DeadKernelError
 from nbformat import NotebookNode
 from nbformat.v4 import new_output
 
+from coursekit.execute import forkserver
 from coursekit.execute.processes import end_tree
 
 # Text a cell may store (images are files of their own): a cell printing 200 MB would
@@ -42,14 +43,35 @@ class _KernelManager(AsyncKernelManager):
     niceness = 0  # added to the kernel's scheduling niceness (its children inherit it)
     extra_env: Mapping[str, str] = {}
     leader = 0  # the kernel's pid: jupyter_client makes it the leader of a session
+    preload: list[str] = []  # what the notebook imports that a fork server may load ahead
 
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
-        await super()._async_launch_kernel(kernel_cmd, **kw)
+        if not await self._launch_forked(kernel_cmd, **kw):
+            await super()._async_launch_kernel(kernel_cmd, **kw)
         process = getattr(self.provisioner, "process", None)
         if process is not None:
             self.leader = process.pid
             if self.niceness:
                 _lower_priority(process.pid, self.niceness)
+
+    async def _launch_forked(self, kernel_cmd: list[str], **kw: Any) -> bool:
+        """Fork the kernel from a fork server (`coursekit.execute.forkserver`) if one fits."""
+        provisioner = self.provisioner
+        if provisioner is None or not hasattr(provisioner, "pgid"):
+            return False  # not jupyter_client's local provisioner
+        env = {**(kw.get("env") or os.environ), "JPY_PARENT_PID": str(os.getpid())}
+        cwd = str(kw.get("cwd") or Path.cwd())
+        loop = asyncio.get_running_loop()
+        pid = await loop.run_in_executor(
+            None, lambda: forkserver.spawn(kernel_cmd, cwd, env, self.preload)
+        )
+        if not pid:
+            return False
+        provisioner.process = forkserver.ForkedKernel(pid)  # type: ignore[attr-defined]
+        provisioner.pid = provisioner.pgid = pid  # type: ignore[attr-defined]
+        provisioner.cwd = cwd  # type: ignore[attr-defined]
+        self._reconcile_connection_info(provisioner.connection_info)
+        return True
 
     async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
         cmd, kw = await super()._async_pre_start_kernel(**kw)
@@ -168,6 +190,7 @@ async def _run(
             kernel_name=kernel_name, transport="ipc", connection_file=str(Path(tmp) / "kernel.json")
         )
         km.niceness, km.extra_env = niceness, env
+        km.preload = forkserver.imports_of(nb)
         client = _CappedClient(
             nb,
             km=km,

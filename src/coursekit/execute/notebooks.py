@@ -479,6 +479,7 @@ def _cell(nb: nbformat.NotebookNode, index: int) -> str:
 
 def _serve_tasks() -> None:
     """The worker's loop: one JSON task per stdin line, one result file per task."""
+    from coursekit.execute import forkserver
     from coursekit.execute.processes import become_subreaper, kill_orphans
 
     # A double-forked daemon of a cell comes back to this worker, which ends it.
@@ -495,8 +496,8 @@ def _serve_tasks() -> None:
         # Timed here, not by the build: a worker still importing nbclient when its
         # first task came would make that notebook look long.
         verdict["seconds"] = time.monotonic() - began
-        if reaper:  # the kernel is gone: any child left is an orphan of the notebook
-            kill_orphans()
+        if reaper:  # the kernel is gone: any child left (but a template) is an orphan
+            kill_orphans(keep=forkserver.pids())
         partial = out.with_suffix(".partial")
         partial.write_text(json.dumps(verdict), encoding="utf-8")
         partial.replace(out)  # whole or absent: the build polls for it
