@@ -26,7 +26,7 @@ from sphinx.util.docutils import SphinxDirective
 from sphinx.writers.html5 import HTML5Translator
 
 from coursekit import __version__
-from coursekit.book.sphinx import bibcache, keptpages, printedition
+from coursekit.book.sphinx import bibcache, keptpages, matchers, printedition
 from coursekit.exercises.editions import cell_label, student_edition
 from coursekit.exercises.files import dumps_notebook
 from coursekit.findings import Severity
@@ -345,6 +345,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("config-inited", on_config_inited)
     app.connect("config-inited", _reference_findings)
     app.connect("config-inited", bibcache.on_config_inited)  # pybtex formats an entry once
+    app.connect("config-inited", matchers.on_config_inited)  # patterns compiled once per list
     keptpages.setup_events(app)  # pages whose HTML cannot have changed are not rewritten
     app.connect("source-read", on_source_read)
     app.connect("doctree-read", on_doctree_read, priority=900)  # after the title collector
