@@ -134,11 +134,18 @@ def _retitle(text: str, note: str) -> str:
 
 
 def _renotebook(path: Path, note: str) -> None:
+    """Retitle the copy, and make its code its own: jupyter-cache (Jupyter Book's cache) keys
+    a notebook by its code, so identical copies would run once there and N times in coursekit."""
     nb = json.loads(path.read_text(encoding="utf-8"))
     for cell in nb["cells"]:
         if cell["cell_type"] == "markdown":
             source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
             cell["source"] = _retitle(source, note)
+            break
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            cell["source"] = f"{source}\n# this copy: {path.parent.name}/{path.name}"
             break
     path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
