@@ -6,19 +6,27 @@ once; each notebook still gets a process of its own, in its own folder.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
 
-from coursekit.execute.executor import KernelExecutor, RunRequest
+from coursekit.execute.executor import KernelExecutor, Outcome, RunRequest
 from coursekit.execute.forkserver import imports_of
+
+
+def _executed(request: RunRequest) -> Outcome:
+    # On a thread of its own, as the build runs it: this one may hold a running event
+    # loop (Playwright's, when a browser test ran in this worker before).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(KernelExecutor().run, request).result()
 
 
 def _run(folder: Path, *cells: str) -> list[str]:
     """Run `cells` as a notebook in `folder`; the text each cell printed."""
     nb = new_notebook(cells=[new_code_cell(c) for c in cells])
-    outcome = KernelExecutor().run(RunRequest(nb, "probe.ipynb", folder, 60))
+    outcome = _executed(RunRequest(nb, "probe.ipynb", folder, 60))
     assert outcome.ok, outcome.message()
     assert outcome.executed is not None
     return [
@@ -61,7 +69,7 @@ def test_figures_come_out_inline(tmp_path: Path) -> None:
     nb = new_notebook(
         cells=[new_code_cell("import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nplt.show()")]
     )
-    outcome = KernelExecutor().run(RunRequest(nb, "figure.ipynb", tmp_path, 60))
+    outcome = _executed(RunRequest(nb, "figure.ipynb", tmp_path, 60))
     assert outcome.ok and outcome.executed is not None
     outputs = outcome.executed["cells"][0]["outputs"]
     assert any("image/png" in o.get("data", {}) for o in outputs)

@@ -126,9 +126,17 @@ class ForkServer:
             text=True,
         )
 
-    def spawn(self, argv: list[str], cwd: str, env: Mapping[str, str], preload: list[str]) -> int:
+    def spawn(
+        self, argv: list[str], cwd: str, env: Mapping[str, str], preload: list[str], niceness: int
+    ) -> int:
         """A kernel started as `python -m ipykernel_launcher ARGV` in `cwd`; its pid, 0 if none."""
-        request = {"argv": argv, "cwd": cwd, "env": dict(env), "preload": preload}
+        request = {
+            "argv": argv,
+            "cwd": cwd,
+            "env": dict(env),
+            "preload": preload,
+            "niceness": niceness,
+        }
         with self.lock:
             stdin, stdout = self.process.stdin, self.process.stdout
             assert stdin is not None and stdout is not None
@@ -162,8 +170,11 @@ def usable(cmd: list[str]) -> bool:
     return len(cmd) > 3 and cmd[1] == "-m" and cmd[2] in LAUNCHERS and os.path.isabs(cmd[0])
 
 
-def spawn(cmd: list[str], cwd: str, env: Mapping[str, str], preload: Iterable[str]) -> int:
-    """Fork the kernel `cmd` from a template for its Python and `env`; 0: start it as usual."""
+def spawn(
+    cmd: list[str], cwd: str, env: Mapping[str, str], preload: Iterable[str], niceness: int = 0
+) -> int:
+    """Fork the kernel `cmd` from a template for its Python and `env`, `niceness` steps nicer
+    (in its own session's autogroup too); 0: start it as usual."""
     if not usable(cmd) or os.environ.get("COURSEKIT_WARM_KERNELS") == "0":
         return 0
     preload = list(preload)
@@ -178,7 +189,7 @@ def spawn(cmd: list[str], cwd: str, env: Mapping[str, str], preload: Iterable[st
             except OSError:
                 _TEMPLATES[key] = None
         template = _TEMPLATES[key]
-    return template.spawn(cmd[3:], cwd, env, preload) if template else 0
+    return template.spawn(cmd[3:], cwd, env, preload, niceness) if template else 0
 
 
 def pids() -> frozenset[int]:

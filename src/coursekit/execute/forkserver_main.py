@@ -4,12 +4,12 @@ It runs in the kernel's own Python (which need not have coursekit installed), so
 imports nothing of coursekit. It imports ipykernel once, then reads requests, one JSON
 line each, on stdin:
 
-    {"preload": ["pandas", ...], "argv": [...], "cwd": "...", "env": {...}}
+    {"preload": ["pandas", ...], "argv": [...], "cwd": "...", "env": {...}, "niceness": 0}
 
 For each it first imports the `preload` modules it has not imported yet, then forks a
 child that becomes a kernel exactly as `python -m ipykernel_launcher ARGV` started in
-`cwd` with `env` would, and answers {"pid": N} (or {"error": "..."}) on its stdout. It
-reaps its children as they end and exits when its stdin closes.
+`cwd` with `env` would (`niceness` steps nicer), and answers {"pid": N} (or {"error":
+"..."}) on its stdout. It reaps its children as they end and exits when its stdin closes.
 """
 
 import contextlib
@@ -35,6 +35,12 @@ def _become_kernel(request, reply, launcher):
     """In the forked child: the kernel, as `python -m ipykernel_launcher` would start it."""
     try:
         os.setsid()  # a session of its own, as jupyter_client gives every kernel
+        niceness = request.get("niceness", 0)
+        if niceness:  # after setsid: the new session is a new autogroup, at 0
+            os.setpriority(os.PRIO_PROCESS, 0, niceness)
+            # (/proc/self/autogroup exists only where autogroups do)
+            with contextlib.suppress(OSError), open("/proc/self/autogroup", "w") as group:
+                group.write(f"{niceness}\n")
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         reply.close()

@@ -63,7 +63,7 @@ class _KernelManager(AsyncKernelManager):
         cwd = str(kw.get("cwd") or Path.cwd())
         loop = asyncio.get_running_loop()
         pid = await loop.run_in_executor(
-            None, lambda: forkserver.spawn(kernel_cmd, cwd, env, self.preload)
+            None, lambda: forkserver.spawn(kernel_cmd, cwd, env, self.preload, self.niceness)
         )
         if not pid:
             return False
