@@ -7,6 +7,7 @@ skips elsewhere), not a monkeypatched write.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import subprocess
@@ -250,6 +251,19 @@ def small_disk(tmp_path: Path):
 def _published(out: Path) -> dict[str, str]:
     """What a build publishes; the book's work tree (.cache/) is no output and may change."""
     return {k: v for k, v in snapshot(out).items() if not k.startswith(".cache/")}
+
+
+def test_a_copy_that_fills_the_disk_names_the_file_it_was_writing(tmp_path: Path) -> None:
+    # shutil's copies report ENOSPC with the source as `filename` and the file being written
+    # as `filename2` (sendfile): the message must name where the space ran out (CI once said
+    # "<course>/first.ipynb: No space left on device", pointing at a file it only read).
+    from coursekit.build.pipeline import _file_system_errors
+    from coursekit.errors import BuildError
+
+    source, written = tmp_path / "first.ipynb", tmp_path / "out" / "first.ipynb"
+    with pytest.raises(BuildError) as raised, _file_system_errors(tmp_path / "out"):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(source), None, str(written))
+    assert str(raised.value).startswith(f"{written}: No space left on device; free some space")
 
 
 @pytest.mark.slow

@@ -218,7 +218,8 @@ def _file_system_errors(out_dir: Path) -> Iterator[None]:
     try:
         yield
     except OSError as exc:
-        where = exc.filename or out_dir
+        # A copy that fills the disk names both files; the one written is the second.
+        where = exc.filename2 or exc.filename or out_dir
         reason = exc.strerror or str(exc)
         hint = {
             errno.ENOSPC: "free some space (or give --out on another disk)",
