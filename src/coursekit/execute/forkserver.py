@@ -19,6 +19,7 @@ import atexit
 import json
 import os
 import re
+import signal
 import subprocess
 import threading
 import time
@@ -26,6 +27,8 @@ from collections.abc import Iterable, Mapping
 from contextlib import suppress
 from pathlib import Path
 from typing import IO, Any
+
+from coursekit.execute.processes import stat_fields
 
 # Libraries whose import has no effect a notebook could see (beyond `sys.modules`).
 PRELOADABLE = frozenset(
@@ -95,20 +98,16 @@ class ForkedKernel:
                 os.kill(self.pid, signum)
 
     def kill(self) -> None:
-        self.send_signal(9)
+        self.send_signal(signal.SIGKILL)
 
     def terminate(self) -> None:
-        self.send_signal(15)
+        self.send_signal(signal.SIGTERM)
 
 
 def _start_time(pid: int) -> bytes | None:
     """When `pid` started (None once it is gone or a zombie): tells a reused pid apart."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            fields = f.read().rsplit(b")", 1)[-1].split()
-    except OSError:
-        return None
-    return None if fields[0] in (b"Z", b"X") else fields[19]
+    fields = stat_fields(pid)
+    return None if len(fields) < 20 or fields[0] in (b"Z", b"X") else fields[19]
 
 
 class ForkServer:

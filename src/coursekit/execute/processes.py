@@ -23,7 +23,7 @@ from contextlib import suppress
 PR_SET_CHILD_SUBREAPER = 36
 
 
-def _stat_fields(pid: int) -> list[bytes]:
+def stat_fields(pid: int) -> list[bytes]:
     """/proc/<pid>/stat after the command name: state, ppid, pgrp, session, ..."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
@@ -37,7 +37,7 @@ def _processes(zombies: bool = False) -> dict[int, tuple[int, int]]:
     found = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
-            fields = _stat_fields(int(entry))
+            fields = stat_fields(int(entry))
             if len(fields) > 3 and (zombies or fields[0] not in (b"Z", b"X")):
                 found[int(entry)] = (int(fields[1]), int(fields[3]))
     return found
