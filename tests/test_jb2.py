@@ -198,6 +198,74 @@ def test_a_missing_toc_file_is_reported_where_myst_yml_names_it(tmp_path: Path) 
     assert "Traceback" not in result.stderr
 
 
+def _project_without_toc(root: Path) -> Path:
+    """A myst.yml with no `project.toc`, as `myst init` leaves mystmd's quickstart: pages
+    whose order needs mystmd's rules (README first, `2` before `10`, files before
+    folders), a folder of pages, a hidden one and a folder that is its own project."""
+    pages = [
+        "README.md",
+        "10-tenth.md",
+        "01-start.md",
+        "2-second/b.md",
+        "2-second/a-first.md",
+        "03-More_Topics/z.md",
+        "03-More_Topics/index.md",
+        ".hidden/x.md",
+        "nested/n.md",
+    ]
+    for page in pages:
+        (root / page).parent.mkdir(parents=True, exist_ok=True)
+        (root / page).write_text(f"# Page {Path(page).stem}\n\nSome text.\n", "utf-8")
+    (root / "nested" / "myst.yml").write_text("version: 1\nproject:\n  title: N\n", "utf-8")
+    (root / "myst.yml").write_text("version: 1\nproject:\n  title: No TOC\n", "utf-8")
+    return root
+
+
+@needs_myst
+def test_a_myst_yml_without_a_toc_gets_the_one_mystmd_makes(tmp_path: Path) -> None:
+    ours = _project_without_toc(tmp_path / "ours")
+    theirs = shutil.copytree(ours, tmp_path / "theirs")
+    done = subprocess.run(  # the real mystmd writes out the TOC it makes for the folder
+        [str(MYST), "init", "--write-toc"],
+        cwd=theirs,
+        input="n\n",
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "NO_UPDATE_NOTIFIER": "1"},
+    )
+    assert done.returncode == 0 and "toc:" in (theirs / "myst.yml").read_text("utf-8"), done.stdout
+    loaded = [load_course(book) for book in (ours, theirs)]
+    assert [r.findings for r in loaded] == [(), ()]
+    shapes = [
+        (
+            c.toc.root.path if c.toc and c.toc.root else None,
+            [[p.path for p in u.pages] for u in c.units],
+        )
+        for c in (r.course for r in loaded)
+    ]
+    assert (
+        shapes[0]
+        == shapes[1]
+        == (
+            "README.md",
+            [
+                ["01-start.md", "10-tenth.md"],
+                ["2-second/a-first.md", "2-second/b.md"],
+                ["03-More_Topics/index.md", "03-More_Topics/z.md"],
+            ],
+        )
+    )
+    assert [u.title for u in loaded[0].course.units][1:] == ["Second", "More Topics"]
+    result = run_cli("build", ours, "--only", "html")
+    assert result.returncode == 0, result.stdout + result.stderr
+    built = ours / "_build" / "html"
+    assert (built / "2-second" / "a-first.html").is_file()
+    assert not (built / "nested").exists() and not (built / ".hidden").exists()
+    nav = re.findall(r'<a href="[^"]+"[^>]*>Page ([^<]+)</a>', (built / "README.html").read_text())
+    assert nav == ["README", "01-start", "10-tenth", "a-first", "b", "index", "z"]
+
+
 @needs_myst
 def test_real_mystmd_accepts_the_coursekit_section_of_myst_yml(tmp_path: Path) -> None:
     book = _copy(tmp_path)

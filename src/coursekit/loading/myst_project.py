@@ -6,7 +6,8 @@ A Jupyter Book 2 project has one file, `myst.yml`, where Jupyter Book 1.x had tw
 `.bib` file of the project), what is not part of the book
 (`exclude:`, as `_config.yml`'s `exclude_patterns`) and the TOC (`toc:`, a list of
 `{file}`, `{title, children}`, `{url, title}` and `{pattern}` entries, any of them
-with `children`). coursekit's own settings sit in a top-level `coursekit:` section
+with `children`; without `toc:`, the one mystmd makes from the folder, see
+`implicit_toc`). coursekit's own settings sit in a top-level `coursekit:` section
 (the same keys as under `_config.yml`'s `coursekit:`); mystmd 1.11 accepts it with a
 one-line "extra key ignored" notice, and coursekit's own builds hand mystmd a copy
 without it. mystmd's `error_rules` that ignore a rule waive coursekit's finding for
@@ -84,16 +85,17 @@ def load_myst_project(
     top = _validate(doc, (), data, TOP_SPEC, findings)
     project = _validate(doc, ("project",), top.get("project", {}), PROJECT_SPEC, findings)
     config = _config(root, doc, data, top, project, findings)
-    toc = None
     if "toc" in project:
-        toc = _toc(root, doc, project["toc"], findings)
-    else:
+        return config, doc, _toc(root, doc, project["toc"], findings)
+    items = implicit_toc(root, project.get("exclude", []))
+    if not items:
         msg = (
-            "myst.yml has no project.toc; coursekit needs the table of contents to know "
-            "the pages and units (`myst init --write-toc` writes one)"
+            "myst.yml has no project.toc and the folder has no page (.md, .ipynb) for "
+            "mystmd to list; add pages, or a project.toc naming them"
         )
         findings.append(doc.finding("CK100", msg, "project"))
-    return config, doc, toc
+        return config, doc, None
+    return config, doc, _toc(root, doc, items, findings)
 
 
 def _validate(
@@ -217,6 +219,88 @@ def _authors(value: Any) -> str:
 
 
 # ------------------------------------------------------------------------ the TOC
+
+# mystmd's rules for a project without `project.toc` (myst-cli's `projectFromPath`).
+INDEX_NAMES = ("index", "readme", "main")
+IMPLICIT_SUFFIXES = (".md", ".ipynb")
+CONFIG_FILES = (MYST_FILE, "myst.yaml")
+
+
+def implicit_toc(root: Path, exclude: Any) -> list[Any]:
+    """The TOC mystmd builds when `myst.yml` has none, as `project.toc` items: the
+    index page first (`index`, `readme` or `main`, else the first `.md`, then the first
+    notebook), the folder's other pages, then each sub-folder as a `{title, children}`
+    group titled from its name. Hidden folders, `_build`, `node_modules`, `exclude`
+    patterns and folders holding their own `myst.yml` are left out; names sort as
+    mystmd sorts them (numbers by value, punctuation ignored, index pages first)."""
+    skipped = {root / name for name in CONFIG_FILES}
+    for pattern in exclude if isinstance(exclude, list) else ():
+        if isinstance(pattern, str) and not _is_unsafe(pattern):
+            skipped.update(root.glob(pattern))
+    items = _folder_items(root, root, skipped)
+    files = [i for i in items if "file" in i]
+    index = _index_of(files)
+    if index is None:
+        return []
+    return [index, *(i for i in items if i is not index)]
+
+
+def _folder_items(root: Path, folder: Path, skipped: set[Path]) -> list[dict[str, Any]]:
+    try:
+        entries = sorted(folder.iterdir(), key=_mystmd_order)
+    except OSError:
+        return []
+    if folder != root and any((folder / name).is_file() for name in CONFIG_FILES):
+        return []
+    entries = [
+        e
+        for e in entries
+        if not e.name.startswith(".")
+        and e.name not in ("_build", "node_modules")
+        and e not in skipped
+    ]
+    files: list[dict[str, Any]] = [
+        {"file": e.relative_to(root).as_posix()}
+        for e in entries
+        if e.is_file() and e.suffix.lower() in IMPLICIT_SUFFIXES
+    ]
+    groups: list[dict[str, Any]] = []
+    for sub in (e for e in entries if e.is_dir()):
+        children = _folder_items(root, sub, skipped)
+        if children:
+            groups.append({"title": _title_from_name(sub.name), "children": children})
+    return files + groups
+
+
+def _index_of(files: list[dict[str, Any]]) -> dict[str, Any] | None:
+    top = [f for f in files if "/" not in f["file"]]
+    for suffix in (".md", ".ipynb"):
+        for name in INDEX_NAMES:
+            for f in top:
+                if f["file"].lower() == name + suffix:
+                    return f
+    for suffix in (".md", ".ipynb"):
+        for f in top:
+            if f["file"].lower().endswith(suffix):
+                return f
+    return None
+
+
+def _mystmd_order(path: Path) -> tuple[bool, list[tuple[int, int | str]]]:
+    """Sort key of mystmd's `comparePaths` in one folder: index pages first, then a
+    natural order (`2-a` before `10-a`) that ignores punctuation and case."""
+    name = path.name.lower()
+    is_index = any(name == n + s for n in INDEX_NAMES for s in IMPLICIT_SUFFIXES)
+    chunks = re.findall(r"\d+|[^\W\d_]+", name)
+    return (not is_index, [(0, int(c)) if c.isdigit() else (1, c) for c in chunks])
+
+
+def _title_from_name(name: str) -> str:
+    """A folder's title as mystmd's `createTitle`: leading numbering dropped, `-`, `_`
+    and camel case as spaces, each word capitalised."""
+    bare = re.sub(r"^\d+[.\-_ ]*", "", name) or name
+    words = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", bare).replace("_", " ").replace("-", " ")
+    return " ".join(w[:1].upper() + w[1:] for w in words.split())
 
 
 def _toc(root: Path, doc: YamlDoc, items: list[Any], findings: list[Finding]) -> Toc:

@@ -44,6 +44,7 @@ from coursekit.book.mystmd.render import (
     render_references,
 )
 from coursekit.errors import BuildError
+from coursekit.loading.myst_project import implicit_toc
 from coursekit.model import EXERCISES_DIR, Course, PageKind, is_exercise
 from coursekit.quiz.render import render_quiz
 
@@ -393,10 +394,11 @@ def _write_all_works(course: Course, target: Path) -> bool:
 def _write_myst_yml(
     course: Course, target: Path, template: Path, all_works: bool = False
 ) -> list[str]:
-    """mystmd's copy of myst.yml: coursekit's template, without coursekit's section and
-    without what is fetched from the web (`extends`, `plugins`), which an offline build
-    cannot have, with `ALL_WORKS` last in the TOC when it is there; returns a warning for
-    each thing left out."""
+    """mystmd's copy of myst.yml: coursekit's template, the TOC the course was read with
+    (mystmd's implicit one written out when `project.toc` is absent), without coursekit's
+    section and without what is fetched from the web (`extends`, `plugins`), which an
+    offline build cannot have, with `ALL_WORKS` last in the TOC when it is there; returns
+    a warning for each thing left out."""
     raw = yaml.safe_load((course.root / "myst.yml").read_text(encoding="utf-8")) or {}
     raw.pop("coursekit", None)
     left_out: list[str] = []
@@ -412,6 +414,8 @@ def _write_myst_yml(
         ]
         where[keys] = kept
     project = raw.get("project")
+    if isinstance(project, dict) and "toc" not in project:  # mystmd's TOC, made as it would
+        project["toc"] = implicit_toc(course.root, project.get("exclude", []))
     if all_works and isinstance(project, dict) and isinstance(project.get("toc"), list):
         project["toc"] = [*project["toc"], {"file": ALL_WORKS}]
     site = raw.get("site")
