@@ -102,15 +102,25 @@ def _copy_book(tmp_path: Path, name: str) -> Path:
     return Path(shutil.copytree(BOOKS / name, tmp_path / "book"))
 
 
-def test_a_missing_book_extension_is_named_with_its_package(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("extension", "package"),
+    [
+        ("sphinx_no_such_tabs", "sphinx-no-such-tabs"),
+        # a namespace package's module is a distribution of its own (not `sphinxcontrib`)
+        ("sphinxcontrib.no_such_player", "sphinxcontrib-no-such-player"),
+    ],
+)
+def test_a_missing_book_extension_is_named_with_its_package(
+    tmp_path: Path, extension: str, package: str
+) -> None:
     book = _copy_book(tmp_path, "repo-with-book/book")
     with (book / "_config.yml").open("a") as config:
-        config.write("sphinx:\n  extra_extensions: [sphinx_no_such_tabs]\n")
+        config.write(f"sphinx:\n  extra_extensions: [{extension}]\n")
     result = run_cli("build", "--only", "html", "--no-execute", book)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    assert "the Sphinx extension sphinx_no_such_tabs" in result.stderr
-    assert "pip install sphinx-no-such-tabs" in result.stderr
+    assert f"the Sphinx extension {extension}" in result.stderr
+    assert f"pip install {package}`" in result.stderr
 
 
 def test_a_missing_notebook_import_is_named_with_its_package(tmp_path: Path) -> None:

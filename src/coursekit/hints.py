@@ -20,14 +20,20 @@ DISTRIBUTIONS = {
     "mpl_toolkits": "matplotlib",
     "IPython": "ipython",
     "jupyterbook_patches": "jupyterbook-patches",
+    "hoverxref": "sphinx-hoverxref",
 }
+# Namespace packages: each of their modules is a distribution of its own, named
+# `namespace-module` (`sphinxcontrib.youtube` comes from `sphinxcontrib-youtube`).
+NAMESPACES = ("sphinxcontrib", "sphinxext")
 _NO_MODULE = re.compile(r"No module named '([^']+)'")
 
 
 def distribution(module: str) -> str:
-    """The package to `pip install` for the top-level module `module`."""
-    top = module.split(".")[0]
-    return DISTRIBUTIONS.get(top, top.replace("_", "-"))
+    """The package to `pip install` for the module `module`."""
+    parts = module.split(".")
+    if parts[0] in NAMESPACES and len(parts) > 1:
+        return f"{parts[0]}-{parts[1]}".replace("_", "-")
+    return DISTRIBUTIONS.get(parts[0], parts[0].replace("_", "-"))
 
 
 def missing_module(text: str) -> str | None:
