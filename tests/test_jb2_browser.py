@@ -143,3 +143,76 @@ def test_a_jb2_course_is_tracked_in_the_lms_with_the_unit_navigation_only(
                 assert float(raw) in (0.0, 1.0, 100.0)
             assert calls_since(page, start)
     assert errors == []
+
+
+WIDGET_MODULE = """\
+function render({ model, el }) {
+  const button = document.createElement("button");
+  button.className = "counter";
+  const show = () => (button.textContent = `clicked ${model.get("count")} times`);
+  button.addEventListener("click", () => {
+    model.set("count", model.get("count") + 1);
+    model.save_changes();
+  });
+  model.on("change:count", show);
+  show();
+  el.appendChild(button);
+}
+export default { render };
+"""
+WIDGET_PAGE = """\
+# Widgets
+
+```{anywidget} ./counter.mjs
+:css: ./counter.css
+{"count": 2}
+```
+
+```{anywidget} https://example.org/widget.mjs
+```
+"""
+
+
+def test_an_anywidget_runs_offline_in_the_site_and_its_unit_zip(tmp_path: Path, page) -> None:  # type: ignore[no-untyped-def]
+    """mystmd's {anywidget}: its module (copied into the site as `.js`, which any server
+    sends as JavaScript) runs on the directive's state in a shadow root with its style
+    sheet; the unit zip carries both; a module on the web is a link, with a warning."""
+    if not MYST.is_file() or shutil.which("node") is None:
+        pytest.skip("mystmd or Node.js missing")
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "myst.yml").write_text(
+        "version: 1\nproject:\n  title: Widgets\n  toc:\n    - file: index.md\n"
+        "    - title: One\n      children:\n        - file: widgets.md\n"
+        "    - title: Two\n      children:\n        - file: other.md\n",
+        encoding="utf-8",
+    )
+    (book / "index.md").write_text("# Home\n\nStart.\n", encoding="utf-8")
+    (book / "other.md").write_text("# Other\n\nNo widget here.\n", encoding="utf-8")
+    (book / "widgets.md").write_text(WIDGET_PAGE, encoding="utf-8")
+    (book / "counter.mjs").write_text(WIDGET_MODULE, encoding="utf-8")
+    (book / "counter.css").write_text(".counter { color: rgb(0, 128, 0); }\n", "utf-8")
+    result = run_cli("build", book, "--only", "scorm")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "an {anywidget} loads its code from https://example.org/widget.mjs" in result.stderr
+    (unit_zip,) = [
+        z for z in (book / "_build" / "scorm").glob("*-scorm2004.zip") if "-one-" in z.name
+    ]
+    with zipfile.ZipFile(unit_zip) as zf:
+        names = zf.namelist()
+    assert any(n.startswith("_media/counter-") and n.endswith(".js") for n in names), names
+    assert any(n.startswith("_media/counter-") and n.endswith(".css") for n in names), names
+    with zipfile.ZipFile(str(unit_zip).replace("-one-", "-two-")) as zf:
+        assert not any(n.startswith("_media/counter-") for n in zf.namelist())
+    with serve(book / "_build" / "html") as base:
+        seen = watch(page)
+        page.goto(f"{base}/widgets.html", wait_until="load")
+        button = page.locator(".ck-anywidget button.counter")  # Playwright pierces the shadow root
+        assert button.inner_text() == "clicked 2 times"
+        button.click()
+        button.click()
+        assert button.inner_text() == "clicked 4 times"
+        assert button.evaluate("b => getComputedStyle(b).color") == "rgb(0, 128, 0)"
+        web = page.locator(".anywidget-offline a")
+        assert web.get_attribute("href") == "https://example.org/widget.mjs"
+    assert seen.problems() == []

@@ -53,6 +53,7 @@ INPUTS_FILE = "inputs.json"
 KEY_FILE = "key.txt"  # what the work folder was built with (`BookRequest.key`)
 PRINT_PAGE = "print.html"
 QUIZ_ASSETS = ("coursekit-quiz.js", "coursekit-quiz.css")
+WIDGETS_JS = "coursekit-anywidget.js"  # runs {anywidget}s, on the pages that have one
 TEMPLATE_YML = "jtex: v1\ntitle: coursekit, no theme (coursekit renders the pages)\n"
 WARNING_LINE = re.compile(r"^\s*(⚠️|⛔️|⛔)\s*(.+)$")
 # "page.md:12:3 message", "page.md:12 message" or "page.md message"
@@ -563,14 +564,26 @@ def _quiz_renderer(course: Course, path: str, docname: str) -> Any:
 
 
 def _copy_media(public: Path, dest: Path) -> dict[str, str]:
-    media: dict[str, str] = {}
-    if public.is_dir():
+    """mystmd's collected files copied into the site's `_media/`; returns their map."""
+    media = _media_names(public)
+    if media:
         dest.mkdir(parents=True, exist_ok=True)
-        for file in sorted(public.iterdir()):
-            if file.is_file() and file.suffix not in (".md", ".ipynb"):
-                shutil.copy2(file, dest / file.name)
-                media[f"/{file.name}"] = f"_media/{file.name}"
+    for url, site_path in media.items():
+        shutil.copy2(public / url.lstrip("/"), dest / site_path.removeprefix("_media/"))
     return media
+
+
+def _media_names(public: Path) -> dict[str, str]:
+    """mystmd's "/name-hash.png" → the site path "_media/name-hash.png". An {anywidget}'s
+    module becomes `.js`: a server (an LMS's) that does not know `.mjs` sends no
+    JavaScript type, and the browser then refuses the module."""
+    if not public.is_dir():
+        return {}
+    return {
+        f"/{f.name}": "_media/" + (f.stem + ".js" if f.suffix == ".mjs" else f.name)
+        for f in sorted(public.iterdir())
+        if f.is_file() and f.suffix not in (".md", ".ipynb")
+    }
 
 
 def _copy_static(dest: Path) -> None:
@@ -579,6 +592,8 @@ def _copy_static(dest: Path) -> None:
         shutil.copytree(mathjax, dest / "mathjax", dirs_exist_ok=True)
     css = resources.files("coursekit.book.mystmd") / "coursekit-jb2.css"
     (dest / "coursekit-jb2.css").write_text(css.read_text(encoding="utf-8"), encoding="utf-8")
+    widgets = resources.files("coursekit.book.mystmd") / WIDGETS_JS
+    (dest / WIDGETS_JS).write_text(widgets.read_text(encoding="utf-8"), encoding="utf-8")
     quiz = resources.files("coursekit.quiz") / "static"
     for name in QUIZ_ASSETS:
         (dest / name).write_text((quiz / name).read_text(encoding="utf-8"), encoding="utf-8")
@@ -645,6 +660,9 @@ def _page_html(
         f"macros:{tex}}},options:{{processHtmlClass:'math|math-display'}}}};</script>"
         f'<script defer src="{up}_static/mathjax/tex-chtml.js"></script>'
     )
+    if 'class="ck-anywidget"' in body:
+        mathjax += f'\n<script type="module" src="{up}_static/{WIDGETS_JS}"></script>'  # + widgets
+
     return (
         f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
@@ -667,7 +685,7 @@ def _page_html(
 
 def _write_print_page(course: Course, site: MystSite, target: Path, warnings: list[str]) -> None:
     """Every page, in reading order, as one page (links and media from the site's root)."""
-    media = {k: v for k, v in _media_map(target.parent / "_media").items()}
+    media = _media_names(site.folder / "public")
     parts = []
     for page in course.pages:
         data = site.pages.get(page.path)
@@ -695,9 +713,3 @@ def _macros(front: Mapping[str, Any]) -> dict[str, Any]:
         args = max((int(n) for n in re.findall(r"#([1-9])", body)), default=0)
         out[str(name)[1:]] = [body, args] if args else body
     return out
-
-
-def _media_map(folder: Path) -> dict[str, str]:
-    if not folder.is_dir():
-        return {}
-    return {f"/{f.name}": f"_media/{f.name}" for f in folder.iterdir() if f.is_file()}

@@ -13,6 +13,7 @@ named in a warning, never dropped.
 from __future__ import annotations
 
 import html
+import json
 import posixpath
 import re
 from collections.abc import Callable, Mapping
@@ -459,6 +460,31 @@ def _iframe(node: Node, ctx: PageContext) -> str:
     )
 
 
+def _anywidget(node: Node, ctx: PageContext) -> str:
+    """An {anywidget}: its module, which mystmd copied into the site, run on its model in
+    a shadow root by `coursekit-anywidget.js`; the `<link>`s bring the module and its
+    style sheet into a unit's zip. A module on the web is a link, since the page stays
+    offline; the text inside shows where no script runs (the PDF)."""
+    esm = str(node.get("esm", ""))
+    if esm not in ctx.media:
+        said = f"{ctx.where}: an {{anywidget}} loads its code from {esm}, offline it is a link"
+        if said not in ctx.warnings:
+            ctx.warnings.append(said)
+        return (
+            f'<p class="anywidget-offline"{_id(node)}>An interactive widget whose code is on '
+            f'the web: <a href="{_attr(esm)}">{html.escape(esm)}</a></p>'
+        )
+    model = json.dumps(node.get("model") or {}, ensure_ascii=True)
+    links = f'<link rel="modulepreload" href="{_attr(ctx.href(ctx.media[esm]))}">'
+    css = node.get("css")
+    if isinstance(css, str) and css in ctx.media:
+        links += f'<link rel="preload" as="style" href="{_attr(ctx.href(ctx.media[css]))}">'
+    return (
+        f'<div class="ck-anywidget"{_id(node)} data-model="{_attr(model)}">{links}'
+        "<p>An interactive widget: open this page online to use it.</p></div>"
+    )
+
+
 def _aside(node: Node, ctx: PageContext) -> str:
     kind = _attr(node.get("kind") or "")
     return f'<aside class="aside {kind}"{_id(node)}>{_children(node, ctx)}</aside>'
@@ -579,6 +605,7 @@ HANDLERS: dict[str, Callable[[Node, PageContext], str]] = {
     "embed": _embed,
     "iframe": _iframe,
     "aside": _aside,
+    "anywidget": _anywidget,
     "admonitionTitle": _admonition_title,
     "output": _output,
 }
