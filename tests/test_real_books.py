@@ -83,7 +83,12 @@ def test_a_really_broken_reference_beside_them_is_still_an_error(tmp_path: Path)
     assert "'no-such-label'" in messages and "'other:page'" in messages  # no mapping 'other'
 
 
-def test_no_kernelspec_is_an_error_only_where_the_book_runs_the_notebook(tmp_path: Path) -> None:
+def test_no_kernelspec_is_an_error_only_for_code_the_default_kernel_cannot_run(
+    tmp_path: Path,
+) -> None:
+    """A notebook without a kernelspec runs in the default Python 3 kernel (nbclient's,
+    so Jupyter Book's too): a warning, whether the book executes it or not; an error
+    only when the book runs it and its `language_info` names another language."""
     book = _copy(tmp_path, "refs-extensions")
     _code, found = _findings(book)
     ck204 = [f for f in found if f["code"] == "CK204"]
@@ -92,6 +97,12 @@ def test_no_kernelspec_is_an_error_only_where_the_book_runs_the_notebook(tmp_pat
     config.write_text(
         config.read_text().replace('execute_notebooks: "off"', "execute_notebooks: force")
     )
+    _code, found = _findings(book)
+    ck204 = [f for f in found if f["code"] == "CK204"]
+    assert [(f["path"], f["severity"]) for f in ck204] == [("unrun.ipynb", "warning")]
+    assert "runs in the default Python 3 kernel" in str(ck204[0]["message"])
+    notebook = book / "unrun.ipynb"
+    notebook.write_text(notebook.read_text().replace('"name": "python"', '"name": "julia"'))
     code, found = _findings(book)
     assert ("CK204", "unrun.ipynb") in [(e[0], e[1]) for e in _errors(found)]
     assert code == 1

@@ -69,7 +69,9 @@ def old_format(course: Course) -> Iterator[Finding]:
 
 
 def no_kernelspec(course: Course) -> Iterator[Finding]:
-    """CK204: without a kernelspec the execute stage does not know which kernel to run."""
+    """CK204: a notebook without a kernelspec. The execute stage (as nbclient, hence
+    Jupyter Book) runs it in the default Python 3 kernel: an error only when its
+    `language_info` names another language, whose code would then fail."""
     for page in notebook_pages(course):
         assert page.notebook is not None
         meta = page.notebook.data.get("metadata")
@@ -86,13 +88,34 @@ def no_kernelspec(course: Course) -> Iterator[Finding]:
             '"kernelspec": {"name": "python3", "display_name": "Python 3", '
             '"language": "python"} to its metadata',
         )
+        language = _language(meta)
         if not _ever_run(course, page):  # nothing breaks: a warning, not an error
             finding = replace(
                 finding,
                 severity=Severity.WARNING,
                 message=finding.message + " (the book does not execute it)",
             )
+        elif language in (None, "python"):  # nbclient's default kernel is the right one
+            finding = replace(
+                finding,
+                severity=Severity.WARNING,
+                message=finding.message
+                + " (until then it runs in the default Python 3 kernel, as Jupyter Book runs it)",
+            )
+        else:
+            finding = replace(
+                finding,
+                message=finding.message.replace("python3", "<its kernel>", 1)
+                + f" (its code is {language}, but without one it would run in Python 3)",
+            )
         yield finding
+
+
+def _language(meta: object) -> str | None:
+    """The notebook's language, from `language_info` (lower case), if it says one."""
+    info = meta.get("language_info") if isinstance(meta, dict) else None
+    name = info.get("name") if isinstance(info, dict) else None
+    return name.lower() if isinstance(name, str) and name else None
 
 
 def _ever_run(course: Course, page: Page) -> bool:
