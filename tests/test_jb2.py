@@ -80,21 +80,26 @@ def _jb1_twin(tmp_path: Path) -> Path:
     return twin
 
 
+def myst_init(folder: Path, option: str, answer: str) -> subprocess.CompletedProcess[str]:
+    """`myst init OPTION` in `folder`, its one question answered."""
+    return subprocess.run(
+        [str(MYST), "init", option],
+        cwd=folder,
+        input=f"{answer}\n",
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "NO_UPDATE_NOTIFIER": "1"},
+    )
+
+
 def convert_bundled_course(book: Path) -> Path:
     """The bundled course as mystmd's own upgrade makes it a JB2 project (`myst init`,
     answered yes), coursekit's section of `_config.yml` moved into `myst.yml`."""
     repo = Path(__file__).resolve().parent.parent
     book.mkdir(parents=True)
     copy_course(book)
-    done = subprocess.run(
-        [str(MYST), "init", "--project"],
-        cwd=book,
-        input="Y\n",
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "NO_UPDATE_NOTIFIER": "1"},
-    )
+    done = myst_init(book, "--project", answer="Y")
     assert done.returncode == 0 and (book / "myst.yml").is_file(), done.stdout + done.stderr
     assert not (book / "_config.yml").exists()  # kept by mystmd as ._config.yml.bak
     shutil.rmtree(book / "_build", ignore_errors=True)  # myst init's temp files
@@ -225,15 +230,8 @@ def _project_without_toc(root: Path) -> Path:
 def test_a_myst_yml_without_a_toc_gets_the_one_mystmd_makes(tmp_path: Path) -> None:
     ours = _project_without_toc(tmp_path / "ours")
     theirs = shutil.copytree(ours, tmp_path / "theirs")
-    done = subprocess.run(  # the real mystmd writes out the TOC it makes for the folder
-        [str(MYST), "init", "--write-toc"],
-        cwd=theirs,
-        input="n\n",
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "NO_UPDATE_NOTIFIER": "1"},
-    )
+    # The real mystmd writes out the TOC it makes for the folder.
+    done = myst_init(theirs, "--write-toc", answer="n")
     assert done.returncode == 0 and "toc:" in (theirs / "myst.yml").read_text("utf-8"), done.stdout
     loaded = [load_course(book) for book in (ours, theirs)]
     assert [r.findings for r in loaded] == [(), ()]
