@@ -186,8 +186,11 @@ def test_an_interrupted_book_stage_leaves_the_site_and_the_next_build_completes_
     time.sleep(0.5)  # inside Sphinx
     build.send_signal(signal.SIGINT)
     _out, err = build.communicate(timeout=60)
-    assert build.returncode in (0, 130), seen + err
-    if build.returncode == 130:
+    # Ctrl-C after the build's last step (at exit) ends Python by the signal itself:
+    # a shell shows 130 for both. A clean exit (0) means the build was done first.
+    assert build.returncode in (0, 130, -signal.SIGINT), seen + err
+    if "interrupted; nothing already built was changed" in err:
+        assert build.returncode != 0
         assert snapshot(course / "_build/html") == before
     result = run_cli("build", course, "--only", "html")
     assert result.returncode == 0, result.stderr
