@@ -106,6 +106,9 @@ def test_no_kernelspec_is_an_error_only_for_code_the_default_kernel_cannot_run(
     code, found = _findings(book)
     assert ("CK204", "unrun.ipynb") in [(e[0], e[1]) for e in _errors(found)]
     assert code == 1
+    # Its advice names its own kernel, not Python 3's kernelspec.
+    message = str(next(f["message"] for f in found if f["code"] == "CK204"))
+    assert "its julia kernel" in message and '"python3"' not in message
 
 
 def _broken_book(tmp_path: Path) -> Path:

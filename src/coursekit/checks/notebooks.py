@@ -79,36 +79,23 @@ def no_kernelspec(course: Course) -> Iterator[Finding]:
         if isinstance(spec, dict) and isinstance(spec.get("name"), str) and spec["name"]:
             continue
         line, col = key_position(page.notebook.text, "kernelspec" if spec else "metadata")
-        finding = make(
-            "CK204",
-            page.path,
-            line,
-            col,
-            "the notebook has no kernelspec with a name; add "
-            '"kernelspec": {"name": "python3", "display_name": "Python 3", '
-            '"language": "python"} to its metadata',
-        )
         language = _language(meta)
-        if not _ever_run(course, page):  # nothing breaks: a warning, not an error
-            finding = replace(
-                finding,
-                severity=Severity.WARNING,
-                message=finding.message + " (the book does not execute it)",
-            )
-        elif language in (None, "python"):  # nbclient's default kernel is the right one
-            finding = replace(
-                finding,
-                severity=Severity.WARNING,
-                message=finding.message
-                + " (until then it runs in the default Python 3 kernel, as Jupyter Book runs it)",
-            )
+        python = language in (None, "python")
+        severity = Severity.WARNING
+        if not _ever_run(course, page):  # nothing breaks
+            why = "the book does not execute it"
+        elif python:  # nbclient's default kernel is the right one
+            why = "until then it runs in the default Python 3 kernel, as Jupyter Book runs it"
         else:
-            finding = replace(
-                finding,
-                message=finding.message.replace("python3", "<its kernel>", 1)
-                + f" (its code is {language}, but without one it would run in Python 3)",
-            )
-        yield finding
+            severity = Severity.ERROR
+            why = f"its code is {language}, but without one it would run in Python 3"
+        advice = (
+            '"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}'
+            if python
+            else f'a "kernelspec" naming its {language} kernel (`jupyter kernelspec list`)'
+        )
+        message = f"the notebook has no kernelspec with a name; add {advice} to its metadata"
+        yield replace(make("CK204", page.path, line, col, f"{message} ({why})"), severity=severity)
 
 
 def _language(meta: object) -> str | None:

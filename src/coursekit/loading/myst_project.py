@@ -164,10 +164,7 @@ def _config(
 def _bib_files(root: Path, exclude: Any) -> list[str]:
     """The .bib files mystmd reads when `project.bibliography` is not set: all in the
     project, hidden folders, `node_modules`, `_build` and `exclude` patterns left out."""
-    skipped: set[Path] = set()
-    for pattern in exclude if isinstance(exclude, list) else ():
-        if isinstance(pattern, str) and not _is_unsafe(pattern):
-            skipped.update(p.resolve() for p in root.glob(pattern))
+    skipped = {p.resolve() for p in _excluded(root, exclude)}
     found = []
     for folder, dirs, files in os.walk(root):
         here = Path(folder)
@@ -182,6 +179,15 @@ def _bib_files(root: Path, exclude: Any) -> list[str]:
             if name.endswith(".bib") and (here / name).resolve() not in skipped:
                 found.append((here / name).relative_to(root).as_posix())
     return found
+
+
+def _excluded(root: Path, exclude: Any) -> set[Path]:
+    """The paths `project.exclude`'s glob patterns match (unsafe patterns ignored)."""
+    skipped: set[Path] = set()
+    for pattern in exclude if isinstance(exclude, list) else ():
+        if isinstance(pattern, str) and not _is_unsafe(pattern):
+            skipped.update(root.glob(pattern))
+    return skipped
 
 
 # mystmd's `error_rules` that silence what a coursekit finding also reports.
@@ -233,10 +239,7 @@ def implicit_toc(root: Path, exclude: Any) -> list[Any]:
     group titled from its name. Hidden folders, `_build`, `node_modules`, `exclude`
     patterns and folders holding their own `myst.yml` are left out; names sort as
     mystmd sorts them (numbers by value, punctuation ignored, index pages first)."""
-    skipped = {root / name for name in CONFIG_FILES}
-    for pattern in exclude if isinstance(exclude, list) else ():
-        if isinstance(pattern, str) and not _is_unsafe(pattern):
-            skipped.update(root.glob(pattern))
+    skipped = {root / name for name in CONFIG_FILES} | _excluded(root, exclude)
     items = _folder_items(root, root, skipped)
     files = [i for i in items if "file" in i]
     index = _index_of(files)

@@ -655,13 +655,13 @@ def _page_html(
         links.append(f"{head}<ul>{lis}</ul>")
     # `</` cannot end the script early: JSON escapes no `/`, so it is written `<\/`.
     tex = json.dumps(macros or {}, ensure_ascii=True).replace("</", "<\\/")
-    mathjax = (
+    scripts = (
         "<script>window.MathJax={tex:{inlineMath:[['\\\\(','\\\\)']],displayMath:[['\\\\[','\\\\]']],"
         f"macros:{tex}}},options:{{processHtmlClass:'math|math-display'}}}};</script>"
         f'<script defer src="{up}_static/mathjax/tex-chtml.js"></script>'
     )
     if 'class="ck-anywidget"' in body:
-        mathjax += f'\n<script type="module" src="{up}_static/{WIDGETS_JS}"></script>'  # + widgets
+        scripts += f'\n<script type="module" src="{up}_static/{WIDGETS_JS}"></script>'
 
     return (
         f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
@@ -669,7 +669,7 @@ def _page_html(
         f"<title>{html.escape(title)} — {site_title}</title>\n"
         f'<link rel="stylesheet" href="{up}_static/coursekit-jb2.css">\n'
         f'<link rel="stylesheet" href="{up}_static/coursekit-quiz.css">\n'
-        f'<script defer src="{up}_static/coursekit-quiz.js"></script>\n{mathjax}\n</head>\n'
+        f'<script defer src="{up}_static/coursekit-quiz.js"></script>\n{scripts}\n</head>\n'
         '<body>\n<a class="skip-link" href="#main-content">Skip to main content</a>\n'
         # bd-header / bd-sidebar-primary: the classes of the book theme's navigation that
         # the SCORM/cmi5 unit reader hides in the LMS frame (its bar is the one navigation).
