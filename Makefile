@@ -16,10 +16,12 @@ COURSE_REQS := binder/requirements.txt          # what the bundled course's note
 course: $(VENV)/.installed
 	$(BIN)/coursekit build .
 
-# Two pytest workers (pytest-xdist): the builds the tests run use one core each.
+# Two pytest workers (pytest-xdist): the builds the tests run use one core each. Each
+# test file goes whole to one worker (loadscope), so a file's shared build or grading
+# run (a module-scoped fixture) is made once, not once per worker.
 TEST_WORKERS ?= 2
 test: $(VENV)/.installed-test $(LMS_DEPS) $(OPENEDX) $(RALPH)
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 
 check: $(VENV)/.installed
 	$(BIN)/coursekit check --strict .

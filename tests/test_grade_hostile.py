@@ -303,24 +303,8 @@ def hostile(
                     except OSError:
                         break
             """),
-        "fs-thief": with_cell(
-            RUN_SOLUTION
-            + textwrap.dedent("""
-            import os
-            for top in ('/', os.path.expanduser('~')):
-                for d, dirs, files in os.walk(top):
-                    dirs[:] = [x for x in dirs if x not in ('proc', 'sys', 'dev')]
-                    for f in files:
-                        if f.endswith('.ipynb'):
-                            try:
-                                t = open(os.path.join(d, f)).read()
-                            except OSError:
-                                continue
-                            if 'BEGIN SOLUTION' in t and 'hourly_rate' in t:
-                                _run_solution(t)
-            """)
-        ),
-        # Only where bubblewrap shuts it in: unsandboxed, it would really write there.
+        # Only where bubblewrap shuts it in: unsandboxed, it would really write there, and
+        # the walk of the whole disk would only spend the run's wall-clock limit (80 s).
         **(
             {
                 "writes-course-and-harness": with_cell(f"""
@@ -333,7 +317,24 @@ def hostile(
                     open(t, 'a').write('\\n# written by a submission\\n')
                 except OSError:
                     pass
-            """)
+            """),
+                "fs-thief": with_cell(
+                    RUN_SOLUTION
+                    + textwrap.dedent("""
+                import os
+                for top in ('/', os.path.expanduser('~')):
+                    for d, dirs, files in os.walk(top):
+                        dirs[:] = [x for x in dirs if x not in ('proc', 'sys', 'dev')]
+                        for f in files:
+                            if f.endswith('.ipynb'):
+                                try:
+                                    t = open(os.path.join(d, f)).read()
+                                except OSError:
+                                    continue
+                                if 'BEGIN SOLUTION' in t and 'hourly_rate' in t:
+                                    _run_solution(t)
+                """)
+                ),
             }
             if sandboxed
             else {}
