@@ -17,7 +17,8 @@ first: A B, B A, ...) times
 3. one page edited (a sentence appended to one reading);
 
 each command in a fresh child process that reports `resource.getrusage(RUSAGE_CHILDREN)`
-of what it ran: the CPU time (user + system, kernels and Chromium included) and the
+of what it ran (`benchmarks/usage.py`: it reaps the orphans too, such as Chromium's
+renderer): the CPU time (user + system, kernels and Chromium included) and the
 largest single process's peak RSS (`ru_maxrss`, what `/usr/bin/time -v` prints). The
 process tree's summed RSS is sampled too (psutil, every 0.1 s): builds run kernels,
 Sphinx and Chromium side by side, and their sum is what a small CI machine must hold.
@@ -63,20 +64,13 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(REPO / "tests"))
+from usage import read_report, report_file, wrapped  # noqa: E402
+
 from coursebuilder import copy_course  # noqa: E402
 
 COURSEKIT = [sys.executable, "-m", "coursekit", "build", "."]
 JUPYTER_BOOK = [str(BIN / "jupyter-book"), "build", "."]
 MODULE_FOLDER = re.compile(r"^modules/(\d{2})-([a-z0-9-]+)/")
-# A fresh child that runs the command and reports what its descendants used.
-WRAPPER = (
-    "import json, resource, subprocess, sys\n"
-    "code = subprocess.run(sys.argv[2:]).returncode\n"
-    "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
-    "with open(sys.argv[1], 'w') as f:\n"
-    "    json.dump([code, u.ru_utime + u.ru_stime, u.ru_maxrss * 1024], f)\n"
-    "sys.exit(code)\n"
-)
 SAMPLE_EVERY = 0.1  # seconds between two samples of the process tree
 # Both tools run coursekit's code as it was when the benchmark started (a copy, first on
 # PYTHONPATH): its code is part of every build's key, so an edit to src/ during the run
@@ -372,13 +366,12 @@ class TreeSampler(threading.Thread):
 
 def measure(command: list[str], cwd: Path) -> Run:
     """`command` run in `cwd` under a fresh wrapper process; exits on failure."""
-    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
-        report = Path(handle.name)
+    report = report_file()
     stages: list[tuple[float, str]] = []
     lines: list[str] = []
     start = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-c", WRAPPER, str(report), *command],
+        wrapped(report, command),
         cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -396,8 +389,7 @@ def measure(command: list[str], cwd: Path) -> Run:
     sampler.done.set()
     sampler.join()
     output = "".join(lines)
-    code, cpu, max_rss = json.loads(report.read_text())
-    report.unlink()
+    code, cpu, max_rss = read_report(report)
     if code != 0:
         sys.exit(f"{' '.join(command)} failed in {cwd}:\n{output[-4000:]}")
     run = Run(wall, cpu, max_rss, sampler.peak, sampler.at_peak, sampler.stage_at_peak, output)
