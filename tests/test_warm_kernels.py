@@ -93,3 +93,23 @@ def test_only_known_quiet_libraries_that_the_notebook_imports_are_loaded_ahead()
         "matplotlib.pyplot",
         "scipy.stats",
     ]
+
+
+def test_closing_the_templates_ends_them_and_leaves_no_pipe_open(tmp_path: Path) -> None:
+    """A long `serve` closes its templates after every build: each must end, and our end
+    of its pipes be closed (else every rebuild leaks file descriptors)."""
+    import gc
+    import warnings
+
+    from coursekit.execute import forkserver
+
+    _run(tmp_path, "print(1)")  # a template for this Python now runs
+    templates = [t for t in forkserver._TEMPLATES.values() if t is not None]
+    assert templates
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        forkserver.close_all()
+        gc.collect()
+    assert all(t.process.poll() is not None for t in templates)
+    assert all(t.process.stdout is None or t.process.stdout.closed for t in templates)
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]

@@ -148,7 +148,8 @@ class ForkServer:
         return int(answer.get("pid") or 0)
 
     def close(self) -> None:
-        """Let the template end (its stdin closes) and reap it, so its CPU time is counted."""
+        """Let the template end (its stdin closes) and reap it, so its CPU time is counted;
+        then close our end of its replies (left open, it is an unclosed-file warning)."""
         stdin: IO[str] | None = self.process.stdin
         with suppress(OSError):
             if stdin is not None:
@@ -158,6 +159,8 @@ class ForkServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
 
 
 _TEMPLATES: dict[tuple[str, tuple[tuple[str, str], ...]], ForkServer | None] = {}
