@@ -122,8 +122,10 @@ def test_a_jb2_course_is_tracked_in_the_lms_with_the_unit_navigation_only(
             # (a page where that never happens fails here after 10 s).
             nav = ".site-nav, .site-header"
             rendered = "els => els.map(e => e.getClientRects().length === 0)"
+            # Both present first: in a frame still loading, no element is "every one hidden".
+            hidden = f"els => els.length === 2 && ({rendered})(els).every(Boolean)"
             content.wait_for_function(
-                f"() => ({rendered})([...document.querySelectorAll({nav!r})]).every(Boolean)",
+                f"() => ({hidden})([...document.querySelectorAll({nav!r})])",
                 timeout=10000,
             )
             assert content.eval_on_selector_all(nav, rendered) == [True, True]
