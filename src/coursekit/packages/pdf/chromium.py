@@ -113,18 +113,52 @@ def print_pdf(
     stall: float = STALL,
 ) -> list[str]:
     """Load `url` in a headless `chromium` and print it to the file `pdf`, with an
-    outline of its headings; returns the headings' text as the page has it.
+    outline of its headings and page numbers; returns the headings' text as the page
+    has it.
 
     `title`, when given, is the PDF's title (Chromium takes the document's, and
     for a page with none, its URL). `cancel`, once set, stops the printing
     (PrintError) and ends the browser. It fails after `timeout` seconds, or sooner
     when Chromium sits idle for `stall` seconds (the page waits on what never loads).
     """
-    with _Browser(chromium, profile, timeout, cancel or threading.Event(), stall) as browser:
+    with Printer(chromium, profile, timeout, cancel or threading.Event(), stall) as printer:
+        return printer.print(url, pdf, title, page_numbers=True)
+
+
+class Printer:
+    """One headless Chromium that prints pages one after the other, each in a tab of
+    its own, closed once printed (its memory goes with it). The limits of `print_pdf`
+    hold for all the pages together."""
+
+    def __init__(
+        self,
+        chromium: Path,
+        profile: Path,
+        timeout: float,
+        cancel: threading.Event | None = None,
+        stall: float = STALL,
+    ) -> None:
+        self.browser = _Browser(chromium, profile, timeout, cancel or threading.Event(), stall)
+
+    def __enter__(self) -> Printer:
+        self.browser.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.browser.__exit__(*exc)
+
+    def print(
+        self, url: str, pdf: Path, title: str | None = None, page_numbers: bool = False
+    ) -> list[str]:
+        """Print `url` to `pdf`; returns its headings. Without `page_numbers`, the
+        sheets' bottom margin is left empty (for numbers counted across several PDFs)."""
+        browser = self.browser
         target = browser.call("Target.createTarget", url="about:blank")["targetId"]
         attached = browser.call("Target.attachToTarget", targetId=target, flatten=True)
         session = attached["sessionId"]
         browser.call("Page.enable", session=session)
+        # Laid out for print from the start: no screen layout (sidebars, wide tables) first.
+        browser.call("Emulation.setEmulatedMedia", session=session, media="print")
         navigated = browser.call("Page.navigate", session=session, url=url)
         if navigated.get("errorText"):
             raise PrintError(f"{url}: Chromium could not open the page: {navigated['errorText']}")
@@ -146,15 +180,16 @@ def print_pdf(
             session=session,
             printBackground=True,
             preferCSSPageSize=True,
-            displayHeaderFooter=True,
+            displayHeaderFooter=page_numbers,
             headerTemplate="<span></span>",
             footerTemplate=FOOTER,
             generateDocumentOutline=True,  # bookmarks, from the headings
             transferMode="ReturnAsStream",
         )
         _save_stream(browser, session, printed["stream"], pdf)
-    texts = headings.get("result", {}).get("value")
-    return [t for t in texts if isinstance(t, str)] if isinstance(texts, list) else []
+        browser.call("Target.closeTarget", targetId=target)
+        texts = headings.get("result", {}).get("value")
+        return [t for t in texts if isinstance(t, str)] if isinstance(texts, list) else []
 
 
 def _save_stream(browser: _Browser, session: str, stream: str, pdf: Path) -> None:
