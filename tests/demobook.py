@@ -3,7 +3,9 @@
 The quiz-and-exercise demo course (tests/fixtures/exercises/good: a quiz, an
 exercise with solutions and a mark scheme, a reading) plus a second unit whose
 notebook shows a pandas DataFrame and a code line far wider than a sheet.
-Notebooks keep their stored outputs (`execute_notebooks: off`): nothing runs.
+Notebooks keep their stored outputs (`execute_notebooks: off`): nothing runs. The
+second unit links to a page of the first, and the PDF is printed one part per unit
+(`part_kb: 0`), so that link crosses parts.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ LONG_LINE = (
 )
 LONG_FIRST, LONG_LAST = "wide_enough", "last_word"
 UNIT_TITLES = ("Module 1 · Demo", "Module 2 · Tables")
+READING_TITLE = "Rates of pay"  # modules/01-demo/reading.md, which module 2 links to
 
 
 def dataframe_html() -> str:
@@ -45,7 +48,14 @@ def make_demo_book(dest: Path) -> Path:
         encoding="utf-8",
     )
     (module / "overview.md").write_text(
-        "# Tables overview\n\nThis module shows a table.\n", encoding="utf-8"
+        "# Tables overview\n\nThis module shows a table. It builds on "
+        f"[{READING_TITLE}](../01-demo/reading.md) of module 1.\n",
+        encoding="utf-8",
+    )
+    # Printed one part per unit: the PDF's parts are joined (coursekit.packages.pdf.join).
+    config = dest / "_config.yml"
+    config.write_text(
+        config.read_text(encoding="utf-8") + "  pdf:\n    part_kb: 0\n", encoding="utf-8"
     )
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = KERNELSPEC

@@ -20,7 +20,7 @@ from browser import CHROMIUM, require_chromium
 from conftest import EXERCISE_SECRETS, BuiltCourse, run_cli
 from coursebuilder import make_course
 from coursekit.loading import load_course
-from demobook import LONG_FIRST, LONG_LAST, UNIT_TITLES
+from demobook import LONG_FIRST, LONG_LAST, READING_TITLE, UNIT_TITLES
 
 pytestmark = pytest.mark.browser
 APPENDIX = re.compile(r"^Answers to the quizzes$", re.MULTILINE)
@@ -95,6 +95,67 @@ def test_the_pdf_has_a_bookmark_for_each_heading_on_its_page(
     assert len(titles) == 7 and "From cents per minute to dollars per hour" in dict(bookmarks)
     assert [t for t in titles if t not in dict(bookmarks)] == []
     assert [(t, i) for t, i in bookmarks if flat(t) not in flat(demo_pages[i])] == []
+
+
+def test_a_book_printed_in_parts_reads_as_one(demo_book: BuiltCourse, demo_pages) -> None:
+    """The demo book is printed one part per unit (`part_kb: 0`) and joined: its pages
+    are numbered across the whole book, module 2's link to a page of module 1 leads to
+    that page, and one structure tree (the tagged PDF) covers every page and link."""
+    import pikepdf
+
+    assert "PDF parts printed: 3 of 3" in demo_book.result.stderr  # the root page, 2 units
+    total = len(demo_pages) - 1  # pdftotext ends the last page with a form feed too
+    footers = [page.strip().splitlines()[-1].replace(" ", "") for page in demo_pages[:total]]
+    assert footers == [f"{n}/{total}" for n in range(1, total + 1)]
+    with pikepdf.open(demo_book.out / "pdf" / "demo.pdf") as pdf:
+        index = {page.objgen: i for i, page in enumerate(pdf.pages)}
+        overview = next(i for i, p in enumerate(demo_pages) if "It builds on" in p)
+        targets = [
+            index[annot.Dest[0].objgen]
+            for annot in pdf.pages[overview].obj.get("/Annots", [])
+            if isinstance(annot.get("/Dest"), pikepdf.Array)
+        ]
+        assert [i for i in targets if READING_TITLE in demo_pages[i]] != []
+        assert all(i < overview for i in targets)  # module 1's pages come first
+        uris = [
+            str(annot.A.get("/URI", ""))
+            for page in pdf.pages
+            for annot in page.obj.get("/Annots", [])
+            if "/A" in annot
+        ]
+        # No link left to the parts' stand-in address, or to the server they were printed from
+        assert [u for u in uris if "coursekit.invalid" in u or "127.0.0.1" in u] == []
+        tree = pdf.Root.StructTreeRoot
+        assert str(tree.K.S) == "/Document"
+        nums = tree.ParentTree.Nums
+        keys = {int(nums[i]) for i in range(0, len(nums), 2)}
+        used = [int(p.obj.StructParents) for p in pdf.pages if "/StructParents" in p.obj]
+        assert len(used) >= total - 1  # every sheet with content (one may be blank)
+        used += [
+            int(annot.StructParent)
+            for page in pdf.pages
+            for annot in page.obj.get("/Annots", [])
+            if "/StructParent" in annot
+        ]
+        assert sorted(used) == sorted(keys) and len(used) == len(set(used))
+        assert int(tree.ParentTreeNextKey) == max(keys) + 1
+
+
+def test_an_edit_to_one_unit_prints_only_its_part_again(
+    demo_book: BuiltCourse, tmp_path: Path
+) -> None:
+    book = Path(shutil.copytree(demo_book.root, tmp_path / "course", symlinks=True))
+    again = run_cli("build", "--only", "pdf", book, cwd=book)  # the copy's own paths
+    assert again.returncode == 0, again.stderr[-3000:]
+    overview = book / "modules/02-tables/overview.md"
+    overview.write_text(overview.read_text() + "\nA sentence added later.\n")
+    edited = run_cli("build", "--only", "pdf", book, cwd=book)
+    assert edited.returncode == 0, edited.stderr[-3000:]
+    assert "PDF parts printed: 1 of 3" in edited.stderr
+    pages = pages_of(book / "_build/pdf/demo.pdf")
+    assert "A sentence added later." in "\n".join(pages)
+    last = pages[-2].strip().splitlines()[-1].replace(" ", "")
+    assert last == f"{len(pages) - 1}/{len(pages) - 1}"  # numbered across the joined parts
 
 
 def test_each_unit_starts_a_new_page_with_its_title(demo_pages) -> None:
@@ -203,10 +264,13 @@ def test_the_pdf_can_be_turned_off(tmp_path: Path) -> None:
 
 
 def test_pdf_settings_are_checked(tmp_path: Path) -> None:
-    root = _tiny(tmp_path, "coursekit:\n  pdf:\n    enabled: maybe\n    colour: red\n")
+    root = _tiny(
+        tmp_path, "coursekit:\n  pdf:\n    enabled: maybe\n    colour: red\n    part_kb: -5\n"
+    )
     result = run_cli("check", root)
     assert "_config.yml:11:14: CK102 'enabled' must be true or false" in result.stdout
     assert "_config.yml:12:5: CK103 unknown key 'colour' in coursekit.pdf" in result.stdout
+    assert "_config.yml:13:14: CK102 coursekit.pdf.part_kb must be 0 or more" in result.stdout
 
 
 def _page_text(path: Path) -> str:

@@ -468,11 +468,20 @@ def _print_summary(summary: Any, path: Path | None = None) -> None:
                 if summary.exercises
                 else ""
             )
-            + ("; SCORM zips unchanged" if summary.scorm_reused else ""),
+            + ("; SCORM zips unchanged" if summary.scorm_reused else "")
+            + _pdf_parts(summary),
             err=True,
         )
     for name, size in summary.outputs.items():
         click.echo(f"  {summary.out_dir / name}  {size / 1e6:.1f} MB", err=True)
+
+
+def _pdf_parts(summary: Any) -> str:
+    """How much of the PDF was printed again (the rest: parts unchanged since)."""
+    if summary.pdf_parts is None:
+        return ""
+    printed, parts = summary.pdf_parts
+    return f"; PDF parts printed: {printed} of {parts}"
 
 
 @cli.group()

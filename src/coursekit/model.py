@@ -234,6 +234,9 @@ class PdfSettings:
 
     enabled: bool = True
     chromium: str = "/usr/bin/chromium"  # the browser that prints it (Debian's)
+    # The page is printed in parts of whole units, each at least this many kB of HTML
+    # (coursekit.packages.pdf.parts): smaller parts, less memory and less printed again.
+    part_kb: int = 400
 
 
 @dataclass(frozen=True, slots=True)

@@ -99,6 +99,7 @@ class BuildSummary:
     exercises: int = 0  # exercises in the editions
     selfchecked: tuple[str, ...] = ()  # exercises self-checked by this build (not cached)
     failed: dict[str, str] = field(default_factory=dict)  # output -> cause (it failed alone)
+    pdf_parts: tuple[int, int] | None = None  # the PDF's parts printed, of all (the rest cached)
 
     @property
     def scorm_reused(self) -> bool:

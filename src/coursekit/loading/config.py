@@ -62,12 +62,16 @@ COURSEKIT_SPEC: schema.Spec = {
     "ignore": LIST,
     "per_file_ignores": MAP,
     "waivers": LIST,
-    "pdf": Field((dict, bool), describe="a mapping (enabled, chromium) or false"),
+    "pdf": Field((dict, bool), describe="a mapping (enabled, chromium, part_kb) or false"),
     "solutions": STR,  # "hide": sphinx-exercise's solutions (coursekit.book.sphinx.solutions)
     "read_outside": LIST,  # files outside the book folder it may read ({include}…)
 }
 SCORM_SPEC: schema.Spec = {"versions": LIST, "mastery_score": NUMBER, "packages": LIST}
-PDF_SPEC: schema.Spec = {"enabled": Field((bool,), describe="true or false"), "chromium": STR}
+PDF_SPEC: schema.Spec = {
+    "enabled": Field((bool,), describe="true or false"),
+    "chromium": STR,
+    "part_kb": Field((int,), describe="a whole number of kB"),
+}
 
 
 def load_config(root: Path, findings: list[Finding]) -> tuple[Config | None, YamlDoc | None]:
@@ -244,10 +248,15 @@ def _scorm_settings(doc: YamlDoc, sc: dict[str, Any], findings: list[Finding]) -
 
 
 def _pdf_settings(doc: YamlDoc, value: Any, findings: list[Finding]) -> PdfSettings:
-    """`coursekit.pdf`: `false` (no PDF), `true`, or a mapping of `enabled` and `chromium`."""
+    """`coursekit.pdf`: `false` (no PDF), `true`, or a mapping of `enabled`, `chromium`
+    and `part_kb`."""
     if isinstance(value, bool):
         return PdfSettings(enabled=value)
     pdf = _section(doc, ("coursekit", "pdf"), value, PDF_SPEC, findings)
+    if pdf.get("part_kb", 0) < 0:
+        msg = f"coursekit.pdf.part_kb must be 0 or more (kB), got {pdf['part_kb']}"
+        findings.append(doc.finding("CK102", msg, "coursekit", "pdf", "part_kb"))
+        del pdf["part_kb"]
     return PdfSettings(**pdf)
 
 

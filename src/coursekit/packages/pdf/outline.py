@@ -19,17 +19,24 @@ import pikepdf
 
 def repair_titles(pdf: Path, headings: Iterable[str]) -> int:
     """Rewrite the outline titles of the file `pdf` from `headings`; returns how many changed."""
-    known = {_letters(h): h for h in headings if _letters(h)}
-    changed = 0
     with pikepdf.open(pdf, allow_overwriting_input=True) as document:
-        with document.open_outline() as outline:
-            for item in _items(outline.root):
-                title = _title_for(item.title, known)
-                if title != item.title:
-                    item.title = title
-                    changed += 1
+        changed = repair_outline(document, headings)
         if changed:
             document.save(pdf)
+    return changed
+
+
+def repair_outline(document: pikepdf.Pdf, headings: Iterable[str]) -> int:
+    """Rewrite the outline titles of the open `document` from `headings`; returns how
+    many changed (the caller saves it)."""
+    known = {_letters(h): h for h in headings if _letters(h)}
+    changed = 0
+    with document.open_outline() as outline:
+        for item in _items(outline.root):
+            title = _title_for(item.title, known)
+            if title != item.title:
+                item.title = title
+                changed += 1
     return changed
 
 

@@ -7,10 +7,13 @@ folder, `_build/.cache/book/`, on the same environment: the sources changed sinc
 last build are read once, here, and the site's build then only writes its pages
 (`coursekit.book.sphinx.build`); the print edition makes it a printed book (print style sheet,
 unit breaks, quiz answers in an appendix) and exercises are the student edition,
-as on the site. `pdf`: the page is served on 127.0.0.1 and printed by Chromium
-(`coursekit.packages.pdf.chromium`) while the site is built and packed (a
-`PrintJob` the build runs in a thread); skipped when the page, its assets and the
-browser are those the published PDF was printed from. `pdf warnings`: after the
+as on the site. `pdf`: the page is cut into parts of whole units
+(`coursekit.packages.pdf.parts`), served on 127.0.0.1, printed by Chromium
+(`coursekit.packages.pdf.chromium`) part by part, and the parts joined
+(`coursekit.packages.pdf.join`), while the site is built and packed (a `PrintJob`
+the build runs in a thread); skipped when the page, its assets, the browser and the
+settings are those the published PDF was printed from, and a part printed before
+from the same text and assets is not printed again. `pdf warnings`: after the
 book stage, the page's own warnings join the book's.
 
 Chromium is not a Python dependency. Without it the stage says how to install it
@@ -24,10 +27,13 @@ import contextlib
 import functools
 import hashlib
 import http.server
+import json
+import re
 import shutil
+import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,15 +41,16 @@ from typing import Any
 
 from coursekit.book.engine import BookResult
 from coursekit.build.book_stage import BOOK_WORK, book_request
-from coursekit.build.context import BuildContext
+from coursekit.build.context import BuildContext, BuildSummary
 from coursekit.build.stages import Stage
 from coursekit.errors import BuildError
 from coursekit.model import Course, PdfSettings
-from coursekit.packages.pdf.chromium import ChromiumMissing, find_chromium, print_pdf
-from coursekit.packages.pdf.outline import repair_titles
+from coursekit.packages.pdf.chromium import ChromiumMissing, Printer, PrintError, find_chromium
+from coursekit.packages.pdf.parts import split
 
 OUTPUT = "pdf"
 PDF_KEY_FILE = ".cache/pdf-key.txt"  # what the published PDF was printed from
+PARTS_CACHE = ".cache/pdf-parts"  # each part's PDF and headings, by what it was printed from
 
 
 def pdf_settings(course: Course) -> PdfSettings:
@@ -68,6 +75,12 @@ def pdf_name(course: Course) -> str:
 class PrintJob:
     """What is left to do once the single page is built: Chromium prints it.
 
+    The page is cut into parts of whole units (`coursekit.packages.pdf.parts`),
+    each printed by one Chromium in a tab of its own, one after the other, and the
+    PDFs joined (`coursekit.packages.pdf.join`). A part printed before from the same
+    text and assets is taken from `cache` (`_build/.cache/pdf-parts/`): after a
+    prose edit, only the edited unit's part is printed again.
+
     It runs in a thread while the site is built and packed (Chromium is a process
     of its own, so both cores work); `cancel` stops it (Ctrl-C).
     """
@@ -78,25 +91,87 @@ class PrintJob:
     profile: Path
     site: Path  # the single-page site the page is in (a root page may sit in a sub-folder)
     title: str  # the PDF's title when the page has none of its own
+    cache: Path  # the parts printed before, by what they were printed from
+    part_bytes: int  # each part at least this long (`coursekit.pdf.part_kb`)
+    summary: BuildSummary | None = None  # told how many parts were printed
     cancel: threading.Event = field(default_factory=threading.Event)
     name: str = "pdf print"
 
     def run(self) -> None:
-        # The whole site is served, and the page at its top: Sphinx's single page links
-        # `_static/...` and `_images/...` as if it were there, even for a root page in a
-        # sub-folder (`lectures/intro.html`).
-        with _served(self.site, page=self.page) as base:
-            url = f"{base}/{PRINTED}"
-            headings = print_pdf(
-                self.chromium,
-                url,
-                self.staged,
-                self.profile,
-                timeout=print_time_limit(self.page),
-                cancel=self.cancel,
-                title=self.title,
-            )
-        repair_titles(self.staged, headings)
+        text = self.page.read_text(encoding="utf-8", errors="replace")
+        parts = split(text, self.page.name, self.part_bytes)
+        assets = _assets_key(self.site, self.page, self.chromium)
+        keys = [_part_key(assets, part.html) for part in parts]
+        self.cache.mkdir(parents=True, exist_ok=True)
+        todo = {k: p.html for k, p in zip(keys, parts, strict=True) if not _printed(self.cache, k)}
+        if todo:
+            self._print(todo)
+        if self.summary is not None:
+            self.summary.pdf_parts = (len(todo), len(keys))
+        headings = [h for k in keys for h in json.loads((self.cache / f"{k}.json").read_text())]
+        self._join([self.cache / f"{k}.pdf" for k in keys], headings)
+        for old in self.cache.iterdir():
+            if old.stem not in keys:
+                old.unlink()
+
+    def _join(self, parts: list[Path], headings: list[str]) -> None:
+        """Join the parts into the staged PDF, in a process of its own: the build's
+        process keeps its interpreter (the site is built meanwhile) and its memory."""
+        named = self.profile / "headings.json"
+        named.write_text(json.dumps(headings), encoding="utf-8")
+        command = [sys.executable, "-m", "coursekit.packages.pdf.join"]
+        command += [str(self.staged), self.title, str(named), *map(str, parts)]
+        with subprocess.Popen(command, stderr=subprocess.PIPE, text=True) as joining:
+            while joining.poll() is None:
+                if self.cancel.wait(0.1):
+                    joining.kill()
+                    raise PrintError("the PDF was not printed: the build stopped")
+            problem = joining.stderr.read() if joining.stderr else ""
+        if joining.returncode != 0:
+            tail = "\n".join(problem.strip().splitlines()[-5:])
+            raise PrintError(f"the PDF's parts could not be joined:\n{tail}")
+
+    def _print(self, todo: dict[str, str]) -> None:
+        """Print each part of `todo` (key: HTML) into the cache, one after the other;
+        the page is served at the site's top, as each part is (a root page in a
+        sub-folder links `_static/...` as if it were there)."""
+        served = {f"coursekit-print-{k[:16]}.html": html.encode() for k, html in todo.items()}
+        limit = print_time_limit(self.page)
+        with (
+            _served(self.site, served) as base,
+            Printer(self.chromium, self.profile, limit, self.cancel) as printer,
+        ):
+            for key in todo:
+                printing = self.cache / f".{key}.pdf"
+                headings = printer.print(f"{base}/coursekit-print-{key[:16]}.html", printing)
+                (self.cache / f"{key}.json").write_text(json.dumps(headings), encoding="utf-8")
+                printing.replace(self.cache / f"{key}.pdf")
+
+
+# Sphinx's checksum of a style sheet or script in its URL (`x.css?v=1a2b3c4d`): written
+# only once the file is in the output folder, so a cold build's page has none and the
+# next build's has them all. The files themselves are in the assets' key.
+ASSET_CHECKSUM = re.compile(r"\?v=[0-9a-f]{8}\b")
+
+
+def _part_key(assets: bytes, html: str) -> str:
+    """What a part is printed from: its text (but Sphinx's checksums) and the assets."""
+    return hashlib.sha256(assets + ASSET_CHECKSUM.sub("", html).encode()).hexdigest()
+
+
+def _printed(cache: Path, key: str) -> bool:
+    return (cache / f"{key}.pdf").is_file() and (cache / f"{key}.json").is_file()
+
+
+def _assets_key(site: Path, page: Path, chromium: Path) -> bytes:
+    """What every part is printed from besides its own text: the browser, and every
+    file of the single-page site but the page (style sheets, images, scripts)."""
+    digest = hashlib.sha256(str(chromium.resolve()).encode())
+    digest.update(str(chromium.stat().st_mtime_ns).encode())
+    for path in sorted(p for p in site.rglob("*") if p.is_file() and p != page):
+        digest.update(path.relative_to(site).as_posix().encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.digest()
 
 
 def print_time_limit(page: Path) -> float:
@@ -171,7 +246,10 @@ def _page(ctx: BuildContext) -> PrintPage | None:
 def print_key(ctx: BuildContext) -> str | None:
     """What the PDF is printed from (None: nothing to print)."""
     page = _page(ctx)
-    return None if page is None else _print_key(page.site, page.chromium, pdf_title(ctx.course))
+    if page is None:
+        return None
+    settings = f"{pdf_title(ctx.course)}\n{pdf_settings(ctx.course).part_kb}"
+    return _print_key(page.site, page.chromium, settings)
 
 
 def prepare_print(ctx: BuildContext) -> PrintJob | None:
@@ -181,7 +259,12 @@ def prepare_print(ctx: BuildContext) -> PrintJob | None:
         return None
     staged = ctx.outputs.stage(OUTPUT) / pdf_name(ctx.course)
     scratch = ctx.outputs.scratch("chromium")
-    return PrintJob(page.chromium, page.page, staged, scratch, page.site, pdf_title(ctx.course))
+    title = pdf_title(ctx.course)
+    cache = ctx.out_dir / PARTS_CACHE
+    part_bytes = pdf_settings(ctx.course).part_kb * 1000
+    return PrintJob(
+        page.chromium, page.page, staged, scratch, page.site, title, cache, part_bytes, ctx.summary
+    )
 
 
 def pdf_title(course: Course) -> str:
@@ -206,9 +289,10 @@ def merge_warnings(ctx: BuildContext) -> None:
     ctx.stop_on_warnings("the PDF's book build", new)
 
 
-def _print_key(site: Path, chromium: Path, title: str) -> str:
-    """What the PDF is printed from: every file of the single-page site, the browser, the title."""
-    digest = hashlib.sha256(f"{chromium.resolve()}\n{title}".encode())
+def _print_key(site: Path, chromium: Path, settings: str) -> str:
+    """What the PDF is printed from: every file of the single-page site, the browser, the
+    settings (title, part size)."""
+    digest = hashlib.sha256(f"{chromium.resolve()}\n{settings}".encode())
     digest.update(str(chromium.stat().st_mtime_ns).encode())
     for path in sorted(p for p in site.rglob("*") if p.is_file()):
         digest.update(path.relative_to(site).as_posix().encode())
@@ -216,19 +300,22 @@ def _print_key(site: Path, chromium: Path, title: str) -> str:
     return digest.hexdigest()
 
 
-PRINTED = "coursekit-print-page.html"  # the URL the page to print is served at
-
-
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    page: Path | None = None
+    pages: Mapping[str, bytes] = {}  # served from memory, at the site's top
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base's name)
         pass
 
-    def translate_path(self, path: str) -> str:
-        if self.page is not None and path.split("?", 1)[0] == f"/{PRINTED}":
-            return str(self.page)
-        return super().translate_path(path)
+    def do_GET(self) -> None:
+        page = self.pages.get(self.path.split("?", 1)[0].lstrip("/"))
+        if page is None:
+            super().do_GET()
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(page)))
+        self.end_headers()
+        self.wfile.write(page)
 
 
 class _QuietServer(http.server.ThreadingHTTPServer):
@@ -240,10 +327,10 @@ class _QuietServer(http.server.ThreadingHTTPServer):
 
 
 @contextmanager
-def _served(folder: Path, page: Path | None = None) -> Iterator[str]:
-    """Serve `folder` on 127.0.0.1 (a free port) while Chromium prints, and `page` at
-    `/PRINTED`; yields the base URL."""
-    handler_class = type("_PageHandler", (_QuietHandler,), {"page": page})
+def _served(folder: Path, pages: Mapping[str, bytes] | None = None) -> Iterator[str]:
+    """Serve `folder` on 127.0.0.1 (a free port) while Chromium prints, and `pages`
+    (name: HTML) at its top; yields the base URL."""
+    handler_class = type("_PageHandler", (_QuietHandler,), {"pages": dict(pages or {})})
     handler = functools.partial(handler_class, directory=str(folder))
     server = _QuietServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, name="coursekit-pdf", daemon=True)
