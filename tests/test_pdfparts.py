@@ -89,6 +89,16 @@ def test_small_units_share_a_part_and_a_page_without_units_is_one() -> None:
     assert len(grouped) == 2 and grouped[0].units == ("alpha",)
     assert grouped[1].units == ("beta", "gamma")
     assert len(split(BOOK, "book.html", len(BOOK))) == 1
-    plain = page(front='<h1>Front</h1><p id="p">x</p><a href="book.html#p">again</a>')
+    plain = page(
+        front='<h1>Front</h1><p id="p">x</p><a href="book.html#p">again</a>'
+        '<a href="book.html#gone">a place no page has</a>'
+        '<a class="image" href="_images/big.png"><img src="_images/big.png"></a>'
+        '<a href="mailto:a@b.org">mail</a>'
+    )
     (whole,) = split(plain, "book.html", 0)
-    assert whole.html == plain.replace('href="book.html#p"', 'href="#p"')
+    # Links to this page stay in it, even one to a place it lacks; a link to another file
+    # of the site is no link in a PDF (it would lead to the server it was printed from).
+    expected = plain.replace('href="book.html#p"', 'href="#p"')
+    expected = expected.replace('href="book.html#gone"', 'href="#gone"')
+    assert whole.html == expected.replace(' href="_images/big.png"', "")
+    assert '<img src="_images/big.png">' in whole.html

@@ -24,7 +24,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from html import escape, unescape
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlsplit
 
 UNIT_START = "ck-unit-start"  # the class of the element before each unit's first page
 CROSS = "https://coursekit.invalid/to/"  # a link to another part's element, before the join
@@ -64,8 +64,9 @@ class _Scan:
     starts: list[tuple[int, str]] = field(default_factory=list)  # unit starts: offset, id
     stacks: dict[int, tuple[tuple[str, str], ...]] = field(default_factory=dict)  # open there
     ids: dict[str, int] = field(default_factory=dict)  # each id's first offset
-    # Links within the page: where the href's value is, its target id, whether it is `#id`.
-    links: list[tuple[int, int, str, bool]] = field(default_factory=list)
+    # Links: where the href's value is, its target id, and its kind: "bare" (`#id`), "page"
+    # (`name#id`), or "file" (to another file of the site: the span is the whole attribute).
+    links: list[tuple[int, int, str, str]] = field(default_factory=list)
     assets: list[tuple[int, int]] = field(default_factory=list)  # body's own scripts, styles
 
 
@@ -148,12 +149,7 @@ def _element(
     if (found := ID.search(attrs)) is not None:
         scan.ids.setdefault(unescape(_value(found)), start)
     if tag == "a" and (href := HREF.search(attrs)) is not None:
-        value = _value(href)
-        here = value.startswith("#") or value.startswith(f"{name}#")
-        if here and len(value) > value.index("#") + 1:
-            value_start = token.start(3) + href.start(href.lastindex or 1)
-            target = unquote(unescape(value[value.index("#") + 1 :]))
-            scan.links.append((value_start, value_start + len(value), target, value[0] == "#"))
+        _link(scan, token.start(3), href, name)
     classes = CLASS.search(attrs) if tag == "div" else None
     if classes is not None and UNIT_START in _value(classes).split() and found is not None:
         scan.starts.append((start, unescape(_value(found)).removeprefix("ck-unit-")))
@@ -162,6 +158,21 @@ def _element(
         scan.assets.append((start, end))  # a <link>; scripts and styles: with their text
     elif tag not in VOID and tag not in RAW_TEXT and not attrs.rstrip().endswith("/"):
         stack.append((tag, token.group(0)))
+
+
+def _link(scan: _Scan, attrs_at: int, href: re.Match[str], name: str) -> None:
+    """Note a link within the page (`#id`, `name#id`), or to another file of the site
+    (an image's full size, a download, the index): the page is printed from a server
+    of its own, and such a link would lead a reader of the PDF to it."""
+    value = _value(href)
+    if value.startswith("#") or value.startswith(f"{name}#"):
+        if len(value) > value.index("#") + 1:
+            value_start = attrs_at + href.start(href.lastindex or 1)
+            target = unquote(unescape(value[value.index("#") + 1 :]))
+            kind = "bare" if value[0] == "#" else "page"
+            scan.links.append((value_start, value_start + len(value), target, kind))
+    elif not urlsplit(unescape(value)).scheme and not value.startswith("//"):
+        scan.links.append((attrs_at + href.start(), attrs_at + href.end(), "", "file"))
 
 
 def _value(found: re.Match[str]) -> str:
@@ -179,8 +190,8 @@ def _close(stack: list[tuple[str, str]], tag: str) -> None:
 def _cross_targets(scan: _Scan, bounds: list[int]) -> dict[int, list[str]]:
     """For each part, the ids in it that links of other parts lead to."""
     wanted: dict[int, list[str]] = {}
-    for value_start, _, target, _ in scan.links:
-        owner = scan.ids.get(target)
+    for value_start, _, target, kind in scan.links:
+        owner = scan.ids.get(target) if kind != "file" else None
         if owner is None:
             continue
         there = bisect_right(bounds, owner) - 1
@@ -211,16 +222,24 @@ def _opened(start_tag: str) -> str:
 
 def _with_cross_links(page: str, scan: _Scan, begin: int, end: int) -> str:
     """`page[begin:end]`, each link to an element outside it pointed at `CROSS`, each
-    link to one inside it written `#id`."""
+    other link within the page written `#id`, links to other files of the site removed
+    (their text kept)."""
     out, at = [], begin
-    first = bisect_right(scan.links, (begin, -1, "", False))
-    for value_start, value_end, target, bare in scan.links[first:]:
+    first = bisect_right(scan.links, (begin, -1, "", ""))
+    for value_start, value_end, target, kind in scan.links[first:]:
         if value_start >= end:
             break
-        owner = scan.ids.get(target)
-        if owner is None or (bare and begin <= owner < end):
+        if kind == "file":  # no link, its text stays
+            out.append(page[at:value_start])
+            at = value_end
             continue
-        inside = begin <= owner < end
+        bare = kind == "bare"
+        owner = scan.ids.get(target)
+        # No such id: a link that leads nowhere in the page, as in a browser; written `#id`
+        # all the same, not left to lead to the server the part is printed from.
+        inside = owner is None or begin <= owner < end
+        if bare and inside:
+            continue
         written = "#" + quote(target, safe="/:") if inside else CROSS + quote(target, safe="")
         out += [page[at:value_start], escape(written)]
         at = value_end
