@@ -86,9 +86,10 @@ def _take_part(book: _Joined, part: Pdf, items: list[pikepdf.OutlineItem], title
     if first == 0:
         _take_catalog(pdf, part, title)
     moved = _Mover(part, pdf, first)
-    _take_places(book, part, moved)
-    _take_links(book, pdf.pages[first:], part, moved)
-    items += _outline(part, moved)
+    own = dict(_part_places(part))  # read once: the three below look places up
+    _take_places(book, own, moved)
+    _take_links(book, pdf.pages[first:], own, moved)
+    items += _outline(part, own, moved)
     _take_structure(book, part, pdf.pages[first:])
 
 
@@ -155,23 +156,23 @@ def _part_places(part: Pdf) -> Iterator[tuple[str, Any]]:
             yield str(name), value
 
 
-def _take_places(book: _Joined, part: Pdf, moved: _Mover) -> None:
-    for name, place in _part_places(part):
+def _take_places(book: _Joined, own: dict[str, Any], moved: _Mover) -> None:
+    for name, place in own.items():
         if name not in book.places and (found := moved(place)) is not None:
             book.places[name] = found
 
 
-def _take_links(book: _Joined, sheets: Iterable[pikepdf.Page], part: Pdf, moved: _Mover) -> None:
+def _take_links(
+    book: _Joined, sheets: Iterable[pikepdf.Page], own: dict[str, Any], moved: _Mover
+) -> None:
     """Links within the part lead to its own places (explicitly: names repeat across
     parts); links to other parts are kept for when every part's places are known."""
-    own = dict(_part_places(part))
     for sheet in sheets:
         for annot in sheet.obj.get("/Annots", Array()):
             if annot.get("/Subtype") != Name.Link:
                 continue
             dest = annot.get("/Dest")
-            if isinstance(dest, (Name, pikepdf.String)):
-                name = str(dest)[1:] if isinstance(dest, Name) else str(dest)
+            if (name := _place_name(dest)) is not None:
                 found = moved(own[name]) if name in own else None
                 if found is not None:
                     annot.Dest = found
@@ -179,6 +180,13 @@ def _take_links(book: _Joined, sheets: Iterable[pikepdf.Page], part: Pdf, moved:
             uri = str(action.get("/URI", "")) if isinstance(action, Dictionary) else ""
             if uri.startswith(CROSS):
                 book.cross.append((annot, unquote(uri[len(CROSS) :])))
+
+
+def _place_name(dest: Any) -> str | None:
+    """The name of a named destination (a PDF name or string); None for any other."""
+    if isinstance(dest, Name):
+        return str(dest)[1:]
+    return str(dest) if isinstance(dest, pikepdf.String) else None
 
 
 def _point_cross_links(book: _Joined) -> None:
@@ -189,16 +197,14 @@ def _point_cross_links(book: _Joined) -> None:
             annot.Dest = place
 
 
-def _outline(part: Pdf, moved: _Mover) -> list[pikepdf.OutlineItem]:
-    own = dict(_part_places(part))
+def _outline(part: Pdf, own: dict[str, Any], moved: _Mover) -> list[pikepdf.OutlineItem]:
     with part.open_outline() as outline:
         return [_item(item, moved, own) for item in outline.root]
 
 
 def _item(item: pikepdf.OutlineItem, moved: _Mover, own: dict[str, Any]) -> pikepdf.OutlineItem:
     place: Any = item.destination
-    if isinstance(place, (Name, pikepdf.String)):
-        name = str(place)[1:] if isinstance(place, Name) else str(place)
+    if (name := _place_name(place)) is not None:
         place = own.get(name)
     copied = pikepdf.OutlineItem(item.title, moved(place) if place is not None else None)
     copied.is_closed = item.is_closed

@@ -51,6 +51,7 @@ from coursekit.packages.pdf.parts import split
 OUTPUT = "pdf"
 PDF_KEY_FILE = ".cache/pdf-key.txt"  # what the published PDF was printed from
 PARTS_CACHE = ".cache/pdf-parts"  # each part's PDF and headings, by what it was printed from
+ASSETS = "pdf assets"  # in ctx.results: the digest of the page's assets and browser
 
 
 def pdf_settings(course: Course) -> PdfSettings:
@@ -92,6 +93,7 @@ class PrintJob:
     site: Path  # the single-page site the page is in (a root page may sit in a sub-folder)
     title: str  # the PDF's title when the page has none of its own
     cache: Path  # the parts printed before, by what they were printed from
+    assets: bytes  # the digest of what every part is printed from but its text
     part_bytes: int  # each part at least this long (`coursekit.pdf.part_kb`)
     summary: BuildSummary | None = None  # told how many parts were printed
     cancel: threading.Event = field(default_factory=threading.Event)
@@ -100,8 +102,7 @@ class PrintJob:
     def run(self) -> None:
         text = self.page.read_text(encoding="utf-8", errors="replace")
         parts = split(text, self.page.name, self.part_bytes)
-        assets = _assets_key(self.site, self.page, self.chromium)
-        keys = [_part_key(assets, part.html) for part in parts]
+        keys = [_part_key(self.assets, part.html) for part in parts]
         self.cache.mkdir(parents=True, exist_ok=True)
         todo = {k: p.html for k, p in zip(keys, parts, strict=True) if not _printed(self.cache, k)}
         if todo:
@@ -122,11 +123,14 @@ class PrintJob:
         command = [sys.executable, "-m", "coursekit.packages.pdf.join"]
         command += [str(self.staged), self.title, str(named), *map(str, parts)]
         with subprocess.Popen(command, stderr=subprocess.PIPE, text=True) as joining:
-            while joining.poll() is None:
-                if self.cancel.wait(0.1):
-                    joining.kill()
-                    raise PrintError("the PDF was not printed: the build stopped")
-            problem = joining.stderr.read() if joining.stderr else ""
+            while True:  # its messages read meanwhile: a full pipe would stop it
+                try:
+                    problem = joining.communicate(timeout=0.2)[1] or ""
+                    break
+                except subprocess.TimeoutExpired:
+                    if self.cancel.is_set():
+                        joining.kill()
+                        raise PrintError("the PDF was not printed: the build stopped") from None
         if joining.returncode != 0:
             tail = "\n".join(problem.strip().splitlines()[-5:])
             raise PrintError(f"the PDF's parts could not be joined:\n{tail}")
@@ -244,12 +248,23 @@ def _page(ctx: BuildContext) -> PrintPage | None:
 
 
 def print_key(ctx: BuildContext) -> str | None:
-    """What the PDF is printed from (None: nothing to print)."""
+    """What the PDF is printed from (None: nothing to print): the page, its assets and
+    the browser (`_assets_key`), the title and the part size."""
     page = _page(ctx)
     if page is None:
         return None
-    settings = f"{pdf_title(ctx.course)}\n{pdf_settings(ctx.course).part_kb}"
-    return _print_key(page.site, page.chromium, settings)
+    digest = hashlib.sha256(_assets(ctx, page))
+    digest.update(f"{pdf_title(ctx.course)}\n{pdf_settings(ctx.course).part_kb}\n".encode())
+    digest.update(hashlib.sha256(page.page.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _assets(ctx: BuildContext, page: PrintPage) -> bytes:
+    """`_assets_key` of the page, digested once per build (the key and the parts use it)."""
+    found = ctx.results.get(ASSETS)
+    if not isinstance(found, bytes):
+        found = ctx.results[ASSETS] = _assets_key(page.site, page.page, page.chromium)
+    return found
 
 
 def prepare_print(ctx: BuildContext) -> PrintJob | None:
@@ -263,7 +278,16 @@ def prepare_print(ctx: BuildContext) -> PrintJob | None:
     cache = ctx.out_dir / PARTS_CACHE
     part_bytes = pdf_settings(ctx.course).part_kb * 1000
     return PrintJob(
-        page.chromium, page.page, staged, scratch, page.site, title, cache, part_bytes, ctx.summary
+        page.chromium,
+        page.page,
+        staged,
+        scratch,
+        page.site,
+        title,
+        cache,
+        _assets(ctx, page),
+        part_bytes,
+        ctx.summary,
     )
 
 
@@ -287,17 +311,6 @@ def merge_warnings(ctx: BuildContext) -> None:
     new = [w for w in summary.pdf_warnings if w not in summary.book_warnings]
     summary.book_warnings = (*summary.book_warnings, *new)
     ctx.stop_on_warnings("the PDF's book build", new)
-
-
-def _print_key(site: Path, chromium: Path, settings: str) -> str:
-    """What the PDF is printed from: every file of the single-page site, the browser, the
-    settings (title, part size)."""
-    digest = hashlib.sha256(f"{chromium.resolve()}\n{settings}".encode())
-    digest.update(str(chromium.stat().st_mtime_ns).encode())
-    for path in sorted(p for p in site.rglob("*") if p.is_file()):
-        digest.update(path.relative_to(site).as_posix().encode())
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
