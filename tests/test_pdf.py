@@ -141,21 +141,41 @@ def test_a_book_printed_in_parts_reads_as_one(demo_book: BuiltCourse, demo_pages
         assert int(tree.ParentTreeNextKey) == max(keys) + 1
 
 
-def test_an_edit_to_one_unit_prints_only_its_part_again(
+def test_an_edit_to_one_unit_prints_only_its_part_again_as_a_fresh_build_would(
     demo_book: BuiltCourse, tmp_path: Path
 ) -> None:
     book = Path(shutil.copytree(demo_book.root, tmp_path / "course", symlinks=True))
+    overview = book / "modules/02-tables/overview.md"
+    overview.write_text(overview.read_text() + NAMED_TABLE)  # a numbered table
     again = run_cli("build", "--only", "pdf", book, cwd=book)  # the copy's own paths
     assert again.returncode == 0, again.stderr[-3000:]
-    overview = book / "modules/02-tables/overview.md"
-    overview.write_text(overview.read_text() + "\nA sentence added later.\n")
+    added = "\nA sentence added later. See {numref}`demo-rates`.\n"
+    overview.write_text(overview.read_text() + added)
     edited = run_cli("build", "--only", "pdf", book, cwd=book)
     assert edited.returncode == 0, edited.stderr[-3000:]
     assert "PDF parts printed: 1 of 3" in edited.stderr
     pages = pages_of(book / "_build/pdf/demo.pdf")
-    assert "A sentence added later." in "\n".join(pages)
+    assert re.search(r"A sentence added later\. See Table \d+\.", "\n".join(pages))
     last = pages[-2].strip().splitlines()[-1].replace(" ", "")
     assert last == f"{len(pages) - 1}/{len(pages) - 1}"  # numbered across the joined parts
+    # Only the edited unit's pages were written again: the rest is the last build's.
+    fresh = Path(shutil.copytree(book, tmp_path / "fresh", symlinks=True))
+    shutil.rmtree(fresh / "_build")
+    built = run_cli("build", "--only", "pdf", fresh, cwd=fresh)
+    assert built.returncode == 0, built.stderr[-3000:]
+    assert pages_of(fresh / "_build/pdf/demo.pdf") == pages
+
+
+NAMED_TABLE = """
+```{list-table} Rates of pay by task
+:name: demo-rates
+
+* - Task
+  - Pay
+* - Tagging an image
+  - 2 cents
+```
+"""
 
 
 def test_each_unit_starts_a_new_page_with_its_title(demo_pages) -> None:

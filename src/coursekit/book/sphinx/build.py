@@ -22,7 +22,8 @@ environment and doctrees: whichever builder runs first reads the changed sources
 (the print page, in `coursekit build`), and the other one only writes. What the
 first read is handed over (`unwritten-<builder>.json`: the pages read, their
 warnings, the pages removed, whether every page must be written again), so the
-site re-writes exactly what a read of its own would have made it re-write.
+site re-writes exactly what a read of its own would have made it re-write, and the
+print page re-writes the chapters holding those pages (`coursekit.book.sphinx.printpage`).
 """
 
 from __future__ import annotations

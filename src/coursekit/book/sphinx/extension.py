@@ -331,6 +331,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     """Register the quiz directive, its assets and the exercise rewriting."""
     app.setup_extension("coursekit.book.sphinx.a11y")
     app.setup_extension("coursekit.book.sphinx.solutions")  # `coursekit: solutions: hide`
+    app.setup_extension("coursekit.book.sphinx.printpage")  # the PDF's page, chapter by chapter
     app.add_node(
         quiz_node,
         html=(visit_quiz_html, None),
