@@ -81,6 +81,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "CK308": (E, "a directive or setting reads a file outside the course, or no regular file"),
     "CK309": (E, "a link, download or include reaches into exercises/ (teacher material)"),
     "CK310": (W, "an image is loaded from the network (missing offline and in a strict LMS)"),
+    "CK311": (E, "raw HTML closes a <script> (or <style>, <iframe>…) with />: it hides the rest"),
     "CK400": (E, "an exercise notebook cannot be read"),
     "CK401": (E, "an exercise marker is unbalanced (BEGIN without END or END without BEGIN)"),
     "CK402": (E, "exercise markers are nested"),

@@ -117,6 +117,8 @@ class Markup:
     labels: tuple[Label, ...] = ()
     directives: tuple[Directive, ...] = ()
     terms: frozenset[str] = frozenset()  # {glossary} terms, lower-cased as Sphinx matches them
+    # Raw HTML `<script … />` and the like: (where, tag name) of each (see CK311).
+    self_closed: tuple[tuple[Pos, str], ...] = ()
 
     @property
     def bibliography_all(self) -> bool:

@@ -1,4 +1,4 @@
-"""Checks on what pages say (CK301–CK307), in Markdown pages and notebook markdown cells.
+"""Checks on what pages say (CK301–CK307, CK311), in Markdown pages and notebook markdown cells.
 
 Links and images are resolved relative to the page (a leading `/` means the
 course root, as in Sphinx); a link to another page may omit the suffix or use
@@ -89,6 +89,20 @@ def missing_alt(course: Course) -> Iterator[Finding]:
                 line, col = page.where(link.pos)
                 msg = f"image {link.target!r} has no alt text; {_alt_hint(link)}"
                 yield make("CK303", page.path, line, col, msg)
+
+
+def self_closed_raw_text(course: Course) -> Iterator[Finding]:
+    """CK311: `<script src="…" />` in raw HTML. HTML has no self-closing script (nor
+    style, iframe, textarea, title…): a browser reads everything after it as the
+    script's text, up to the next `</script>` of the page, and shows none of it."""
+    for page in _parsed(course):
+        for pos, tag in page.markup.self_closed if page.markup else ():
+            line, col = page.where(pos)
+            msg = (
+                f"<{tag} … /> does not close the <{tag}> in HTML: a browser hides what "
+                f"follows, up to the next </{tag}>; write <{tag} …></{tag}>"
+            )
+            yield make("CK311", page.path, line, col, msg)
 
 
 def headings(course: Course) -> Iterator[Finding]:
@@ -194,4 +208,4 @@ def _alt_hint(link: Link) -> str:
     return f"add an :alt: option to the {link.via} directive"
 
 
-CHECKS = (unreadable, dead_links, missing_alt, headings, unknown_references)
+CHECKS = (unreadable, dead_links, missing_alt, self_closed_raw_text, headings, unknown_references)

@@ -139,6 +139,13 @@ _DIRECTIVE = re.compile(r"^\{([^}\s]+)\}\s*(.*)$")
 _OPTION = re.compile(r"^\s*:([\w-]+):\s*(.*)$")
 _YAML_OPTION = re.compile(r"^\s*([\w-]+)\s*:\s*(.*)$")
 _IMG_TAG = re.compile(r"<img\b(?P<attrs>[^>]*)>", re.I)
+# Elements whose content a browser reads as raw text up to their end tag: HTML has no
+# self-closing form of them, so `<script src="…" />` hides what follows (CK311).
+_SELF_CLOSED = re.compile(
+    r"<(?P<tag>script|style|textarea|title|iframe|noscript|xmp|noembed|noframes)\b"
+    r"""(?:[^>"']|"[^"]*"|'[^']*')*/>""",
+    re.I,
+)
 _ATTR = re.compile(
     r"""(?P<name>[\w-]+)\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^\s>]+))"""
 )
@@ -278,6 +285,7 @@ class _Collected:
     labels: list[Label] = field(default_factory=list)
     directives: list[Directive] = field(default_factory=list)
     terms: set[str] = field(default_factory=set)
+    self_closed: list[tuple[Pos, str]] = field(default_factory=list)
     front_title: Heading | None = None  # mystmd: the front matter's `title:`
 
     def freeze(self) -> Markup:
@@ -292,6 +300,7 @@ class _Collected:
             tuple(self.labels),
             tuple(self.directives),
             frozenset(self.terms),
+            tuple(self.self_closed),
         )
 
 
@@ -484,7 +493,10 @@ class _Chunk:
             self.out.roles.append(Role(self.at(content, m.start(), start), AT_CITE, key))
 
     def html(self, text: str, start: int, content: str, base: int = 0) -> None:
-        """`<img>` tags in raw HTML: their src and alt."""
+        """`<img>` tags in raw HTML (their src and alt), and `<script … />` (CK311)."""
+        for m in _SELF_CLOSED.finditer(text):
+            pos = self.at(content, base + m.start(), start)
+            self.out.self_closed.append((pos, m.group("tag").lower()))
         for m in _IMG_TAG.finditer(text):
             attrs = {
                 a.group("name").lower(): a.group("dq") or a.group("sq") or a.group("bare") or ""
