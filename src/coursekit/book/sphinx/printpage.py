@@ -59,6 +59,17 @@ class PrintPageBuilder(SingleFileHTMLBuilder):
         setattr(self, ANSWERS, [])  # this build's, in reading order
         super().write(build_docnames, updated_docnames, method)
 
+    # Sphinx marks this final; overridden only to pass `_cache=False`, its own option.
+    def write_doctree(  # type: ignore[misc]
+        self, docname: str, doctree: nodes.document, *, _cache: bool = True
+    ) -> None:
+        """Each page read is saved, not also kept parsed until the writing: Sphinx keeps
+        them for a writer that takes each page once, and this one loads the pages a
+        chapter at a time (the site's builder is an application of its own), so the
+        whole book would stay in memory (on the 300-page benchmark book, the build's
+        process peaked at 446 MB with them kept and 373 MB without)."""
+        super().write_doctree(docname, doctree, _cache=False)
+
     def assemble_doctree(self) -> nodes.document:
         """The root page, each entry of its tables of contents a `print_chapter`."""
         master = self.config.root_doc
@@ -116,6 +127,8 @@ class PrintPageBuilder(SingleFileHTMLBuilder):
         answers = getattr(self, ANSWERS, [])
         answers_before = len(answers)
         chapter = self._load(first, pages)
+        for page in pages:  # read once: the chapter is written once
+            self.env._pickled_doctree_cache.pop(page, None)
         uris = {str(image["uri"]) for image in chapter.findall(nodes.image)}
         start = len(translator.body)
         for child in list(chapter.children):
