@@ -392,6 +392,8 @@ class _Chunk:
             self.glossary(body[first_body:], start + 1 + first_body)
             return
         text = "\n".join(body[first_body:])
+        if name == "raw" and "html" in arg.lower().split():
+            self.self_closed(text, start + 1 + first_body, text)
         if name in MARKDOWN_BODY or name.startswith("prf:"):
             self.blocks(text, start + 1 + first_body, nested=True)
         elif name not in LITERAL_BODY and text.strip():
@@ -494,9 +496,7 @@ class _Chunk:
 
     def html(self, text: str, start: int, content: str, base: int = 0) -> None:
         """`<img>` tags in raw HTML (their src and alt), and `<script … />` (CK311)."""
-        for m in _SELF_CLOSED.finditer(text):
-            pos = self.at(content, base + m.start(), start)
-            self.out.self_closed.append((pos, m.group("tag").lower()))
+        self.self_closed(text, start, content, base)
         for m in _IMG_TAG.finditer(text):
             attrs = {
                 a.group("name").lower(): a.group("dq") or a.group("sq") or a.group("bare") or ""
@@ -505,6 +505,12 @@ class _Chunk:
             pos = self.at(content, base + m.start(), start)
             link = Link(pos, attrs.get("src", ""), True, attrs.get("alt", "").strip(), "html")
             self.out.links.append(link)
+
+    def self_closed(self, text: str, start: int, content: str, base: int = 0) -> None:
+        """`<script … />` and the like in raw HTML (a block, inline, a {raw} html body)."""
+        for m in _SELF_CLOSED.finditer(text):
+            pos = self.at(content, base + m.start(), start)
+            self.out.self_closed.append((pos, m.group("tag").lower()))
 
     def at(self, content: str, offset: int, start: int) -> Pos:
         """The chunk position of `offset` in a block's text whose first line is `start`.
