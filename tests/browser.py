@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 CHROMIUM = "/usr/bin/chromium"
 # The machine has no network: without these flags Chromium keeps trying to reach
@@ -99,3 +100,29 @@ def watch(page) -> PageWatch:  # type: ignore[no-untyped-def]
 
     page.context.route("**/*", route)
     return seen
+
+
+SETTLED = """async () => {
+    if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+        await MathJax.startup.promise;
+    }
+    await document.fonts.ready;
+}"""
+
+
+def settle(page) -> None:  # type: ignore[no-untyped-def]
+    """Wait, after `load`, for what still changes the page: MathJax's typesetting, the fonts.
+
+    Not Playwright's "networkidle" (500 ms without a request, which Playwright's own
+    documentation discourages): on a loaded CI host a page that is done can miss that
+    window for 30 s, and a test then fails on timing rather than on the page.
+    """
+    for _ in range(5):  # a redirect page (`<meta http-equiv="Refresh">`) navigates on
+        try:
+            page.evaluate(SETTLED)
+            return
+        except PlaywrightError as error:
+            if "context was destroyed" not in str(error):
+                raise
+            page.wait_for_load_state("load")
+    pytest.fail(f"{page.url} kept navigating")

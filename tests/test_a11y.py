@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from browser import serve, watch
+from browser import serve, settle, watch
 from conftest import REPO, BuiltCourse
 
 pytestmark = pytest.mark.browser
@@ -50,7 +50,7 @@ def violations(page, site: Path) -> dict[str, list[str]]:  # type: ignore[no-unt
     with serve(site) as base:
         for rel in book_pages(site):
             page.goto(f"{base}/{rel}", wait_until="load")
-            page.wait_for_load_state("networkidle")
+            settle(page)
             page.add_script_tag(path=str(AXE))
             result = page.evaluate(
                 "async () => (await axe.run(document, {resultTypes: ['violations']}))"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from browser import serve, watch
+from browser import serve, settle, watch
 from conftest import REPO, BuiltCourse
 from coursekit.loading import load_course
 
@@ -30,7 +30,7 @@ def test_every_page_loads_offline_without_errors(built_course: BuiltCourse, page
         for book_page in course.pages:
             response = page.goto(f"{base}/{book_page.docname}.html", wait_until="load")
             assert response is not None and response.ok, book_page.path
-            page.wait_for_load_state("networkidle")
+            settle(page)
             assert page.locator("article h1").first.inner_text().strip(), book_page.path
             if seen.problems():
                 problems[book_page.path] = seen.problems()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from browser import serve, watch
+from browser import serve, settle, watch
 from conftest import run_cli
 
 BOOKS = Path(__file__).parent / "fixtures" / "books"
@@ -174,7 +174,7 @@ def test_packages_fetch_from_outside_only_what_the_build_report_lists(tmp_path: 
                 if html.name in ("genindex.html", "search.html"):
                     continue
                 page.goto(f"{base}/{html.relative_to(folder).as_posix()}", wait_until="load")
-                page.wait_for_load_state("networkidle")
+                settle(page)
                 if html.name == "charts.html":  # the charts are drawn, from the package's
                     chart = page.locator("#altair-viz-7c0f3b1e")  # Vega,
                     chart.locator("canvas, svg").first.wait_for(timeout=20_000)
