@@ -166,6 +166,23 @@ def test_an_edit_to_one_unit_prints_only_its_part_again_as_a_fresh_build_would(
     assert pages_of(fresh / "_build/pdf/demo.pdf") == pages
 
 
+def test_a_unit_taken_out_of_the_toc_leaves_nothing_kept_for_it(
+    demo_book: BuiltCourse, tmp_path: Path
+) -> None:
+    book = Path(shutil.copytree(demo_book.root, tmp_path / "course", symlinks=True))
+    kept = book / "_build/.cache/book/print-chapters"
+    units = len(list(kept.glob("*.json")))
+    assert units == 2, sorted(kept.iterdir())  # a chapter per unit: its first page and the rest
+    toc = book / "_toc.yml"
+    text = toc.read_text()
+    module_2 = text.index('  - caption: "Module 2')
+    toc.write_text(text[:module_2])
+    again = run_cli("build", "--only", "pdf", book, cwd=book)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert len(list(kept.glob("*.json"))) == units - 1
+    assert not any("Workers by country" in p for p in pages_of(book / "_build/pdf/demo.pdf"))
+
+
 NAMED_TABLE = """
 ```{list-table} Rates of pay by task
 :name: demo-rates

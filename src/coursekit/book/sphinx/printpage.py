@@ -22,6 +22,7 @@ the same page, byte for byte what the stock builder writes, in pieces:
   again (`updated_docnames`: the pages read, and every page when a title, the
   TOC or the set of pages changed; a full build, `method == "all"`, writes all).
   That is the rule Sphinx's HTML builder follows for the site's own pages.
+  What chapters no longer in the book were written as is removed after the writing.
 """
 
 from __future__ import annotations
@@ -58,6 +59,9 @@ class PrintPageBuilder(SingleFileHTMLBuilder):
         self._ck_order = self._reading_order()
         setattr(self, ANSWERS, [])  # this build's, in reading order
         super().write(build_docnames, updated_docnames, method)
+        kept = {self._stored(first) for first in self._ck_order}
+        for stale in set(self._ck_folder().glob("*.json")) - kept:  # chapters gone
+            stale.unlink(missing_ok=True)
 
     # Sphinx marks this final; overridden only to pass `_cache=False`, its own option.
     def write_doctree(  # type: ignore[misc]
@@ -118,7 +122,7 @@ class PrintPageBuilder(SingleFileHTMLBuilder):
         none of its pages changed."""
         first = node["docname"]
         pages = self._ck_order[first]
-        stored = self._ck_folder() / f"{hashlib.sha256(first.encode()).hexdigest()[:32]}.json"
+        stored = self._stored(first)
         kept = self._kept(stored, pages)
         if kept is not None:
             getattr(self, ANSWERS, []).extend(kept["answers"])
@@ -192,6 +196,10 @@ class PrintPageBuilder(SingleFileHTMLBuilder):
                 break
             before.extend(pages)
         return before
+
+    def _stored(self, first: str) -> Path:
+        """Where the chapter that starts at page `first` is kept between builds."""
+        return self._ck_folder() / f"{hashlib.sha256(first.encode()).hexdigest()[:32]}.json"
 
     def _ck_folder(self) -> Path:
         folder = Path(self.outdir).parent / CHAPTERS
