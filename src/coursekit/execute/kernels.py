@@ -148,6 +148,7 @@ def run_notebook(
     kernel_name: str = "python3",
     *,
     allow_errors: bool = False,
+    tracebacks: bool = True,
     on_cell_start: Callable[..., Any] | None = None,
     niceness: int = 0,
     env: Mapping[str, str] | None = None,
@@ -156,14 +157,25 @@ def run_notebook(
 
     `niceness` > 0 runs the kernel at a lower priority: work that may wait for the
     cores (the build's self-checks) leaves them to the work others wait for. `env`
-    is added to the kernel's environment. `timeout` is seconds per cell.
+    is added to the kernel's environment. `timeout` is seconds per cell. Without
+    `tracebacks` an error's output is its name and message, no traceback.
     Callers use `coursekit.execute.executor.KernelExecutor`, which says how it ended.
 
     Raises nbclient's CellExecutionError / CellTimeoutError / DeadKernelError as
     nbclient does, and KernelStartError when the kernel never came up.
     """
     asyncio.run(
-        _run(nb, cwd, timeout, kernel_name, allow_errors, on_cell_start, niceness, env or {})
+        _run(
+            nb,
+            cwd,
+            timeout,
+            kernel_name,
+            allow_errors,
+            tracebacks,
+            on_cell_start,
+            niceness,
+            env or {},
+        )
     )
 
 
@@ -173,6 +185,7 @@ async def _run(
     timeout: int,
     kernel_name: str,
     allow_errors: bool,
+    tracebacks: bool,
     on_cell_start: Callable[..., Any] | None,
     niceness: int,
     env: Mapping[str, str],
@@ -200,7 +213,10 @@ async def _run(
             record_timing=False,
             on_cell_start=cell_started,
             # The kernel's start-up chatter would drown the build's own messages.
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            extra_arguments=[
+                "--IPKernelApp.log_level=ERROR",
+                *([] if tracebacks else ["--InteractiveShell.xmode=Minimal"]),
+            ],
             resources={"metadata": {"path": str(cwd)}},
         )
         try:
