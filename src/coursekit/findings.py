@@ -82,6 +82,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "CK309": (E, "a link, download or include reaches into exercises/ (teacher material)"),
     "CK310": (W, "an image is loaded from the network (missing offline and in a strict LMS)"),
     "CK311": (E, "raw HTML closes a <script> (or <style>, <iframe>…) with />: it hides the rest"),
+    "CK312": (W, "a dollar sign before a number starts inline maths ($4 to $5 is set as maths)"),
     "CK400": (E, "an exercise notebook cannot be read"),
     "CK401": (E, "an exercise marker is unbalanced (BEGIN without END or END without BEGIN)"),
     "CK402": (E, "exercise markers are nested"),

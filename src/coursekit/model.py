@@ -119,6 +119,8 @@ class Markup:
     terms: frozenset[str] = frozenset()  # {glossary} terms, lower-cased as Sphinx matches them
     # Raw HTML `<script … />` and the like: (where, tag name) of each (see CK311).
     self_closed: tuple[tuple[Pos, str], ...] = ()
+    # Inline `$…$` maths that reads as prose between two prices (see CK312).
+    money_maths: tuple[tuple[Pos, str], ...] = ()
 
     @property
     def bibliography_all(self) -> bool:

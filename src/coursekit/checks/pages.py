@@ -105,6 +105,22 @@ def self_closed_raw_text(course: Course) -> Iterator[Finding]:
             yield make("CK311", page.path, line, col, msg)
 
 
+def money_as_maths(course: Course) -> Iterator[Finding]:
+    """CK312 (warning): `US$4.43 per hour to US$3.31` with dollarmath on. The first `$`
+    opens inline maths and the next closes it: the words between are set as one
+    italic formula, without spaces, and both dollar signs vanish."""
+    for page in _parsed(course):
+        for pos, maths in page.markup.money_maths if page.markup else ():
+            line, col = page.where(pos)
+            flat = " ".join(maths.split())
+            shown = flat if len(flat) <= 40 else flat[:37] + "..."
+            msg = (
+                f"`${shown}$` is set as maths: a `$` before a number opens inline maths "
+                "and the next `$` closes it; write `\\$` for a dollar sign"
+            )
+            yield make("CK312", page.path, line, col, msg)
+
+
 def headings(course: Course) -> Iterator[Finding]:
     """CK304/CK306 (warnings): one top-level heading per page (it is the page title)."""
     for page in _parsed(course):
@@ -208,4 +224,12 @@ def _alt_hint(link: Link) -> str:
     return f"add an :alt: option to the {link.via} directive"
 
 
-CHECKS = (unreadable, dead_links, missing_alt, self_closed_raw_text, headings, unknown_references)
+CHECKS = (
+    unreadable,
+    dead_links,
+    missing_alt,
+    self_closed_raw_text,
+    money_as_maths,
+    headings,
+    unknown_references,
+)

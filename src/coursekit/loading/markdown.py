@@ -130,7 +130,7 @@ LITERAL_BODY = frozenset(
 DEFAULT_EXTENSIONS = frozenset({"colon_fence", "dollarmath", "linkify", "substitution", "tasklist"})
 # What can open a construct the checks read: an inline link or image `](`, a role
 # `{name}` + backtick, an `<img` tag, an autolink; with reference definitions, any `[`.
-_INLINE_TRIGGERS = re.compile(r"[\[`<{]")
+_INLINE_TRIGGERS = re.compile(r"[\[`<{$]")
 # markdown-it's `text` rule skips these characters one Python step at a time; the
 # same run found by one regex (the tests check the set is still markdown-it's).
 TEXT_TERMINATORS = frozenset("\n!#$%&*+-:<=>@[\\]^_`{}~")
@@ -286,6 +286,7 @@ class _Collected:
     directives: list[Directive] = field(default_factory=list)
     terms: set[str] = field(default_factory=set)
     self_closed: list[tuple[Pos, str]] = field(default_factory=list)
+    money_maths: list[tuple[Pos, str]] = field(default_factory=list)
     front_title: Heading | None = None  # mystmd: the front matter's `title:`
 
     def freeze(self) -> Markup:
@@ -301,6 +302,7 @@ class _Collected:
             tuple(self.directives),
             frozenset(self.terms),
             tuple(self.self_closed),
+            tuple(self.money_maths),
         )
 
 
@@ -470,6 +472,11 @@ class _Chunk:
         if child.type == "html_inline":
             at = content.find(child.content, cursor)
             self.html(child.content, start, content, base=at if at >= 0 else cursor)
+        if child.type == "math_inline" and _reads_as_money(child.content):
+            at = content.find("$" + child.content, cursor)
+            at = at if at >= 0 else cursor
+            self.out.money_maths.append((self.at(content, at, start), child.content))
+            return at + 1
         return cursor
 
     def at_citations(self, content: str, start: int) -> None:
@@ -692,6 +699,20 @@ _URL_WORD = re.compile(r"://|^www\.|^([a-z0-9-]+\.)+[a-z]{2,}(/|$)", re.I)
 _CITE_SPLIT = re.compile(r"[,;]")
 _CITE_AFFIXES = re.compile(r"\{[^{}]*\}")
 _DOI = re.compile(r"^(?:doi:|https?://|10\.\d{4,9}/)", re.I)
+
+
+# Inline maths that is prose between two prices (`US$4.43 per hour to US$3.31`):
+# it starts with a digit, and has two plain words in a row or ends with a space.
+# `\text{…}` and the like hold words in real maths; a `\command` is not a word.
+_MATH_TEXT = re.compile(r"\\(?:text\w*|math\w+|mbox|hbox|operatorname)\s*\{[^{}]*\}")
+_TWO_WORDS = re.compile(r"(?<![\\\w])[A-Za-z]{2,}\s+[A-Za-z]{2,}(?!\w)")
+
+
+def _reads_as_money(maths: str) -> bool:
+    """`maths` (inline, between two `$`) reads as the prose between two prices."""
+    if not maths[:1].isdigit():
+        return False
+    return maths[-1:].isspace() or _TWO_WORDS.search(_MATH_TEXT.sub("", maths)) is not None
 
 
 def _raw(url: str) -> str:
