@@ -129,7 +129,8 @@ LITERAL_BODY = frozenset(
 # Jupyter Book 1.x's default `myst_enable_extensions`, used when the book sets none.
 DEFAULT_EXTENSIONS = frozenset({"colon_fence", "dollarmath", "linkify", "substitution", "tasklist"})
 # What can open a construct the checks read: an inline link or image `](`, a role
-# `{name}` + backtick, an `<img` tag, an autolink; with reference definitions, any `[`.
+# `{name}` + backtick, an `<img` tag, an autolink, inline maths `$` (CK312); with
+# reference definitions, any `[`.
 _INLINE_TRIGGERS = re.compile(r"[\[`<{$]")
 # markdown-it's `text` rule skips these characters one Python step at a time; the
 # same run found by one regex (the tests check the set is still markdown-it's).
