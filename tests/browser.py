@@ -102,6 +102,7 @@ def watch(page) -> PageWatch:  # type: ignore[no-untyped-def]
     return seen
 
 
+REDIRECTS = "!!document.querySelector('meta[http-equiv=refresh i]')"
 SETTLED = """async () => {
     if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
         await MathJax.startup.promise;
@@ -118,7 +119,11 @@ def settle(page) -> None:  # type: ignore[no-untyped-def]
     window for 30 s, and a test then fails on timing rather than on the page.
     """
     for _ in range(5):  # a redirect page (`<meta http-equiv="Refresh">`) navigates on
+        here = page.url
         try:
+            if page.evaluate(REDIRECTS):
+                page.wait_for_url(lambda url, left=here: url != left, wait_until="load")
+                continue
             page.evaluate(SETTLED)
             return
         except PlaywrightError as error:
